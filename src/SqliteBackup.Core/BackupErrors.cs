@@ -1,0 +1,97 @@
+using Microsoft.Data.Sqlite;
+
+namespace SqliteBackup.Core;
+
+/// <summary>The catalogue of user-facing failures, so each ErrorId is spelt once.</summary>
+public static class BackupErrors
+{
+    public static SqliteBackupException DatabaseNotFound(string path) => new(
+        "DatabaseNotFound", BackupErrorCategory.ObjectNotFound,
+        $"The database '{path}' does not exist.",
+        "Check the path; relative paths are resolved against the current location.", path);
+
+    public static SqliteBackupException NotASqliteDatabase(string path) => new(
+        "NotASqliteDatabase", BackupErrorCategory.InvalidData,
+        $"'{path}' is not a SQLite database (its header is not 'SQLite format 3'). It may be another kind of file, or an encrypted database.",
+        "Point -Path at a plain SQLite database file. Encrypted databases (SQLCipher, SEE) are not supported.", path);
+
+    public static SqliteBackupException DatabaseCorrupt(string path, string detail, Exception? inner = null) => new(
+        "DatabaseCorrupt", BackupErrorCategory.InvalidData,
+        $"The database '{path}' is damaged: {detail}. No backup was written.",
+        "Run 'sqlite3 <db> \"PRAGMA integrity_check\"' to see the damage, and restore the database from an earlier good backup.", path, inner);
+
+    public static SqliteBackupException DatabaseLocked(string path, TimeSpan waited, Exception? inner = null) => new(
+        "DatabaseLocked", BackupErrorCategory.ResourceBusy,
+        $"The database '{path}' stayed locked by another connection for {waited.TotalSeconds:0.#} s, so no consistent snapshot could be read.",
+        "Retry when the long-running write transaction has finished, or raise -BusyTimeout.", path, inner);
+
+    public static SqliteBackupException DestinationNotWritable(string path, Exception inner) => new(
+        "DestinationNotWritable", BackupErrorCategory.PermissionDenied,
+        $"Cannot write to the backup destination '{path}': {inner.Message}",
+        "Choose a destination directory you can write to, or fix its permissions.", path, inner);
+
+    public static SqliteBackupException DiskFull(string path, Exception inner) => new(
+        "DiskFull", BackupErrorCategory.ResourceUnavailable,
+        $"The disk holding '{path}' ran out of space. The partial file was removed; earlier backups are untouched.",
+        "Free space on that disk (Invoke-BackupRotation can remove old backups) or choose another destination.", path, inner);
+
+    public static SqliteBackupException BackupNotFound(string path) => new(
+        "BackupNotFound", BackupErrorCategory.ObjectNotFound,
+        $"No backup with a valid manifest was found at '{path}'.",
+        "Use Get-SqliteBackup to list the backups in a directory; a backup is its file plus '<file>.manifest.json'.", path);
+
+    public static SqliteBackupException BackupDirectoryNotFound(string path) => new(
+        "BackupDirectoryNotFound", BackupErrorCategory.ObjectNotFound,
+        $"The backup directory '{path}' does not exist.",
+        "Pass the directory that New-SqliteBackup wrote to (by default 'backups' beside the database).", path);
+
+    public static SqliteBackupException ChecksumMismatch(string path, string detail) => new(
+        "BackupChecksumMismatch", BackupErrorCategory.InvalidData,
+        $"The backup '{path}' does not match its manifest: {detail}. It has been changed or damaged since it was written.",
+        "Do not restore from it. Pick another backup (Get-SqliteBackup) and run Test-SqliteBackup on it.", path);
+
+    public static SqliteBackupException VerificationFailed(string path, string detail) => new(
+        "BackupVerificationFailed", BackupErrorCategory.InvalidResult,
+        $"The backup '{path}' failed verification: {detail}",
+        "Do not rely on this backup. Take a new one and check the source database with PRAGMA integrity_check.", path);
+
+    public static SqliteBackupException RestoreTargetIsDirectory(string path) => new(
+        "RestoreTargetIsDirectory", BackupErrorCategory.InvalidArgument,
+        $"The restore destination '{path}' is a directory.",
+        "Pass the path of the database file to restore into, e.g. -Destination ./app.db.", path);
+
+    public static SqliteBackupException RestoreTargetExists(string path) => new(
+        "RestoreTargetExists", BackupErrorCategory.ResourceExists,
+        $"The restore destination '{path}' already exists.",
+        "Add -Force to replace it; a PreRestore backup of the current database is taken first.", path);
+
+    public static SqliteBackupException InvalidQuery(string query, Exception inner) => new(
+        "InvalidVerificationQuery", BackupErrorCategory.InvalidArgument,
+        $"The verification query failed to run: {inner.Message}",
+        "Check the SQL of -Query against a copy of the database with the sqlite3 CLI.", query, inner);
+
+    /// <summary>Turns I/O failures while writing into the specific error a user can act on.</summary>
+    public static SqliteBackupException ForWriteFailure(string path, Exception ex) => ex switch
+    {
+        SqliteBackupException sbe => sbe,
+        _ when IsDiskFull(ex) => DiskFull(path, ex),
+        UnauthorizedAccessException or IOException => DestinationNotWritable(path, ex),
+        _ => DestinationNotWritable(path, ex),
+    };
+
+    public static bool IsDiskFull(Exception ex)
+    {
+        for (Exception? e = ex; e != null; e = e.InnerException)
+        {
+            if (e is SqliteException { SqliteErrorCode: 13 }) return true; // SQLITE_FULL
+            if (e is IOException io)
+            {
+                int hr = io.HResult;
+                // ENOSPC (28) and EDQUOT (122 on Linux) on Unix; ERROR_HANDLE_DISK_FULL and ERROR_DISK_FULL on Windows.
+                if (hr == 28 || hr == 122 || hr == unchecked((int)0x80070027) || hr == unchecked((int)0x80070070)) return true;
+                if (e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)) return true;
+            }
+        }
+        return false;
+    }
+}

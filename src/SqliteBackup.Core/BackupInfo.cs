@@ -1,0 +1,37 @@
+namespace SqliteBackup.Core;
+
+/// <summary>One backup as found on disk: its manifest plus where it lives. This is what the cmdlets emit.</summary>
+public sealed class BackupInfo
+{
+    public BackupInfo(BackupManifest manifest, string manifestPath)
+    {
+        Manifest = manifest;
+        ManifestPath = System.IO.Path.GetFullPath(manifestPath);
+        Path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(ManifestPath)!, manifest.File);
+    }
+
+    public BackupManifest Manifest { get; }
+    public string ManifestPath { get; }
+    public string Path { get; }
+
+    public string Id => Manifest.Id;
+    public string Database => Manifest.Database;
+    public DateTime CreatedUtc => DateTime.SpecifyKind(Manifest.CreatedUtc, DateTimeKind.Utc);
+    /// <summary>Local time, for display and for comparisons typed at a prompt (Get-Date is local).</summary>
+    public DateTime Created => CreatedUtc.ToLocalTime();
+    public BackupType Type => Manifest.Type;
+    /// <summary>Bytes on disk, so `Where Size -lt 1KB` means what it says.</summary>
+    public long Size => Manifest.StoredSize;
+    public long StoredSize => Manifest.StoredSize;
+    public long RawSize => Manifest.RawSize;
+    public CompressionKind Compression => Manifest.Compression;
+    public IReadOnlyList<string> Tags => Manifest.Tags;
+    public string SourcePath => Manifest.SourcePath;
+    public VerificationRecord? LastVerificationRecord => Manifest.Verifications.Count == 0 ? null : Manifest.Verifications[^1];
+    /// <summary>Outcome of the latest verification; null when it was never verified.</summary>
+    public bool? Verified => LastVerificationRecord?.Passed;
+    public DateTime? LastVerification => LastVerificationRecord is { } r ? DateTime.SpecifyKind(r.TimeUtc, DateTimeKind.Utc).ToLocalTime() : null;
+    public string Directory => System.IO.Path.GetDirectoryName(ManifestPath)!;
+
+    public override string ToString() => Path;
+}

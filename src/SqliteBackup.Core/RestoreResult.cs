@@ -1,0 +1,22 @@
+namespace SqliteBackup.Core;
+
+public enum RestoreMethod
+{
+    /// <summary>Built beside the target and renamed into place (the target did not exist or was not a usable database).</summary>
+    Rename,
+    /// <summary>Copied into the existing database through SQLite's backup API, one transaction that open connections see atomically.</summary>
+    BackupApi,
+}
+
+public sealed record RestoreRequest(string Destination)
+{
+    public bool Force { get; init; }
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Where the PreRestore backup of an existing target goes; null means the restored backup's own directory.</summary>
+    public string? PreRestoreDirectory { get; init; }
+}
+
+public sealed record RestoreResult(BackupInfo Backup, string Destination, RestoreMethod Method, BackupInfo? PreRestoreBackup, string? PreservedPath, TimeSpan Duration)
+{
+    public string Database => Backup.Database;
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace SqliteBackup.Core;
+
+/// <summary>
+/// Restores so the target is never half-written: the backup is checked, decompressed and opened beside the
+/// target first; an existing database is saved as a PreRestore backup and then overwritten in one SQLite
+/// transaction (safe with other connections open); a missing one is created by rename.
+/// </summary>
+public sealed class Restorer(ILogger? logger = null)
+{
+    readonly ILogger _log = logger ?? NullLogger.Instance;
+    static readonly string[] SideFiles = ["-wal", "-shm", "-journal"];
+
+    public RestoreResult Restore(BackupInfo backup, RestoreRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        string target = Path.GetFullPath(request.Destination);
+        if (Directory.Exists(target)) throw BackupErrors.RestoreTargetIsDirectory(target);
+        bool exists = File.Exists(target);
+        if (exists && !request.Force) throw BackupErrors.RestoreTargetExists(target);
+        string activity = $"Restoring {backup.Database} to {target}";
+
+        progress?.Invoke(new BackupProgress(activity, "Checking the backup", 0));
+        var quick = new BackupVerifier(_log).Verify(backup, VerificationLevel.Quick, record: false, ct: ct);
+        if (!quick.Passed) throw BackupErrors.ChecksumMismatch(backup.Path, quick.Message);
+
+        string targetDir = Path.GetDirectoryName(target)!;
+        if (!Directory.Exists(targetDir)) throw BackupErrors.ForWriteFailure(targetDir, new DirectoryNotFoundException($"The folder '{targetDir}' does not exist."));
+        string temp = AtomicFile.TempPathBeside(target);
+        try
+        {
+            progress?.Invoke(new BackupProgress(activity, "Decompressing", 20));
+            var (hash, length) = DecompressChecked(backup, temp, targetDir, ct);
+            if (hash != backup.Manifest.RawSha256 || length != backup.Manifest.RawSize)
+                throw BackupErrors.ChecksumMismatch(backup.Path, "the decompressed database does not match the raw SHA-256 in the manifest");
+            progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
+            using (var check = SqliteFiles.Open(temp, SqliteOpenMode.ReadWrite))
+            {
+                var rows = SqliteFiles.Column(check, "PRAGMA quick_check");
+                if (rows is not ["ok"]) throw BackupErrors.VerificationFailed(backup.Path, "quick_check: " + string.Join("; ", rows.Take(3)));
+            }
+
+            BackupInfo? preRestore = null;
+            string? preserved = null;
+            bool usable = exists && IsUsableDatabase(target);
+            if (exists && usable)
+            {
+                progress?.Invoke(new BackupProgress(activity, "Taking a PreRestore backup of the current database", 60));
+                preRestore = new BackupEngine(_log).Create(new BackupRequest(target)
+                {
+                    Destination = request.PreRestoreDirectory ?? backup.Directory,
+                    Type = BackupType.PreRestore,
+                    Verify = VerificationLevel.Quick,
+                    BusyTimeout = request.BusyTimeout,
+                }, null, ct);
+                progress?.Invoke(new BackupProgress(activity, "Copying into the live database", 80));
+                using var src = SqliteFiles.Open(temp, SqliteOpenMode.ReadOnly);
+                using var dst = SqliteFiles.Open(target, SqliteOpenMode.ReadWrite, request.BusyTimeout);
+                new SnapshotCopier(_log).Copy(src, dst, target, request.BusyTimeout, null, ct);
+            }
+            else
+            {
+                if (exists)
+                {
+                    // A damaged database cannot be backed up through SQLite, but it is still the user's data: keep it aside.
+                    preserved = $"{target}.before-restore-{DateTime.UtcNow:yyyyMMddHHmmss}";
+                    File.Move(target, preserved);
+                    foreach (var side in SideFiles) if (File.Exists(target + side)) File.Move(target + side, preserved + side);
+                    _log.LogWarning("{Target} was not a usable database; it was kept as {Preserved}", target, preserved);
+                }
+                // Side files without their database belong to something else; left in place they could be replayed into ours.
+                foreach (var side in SideFiles) AtomicFile.TryDelete(target + side);
+                AtomicFile.Publish(temp, target);
+            }
+            var result = new RestoreResult(backup, target, usable ? RestoreMethod.BackupApi : RestoreMethod.Rename, preRestore, preserved, clock.Elapsed);
+            _log.LogInformation("Restored backup {Id} to {Target} by {Method}", backup.Id, target, result.Method);
+            progress?.Invoke(new BackupProgress(activity, "Done", 100, Completed: true));
+            return result;
+        }
+        catch (Exception e) when (e is not SqliteBackupException and not OperationCanceledException)
+        {
+            throw e switch
+            {
+                SqliteException se when SqliteFiles.IsBusy(se) => BackupErrors.DatabaseLocked(target, request.BusyTimeout, se),
+                _ => BackupErrors.ForWriteFailure(target, e),
+            };
+        }
+        finally
+        {
+            AtomicFile.TryDelete(temp);
+            foreach (var side in SideFiles) AtomicFile.TryDelete(temp + side);
+        }
+    }
+
+    (string, long) DecompressChecked(BackupInfo backup, string temp, string targetDir, CancellationToken ct)
+    {
+        try { return Decompress(backup, temp, ct); }
+        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+        {
+            throw BackupErrors.ChecksumMismatch(backup.Path, "it does not decompress: " + e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw BackupErrors.ForWriteFailure(targetDir, e);
+        }
+    }
+
+    static bool IsUsableDatabase(string path)
+    {
+        try
+        {
+            if (!SqliteFiles.HasSqliteHeader(path)) return false;
+            using var c = SqliteFiles.Open(path, SqliteOpenMode.ReadOnly);
+            SqliteFiles.Scalar(c, "SELECT count(*) FROM sqlite_schema");
+            return true;
+        }
+        catch (SqliteException e) when (SqliteFiles.IsCorrupt(e)) { return false; }
+    }
+
+    /// <summary>Decompresses a backup into a new owner-only file; returns the SHA-256 and length of what was written.</summary>
+    internal static (string Hash, long Length) Decompress(BackupInfo backup, string destination, CancellationToken ct)
+    {
+        const int Buffer = 1 << 20;
+        using var input = new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
+        using var output = PrivateFiles.CreateNew(destination, Buffer);
+        using var hashing = new HashingStream(output, leaveOpen: true);
+        using (var d = Codec.Decompress(backup.Compression, input))
+        {
+            var buffer = new byte[Buffer];
+            int n;
+            while ((n = d.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                hashing.Write(buffer, 0, n);
+            }
+        }
+        output.Flush(flushToDisk: true);
+        return (hashing.HashHex(), hashing.BytesWritten);
+    }
+}
