@@ -1,0 +1,23 @@
+@{
+    Synopsis    = 'Lists the backups in a backup directory, oldest first.'
+    Description = @(
+        'Get-SqliteBackup reads the manifests in a backup directory and emits one object per backup. A file without a valid manifest (an interrupted backup, a temporary) is not a backup and is not listed; a damaged manifest is skipped with a warning.'
+        'Objects carry Created (local time for display; CreatedUtc keeps UTC), Size in bytes (so Where-Object Size -lt 1KB works), StoredSize, RawSize, Compression, Verified (the outcome of the latest verification, or $null if never verified), LastVerification, Path and Id. A backup directory stays valid when copied or moved: manifests name their file relative to themselves.'
+    )
+    Parameters  = @{
+        Path     = 'Backup directories to read. Default: ./backups. Accepts directory objects from the pipeline.'
+        Database = 'Only backups of these databases (the database file name without extension). Wildcards are allowed.'
+        Type     = 'Only backups of these types: Manual, Automatic, PreMigration, Shutdown, PreRestore.'
+        Latest   = 'Only the newest n backups of each database.'
+        Since    = 'Only backups created at or after this time (local time unless the DateTime says otherwise).'
+    }
+    Inputs      = @(@{ Type = 'System.String'; Description = 'Backup directory paths.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'One object per backup.' })
+    Examples    = @(
+        @{ Code = 'Get-SqliteBackup ./backups'; Remarks = 'Lists every backup in ./backups as a table with human-readable sizes.' }
+        @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Verifies the suspiciously small backups in ./backups.' }
+        @{ Code = 'Get-SqliteBackup /backups -Database app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force'; Remarks = 'Restores the newest backup of app.db.' }
+        @{ Code = 'Get-SqliteBackup -Type Automatic -Since (Get-Date).AddDays(-7)'; Remarks = 'Scheduled backups of the last seven days.' }
+    )
+    Links       = @('New-SqliteBackup', 'Test-SqliteBackup', 'Remove-SqliteBackup')
+}

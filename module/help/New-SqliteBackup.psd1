@@ -1,0 +1,30 @@
+@{
+    Synopsis    = 'Takes a consistent online backup of a SQLite database, compresses it, verifies it and writes its manifest.'
+    Description = @(
+        'New-SqliteBackup copies the database through SQLite''s online backup API, never as a file copy, so the backup is a transactionally consistent image of one instant even while another process keeps writing. Committed content still in the write-ahead log is included. The source is opened read-only and never modified.'
+        'The backup is written under a temporary name, compressed (zstd by default) and hashed in one pass, flushed and renamed into place; it is then verified (Standard by default) and only then is its JSON manifest written beside it. A backup without a manifest does not exist for Get-SqliteBackup, so an interrupted run never leaves something that looks like a backup. Files and created directories are owner-only on Unix (0600/0700).'
+        'Backup files are standard: zstd -d or gunzip, then the sqlite3 CLI opens them. Names follow <database>_<yyyyMMdd-HHmmss>_<type>_<id>.db.zst, so two backups in the same second never collide.'
+        'Failures are error records with a stable ErrorId: DatabaseNotFound, NotASqliteDatabase, DatabaseCorrupt, DatabaseLocked, DestinationNotWritable, DiskFull, BackupVerificationFailed. Nothing partial is left behind and earlier backups are never touched.'
+    )
+    Parameters  = @{
+        Path           = 'The database file(s) to back up. Accepts strings and FileInfo objects from the pipeline (Get-ChildItem *.db | New-SqliteBackup). Relative paths are resolved against the current location.'
+        Destination    = 'The backup directory. Default: a folder named backups beside the database. Created (owner-only) when missing.'
+        Type           = 'Why the backup is taken: Manual (default; never removed by rotation), Automatic (scheduled runs), PreMigration (before a schema change), Shutdown.'
+        Compression    = 'Zstd (default), Gzip or None. Zstd and Gzip files decompress with the standard zstd and gunzip tools.'
+        Verify         = 'Verification run on the new backup before its manifest is written: None, Quick (size and SHA-256), Standard (default; also decompresses, opens and runs PRAGMA quick_check) or Full (also integrity_check, foreign_key_check and row counts). A backup that fails is deleted and an error is written.'
+        Tag            = 'Free-form labels stored in the manifest, for example a release number.'
+        BusyTimeoutSec = 'How long to wait, in seconds, while another connection holds a lock that blocks reading (default 30). After that the command fails with DatabaseLocked.'
+    }
+    Inputs      = @(
+        @{ Type = 'System.String'; Description = 'Database paths.' }
+        @{ Type = 'System.IO.FileInfo'; Description = 'Database files, bound by their FullName.' }
+    )
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'The new backup: Database, Created, Type, Size (bytes), RawSize, Compression, Verified, Path, Id and the full Manifest.' })
+    Notes       = @('For a database in rollback-journal mode a constant writer can restart the copy; after three restarts the rest of the copy is taken under one short read lock, which the writer waits out with its own busy timeout. In WAL mode writers are never blocked.')
+    Examples    = @(
+        @{ Code = 'New-SqliteBackup -Path ./app.db -Type Manual'; Remarks = 'Backs up app.db into ./backups (zstd, Standard verification) and prints the backup.' }
+        @{ Code = 'Get-ChildItem /srv/data/*.db | New-SqliteBackup -Destination /backups/sqlite -Verify Full -Tag nightly'; Remarks = 'Backs up every database in a folder into one backup directory, with full verification. A failure of one database is reported and the others still run.' }
+        @{ Code = 'New-SqliteBackup ./app.db -Type PreMigration -Compression Gzip; ./migrate.ps1'; Remarks = 'Takes a PreMigration backup before a schema change, in gzip format.' }
+    )
+    Links       = @('Get-SqliteBackup', 'Test-SqliteBackup', 'Restore-SqliteBackup', 'about_SqliteBackup')
+}

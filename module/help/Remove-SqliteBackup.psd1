@@ -1,0 +1,18 @@
+@{
+    Synopsis    = 'Deletes backups: the manifest first, then the backup file.'
+    Description = @(
+        'Remove-SqliteBackup deletes a backup by hand. The manifest goes first, so from that instant the backup no longer exists for Get-SqliteBackup; if the command is interrupted before the data file is deleted, the orphaned file is cleaned up by a later New-SqliteBackup into the same directory.'
+        'It asks for confirmation by default (ConfirmImpact High). Use -Confirm:$false in scripts, and -WhatIf to see what would go.'
+    )
+    Parameters  = @{
+        InputObject = 'Backups from Get-SqliteBackup.'
+        Path        = 'Backup files (or their .manifest.json) to delete.'
+    }
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
+    Outputs     = @(@{ Type = 'None'; Description = 'Nothing.' })
+    Examples    = @(
+        @{ Code = 'Get-SqliteBackup ./backups -Type Manual | Where-Object Created -lt (Get-Date).AddYears(-1) | Remove-SqliteBackup -WhatIf'; Remarks = 'Shows which manual backups older than a year would be deleted.' }
+        @{ Code = 'Remove-SqliteBackup -Path ./backups/app_20261126-020000_manual_1a2b3c4d.db.zst -Confirm:$false'; Remarks = 'Deletes one backup without asking.' }
+    )
+    Links       = @('Get-SqliteBackup', 'New-SqliteBackup')
+}

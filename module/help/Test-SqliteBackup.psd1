@@ -1,0 +1,24 @@
+@{
+    Synopsis    = 'Verifies that backups are intact and restorable, and records the result in each manifest.'
+    Description = @(
+        'Test-SqliteBackup runs the checks of a verification level and emits one result per backup, with each check''s outcome, duration and message. Levels include the checks of the levels before them:'
+        'Quick: the file is present and its size and SHA-256 match the manifest.'
+        'Standard (default): the file also decompresses into a private temporary file whose SHA-256 matches, opens, and passes PRAGMA quick_check.'
+        'Full: also PRAGMA integrity_check, PRAGMA foreign_key_check, row counts of every table against the manifest and, with -Query, a query of your own.'
+        'The result is appended to the manifest''s verification history, which is what Get-SqliteBackup shows as Verified. A failed check is a result with Passed = False and a warning, not an error, so a pipeline over many backups goes on.'
+    )
+    Parameters  = @{
+        InputObject = 'Backups from Get-SqliteBackup.'
+        Path        = 'Backup files (or their .manifest.json) to verify.'
+        Level       = 'Quick, Standard (default) or Full.'
+        Query       = 'With -Level Full: SQL run against the restored copy. It passes when its first value is not NULL, 0, false or empty, for example: SELECT count(*) > 0 FROM orders.'
+    }
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.VerificationResult'; Description = 'Database, Level, Passed, Checks (name, passed, duration, message), Duration, Message.' })
+    Examples    = @(
+        @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Standard verification of every small backup in ./backups.' }
+        @{ Code = 'Test-SqliteBackup -Path ./backups/app_20261126-020000_automatic_1a2b3c4d.db.zst -Level Full -Query "SELECT count(*) > 0 FROM invoices"'; Remarks = 'Full verification of one backup file with an application-level check.' }
+        @{ Code = '(Get-SqliteBackup -Latest 1 | Test-SqliteBackup -Level Full).Checks'; Remarks = 'Shows each check of a full verification of the newest backup of each database.' }
+    )
+    Links       = @('Get-SqliteBackup', 'New-SqliteBackup', 'Restore-SqliteBackup')
+}

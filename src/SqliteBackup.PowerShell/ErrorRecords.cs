@@ -1,0 +1,19 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+
+namespace SqliteBackup.PowerShell;
+
+internal static class ErrorRecords
+{
+    public static ErrorRecord From(SqliteBackupException e)
+    {
+        var category = Enum.TryParse<ErrorCategory>(e.Category.ToString(), out var c) ? c : ErrorCategory.NotSpecified;
+        return new ErrorRecord(e, e.ErrorId, category, e.Target)
+        {
+            ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = e.RecommendedAction },
+        };
+    }
+
+    public static ErrorRecord InvalidArgument(string errorId, string message, string recommendedAction, object? target) =>
+        From(new SqliteBackupException(errorId, BackupErrorCategory.InvalidArgument, message, recommendedAction, target?.ToString()));
+}

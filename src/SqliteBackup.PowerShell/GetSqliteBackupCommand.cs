@@ -1,0 +1,52 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsCommon.Get, "SqliteBackup")]
+[OutputType(typeof(BackupInfo))]
+public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = ["backups"];
+
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Database { get; set; }
+
+    [Parameter]
+    public BackupType[]? Type { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Latest { get; set; }
+
+    [Parameter]
+    public DateTime Since { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var patterns = Database?.Select(d => new WildcardPattern(d, WildcardOptions.IgnoreCase)).ToList();
+        DateTime? sinceUtc = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since.ToUniversalTime() : null;
+        foreach (var p in Path)
+        {
+            string dir = ResolvePath(p);
+            IReadOnlyList<BackupInfo> all;
+            try { all = new BackupCatalog(Logger).List(dir); }
+            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }
+
+            IEnumerable<BackupInfo> selected = all.Where(b =>
+                (patterns == null || patterns.Any(w => w.IsMatch(b.Database)))
+                && (Type == null || Type.Contains(b.Type))
+                && (sinceUtc == null || b.CreatedUtc >= sinceUtc));
+            if (Latest > 0)
+                selected = selected.GroupBy(b => b.Database, StringComparer.OrdinalIgnoreCase)
+                    .SelectMany(g => g.OrderByDescending(b => b.CreatedUtc).Take(Latest))
+                    .OrderBy(b => b.CreatedUtc);
+            foreach (var b in selected) WriteObject(b);
+        }
+    }
+}

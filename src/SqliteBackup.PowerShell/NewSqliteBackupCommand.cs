@@ -1,0 +1,56 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsCommon.New, "SqliteBackup", SupportsShouldProcess = true)]
+[OutputType(typeof(BackupInfo))]
+public sealed class NewSqliteBackupCommand : SqliteBackupCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "Database")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = [];
+
+    [Parameter(Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string? Destination { get; set; }
+
+    [Parameter]
+    [ValidateSet("Manual", "Automatic", "PreMigration", "Shutdown")]
+    public BackupType Type { get; set; } = BackupType.Manual;
+
+    [Parameter]
+    public CompressionKind Compression { get; set; } = CompressionKind.Zstd;
+
+    [Parameter]
+    public VerificationLevel Verify { get; set; } = VerificationLevel.Standard;
+
+    [Parameter]
+    [ValidateNotNull]
+    public string[] Tag { get; set; } = [];
+
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int BusyTimeoutSec { get; set; } = 30;
+
+    protected override void ProcessRecord()
+    {
+        foreach (var p in Path)
+        {
+            string db = ResolvePath(p);
+            string? dest = Destination == null ? null : ResolvePath(Destination);
+            var request = new BackupRequest(db)
+            {
+                Destination = dest,
+                Type = Type,
+                Compression = Compression,
+                Verify = Verify,
+                Tags = Tag,
+                BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
+            };
+            if (!ShouldProcess(db, $"Back up to '{request.ResolveDestination()}'")) continue;
+            Try(() => WriteObject(new BackupEngine(Logger).Create(request, Progress, Cancellation)));
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsData.Restore, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ObjectSet)]
+[OutputType(typeof(RestoreResult))]
+public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
+{
+    [Parameter(Mandatory = true)]
+    [ValidateNotNullOrEmpty]
+    public string Destination { get; set; } = "";
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int BusyTimeoutSec { get; set; } = 30;
+
+    protected override void ProcessRecord()
+    {
+        string target = ResolvePath(Destination);
+        foreach (var b in Backups())
+        {
+            string action = File.Exists(target)
+                ? $"Replace the database with backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss} (a PreRestore backup is taken first)"
+                : $"Create the database from backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}";
+            if (!ShouldProcess(target, action)) continue;
+            var request = new RestoreRequest(target) { Force = Force, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec) };
+            Try(() => WriteObject(new Restorer(Logger).Restore(b, request, Progress, Cancellation)));
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.Management.Automation;
+using Microsoft.Extensions.Logging;
+using SqliteBackup.Core;
+
+namespace SqliteBackup.PowerShell;
+
+/// <summary>What every cmdlet shares: paths resolved against the shell's location, Core's log as verbose output, progress and error records.</summary>
+public abstract class SqliteBackupCmdlet : PSCmdlet
+{
+    ILogger? _logger;
+    readonly CancellationTokenSource _stopping = new();
+
+    private protected ILogger Logger => _logger ??= new CmdletLogger(this);
+    private protected CancellationToken Cancellation => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>Relative paths mean the current PowerShell location, not the process's working directory.</summary>
+    private protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    private protected void Progress(BackupProgress p)
+    {
+        var record = new ProgressRecord(1, p.Activity, p.Status)
+        {
+            PercentComplete = Math.Clamp(p.PercentComplete, 0, 100),
+            RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
+        WriteProgress(record);
+    }
+
+    /// <summary>Runs one unit of work; a Core failure becomes a non-terminating error so the rest of the pipeline goes on.</summary>
+    private protected void Try(Action action)
+    {
+        try { action(); }
+        catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+    }
+
+    private protected void Fail(SqliteBackupException e) => ThrowTerminatingError(ErrorRecords.From(e));
+}

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsDiagnostic.Test, "SqliteBackup", DefaultParameterSetName = ObjectSet)]
+[OutputType(typeof(VerificationResult))]
+public sealed class TestSqliteBackupCommand : BackupInputCmdlet
+{
+    [Parameter]
+    [ValidateSet("Quick", "Standard", "Full")]
+    public VerificationLevel Level { get; set; } = VerificationLevel.Standard;
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Query { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (Query != null && Level != VerificationLevel.Full)
+            ThrowTerminatingError(ErrorRecords.InvalidArgument("QueryNeedsFullLevel", "-Query runs only at -Level Full.",
+                "Add -Level Full, or drop -Query.", Query));
+    }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var b in Backups())
+        {
+            var result = new BackupVerifier(Logger).Verify(b, Level, Query, Progress, Cancellation);
+            if (!result.Passed) WriteWarning($"Backup '{b.Path}' failed verification: {result.Message}");
+            WriteObject(result);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+<#
+.SYNOPSIS
+    Runs the Pester suite in this (fresh) pwsh and writes a small JSON summary for build.ps1 to add up.
+#>
+param(
+    [Parameter(Mandatory)] [string] $PesterPath,
+    [Parameter(Mandatory)] [string] $TestPath,
+    [Parameter(Mandatory)] [string] $ResultPath,
+    [Parameter(Mandatory)] [string] $SummaryPath
+)
+$ErrorActionPreference = 'Stop'
+Import-Module $PesterPath
+$config = New-PesterConfiguration
+$config.Run.Path = $TestPath
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputFormat = 'NUnitXml'
+$config.TestResult.OutputPath = $ResultPath
+$run = Invoke-Pester -Configuration $config
+@{
+    passed  = $run.PassedCount
+    failed  = $run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount
+    skipped = $run.SkippedCount + $run.NotRunCount
+} | ConvertTo-Json | Set-Content -Path $SummaryPath
+if ($run.Result -ne 'Passed') { exit 1 }
