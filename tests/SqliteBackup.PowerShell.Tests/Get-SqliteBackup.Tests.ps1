@@ -1,0 +1,69 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+Describe 'Get-SqliteBackup' {
+    BeforeAll {
+        $script:dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        New-TinyDatabase (Join-Path $dir 'tiny.db') | Out-Null
+        $script:backupDir = Join-Path $dir 'backups'
+        $script:made = @(
+            New-SqliteBackup (Join-Path $dir 'app.db') -Type Manual
+            New-SqliteBackup (Join-Path $dir 'app.db') -Type Automatic
+            New-SqliteBackup (Join-Path $dir 'tiny.db') -Type Automatic -Verify Quick
+        )
+    }
+
+    It 'lists every backup, oldest first, as BackupInfo objects' {
+        $all = Get-SqliteBackup $backupDir
+        $all.Count | Should -Be 3
+        $all.Id | Should -Be $made.Id
+        $all[0] | Should -BeOfType ([SqliteBackup.Core.BackupInfo])
+        $all[0].Created.Kind | Should -Be 'Local'
+        $all[0].CreatedUtc.Kind | Should -Be 'Utc'
+    }
+
+    It 'reads ./backups when no path is given' {
+        Push-Location $dir
+        try { (Get-SqliteBackup).Count | Should -Be 3 } finally { Pop-Location }
+    }
+
+    It 'filters by database (wildcards), type, latest and since' {
+        (Get-SqliteBackup $backupDir -Database 'ap*').Count | Should -Be 2
+        (Get-SqliteBackup $backupDir -Type Manual).Id | Should -Be $made[0].Id
+        (Get-SqliteBackup $backupDir -Latest 1).Id | Should -Be @($made[1].Id, $made[2].Id)
+        (Get-SqliteBackup $backupDir -Since (Get-Date).AddMinutes(10)) | Should -BeNullOrEmpty
+        (Get-SqliteBackup $backupDir -Since (Get-Date).AddMinutes(-10)).Count | Should -Be 3
+    }
+
+    It 'runs "Get-SqliteBackup | Where Size -lt 1KB | Test-SqliteBackup" exactly as written' {
+        Push-Location $dir
+        try { $results = Get-SqliteBackup | Where Size -lt 1KB | Test-SqliteBackup }
+        finally { Pop-Location }
+        @($results).Count | Should -Be 1
+        $results.Database | Should -Be 'tiny'
+        $results.Passed | Should -BeTrue
+        $results.Level | Should -Be 'Standard'
+    }
+
+    It 'shows a table with human-readable sizes by default' {
+        $text = Get-SqliteBackup $backupDir | Out-String -Width 120
+        $text | Should -Match 'Created\s+Database\s+Type\s+Size\s+Compression\s+Verified'
+        $text | Should -Match '\d+(\.\d)? KB'
+        $text | Should -Match 'app\s+Manual'
+    }
+
+    It 'ignores files without a manifest and warns about a damaged manifest' {
+        $d = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $d 'x.db') | Out-Null
+        $b = New-SqliteBackup (Join-Path $d 'x.db') -Destination (Join-Path $d 'bk')
+        Copy-Item $b.Path (Join-Path $d 'bk' 'x_20200101-000000_manual_0000aaaa.db.zst')
+        Set-Content (Join-Path $d 'bk' 'y_20200101-000000_manual_0000bbbb.db.zst.manifest.json') '{ broken'
+        $list = Get-SqliteBackup (Join-Path $d 'bk') -WarningVariable warnings -WarningAction SilentlyContinue
+        @($list).Count | Should -Be 1
+        ($warnings -join "`n") | Should -Match 'not valid JSON'
+    }
+
+    It 'reports a missing directory as BackupDirectoryNotFound' {
+        { Get-SqliteBackup (Join-Path $dir 'nope') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupDirectoryNotFound,SqliteBackup.PowerShell.GetSqliteBackupCommand'
+    }
+}

@@ -1,0 +1,79 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+Describe 'New-SqliteBackup' {
+    It 'backs up into ./backups beside the database with zstd, Standard verification and type Manual by default' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $b = New-SqliteBackup -Path (Join-Path $dir 'app.db')
+        $b | Should -BeOfType ([SqliteBackup.Core.BackupInfo])
+        $b.Path | Should -BeLike (Join-Path $dir 'backups' 'app_*_manual_*.db.zst')
+        $b.Type | Should -Be 'Manual'
+        $b.Compression | Should -Be 'Zstd'
+        $b.Verified | Should -BeTrue
+        $b.Manifest.Verifications[0].Level | Should -Be 'Standard'
+        $b.Size | Should -Be (Get-Item $b.Path).Length
+        $b.Manifest.TableRowCounts['employees'] | Should -Be 100
+        Test-Path "$($b.Path).manifest.json" | Should -BeTrue
+    }
+
+    It 'resolves relative paths against the PowerShell location, not the process directory' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'rel.db') | Out-Null
+        Push-Location $dir
+        try { $b = New-SqliteBackup rel.db -Destination out -Compression Gzip -Verify Full -Tag release-1 }
+        finally { Pop-Location }
+        $b.Path | Should -BeLike (Join-Path $dir 'out' 'rel_*.db.gz')
+        $b.Tags | Should -Be @('release-1')
+        $b.Manifest.Verifications[0].Level | Should -Be 'Full'
+    }
+
+    It 'takes database files from the pipeline: Get-ChildItem *.db | New-SqliteBackup' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'one.db') | Out-Null
+        New-SqliteSampleDatabase (Join-Path $dir 'two.db') | Out-Null
+        $backups = Get-ChildItem (Join-Path $dir '*.db') | New-SqliteBackup -Destination (Join-Path $dir 'b') -Type Automatic
+        $backups.Count | Should -Be 2
+        ($backups.Database | Sort-Object) | Should -Be @('one', 'two')
+        $backups.Type | Should -Be @('Automatic', 'Automatic')
+    }
+
+    It 'does nothing with -WhatIf' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        New-SqliteBackup (Join-Path $dir 'app.db') -WhatIf | Should -BeNullOrEmpty
+        Test-Path (Join-Path $dir 'backups') | Should -BeFalse
+    }
+
+    It 'reports a missing database as a non-terminating ObjectNotFound error and goes on with the next one' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'good.db') | Out-Null
+        $out = (Join-Path $dir 'missing.db'), (Join-Path $dir 'good.db') | New-SqliteBackup -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out.Database | Should -Be 'good'
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -Be 'DatabaseNotFound,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errs[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses a file that is not SQLite with NotASqliteDatabase and leaves nothing behind' {
+        $dir = New-TestFolder
+        Set-Content (Join-Path $dir 'notes.db') 'not a database'
+        { New-SqliteBackup (Join-Path $dir 'notes.db') -ErrorAction Stop } | Should -Throw -ErrorId 'NotASqliteDatabase,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+        @(Get-ChildItem (Join-Path $dir 'backups') -Force -ErrorAction SilentlyContinue).Count | Should -Be 0
+    }
+
+    It 'does not accept PreRestore as a type: only restores take those' {
+        { New-SqliteBackup ./x.db -Type PreRestore } | Should -Throw -ErrorId 'ParameterArgumentValidationError,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+    }
+
+    It 'writes progress and surfaces the engine log as verbose output' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $r = Invoke-InRunspace "New-SqliteBackup '$(Join-Path $dir 'app.db')' -Verbose"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output.Count | Should -Be 1
+        ($r.Progress | Where-Object StatusDescription -like 'Copying pages*').Count | Should -BeGreaterThan 0
+        ($r.Progress | Where-Object RecordType -eq 'Completed').Count | Should -BeGreaterThan 0
+        ($r.Verbose.Message -join "`n") | Should -Match 'Backup [0-9a-f]+ of app written'
+    }
+}

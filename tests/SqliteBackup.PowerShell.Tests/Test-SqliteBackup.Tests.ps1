@@ -1,0 +1,55 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+Describe 'Test-SqliteBackup' {
+    It 'verifies backups from the pipeline at each level and records the result in the manifest' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $b = New-SqliteBackup (Join-Path $dir 'app.db') -Verify None
+        $b.Verified | Should -BeNullOrEmpty
+
+        $quick = $b | Test-SqliteBackup -Level Quick
+        $quick.Checks.Name | Should -Be @('FilePresent', 'Size', 'Sha256')
+        $full = $b | Test-SqliteBackup -Level Full -Query 'SELECT count(*) FROM departments'
+        $full.Passed | Should -BeTrue
+        $full.Checks.Name | Should -Contain 'IntegrityCheck'
+        $full.Checks.Name | Should -Contain 'Query'
+
+        $listed = Get-SqliteBackup (Join-Path $dir 'backups')
+        $listed.Verified | Should -BeTrue
+        $listed.Manifest.Verifications.Level | Should -Be @('Quick', 'Full')
+        $listed.LastVerification | Should -BeGreaterThan (Get-Date).AddMinutes(-5)
+    }
+
+    It 'takes a backup file path' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $b = New-SqliteBackup (Join-Path $dir 'app.db')
+        (Test-SqliteBackup -Path $b.Path).Passed | Should -BeTrue
+        (Test-SqliteBackup -Path "$($b.Path).manifest.json" -Level Quick).Passed | Should -BeTrue
+    }
+
+    It 'reports a damaged backup as Passed = False with a warning, and Get-SqliteBackup then shows it as not verified' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $b = New-SqliteBackup (Join-Path $dir 'app.db')
+        $bytes = [IO.File]::ReadAllBytes($b.Path); $bytes[100] = $bytes[100] -bxor 1; [IO.File]::WriteAllBytes($b.Path, $bytes)
+        $r = $b | Test-SqliteBackup -WarningVariable w -WarningAction SilentlyContinue
+        $r.Passed | Should -BeFalse
+        $r.Message | Should -Match '^Sha256'
+        $w.Count | Should -Be 1
+        (Get-SqliteBackup (Join-Path $dir 'backups')).Verified | Should -BeFalse
+    }
+
+    It 'refuses -Query without -Level Full' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $b = New-SqliteBackup (Join-Path $dir 'app.db')
+        { $b | Test-SqliteBackup -Query 'SELECT 1' -ErrorAction Stop } | Should -Throw -ErrorId 'QueryNeedsFullLevel,SqliteBackup.PowerShell.TestSqliteBackupCommand'
+    }
+
+    It 'reports a path that is not a backup as BackupNotFound' {
+        $dir = New-TestFolder
+        Set-Content (Join-Path $dir 'x.db') 'x'
+        { Test-SqliteBackup -Path (Join-Path $dir 'x.db') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound,SqliteBackup.PowerShell.TestSqliteBackupCommand'
+    }
+}
