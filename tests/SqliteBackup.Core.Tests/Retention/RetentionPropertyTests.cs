@@ -96,7 +96,8 @@ public sealed class RetentionPropertyTests
     /// 3 March, but one month before 1 April is 1 March, so a newer anchor can reach further back
     /// (<see cref="A_newer_backup_can_widen_a_calendar_month_window"/> pins this down).</item>
     /// <item>Within windows in a zone with daylight saving: on a fall-back night a later instant can read an earlier
-    /// wall-clock time, and the calendar part of the window moves back with it. Hence UTC here.</item>
+    /// wall-clock time, and the calendar part of the window moves back with it
+    /// (<see cref="A_newer_backup_can_widen_a_window_on_a_fall_back_night"/>). Hence UTC here.</item>
     /// </list>
     /// The counting rules, including restic's "oldest" keep, are monotonic: newer backups only push older ones further
     /// down a rule's list and can only use up count, never return it, and the oldest backup stays the oldest.
@@ -134,6 +135,21 @@ public sealed class RetentionPropertyTests
         // 1 April minus one month is 1 March: x is inside again. restic does the same.
         RetentionCandidate[] withNewer = [new("newer", new DateTimeOffset(2015, 4, 1, 10, 0, 0, TimeSpan.Zero), []), .. old];
         Assert.Equal(RetentionAction.Keep, RetentionPlanner.Plan(withNewer, policy, TimeZoneInfo.Utc).Single(d => d.Candidate.Id == "x").Action);
+    }
+
+    [Fact]
+    public void A_newer_backup_can_widen_a_window_on_a_fall_back_night()
+    {
+        // 00:30Z on 27 October 2024 is 02:30 CEST; 01:10Z, forty minutes later, is 02:10 CET.
+        RetentionCandidate[] old =
+        [
+            new("anchor", new DateTimeOffset(2024, 10, 27, 0, 30, 0, TimeSpan.Zero), []),
+            new("x", new DateTimeOffset(2024, 10, 26, 0, 20, 0, TimeSpan.Zero), []), // 02:20 CEST the day before
+        ];
+        var policy = new RetentionPolicy { KeepWithin = RetentionDuration.Parse("1d") };
+        Assert.Equal(RetentionAction.Remove, RetentionPlanner.Plan(old, policy, Berlin).Single(d => d.Candidate.Id == "x").Action);
+        RetentionCandidate[] withNewer = [new("newer", new DateTimeOffset(2024, 10, 27, 1, 10, 0, TimeSpan.Zero), []), .. old];
+        Assert.Equal(RetentionAction.Keep, RetentionPlanner.Plan(withNewer, policy, Berlin).Single(d => d.Candidate.Id == "x").Action);
     }
 
     [Fact]
