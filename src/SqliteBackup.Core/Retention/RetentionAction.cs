@@ -1,0 +1,7 @@
+namespace SqliteBackup.Core.Retention;
+
+public enum RetentionAction
+{
+    Keep,
+    Remove,
+}

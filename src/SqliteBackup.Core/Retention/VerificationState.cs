@@ -1,0 +1,12 @@
+namespace SqliteBackup.Core.Retention;
+
+/// <summary>What the last verification said about a backup, as far as rotation cares.</summary>
+public enum VerificationState
+{
+    /// <summary>Never verified: treated like any restic snapshot.</summary>
+    Unknown,
+    /// <summary>Verified good: the newest such backup is never removed.</summary>
+    Passed,
+    /// <summary>Verified bad: never counts towards a rule and is removed unless protected.</summary>
+    Failed,
+}
