@@ -15,6 +15,7 @@
         'Test-SqliteBackup'
         'Restore-SqliteBackup'
         'Remove-SqliteBackup'
+        'Invoke-BackupRotation'
         'New-SqliteSampleDatabase'
     )
     FunctionsToExport    = @()

@@ -38,3 +38,17 @@ function Invoke-InRunspace([string] $Script) {
     }
     finally { $ps.Dispose() }
 }
+
+# Rotation needs backups spread over time: rewrite a real backup's creation time in its manifest.
+function Set-BackupCreated($Backup, [datetime] $Utc) {
+    $json = Get-Content -Raw $Backup.ManifestPath
+    $json = $json -replace '"createdUtc":\s*"[^"]*"', ('"createdUtc": "{0:yyyy-MM-ddTHH:mm:ss.fffffffZ}"' -f $Utc.ToUniversalTime())
+    [IO.File]::WriteAllText($Backup.ManifestPath, $json)
+}
+
+# n real backups of one database, one a day, newest at $Newest, oldest first.
+function New-DailyBackups([string] $Database, [string] $Destination, [int] $Count, [datetime] $Newest, [string] $Type = 'Automatic') {
+    $made = 1..$Count | ForEach-Object { New-SqliteBackup $Database -Destination $Destination -Type $Type -Verify None }
+    for ($i = 0; $i -lt $Count; $i++) { Set-BackupCreated $made[$i] $Newest.AddDays($i - $Count + 1) }
+    Get-SqliteBackup $Destination -Database ([IO.Path]::GetFileNameWithoutExtension($Database))
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SqliteBackup.Core.Retention;
+
+namespace SqliteBackup.Core;
+
+/// <summary>
+/// Rotation = the pure retention planner applied to catalogued backups, per backup directory and database,
+/// plus the deletions. Manual backups (and PreRestore/PreMigration unless the caller opts them in) are
+/// protected: never removed and never counted, like restic's keep-tag.
+/// </summary>
+public sealed class BackupRotation(ILogger? logger = null)
+{
+    public static readonly IReadOnlySet<BackupType> ProtectedByDefault = new HashSet<BackupType> { BackupType.Manual, BackupType.PreRestore, BackupType.PreMigration };
+
+    readonly ILogger _log = logger ?? NullLogger.Instance;
+
+    /// <param name="rotatedTypes">Types taken out of the default protection (never Manual).</param>
+    public static IReadOnlyList<RotationDecision> Plan(IEnumerable<BackupInfo> backups, RetentionPolicy policy, TimeZoneInfo zone,
+        IReadOnlyCollection<BackupType>? rotatedTypes = null, DateTimeOffset? now = null)
+    {
+        policy.Validate();
+        var byId = new Dictionary<string, BackupInfo>(StringComparer.Ordinal);
+        var candidates = new List<RetentionCandidate>();
+        foreach (var b in backups)
+        {
+            if (!byId.TryAdd(b.Id, b)) continue; // the same backup given twice is decided once
+            bool isProtected = b.Type == BackupType.Manual || (ProtectedByDefault.Contains(b.Type) && rotatedTypes?.Contains(b.Type) != true);
+            candidates.Add(new RetentionCandidate(b.Id, new DateTimeOffset(b.CreatedUtc), b.Tags, isProtected,
+                isProtected ? b.Type.ToString().ToLowerInvariant() : null,
+                b.Verified switch { true => VerificationState.Passed, false => VerificationState.Failed, null => VerificationState.Unknown }));
+        }
+        var groups = RetentionPlanner.PlanGroups(candidates, c => GroupKey(byId[c.Id]), policy, zone, StringComparer.Ordinal, now);
+        var decisions = new List<RotationDecision>(candidates.Count);
+        foreach (var g in groups)
+        foreach (var d in g.Decisions)
+        {
+            var b = byId[d.Candidate.Id];
+            var reasons = d.Action == RetentionAction.Remove && b.Verified == false ? ["verification failed"] : d.Reasons;
+            decisions.Add(new RotationDecision(b, d.Action, reasons));
+        }
+        return decisions;
+    }
+
+    static string GroupKey(BackupInfo b) => b.Directory + "\0" + b.Database;
+
+    /// <summary>Removes one backup the plan marked for removal (manifest first, see <see cref="BackupCatalog.Remove"/>).</summary>
+    public void Apply(RotationDecision decision)
+    {
+        if (decision.Action != RetentionAction.Remove) return;
+        new BackupCatalog(_log).Remove(decision.Backup);
+        decision.Removed = true;
+        _log.LogInformation("Rotation removed {Type} backup {Id} of {Database} from {Created:u}", decision.Type, decision.Backup.Id, decision.Database, decision.Backup.CreatedUtc);
+    }
+}

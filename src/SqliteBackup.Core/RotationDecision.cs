@@ -1,0 +1,20 @@
+using SqliteBackup.Core.Retention;
+
+namespace SqliteBackup.Core;
+
+/// <summary>What rotation decided for one backup, and why. <see cref="Removed"/> says whether it was carried out.</summary>
+public sealed class RotationDecision(BackupInfo backup, RetentionAction action, IReadOnlyList<string> reasons)
+{
+    public BackupInfo Backup { get; } = backup;
+    public RetentionAction Action { get; } = action;
+    public IReadOnlyList<string> Reasons { get; } = reasons;
+    public bool Removed { get; internal set; }
+
+    public string Database => Backup.Database;
+    public DateTime Created => Backup.Created;
+    public BackupType Type => Backup.Type;
+    public bool? Verified => Backup.Verified;
+    public string Path => Backup.Path;
+
+    public override string ToString() => $"{Action} {Backup.Path} ({string.Join(", ", Reasons)})";
+}

@@ -1,0 +1,124 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+using SqliteBackup.Core.Retention;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsLifecycle.Invoke, "BackupRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+[OutputType(typeof(RotationDecision))]
+public sealed class InvokeBackupRotationCommand : SqliteBackupCmdlet
+{
+    const string PathSet = "Path";
+    const string ObjectSet = "InputObject";
+
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = ["backups"];
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
+    [ValidateNotNull]
+    public BackupInfo[] InputObject { get; set; } = [];
+
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Database { get; set; }
+
+    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepLast { get; set; }
+    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepHourly { get; set; }
+    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepDaily { get; set; }
+    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepWeekly { get; set; }
+    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepMonthly { get; set; }
+    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepYearly { get; set; }
+
+    [Parameter, RetentionDurationTransformation] public RetentionDuration? KeepWithin { get; set; }
+    [Parameter, RetentionDurationTransformation] public RetentionDuration? KeepWithinHourly { get; set; }
+    [Parameter, RetentionDurationTransformation] public RetentionDuration? KeepWithinDaily { get; set; }
+    [Parameter, RetentionDurationTransformation] public RetentionDuration? KeepWithinWeekly { get; set; }
+    [Parameter, RetentionDurationTransformation] public RetentionDuration? KeepWithinMonthly { get; set; }
+    [Parameter, RetentionDurationTransformation] public RetentionDuration? KeepWithinYearly { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? KeepTag { get; set; }
+
+    [Parameter]
+    [ValidateSet("PreRestore", "PreMigration")]
+    public BackupType[]? IncludeType { get; set; }
+
+    [Parameter]
+    public SwitchParameter Utc { get; set; }
+
+    readonly List<BackupInfo> _backups = [];
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ObjectSet)
+        {
+            _backups.AddRange(InputObject);
+            return;
+        }
+        foreach (var p in Path)
+        {
+            string dir = ResolvePath(p);
+            try
+            {
+                var found = new BackupCatalog(Logger).List(dir);
+                if (found.Count == 0) WriteError(ErrorRecords.From(NoBackups(dir)));
+                _backups.AddRange(found);
+            }
+            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        var patterns = Database?.Select(d => new WildcardPattern(d, WildcardOptions.IgnoreCase)).ToList();
+        var selected = _backups.Where(b => patterns == null || patterns.Any(w => w.IsMatch(b.Database))).ToList();
+        var policy = Policy();
+        WriteVerbose($"Retention policy: {policy}; buckets in {(Utc ? "UTC" : "local time (" + TimeZoneInfo.Local.Id + ")")}");
+        var rotation = new BackupRotation(Logger);
+        var decisions = BackupRotation.Plan(selected, policy, Utc ? TimeZoneInfo.Utc : TimeZoneInfo.Local, IncludeType);
+        foreach (var d in decisions.OrderBy(d => d.Database, StringComparer.Ordinal).ThenByDescending(d => d.Backup.CreatedUtc))
+        {
+            if (d.Action == RetentionAction.Remove
+                && ShouldProcess(d.Path, $"Remove {d.Type} backup of '{d.Database}' taken {d.Created:yyyy-MM-dd HH:mm:ss}{(d.Reasons.Count > 0 ? " (" + string.Join(", ", d.Reasons) + ")" : "")}"))
+            {
+                try { rotation.Apply(d); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    WriteError(ErrorRecords.From(new SqliteBackupException("RotationRemoveFailed", BackupErrorCategory.WriteError,
+                        $"Could not remove '{d.Path}': {e.Message}", "Check the permissions of the backup directory; the next rotation retries.", d.Path, e)));
+                }
+            }
+            WriteObject(d);
+        }
+    }
+
+    RetentionPolicy Policy()
+    {
+        var policy = new RetentionPolicy
+        {
+            KeepLast = KeepLast, KeepHourly = KeepHourly, KeepDaily = KeepDaily, KeepWeekly = KeepWeekly,
+            KeepMonthly = KeepMonthly, KeepYearly = KeepYearly,
+            KeepWithin = KeepWithin, KeepWithinHourly = KeepWithinHourly, KeepWithinDaily = KeepWithinDaily,
+            KeepWithinWeekly = KeepWithinWeekly, KeepWithinMonthly = KeepWithinMonthly, KeepWithinYearly = KeepWithinYearly,
+            // Each -KeepTag value is one group; 'a,b' keeps backups carrying both a and b (restic's --keep-tag a,b).
+            KeepTags = KeepTag?.Select(t => (IReadOnlyList<string>)t.Split(',', StringSplitOptions.TrimEntries)).ToList() ?? [],
+        };
+        return policy.OrDefault();
+    }
+
+    static SqliteBackupException NoBackups(string dir)
+    {
+        bool hasOtherFiles = Directory.EnumerateFileSystemEntries(dir).Any();
+        return hasOtherFiles
+            ? new SqliteBackupException("NotABackupDirectory", BackupErrorCategory.InvalidArgument,
+                $"'{dir}' holds files but no backup manifests, so it is not a backup directory. Nothing was removed.",
+                "Point -Path at the directory New-SqliteBackup writes to (by default 'backups' beside the database).", dir)
+            : new SqliteBackupException("NoBackupsFound", BackupErrorCategory.ObjectNotFound,
+                $"'{dir}' holds no backups, so there is nothing to rotate.",
+                "Check the path, or take a backup first with New-SqliteBackup.", dir);
+    }
+}

@@ -1,0 +1,102 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+Describe 'Invoke-BackupRotation' {
+    BeforeEach {
+        $script:dir = New-TestFolder
+        $script:db = Join-Path $dir 'app.db'
+        $script:backupDir = Join-Path $dir 'backups'
+        New-SqliteSampleDatabase $db | Out-Null
+        $script:newest = [datetime]::new(2026, 3, 20, 2, 0, 0, [DateTimeKind]::Utc)
+        $script:daily = New-DailyBackups $db $backupDir 10 $newest
+    }
+
+    It 'removes nothing with -WhatIf but still decides every backup' {
+        $decisions = Invoke-BackupRotation $backupDir -KeepDaily 3 -Utc -WhatIf
+        $decisions.Count | Should -Be 10
+        @($decisions | Where-Object Action -eq Remove).Count | Should -Be 7
+        @($decisions | Where-Object Removed).Count | Should -Be 0
+        @(Get-SqliteBackup $backupDir).Count | Should -Be 10
+        @(Get-ChildItem $backupDir).Count | Should -Be 20
+    }
+
+    It 'removes the files and manifests the policy does not keep, and explains each decision' {
+        $manual = New-SqliteBackup $db -Destination $backupDir -Type Manual -Verify None
+        Set-BackupCreated $manual $newest.AddDays(-100)
+        $decisions = Invoke-BackupRotation $backupDir -KeepDaily 3 -Utc -Confirm:$false
+        $kept = $decisions | Where-Object Action -eq Keep
+        $removed = $decisions | Where-Object Action -eq Remove
+        $kept.Count | Should -Be 4
+        ($kept | Where-Object Type -eq Manual).Reasons | Should -Be @('manual')
+        ($kept | Where-Object Type -eq Automatic).Reasons | Should -Be @('daily snapshot', 'daily snapshot', 'daily snapshot')
+        ($kept | Where-Object Type -eq Automatic | ForEach-Object { $_.Backup.CreatedUtc.Day } | Sort-Object) | Should -Be @(18, 19, 20)
+        $removed.Count | Should -Be 7
+        $removed.Removed | Should -Not -Contain $false
+        foreach ($r in $removed) { Test-Path $r.Path | Should -BeFalse; Test-Path $r.Backup.ManifestPath | Should -BeFalse }
+        (Get-SqliteBackup $backupDir).Id | Sort-Object | Should -Be ($kept.Backup.Id | Sort-Object)
+        @(Get-ChildItem $backupDir).Count | Should -Be 8
+    }
+
+    It 'takes backups from the pipeline and rotates only those' {
+        $other = Join-Path $dir 'crm.db'
+        New-SqliteSampleDatabase $other | Out-Null
+        New-DailyBackups $other $backupDir 4 $newest | Out-Null
+        $decisions = Get-SqliteBackup $backupDir -Database app | Invoke-BackupRotation -KeepLast 2 -Confirm:$false
+        $decisions.Count | Should -Be 10
+        @(Get-SqliteBackup $backupDir -Database app).Count | Should -Be 2
+        @(Get-SqliteBackup $backupDir -Database crm).Count | Should -Be 4
+    }
+
+    It 'uses daily 30, weekly 12, monthly 12 when no rule is given' {
+        $decisions = Invoke-BackupRotation $backupDir -Utc -Confirm:$false
+        @($decisions | Where-Object Action -eq Remove).Count | Should -Be 0
+        $decisions[0].Reasons | Should -Be @('daily snapshot', 'weekly snapshot', 'monthly snapshot')
+    }
+
+    It 'accepts durations in restic form and as a TimeSpan (like restic, a backup exactly at the limit is outside)' {
+        (Invoke-BackupRotation $backupDir -KeepWithin '2d' -Utc -WhatIf | Where-Object Action -eq Keep).Count | Should -Be 2
+        (Invoke-BackupRotation $backupDir -KeepWithin '2d1h' -Utc -WhatIf | Where-Object Action -eq Keep).Count | Should -Be 3
+        (Invoke-BackupRotation $backupDir -KeepWithin ([timespan]::FromDays(4)) -Utc -WhatIf | Where-Object Action -eq Keep).Count | Should -Be 4
+    }
+
+    It 'never removes the newest backup that passed verification' {
+        $oldest = (Get-SqliteBackup $backupDir)[0]
+        $oldest | Test-SqliteBackup -Level Quick | Out-Null
+        $decisions = Invoke-BackupRotation $backupDir -KeepLast 1 -Utc -Confirm:$false
+        ($decisions | Where-Object { $_.Backup.Id -eq $oldest.Id }).Reasons | Should -Be @('newest verified')
+        @(Get-SqliteBackup $backupDir).Count | Should -Be 2
+    }
+
+    It 'rejects a negative count other than -1' {
+        { Invoke-BackupRotation $backupDir -KeepDaily -2 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,SqliteBackup.PowerShell.InvokeBackupRotationCommand'
+        @(Get-SqliteBackup $backupDir).Count | Should -Be 10
+    }
+
+    It 'rejects a malformed duration and names it' {
+        { Invoke-BackupRotation $backupDir -KeepWithin '3x' } | Should -Throw -ExpectedMessage "*'3x' is not a retention duration*"
+        @(Get-SqliteBackup $backupDir).Count | Should -Be 10
+    }
+
+    It 'reports an empty directory, a directory that is not a backup directory and a missing one' {
+        $empty = New-TestFolder
+        { Invoke-BackupRotation $empty -KeepLast 1 -ErrorAction Stop } | Should -Throw -ErrorId 'NoBackupsFound,SqliteBackup.PowerShell.InvokeBackupRotationCommand'
+        $foreign = New-TestFolder
+        Set-Content (Join-Path $foreign 'photo.jpg') 'not a backup'
+        { Invoke-BackupRotation $foreign -KeepLast 1 -ErrorAction Stop } | Should -Throw -ErrorId 'NotABackupDirectory,SqliteBackup.PowerShell.InvokeBackupRotationCommand'
+        Test-Path (Join-Path $foreign 'photo.jpg') | Should -BeTrue
+        { Invoke-BackupRotation (Join-Path $dir 'nope') -KeepLast 1 -ErrorAction Stop } | Should -Throw -ErrorId 'BackupDirectoryNotFound,SqliteBackup.PowerShell.InvokeBackupRotationCommand'
+    }
+
+    It 'shows decisions as a table' {
+        (Invoke-BackupRotation $backupDir -KeepLast 1 -Utc -WhatIf | Out-String -Width 120) | Should -Match 'Created\s+Database\s+Type\s+Action\s+Reasons'
+    }
+}
+
+Describe 'Invoke-BackupRotation duration parsing' {
+    It 'reads an unquoted 2d (a decimal literal to PowerShell) as two days, and a bare number as an error' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'a.db') | Out-Null
+        New-DailyBackups (Join-Path $dir 'a.db') (Join-Path $dir 'b') 5 ([datetime]::new(2026, 3, 20, 2, 0, 0, [DateTimeKind]::Utc)) | Out-Null
+        (Invoke-BackupRotation (Join-Path $dir 'b') -KeepWithin 2d -Utc -WhatIf | Where-Object Action -eq Keep).Count | Should -Be 2
+        { Invoke-BackupRotation (Join-Path $dir 'b') -KeepWithin 2 -WhatIf } | Should -Throw -ExpectedMessage "*'2' is not a retention duration*"
+    }
+}
