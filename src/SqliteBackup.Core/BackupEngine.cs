@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -6,12 +7,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace SqliteBackup.Core;
 
 /// <summary>
-/// Takes backups. The order of work is what makes a backup trustworthy: snapshot into a private temporary
-/// file, compress and hash in one pass into a second temporary, publish it by rename, verify what was
-/// published, and only then write the manifest, the one thing that makes the backup exist.
+/// Takes backups. The order of work is what makes a backup trustworthy: read one consistent snapshot, compress and
+/// hash it in one pass into a private temporary file, publish that by rename, verify what was published, and only
+/// then write the manifest, the one thing that makes the backup exist.
 /// </summary>
 public sealed class BackupEngine(ILogger? logger = null)
 {
+    const int Buffer = 1 << 20;
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
     public BackupInfo Create(BackupRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default)
@@ -30,29 +32,25 @@ public sealed class BackupEngine(ILogger? logger = null)
         string id = BackupNaming.NewId();
         string database = BackupNaming.DatabaseName(source);
         string finalPath = Path.Combine(destDir, BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression));
-        string rawTemp = AtomicFile.TempPathBeside(finalPath);
-        string? storedTemp = null;
+        var temps = new List<string>();
         bool published = false;
         _log.LogInformation("Backing up {Source} to {Destination}", source, finalPath);
         try
         {
-            try { using (PrivateFiles.CreateNew(rawTemp)) { } }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
-
-            var manifest = Snapshot(source, rawTemp, request, progress, ct);
-            manifest.Id = id;
-            manifest.File = Path.GetFileName(finalPath);
-            manifest.Database = database;
-            manifest.SourcePath = source;
-            manifest.CreatedUtc = createdUtc;
-            manifest.Type = request.Type;
-            manifest.Compression = request.Compression;
-            manifest.Tags = request.Tags.Distinct(StringComparer.Ordinal).ToList();
-            manifest.Tool = $"SqliteBackup {typeof(BackupEngine).Assembly.GetName().Version?.ToString(3)}";
-
-            storedTemp = request.Compression == CompressionKind.None ? rawTemp : AtomicFile.TempPathBeside(finalPath);
-            Store(rawTemp, storedTemp, request, manifest, progress, ct);
-            if (storedTemp != rawTemp) AtomicFile.TryDelete(rawTemp);
+            var manifest = new BackupManifest
+            {
+                Id = id,
+                File = Path.GetFileName(finalPath),
+                Database = database,
+                SourcePath = source,
+                CreatedUtc = createdUtc,
+                Type = request.Type,
+                Compression = request.Compression,
+                Tags = request.Tags.Distinct(StringComparer.Ordinal).ToList(),
+                Tool = $"SqliteBackup {typeof(BackupEngine).Assembly.GetName().Version?.ToString(3)}",
+            };
+            string storedTemp = Capture(source, finalPath, request, manifest, temps, progress, ct);
+            _log.LogDebug("Snapshot, compression and hashing: {Ms} ms ({Method})", clock.ElapsedMilliseconds, manifest.SnapshotMethod);
 
             AtomicFile.Publish(storedTemp, finalPath);
             published = true;
@@ -60,9 +58,11 @@ public sealed class BackupEngine(ILogger? logger = null)
 
             if (request.Verify != VerificationLevel.None)
             {
+                var phase = Stopwatch.StartNew();
                 var result = new BackupVerifier(_log).Verify(info, request.Verify, null, progress, ct, record: false);
                 if (!result.Passed) throw BackupErrors.VerificationFailed(finalPath, result.Message);
                 manifest.Verifications.Add(result.ToRecord());
+                _log.LogDebug("Verification: {Ms} ms", phase.ElapsedMilliseconds);
             }
             manifest.DurationMs = clock.ElapsedMilliseconds;
             AtomicFile.WriteAllBytes(info.ManifestPath, manifest.ToJson(), overwrite: false);
@@ -73,14 +73,17 @@ public sealed class BackupEngine(ILogger? logger = null)
         }
         catch (Exception e)
         {
-            AtomicFile.TryDelete(rawTemp);
-            AtomicFile.TryDelete(storedTemp);
             if (published) AtomicFile.TryDelete(finalPath);
-            foreach (var side in new[] { "-journal", "-wal", "-shm" }) AtomicFile.TryDelete(rawTemp + side);
             if (e is OperationCanceledException) throw;
             var mapped = Map(e, source, destDir);
             _log.LogError(mapped, "Backup of {Source} failed: {Message}", source, mapped.Message);
             throw mapped;
+        }
+        finally
+        {
+            foreach (var t in temps)
+            foreach (var side in new[] { "", "-journal", "-wal", "-shm" })
+                AtomicFile.TryDelete(t + side);
         }
     }
 
@@ -96,34 +99,125 @@ public sealed class BackupEngine(ILogger? logger = null)
             $"The backup of '{source}' failed: {e.Message}", "See the inner exception; no backup file was left behind.", source, e),
     };
 
-    BackupManifest Snapshot(string source, string rawTemp, BackupRequest request, Action<BackupProgress>? progress, CancellationToken ct)
+    /// <summary>Reads one consistent snapshot into a stored temporary file; fills the manifest's metadata, sizes and hashes.</summary>
+    string Capture(string source, string finalPath, BackupRequest request, BackupManifest manifest, List<string> temps,
+        Action<BackupProgress>? progress, CancellationToken ct)
     {
-        string activity = "Backing up " + Path.GetFileName(source);
+        var started = DateTime.UtcNow;
         using var src = OpenSource(source, request.BusyTimeout);
-        using var dest = SqliteFiles.Open(rawTemp, SqliteOpenMode.ReadWrite);
-        // The temporary copy needs no crash safety of its own: a crash leaves a stale temporary, never a backup.
-        SqliteFiles.Exec(dest, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;");
-        int lastPercent = -1;
-        var result = new SnapshotCopier(_log, request.PagesPerStep).Copy(src, dest, source, request.BusyTimeout, (done, total) =>
+        string journalMode = Convert.ToString(SnapshotCopier.RetryBusy(() => SqliteFiles.Scalar(src, "PRAGMA journal_mode"), source, request.BusyTimeout, started))!.ToLowerInvariant();
+        manifest.JournalMode = journalMode;
+        if (journalMode == "wal" && request.AllowFileRead)
         {
-            int percent = total == 0 ? 100 : (int)(done * 100 / total);
-            if (percent == lastPercent) return;
-            lastPercent = percent;
-            progress?.Invoke(new BackupProgress(activity, $"Copying pages: {done:N0} of {total:N0}", percent));
-        }, ct);
-        if (result.Restarts > 0) _log.LogInformation("Concurrent writers restarted the copy {Restarts} time(s)", result.Restarts);
+            string? stored = TryCaptureByFileRead(src, source, finalPath, request, manifest, temps, started, progress, ct);
+            if (stored != null) return stored;
+        }
+        return CaptureByBackupApi(src, source, finalPath, request, manifest, temps, progress, ct);
+    }
 
+    string? TryCaptureByFileRead(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest,
+        List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct)
+    {
+        using var snapshot = src.BeginTransaction(deferred: true);
+        // A deferred transaction starts reading at its first statement; this pins the snapshot until Rollback.
+        SnapshotCopier.RetryBusy(() => SqliteFiles.Scalar(src, "SELECT count(*) FROM sqlite_schema"), source, request.BusyTimeout, started);
+        int pageSize = Convert.ToInt32(SqliteFiles.Scalar(src, "PRAGMA page_size"));
+        long pageCount = Convert.ToInt64(SqliteFiles.Scalar(src, "PRAGMA page_count"));
+        long length = pageSize * pageCount;
+        // Checked after the transaction began: if every WAL frame is in the file now, our snapshot is the file.
+        if (!WalIndex.IsFullyBackfilled(source) || new FileInfo(source).Length < length)
+        {
+            _log.LogDebug("The WAL of {Source} holds frames not yet checkpointed; copying through the backup API", source);
+            snapshot.Rollback();
+            return null;
+        }
+        manifest.SnapshotMethod = SnapshotMethod.FileRead;
+        request.OnFileReadPinned?.Invoke();
+        string storedTemp = AtomicFile.TempPathBeside(finalPath);
+        temps.Add(storedTemp);
+        var pumped = new StrongBox<long>();
+        // The file is frozen while our read transaction lasts, so it can be compressed on another core while this
+        // thread counts rows through the same snapshot.
+        var store = Task.Run(() =>
+        {
+            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, Buffer, FileOptions.SequentialScan);
+            Store(input, length, storedTemp, request, manifest, pumped, ct);
+        }, ct);
         try
         {
-            return new BackupManifest
+            FillMetadata(src, source, manifest);
+        }
+        finally
+        {
+            // Never leave the task writing a file we are about to delete; its own failure is reported below.
+            WaitReporting(store, pumped, length, "Backing up " + manifest.Database, "Reading and compressing: ", progress);
+        }
+        store.GetAwaiter().GetResult();
+        snapshot.Rollback();
+        return storedTemp;
+    }
+
+    string CaptureByBackupApi(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest,
+        List<string> temps, Action<BackupProgress>? progress, CancellationToken ct)
+    {
+        manifest.SnapshotMethod = SnapshotMethod.BackupApi;
+        string rawTemp = AtomicFile.TempPathBeside(finalPath);
+        temps.Add(rawTemp);
+        try { using (PrivateFiles.CreateNew(rawTemp)) { } }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(Path.GetDirectoryName(finalPath)!, e); }
+
+        string activity = "Backing up " + manifest.Database;
+        using (var dest = SqliteFiles.Open(rawTemp, SqliteOpenMode.ReadWrite))
+        {
+            // The temporary copy needs no crash safety of its own: a crash leaves a stale temporary, never a backup.
+            SqliteFiles.Exec(dest, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;");
+            int lastPercent = -1;
+            var result = new SnapshotCopier(_log, request.PagesPerStep).Copy(src, dest, source, request.BusyTimeout, (done, total) =>
             {
-                PageSize = Convert.ToInt32(SqliteFiles.Scalar(dest, "PRAGMA page_size")),
-                PageCount = Convert.ToInt64(SqliteFiles.Scalar(dest, "PRAGMA page_count")),
-                UserVersion = Convert.ToInt64(SqliteFiles.Scalar(dest, "PRAGMA user_version")),
-                SqliteVersion = Convert.ToString(SqliteFiles.Scalar(dest, "SELECT sqlite_version()"))!,
-                JournalMode = result.JournalMode,
-                TableRowCounts = SqliteFiles.RowCounts(dest),
-            };
+                int percent = total == 0 ? 100 : (int)(done * 100 / total);
+                if (percent == lastPercent) return;
+                lastPercent = percent;
+                progress?.Invoke(new BackupProgress(activity, $"Copying pages: {done:N0} of {total:N0}", percent));
+            }, ct);
+            if (result.Restarts > 0) _log.LogInformation("Concurrent writers restarted the copy {Restarts} time(s)", result.Restarts);
+            FillMetadata(dest, source, manifest);
+        }
+
+        if (request.Compression == CompressionKind.None)
+        {
+            manifest.RawSha256 = manifest.StoredSha256 = HashingStream.HashFile(rawTemp, out long length);
+            manifest.RawSize = manifest.StoredSize = length;
+            return rawTemp;
+        }
+        string storedTemp = AtomicFile.TempPathBeside(finalPath);
+        temps.Add(storedTemp);
+        using var input = new FileStream(rawTemp, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
+        var pumped = new StrongBox<long>();
+        var store = Task.Run(() => Store(input, input.Length, storedTemp, request, manifest, pumped, ct), ct);
+        WaitReporting(store, pumped, input.Length, "Compressing " + manifest.Database, "", progress);
+        store.GetAwaiter().GetResult();
+        return storedTemp;
+    }
+
+    /// <summary>Waits for a background store on the caller's thread, which is the only one allowed to report progress.</summary>
+    static void WaitReporting(Task store, StrongBox<long> pumped, long length, string activity, string status, Action<BackupProgress>? progress)
+    {
+        void Report() => progress?.Invoke(new BackupProgress(activity, $"{status}{Volatile.Read(ref pumped.Value) / 1048576:N0} of {length / 1048576:N0} MiB",
+            length == 0 ? 100 : (int)(Volatile.Read(ref pumped.Value) * 100 / length)));
+        Report();
+        while (!((IAsyncResult)store).AsyncWaitHandle.WaitOne(100)) Report();
+        Report();
+    }
+
+    static void FillMetadata(SqliteConnection c, string source, BackupManifest manifest)
+    {
+        try
+        {
+            manifest.PageSize = Convert.ToInt32(SqliteFiles.Scalar(c, "PRAGMA page_size"));
+            manifest.PageCount = Convert.ToInt64(SqliteFiles.Scalar(c, "PRAGMA page_count"));
+            manifest.UserVersion = Convert.ToInt64(SqliteFiles.Scalar(c, "PRAGMA user_version"));
+            manifest.SqliteVersion = Convert.ToString(SqliteFiles.Scalar(c, "SELECT sqlite_version()"))!;
+            manifest.TableRowCounts = SqliteFiles.RowCounts(c);
         }
         catch (SqliteException e) when (SqliteFiles.IsCorrupt(e))
         {
@@ -140,37 +234,25 @@ public sealed class BackupEngine(ILogger? logger = null)
         catch (SqliteException e) when (SqliteFiles.IsCorrupt(e)) { throw BackupErrors.NotASqliteDatabase(source); }
     }
 
-    static void Store(string rawTemp, string storedTemp, BackupRequest request, BackupManifest manifest, Action<BackupProgress>? progress, CancellationToken ct)
+    /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
+    static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped, CancellationToken ct)
     {
-        const int Buffer = 1 << 20;
-        using var input = new FileStream(rawTemp, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
-        long total = input.Length;
         using var rawHash = new HashingStream(input, leaveOpen: true);
-        if (storedTemp == rawTemp)
-        {
-            rawHash.CopyTo(Stream.Null, Buffer);
-            manifest.RawSha256 = manifest.StoredSha256 = rawHash.HashHex();
-            manifest.RawSize = manifest.StoredSize = total;
-            return;
-        }
-        string activity = "Compressing " + manifest.Database;
         using (var output = PrivateFiles.CreateNew(storedTemp, Buffer))
         {
             using var storedHash = new HashingStream(output, leaveOpen: true);
             using (var compressor = Codec.Compress(request.Compression, storedHash, request.ZstdLevel))
             {
                 var buffer = new byte[Buffer];
-                int n, lastPercent = -1;
-                while ((n = rawHash.Read(buffer)) > 0)
+                long remaining = length;
+                while (remaining > 0)
                 {
                     ct.ThrowIfCancellationRequested();
+                    int n = rawHash.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+                    if (n == 0) throw new IOException($"The database file ended {remaining} bytes early.");
                     compressor.Write(buffer, 0, n);
-                    int percent = total == 0 ? 100 : (int)(rawHash.BytesRead * 100 / total);
-                    if (percent != lastPercent)
-                    {
-                        lastPercent = percent;
-                        progress?.Invoke(new BackupProgress(activity, $"{rawHash.BytesRead / 1048576:N0} of {total / 1048576:N0} MiB", percent));
-                    }
+                    remaining -= n;
+                    Volatile.Write(ref pumped.Value, length - remaining);
                 }
             }
             storedHash.Flush();
@@ -179,6 +261,6 @@ public sealed class BackupEngine(ILogger? logger = null)
             manifest.StoredSize = storedHash.BytesWritten;
         }
         manifest.RawSha256 = rawHash.HashHex();
-        manifest.RawSize = rawHash.BytesRead;
+        manifest.RawSize = length;
     }
 }

@@ -7,7 +7,8 @@ public sealed class BackupInfo
     {
         Manifest = manifest;
         ManifestPath = System.IO.Path.GetFullPath(manifestPath);
-        Path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(ManifestPath)!, manifest.File);
+        Directory = System.IO.Path.GetDirectoryName(ManifestPath)!;
+        Path = System.IO.Path.Combine(Directory, manifest.File);
     }
 
     public BackupManifest Manifest { get; }
@@ -31,7 +32,7 @@ public sealed class BackupInfo
     /// <summary>Outcome of the latest verification; null when it was never verified.</summary>
     public bool? Verified => LastVerificationRecord?.Passed;
     public DateTime? LastVerification => LastVerificationRecord is { } r ? DateTime.SpecifyKind(r.TimeUtc, DateTimeKind.Utc).ToLocalTime() : null;
-    public string Directory => System.IO.Path.GetDirectoryName(ManifestPath)!;
+    public string Directory { get; }
 
     public override string ToString() => Path;
 }

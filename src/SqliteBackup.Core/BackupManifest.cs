@@ -32,6 +32,7 @@ public sealed class BackupManifest
     public string SqliteVersion { get; set; } = "";
     public long UserVersion { get; set; }
     public string JournalMode { get; set; } = "";
+    public SnapshotMethod SnapshotMethod { get; set; }
     public Dictionary<string, long> TableRowCounts { get; set; } = new(StringComparer.Ordinal);
     public long DurationMs { get; set; }
     public List<string> Tags { get; set; } = [];

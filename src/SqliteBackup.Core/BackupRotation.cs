@@ -20,29 +20,27 @@ public sealed class BackupRotation(ILogger? logger = null)
         IReadOnlyCollection<BackupType>? rotatedTypes = null, DateTimeOffset? now = null)
     {
         policy.Validate();
-        var byId = new Dictionary<string, BackupInfo>(StringComparer.Ordinal);
+        var byId = new Dictionary<string, (BackupInfo Backup, string Group)>(StringComparer.Ordinal);
         var candidates = new List<RetentionCandidate>();
         foreach (var b in backups)
         {
-            if (!byId.TryAdd(b.Id, b)) continue; // the same backup given twice is decided once
+            if (!byId.TryAdd(b.Id, (b, b.Directory + "\0" + b.Database))) continue; // the same backup given twice is decided once
             bool isProtected = b.Type == BackupType.Manual || (ProtectedByDefault.Contains(b.Type) && rotatedTypes?.Contains(b.Type) != true);
             candidates.Add(new RetentionCandidate(b.Id, new DateTimeOffset(b.CreatedUtc), b.Tags, isProtected,
                 isProtected ? b.Type.ToString().ToLowerInvariant() : null,
                 b.Verified switch { true => VerificationState.Passed, false => VerificationState.Failed, null => VerificationState.Unknown }));
         }
-        var groups = RetentionPlanner.PlanGroups(candidates, c => GroupKey(byId[c.Id]), policy, zone, StringComparer.Ordinal, now);
+        var groups = RetentionPlanner.PlanGroups(candidates, c => byId[c.Id].Group, policy, zone, StringComparer.Ordinal, now);
         var decisions = new List<RotationDecision>(candidates.Count);
         foreach (var g in groups)
         foreach (var d in g.Decisions)
         {
-            var b = byId[d.Candidate.Id];
+            var b = byId[d.Candidate.Id].Backup;
             var reasons = d.Action == RetentionAction.Remove && b.Verified == false ? ["verification failed"] : d.Reasons;
             decisions.Add(new RotationDecision(b, d.Action, reasons));
         }
         return decisions;
     }
-
-    static string GroupKey(BackupInfo b) => b.Directory + "\0" + b.Database;
 
     /// <summary>Removes one backup the plan marked for removal (manifest first, see <see cref="BackupCatalog.Remove"/>).</summary>
     public void Apply(RotationDecision decision)

@@ -105,7 +105,7 @@ internal sealed class SnapshotCopier(ILogger logger, int pagesPerStep = Snapshot
         return new Outcome(true, total);
     }
 
-    static T RetryBusy<T>(Func<T> action, string path, TimeSpan busyTimeout, DateTime started)
+    internal static T RetryBusy<T>(Func<T> action, string path, TimeSpan busyTimeout, DateTime started)
     {
         while (true)
         {

@@ -28,6 +28,7 @@ public class BackupEngineTests
         Assert.Equal(4096, m.PageSize);
         Assert.Equal(m.RawSize, m.PageSize * m.PageCount);
         Assert.Equal("wal", m.JournalMode);
+        Assert.Equal(SnapshotMethod.FileRead, m.SnapshotMethod);
         Assert.StartsWith("3.", m.SqliteVersion);
         var v = Assert.Single(m.Verifications);
         Assert.True(v.Passed);
@@ -135,9 +136,10 @@ public class BackupEngineTests
     }
 
     [SkippableTheory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void A_backup_taken_while_another_process_writes_is_consistent(bool wal)
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    public void A_backup_taken_while_another_process_writes_is_consistent(bool wal, bool allowFileRead)
     {
         Cli.Require("sqlite3");
         using var t = new TempDir();
@@ -147,7 +149,7 @@ public class BackupEngineTests
 
         var b = new BackupEngine().Create(new BackupRequest(t["live.db"])
         {
-            Destination = t["backups"], Compression = CompressionKind.None, Verify = VerificationLevel.Full, PagesPerStep = 16,
+            Destination = t["backups"], Compression = CompressionKind.None, Verify = VerificationLevel.Full, PagesPerStep = 16, AllowFileRead = allowFileRead,
         });
 
         Assert.True(writer.Running, "the writer must keep running through the backup: " + string.Join("\n", writer.Errors));
@@ -191,7 +193,7 @@ public class BackupEngineTests
         using var t = new TempDir();
         Db.CreatePaired(t["big.db"], wal: true, fillerRows: 3000);
         var reports = new List<BackupProgress>();
-        new BackupEngine().Create(new BackupRequest(t["big.db"]) { Destination = t["backups"], PagesPerStep = 64 }, reports.Add);
+        new BackupEngine().Create(new BackupRequest(t["big.db"]) { Destination = t["backups"], PagesPerStep = 64, AllowFileRead = false }, reports.Add);
         var copying = reports.Where(r => r.Status.StartsWith("Copying pages")).Select(r => r.PercentComplete).ToList();
         Assert.True(copying.Count > 5, $"only {copying.Count} copy reports");
         Assert.Equal(copying.Order(), copying);

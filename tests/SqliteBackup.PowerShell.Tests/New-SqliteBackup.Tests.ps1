@@ -72,7 +72,7 @@ Describe 'New-SqliteBackup' {
         $r = Invoke-InRunspace "New-SqliteBackup '$(Join-Path $dir 'app.db')' -Verbose"
         $r.Errors | Should -BeNullOrEmpty
         $r.Output.Count | Should -Be 1
-        ($r.Progress | Where-Object StatusDescription -like 'Copying pages*').Count | Should -BeGreaterThan 0
+        ($r.Progress | Where-Object { $_.StatusDescription -like 'Copying pages*' -or $_.StatusDescription -like 'Reading and compressing*' }).Count | Should -BeGreaterThan 0
         ($r.Progress | Where-Object RecordType -eq 'Completed').Count | Should -BeGreaterThan 0
         ($r.Verbose.Message -join "`n") | Should -Match 'Backup [0-9a-f]+ of app written'
     }

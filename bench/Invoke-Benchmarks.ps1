@@ -1,0 +1,191 @@
+<#
+.SYNOPSIS
+    Backup benchmarks (issue targets; never part of a test pass). Results go to docs/benchmarks.md.
+.DESCRIPTION
+    1. On a generated WAL-mode database of -SizeMiB MiB: New-SqliteBackup (zstd, SHA-256, Quick verify) against
+       sqlite3 ".backup", sqlite3 "VACUUM INTO" and cp, interleaved, -Runs runs each, medians and ratios.
+       All read the same file from a warm page cache; ours is timed as a whole pwsh process (start-up and
+       module import included) and, separately, by the engine's own clock from the manifest.
+    2. A writer in another process commits small transactions: p50/p99 commit latency alone, then during a
+       New-SqliteBackup of the same database.
+    3. Retention planning of 100,000 backups (BenchmarkDotNet).
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [int] $SizeMiB = 1024,
+    [int] $Runs = 3,
+    [Parameter(Mandatory)] [string] $ReportPath,
+    [string] $DataPath = (Join-Path $PSScriptRoot 'data'),
+    [switch] $SkipPlanner
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+Import-Module $ModulePath
+foreach ($p in 'sqlite3', 'cp') { if (-not (Get-Command $p -ErrorAction SilentlyContinue)) { throw "The benchmark needs '$p' on PATH." } }
+$pwsh = @([Environment]::ProcessPath)
+if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+
+New-Item -ItemType Directory -Force -Path $DataPath | Out-Null
+$db = Join-Path $DataPath "bench-$SizeMiB.db"
+$work = Join-Path $DataPath 'out'
+
+function New-BenchDatabase {
+    # Rows of mixed text: compressible like real application data, not random bytes.
+    Write-Host "Generating a $SizeMiB MiB WAL-mode database at $db ..."
+    Remove-Item "$db*" -Force -ErrorAction SilentlyContinue
+    $rows = [int]($SizeMiB * 1MB / 450)
+    $sql = @"
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=OFF;
+CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, notes TEXT, balance REAL);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), placed_at TEXT, status TEXT, lines TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $([int]($rows / 4)))
+INSERT INTO customers SELECT i, 'Customer ' || i, 'customer' || i || '@example.com',
+  'Prefers delivery on ' || (CASE i % 5 WHEN 0 THEN 'Monday' WHEN 1 THEN 'Tuesday' WHEN 2 THEN 'Wednesday' WHEN 3 THEN 'Thursday' ELSE 'Friday' END) || '. ' || hex(randomblob(40)),
+  (i * 37 % 10000) / 100.0 FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
+INSERT INTO orders SELECT i, 1 + i % $([int]($rows / 4)), datetime(1700000000 + i * 60, 'unixepoch'),
+  CASE i % 4 WHEN 0 THEN 'new' WHEN 1 THEN 'paid' WHEN 2 THEN 'shipped' ELSE 'delivered' END,
+  '[{"sku":"SKU-' || (i % 997) || '","qty":' || (1 + i % 5) || ',"price":' || (i % 300) || '.99},{"sku":"SKU-' || (i % 131) || '","qty":1,"price":9.99}] ' || hex(randomblob(120)) FROM n;
+CREATE INDEX orders_customer ON orders(customer_id);
+PRAGMA wal_checkpoint(TRUNCATE);
+"@
+    $sql | sqlite3 $db
+    if ($LASTEXITCODE) { throw 'generating the database failed' }
+}
+if (-not (Test-Path $db) -or (Get-Item $db).Length -lt $SizeMiB * 1MB * 0.9) { New-BenchDatabase }
+$dbSize = (Get-Item $db).Length
+Write-Host ("Database: {0} ({1:N0} bytes)" -f $db, $dbSize)
+
+function Measure-Process([string[]] $command) {
+    if (Test-Path $work) { Remove-Item $work -Recurse -Force }
+    New-Item -ItemType Directory -Path $work | Out-Null
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    $rest = @($command | Select-Object -Skip 1)
+    & $command[0] @rest | Out-Null
+    $sw.Stop()
+    if ($LASTEXITCODE) { throw "'$($command -join ' ')' failed with exit code $LASTEXITCODE" }
+    return $sw.Elapsed.TotalSeconds
+}
+
+$ours = $pwsh + @('-NoProfile', '-NonInteractive', '-Command',
+    "Import-Module '$ModulePath'; `$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'; `$b = New-SqliteBackup -Path '$db' -Destination '$work' -Compression Zstd -Verify Quick; Set-Content '$work/../engine-ms.txt' `$b.Manifest.DurationMs")
+$commands = [ordered]@{
+    'New-SqliteBackup (zstd, SHA-256, Quick verify), whole pwsh process' = $ours
+    'sqlite3 .backup'                                                    = @('sqlite3', $db, ".backup '$work/backup.db'")
+    'sqlite3 VACUUM INTO'                                                = @('sqlite3', $db, "VACUUM INTO '$work/vacuum.db'")
+    'cp'                                                                 = @('cp', $db, "$work/copy.db")
+}
+$times = @{}
+foreach ($k in $commands.Keys) { $times[$k] = [System.Collections.Generic.List[double]]::new() }
+$engine = [System.Collections.Generic.List[double]]::new()
+$stored = 0
+Write-Host 'Warm-up ...'
+foreach ($k in $commands.Keys) { Measure-Process $commands[$k] | Out-Null }
+for ($r = 1; $r -le $Runs; $r++) {
+    foreach ($k in $commands.Keys) {
+        $t = Measure-Process $commands[$k]
+        $times[$k].Add($t)
+        if ($k -like 'New-SqliteBackup*') {
+            $engine.Add([double](Get-Content (Join-Path $DataPath 'engine-ms.txt')) / 1000)
+            $stored = (Get-ChildItem $work -Filter *.zst).Length
+        }
+        Write-Host ("run {0}: {1,-70} {2,8:N2} s" -f $r, $k, $t)
+    }
+}
+function Median($values) { $s = @($values | Sort-Object); if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
+$med = @{}
+foreach ($k in $commands.Keys) { $med[$k] = Median $times[$k] }
+$engineMed = Median $engine
+$oursKey = @($commands.Keys)[0]
+$backupMed = $med['sqlite3 .backup']; $cpMed = $med['cp']
+
+# Writer latency: alone, then during a backup.
+function Measure-Writer([scriptblock] $during, [int] $aloneSeconds) {
+    $lat = Join-Path $DataPath 'latency.txt'; $stop = Join-Path $DataPath 'stop-writer'
+    Remove-Item $lat, $stop -ErrorAction SilentlyContinue
+    $writerArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Measure-CommitLatency.ps1'),
+        '-ModulePath', $ModulePath, '-Database', $db, '-OutFile', $lat, '-StopFile', $stop)
+    $proc = Start-Process -FilePath $pwsh[0] -ArgumentList $writerArgs -PassThru -NoNewWindow
+    while (-not (Test-Path $lat)) { Start-Sleep -Milliseconds 50 }
+    Start-Sleep -Seconds 1
+    if ($during) { & $during } else { Start-Sleep -Seconds $aloneSeconds }
+    Set-Content $stop ''
+    $proc.WaitForExit()
+    $values = Get-Content $lat | Where-Object { $_ } | ForEach-Object { [double]::Parse($_, [cultureinfo]::InvariantCulture) }
+    Remove-Item $lat, $stop -ErrorAction SilentlyContinue
+    $sorted = @($values | Sort-Object)
+    [pscustomobject]@{ Count = $sorted.Count; P50 = $sorted[[int]($sorted.Count * 0.5)]; P99 = $sorted[[int][math]::Min($sorted.Count - 1, [math]::Floor($sorted.Count * 0.99))]; Max = $sorted[-1] }
+}
+Write-Host 'Writer alone ...'
+$baseline = Measure-Writer $null ([int][math]::Max(10, $med[$oursKey]))
+Write-Host 'Writer during New-SqliteBackup ...'
+$backupCompleted = $false
+$during = Measure-Writer {
+    if (Test-Path $work) { Remove-Item $work -Recurse -Force }
+    $b = New-SqliteBackup -Path $db -Destination $work -Compression Zstd -Verify Quick
+    $script:backupCompleted = $null -ne $b -and $b.Verified
+} 0
+
+$planner = ''
+if (-not $SkipPlanner) {
+    Write-Host 'Retention planning (BenchmarkDotNet) ...'
+    $root = Split-Path $PSScriptRoot
+    Push-Location $root
+    try {
+        dotnet run -c Release --project (Join-Path $PSScriptRoot 'SqliteBackup.Bench') -- --filter '*' --exporters github | Out-Host
+        $planner = Get-Content -Raw (Join-Path $root 'BenchmarkDotNet.Artifacts/results/SqliteBackup.Bench.RetentionPlanningBenchmark-report-github.md')
+    }
+    finally { Pop-Location }
+}
+Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
+
+$cpu = (Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*', ''
+$mem = [math]::Round(((Get-Content /proc/meminfo -ErrorAction SilentlyContinue | Select-Object -First 1) -replace '\D', '') / 1MB, 1)
+$verdict = { param($ok) if ($ok) { 'met' } else { '**not met**' } }
+$rows = foreach ($k in $commands.Keys) {
+    "| $k | {0:N2} | {1:N2} | {2:N2} | {3:N2}x | {4:N2}x |" -f $med[$k], ($times[$k] | Measure-Object -Minimum).Minimum, ($times[$k] | Measure-Object -Maximum).Maximum, ($med[$k] / $backupMed), ($med[$k] / $cpMed)
+}
+$report = @"
+# Benchmarks
+
+Produced by ``dotnet pwsh ./build.ps1 -Task Bench -BenchSizeMiB $SizeMiB`` (script: ``bench/Invoke-Benchmarks.ps1``) on
+$(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC: $([Environment]::ProcessorCount) cores ($cpu), $mem GiB RAM, $([System.Runtime.InteropServices.RuntimeInformation]::OSDescription),
+sqlite3 $((sqlite3 --version) -split ' ' | Select-Object -First 1), PowerShell $($PSVersionTable.PSVersion). Numbers from a shared, noisy machine: compare ratios, not absolute times.
+
+## Backup of a $SizeMiB MiB WAL-mode database
+
+Database: {0:N0} bytes of generated order/customer rows (mixed text, compressible like application data).
+$Runs interleaved runs of each command after one warm-up, all reading the same file from a warm page cache.
+Times are whole processes in seconds; ours includes starting pwsh and importing the module.
+
+| command | median s | min s | max s | vs sqlite3 .backup | vs cp |
+|---|---:|---:|---:|---:|---:|
+$($rows -join "`n")
+
+- New-SqliteBackup inside the process (engine clock from the manifest, without pwsh start-up): median {1:N2} s,
+  {2:N2}x sqlite3 .backup, {3:N2}x cp. Stored size {4:N0} bytes ({5:P0} of the database).
+- Target "at most 1.3x sqlite3 .backup": whole process {6:N2}x ($(& $verdict ($med[$oursKey] / $backupMed -le 1.3))), engine {2:N2}x ($(& $verdict ($engineMed / $backupMed -le 1.3))).
+- Target "at most 2x cp": whole process {7:N2}x ($(& $verdict ($med[$oursKey] / $cpMed -le 2))), engine {3:N2}x ($(& $verdict ($engineMed / $cpMed -le 2))).
+- Our backup writes more than the others: an uncompressed snapshot, then the zstd file (hashed on the way), fsyncs both
+  and re-reads the stored file for the Quick verification; sqlite3 .backup writes the snapshot once and cp does no fsync.
+
+## A writer in another process during the backup
+
+A pwsh process commits one small row per transaction (BEGIN IMMEDIATE; INSERT; COMMIT; synchronous FULL) every 5 ms.
+
+| phase | commits | p50 ms | p99 ms | max ms |
+|---|---:|---:|---:|---:|
+| writer alone | $($baseline.Count) | {8:N2} | {9:N2} | {10:N2} |
+| during New-SqliteBackup | $($during.Count) | {11:N2} | {12:N2} | {13:N2} |
+
+- p99 during backup / p99 alone: {14:N2}x (target at most 1.5x: $(& $verdict ($during.P99 / $baseline.P99 -le 1.5))). Backup completed and verified: $backupCompleted.
+
+## Retention planning of 100,000 backups (target at most 200 ms)
+
+$(if ($planner) { $planner } else { '(skipped)' })
+"@ -f $dbSize, $engineMed, ($engineMed / $backupMed), ($engineMed / $cpMed), $stored, ($stored / $dbSize), ($med[$oursKey] / $backupMed), ($med[$oursKey] / $cpMed), `
+    $baseline.P50, $baseline.P99, $baseline.Max, $during.P50, $during.P99, $during.Max, ($during.P99 / $baseline.P99)
+New-Item -ItemType Directory -Force -Path (Split-Path $ReportPath) | Out-Null
+Set-Content -Path $ReportPath -Value $report
+Write-Host $report

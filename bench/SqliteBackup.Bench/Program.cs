@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(SqliteBackup.Bench.RetentionPlanningBenchmark).Assembly).Run(args);
