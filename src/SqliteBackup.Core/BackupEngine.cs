@@ -14,6 +14,7 @@ namespace SqliteBackup.Core;
 public sealed class BackupEngine(ILogger? logger = null)
 {
     const int Buffer = 1 << 20;
+    const long FlushEvery = 8L << 20;
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
     public BackupInfo Create(BackupRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default)
@@ -138,21 +139,16 @@ public sealed class BackupEngine(ILogger? logger = null)
         var pumped = new StrongBox<long>();
         // The file is frozen while our read transaction lasts, so it can be compressed on another core while this
         // thread counts rows through the same snapshot.
-        var store = Task.Run(() =>
+        var store = BackgroundPriority.Run(() =>
         {
             using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, Buffer, FileOptions.SequentialScan);
             Store(input, length, storedTemp, request, manifest, pumped, ct);
-        }, ct);
-        try
-        {
-            FillMetadata(src, source, manifest);
-        }
-        finally
-        {
-            // Never leave the task writing a file we are about to delete; its own failure is reported below.
-            WaitReporting(store, pumped, length, "Backing up " + manifest.Database, "Reading and compressing: ", progress);
-        }
+        });
+        // Row counts scan the whole snapshot too, so they also run at background priority, beside the compression.
+        var metadata = BackgroundPriority.Run(() => FillMetadata(src, source, manifest));
+        WaitReporting(Task.WhenAll(store, metadata), pumped, length, "Backing up " + manifest.Database, "Reading and compressing: ", progress);
         store.GetAwaiter().GetResult();
+        metadata.GetAwaiter().GetResult();
         snapshot.Rollback();
         return storedTemp;
     }
@@ -193,7 +189,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         temps.Add(storedTemp);
         using var input = new FileStream(rawTemp, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
         var pumped = new StrongBox<long>();
-        var store = Task.Run(() => Store(input, input.Length, storedTemp, request, manifest, pumped, ct), ct);
+        var store = BackgroundPriority.Run(() => Store(input, input.Length, storedTemp, request, manifest, pumped, ct));
         WaitReporting(store, pumped, input.Length, "Compressing " + manifest.Database, "", progress);
         store.GetAwaiter().GetResult();
         return storedTemp;
@@ -244,7 +240,7 @@ public sealed class BackupEngine(ILogger? logger = null)
             using (var compressor = Codec.Compress(request.Compression, storedHash, request.ZstdLevel))
             {
                 var buffer = new byte[Buffer];
-                long remaining = length;
+                long remaining = length, flushedAt = 0;
                 while (remaining > 0)
                 {
                     ct.ThrowIfCancellationRequested();
@@ -252,6 +248,12 @@ public sealed class BackupEngine(ILogger? logger = null)
                     if (n == 0) throw new IOException($"The database file ended {remaining} bytes early.");
                     compressor.Write(buffer, 0, n);
                     remaining -= n;
+                    // Write back as we go: one fsync of hundreds of MB at the end stalls every other fsync on the disk.
+                    if (storedHash.BytesWritten - flushedAt >= FlushEvery)
+                    {
+                        output.Flush(flushToDisk: true);
+                        flushedAt = storedHash.BytesWritten;
+                    }
                     Volatile.Write(ref pumped.Value, length - remaining);
                 }
             }
