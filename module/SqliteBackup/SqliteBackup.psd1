@@ -16,6 +16,10 @@
         'Restore-SqliteBackup'
         'Remove-SqliteBackup'
         'Invoke-BackupRotation'
+        'New-SqliteBackupConfig'
+        'Get-SqliteBackupConfig'
+        'Invoke-SqliteBackupJob'
+        'Get-SqliteBackupLog'
         'New-SqliteSampleDatabase'
     )
     FunctionsToExport    = @()

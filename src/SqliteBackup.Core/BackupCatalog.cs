@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.Core;
 
@@ -67,11 +68,12 @@ public sealed class BackupCatalog(ILogger? logger = null)
     /// Deletes the manifest first: from that instant the backup no longer exists, and an interruption
     /// before the data file goes leaves only an orphan that <see cref="CleanStale"/> removes.
     /// </summary>
-    public void Remove(BackupInfo backup)
+    public void Remove(BackupInfo backup, string? reason = null, EventId? eventId = null)
     {
         File.Delete(backup.ManifestPath);
         File.Delete(backup.Path);
-        _log.LogInformation("Removed backup {Id} ({Path})", backup.Id, backup.Path);
+        _log.LogInformation(eventId ?? BackupEvents.BackupRemoved, "Removed {Type} backup {Id} of {Database} taken {Created:u}: {Path}{Reason}",
+            backup.Type, backup.Id, backup.Database, backup.CreatedUtc, backup.Path, reason == null ? "" : $" ({reason})");
     }
 
     /// <summary>Removes temporaries of dead writers and data files whose manifest never appeared.</summary>

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.Core;
 
@@ -21,23 +22,23 @@ public sealed class BackupEngine(ILogger? logger = null)
     {
         var clock = Stopwatch.StartNew();
         string source = Path.GetFullPath(request.DatabasePath);
-        if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
-        if (!SqliteFiles.HasSqliteHeader(source)) throw BackupErrors.NotASqliteDatabase(source);
-
         string destDir = request.ResolveDestination();
-        try { PrivateFiles.EnsureDirectory(destDir); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
-        BackupCatalog.CleanStale(destDir, _log);
-
-        var createdUtc = DateTime.UtcNow;
-        string id = BackupNaming.NewId();
         string database = BackupNaming.DatabaseName(source);
-        string finalPath = Path.Combine(destDir, BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression));
         var temps = new List<string>();
+        string? finalPath = null;
         bool published = false;
-        _log.LogInformation("Backing up {Source} to {Destination}", source, finalPath);
         try
         {
+            if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
+            if (!SqliteFiles.HasSqliteHeader(source)) throw BackupErrors.NotASqliteDatabase(source);
+            try { PrivateFiles.EnsureDirectory(destDir); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
+            BackupCatalog.CleanStale(destDir, _log);
+
+            var createdUtc = DateTime.UtcNow;
+            string id = BackupNaming.NewId();
+            finalPath = Path.Combine(destDir, BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression));
+            _log.LogInformation(BackupEvents.BackupStarted, "Backing up {Database} from {Source} to {Path}", database, source, finalPath);
             var manifest = new BackupManifest
             {
                 Id = id,
@@ -67,8 +68,8 @@ public sealed class BackupEngine(ILogger? logger = null)
             }
             manifest.DurationMs = clock.ElapsedMilliseconds;
             AtomicFile.WriteAllBytes(info.ManifestPath, manifest.ToJson(), overwrite: false);
-            _log.LogInformation("Backup {Id} of {Database} written: {StoredSize} bytes stored, {RawSize} raw, in {DurationMs} ms",
-                id, database, manifest.StoredSize, manifest.RawSize, manifest.DurationMs);
+            _log.LogInformation(BackupEvents.BackupSucceeded, "Backup {Id} of {Database} written to {Path}: {StoredSize} bytes stored, {RawSize} raw, in {DurationMs} ms",
+                id, database, finalPath, manifest.StoredSize, manifest.RawSize, manifest.DurationMs);
             progress?.Invoke(new BackupProgress("Backing up " + database, "Done", 100, Completed: true));
             return info;
         }
@@ -77,7 +78,7 @@ public sealed class BackupEngine(ILogger? logger = null)
             if (published) AtomicFile.TryDelete(finalPath);
             if (e is OperationCanceledException) throw;
             var mapped = Map(e, source, destDir);
-            _log.LogError(mapped, "Backup of {Source} failed: {Message}", source, mapped.Message);
+            _log.LogError(BackupEvents.BackupFailed, mapped, "Backup of {Database} from {Source} failed ({ErrorId}): {Error}", database, source, mapped.ErrorId, mapped.Message);
             throw mapped;
         }
         finally

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Retention;
 
 namespace SqliteBackup.Core;
@@ -46,8 +47,7 @@ public sealed class BackupRotation(ILogger? logger = null)
     public void Apply(RotationDecision decision)
     {
         if (decision.Action != RetentionAction.Remove) return;
-        new BackupCatalog(_log).Remove(decision.Backup);
+        new BackupCatalog(_log).Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved);
         decision.Removed = true;
-        _log.LogInformation("Rotation removed {Type} backup {Id} of {Database} from {Created:u}", decision.Type, decision.Backup.Id, decision.Database, decision.Backup.CreatedUtc);
     }
 }

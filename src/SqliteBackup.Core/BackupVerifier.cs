@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.Core;
 
@@ -33,7 +34,7 @@ public sealed class BackupVerifier(ILogger? logger = null)
                 r = (false, e.Message);
             }
             checks.Add(new CheckResult(name, r.ok, sw.Elapsed, r.message));
-            if (!r.ok) _log.LogWarning("Verification of {Backup}: {Check} failed: {Message}", backup.Path, name, r.message);
+            if (!r.ok) _log.LogDebug("Verification of {Backup}: {Check} failed: {Message}", backup.Path, name, r.message);
             return r.ok;
         }
 
@@ -88,7 +89,12 @@ public sealed class BackupVerifier(ILogger? logger = null)
 
         var result = new VerificationResult(backup, level, started, checks, total.Elapsed);
         progress?.Invoke(new BackupProgress(activity, result.Passed ? "Passed" : "Failed", 100, Completed: true));
-        if (result.Passed) _log.LogInformation("Verification ({Level}) of {Backup} passed", level, backup.Path);
+        if (result.Passed)
+            _log.LogInformation(BackupEvents.VerificationPassed, "Verification ({Level}) of backup {Id} of {Database} passed: {Path}, {DurationMs} ms",
+                level, backup.Id, backup.Database, backup.Path, (long)result.Duration.TotalMilliseconds);
+        else
+            _log.LogWarning(BackupEvents.VerificationFailed, "Verification ({Level}) of backup {Id} of {Database} failed: {Path}: {Error}",
+                level, backup.Id, backup.Database, backup.Path, result.Message);
         if (record) Record(backup, result);
         return result;
     }

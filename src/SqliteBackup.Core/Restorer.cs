@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.Core;
 
@@ -77,7 +78,8 @@ public sealed class Restorer(ILogger? logger = null)
                 AtomicFile.Publish(temp, target);
             }
             var result = new RestoreResult(backup, target, usable ? RestoreMethod.BackupApi : RestoreMethod.Rename, preRestore, preserved, clock.Elapsed);
-            _log.LogInformation("Restored backup {Id} to {Target} by {Method}", backup.Id, target, result.Method);
+            _log.LogInformation(BackupEvents.RestoreCompleted, "Restored backup {Id} of {Database} to {Path} by {Method} in {DurationMs} ms",
+                backup.Id, backup.Database, target, result.Method, (long)clock.Elapsed.TotalMilliseconds);
             progress?.Invoke(new BackupProgress(activity, "Done", 100, Completed: true));
             return result;
         }

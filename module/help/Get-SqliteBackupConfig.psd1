@@ -1,0 +1,14 @@
+@{
+    Synopsis    = 'Reads and validates a backup job configuration file.'
+    Description = @(
+        'Get-SqliteBackupConfig reads the "backup" section of a JSON file and checks it the way the job will: unknown keys, a time such as "25:00", negative retention other than -1, a wrong type, no database, or a database that does not exist are each an InvalidBackupConfig error naming the key. Relative paths are resolved against the file''s folder.'
+    )
+    Parameters  = @{ Path = 'The configuration file(s).' }
+    Inputs      = @(@{ Type = 'System.String'; Description = 'Configuration file paths.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.BackupJobConfig'; Description = 'The configuration with absolute paths and the retention policy.' })
+    Examples    = @(
+        @{ Code = 'Get-SqliteBackupConfig ./backup.json'; Remarks = 'Shows the configuration, or says what is wrong with it.' }
+        @{ Code = '(Get-SqliteBackupConfig ./backup.json).RetentionPolicy'; Remarks = 'The retention policy the job applies.' }
+    )
+    Links       = @('New-SqliteBackupConfig', 'Invoke-SqliteBackupJob')
+}

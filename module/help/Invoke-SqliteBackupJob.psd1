@@ -1,0 +1,16 @@
+@{
+    Synopsis    = 'Runs one backup job from a configuration file: backup, verify, rotate, log and a weekly restore test.'
+    Description = @(
+        'For each database in the configuration Invoke-SqliteBackupJob takes an Automatic backup (verified at the configured level), rotates that database''s backups by the configured retention, and once a week restores a randomly chosen backup into a temporary file, runs integrity_check, foreign_key_check and the row counts on it, and deletes it. Every step is written to the backup log (JSON Lines).'
+        'Two runs on the same backup directory do not interfere: the second stops with BackupJobAlreadyRunning. The lock is an operating-system file lock, released when a killed process dies.'
+        'One database failing does not stop the others; each failure is also a non-terminating error, so a script (and Start-SqliteBackupJob.ps1, which the OS scheduler runs) can turn it into a non-zero exit code.'
+    )
+    Parameters  = @{ ConfigPath = 'The JSON configuration file (see New-SqliteBackupConfig).' }
+    Inputs      = @(@{ Type = 'System.String'; Description = 'ConfigPath by property name.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.DatabaseJobResult'; Description = 'One per database: Succeeded, Backup, Verified, Kept, Removed, RestoreTest, Error.' })
+    Examples    = @(
+        @{ Code = 'Invoke-SqliteBackupJob -ConfigPath ./backup.json'; Remarks = 'Runs the job now, as the scheduler would.' }
+        @{ Code = 'pwsh -NoProfile -NonInteractive -File (Join-Path (Get-Module SqliteBackup).ModuleBase Start-SqliteBackupJob.ps1) -ConfigPath /srv/app/backup.json; $LASTEXITCODE'; Remarks = 'What the scheduled task runs; the exit code is 0 only when every database succeeded.' }
+    )
+    Links       = @('New-SqliteBackupConfig', 'Get-SqliteBackupLog', 'Register-BackupSchedule')
+}

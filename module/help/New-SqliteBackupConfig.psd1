@@ -1,0 +1,30 @@
+@{
+    Synopsis    = 'Writes the "backup" section of a JSON configuration file for scheduled backup jobs.'
+    Description = @(
+        'New-SqliteBackupConfig writes a configuration with sensible defaults: daily at 02:00, backups in ./backups beside the file, zstd, Standard verification, a weekly restore test, retention of 30 daily, 12 weekly and 12 monthly backups, and the backup log in the backup directory.'
+        'The configuration may be an application''s own settings file: other top-level sections are kept. Paths you type are resolved against your current location and written relative to the configuration file''s folder (or absolute when outside it), because the job resolves them against that folder, never against the scheduler''s working directory.'
+        'The result is read back and validated; a database that does not exist yet is a warning here and an error when the job runs.'
+    )
+    Parameters  = @{
+        Path             = 'The configuration file to write. An existing file keeps its other sections.'
+        Database         = 'The database file(s) the job backs up.'
+        BackupDirectory  = 'Where backups go (default ./backups beside the configuration file).'
+        BackupTime       = 'The daily time (24-hour HH:mm, default 02:00) used by Register-BackupSchedule.'
+        Compression      = 'Zstd (default), Gzip or None.'
+        Verification     = 'Quick, Standard (default) or Full verification of each new backup.'
+        RetentionDays    = 'Daily backups to keep (default 30; -1 keeps all, 0 turns the rule off).'
+        RetentionWeeks   = 'Weekly backups to keep (default 12).'
+        RetentionMonths  = 'Monthly backups to keep (default 12).'
+        BackupOnShutdown = 'Record that a backup should also run at shutdown; Register-BackupSchedule installs the trigger where the scheduler supports one.'
+        NoRestoreTest    = 'Turn off the weekly restore test.'
+        LogFile          = 'The backup log (JSON Lines). Default: sqlitebackup-log.jsonl in the backup directory.'
+        Force            = 'Replace an existing "backup" section.'
+    }
+    Inputs      = @(@{ Type = 'None'; Description = 'Nothing from the pipeline.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.BackupJobConfig'; Description = 'The configuration as the job will read it, with absolute paths.' })
+    Examples    = @(
+        @{ Code = 'New-SqliteBackupConfig ./backup.json -Database ./app.db'; Remarks = 'A configuration for app.db with the defaults.' }
+        @{ Code = 'New-SqliteBackupConfig /srv/app/appsettings.json -Database /srv/app/app.db -BackupDirectory /backups/app -BackupTime 03:30 -Verification Full -Force'; Remarks = 'Adds (or replaces) the backup section of an application''s settings file.' }
+    )
+    Links       = @('Get-SqliteBackupConfig', 'Invoke-SqliteBackupJob')
+}

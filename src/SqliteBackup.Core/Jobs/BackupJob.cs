@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Logging;
+
+namespace SqliteBackup.Core.Jobs;
+
+/// <summary>
+/// One scheduled run: for each database, an Automatic backup (verified), rotation by the configured policy, and once a
+/// week a restore test of a randomly chosen backup. Everything lands in the backup log. One database failing does not
+/// stop the others; the caller turns any failure into a non-zero exit code for the OS scheduler.
+/// </summary>
+public sealed class BackupJob(ILogger logger)
+{
+    public static readonly TimeSpan RestoreTestInterval = TimeSpan.FromDays(7);
+
+    public IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig config, Action<BackupProgress>? progress = null, CancellationToken ct = default, Random? random = null)
+    {
+        random ??= Random.Shared;
+        var results = new List<DatabaseJobResult>();
+        if (!config.Enabled)
+        {
+            logger.LogInformation("Backups are disabled in {Path}; nothing to do", config.ConfigPath);
+            return results;
+        }
+        using var jobLock = JobLock.Acquire(config.BackupDirectory);
+        logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
+        var log = new JsonLinesLog(config.LogFile);
+        foreach (var db in config.Databases)
+        {
+            ct.ThrowIfCancellationRequested();
+            results.Add(RunOne(config, db, log, progress, random, ct));
+        }
+        int failed = results.Count(r => !r.Succeeded);
+        if (failed == 0)
+            logger.LogInformation(BackupEvents.JobCompleted, "Backup job from {Path} completed: {Count} database(s)", config.ConfigPath, results.Count);
+        else
+            logger.LogError(BackupEvents.JobFailed, "Backup job from {Path} failed for {Failed} of {Count} database(s): {Error}",
+                config.ConfigPath, failed, results.Count, string.Join("; ", results.Where(r => !r.Succeeded).Select(r => $"{r.Database}: {r.Error}")));
+        return results;
+    }
+
+    DatabaseJobResult RunOne(BackupJobConfig config, string db, JsonLinesLog log, Action<BackupProgress>? progress, Random random, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = new DatabaseJobResult(BackupNaming.DatabaseName(db), db);
+        try
+        {
+            var backup = new BackupEngine(logger).Create(new BackupRequest(db)
+            {
+                Destination = config.BackupDirectory,
+                Type = BackupType.Automatic,
+                Compression = config.Compression,
+                Verify = config.Verification,
+            }, progress, ct);
+            result = result with { Backup = backup };
+
+            var mine = new BackupCatalog(logger).List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
+            var rotation = new BackupRotation(logger);
+            var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local);
+            foreach (var d in decisions) rotation.Apply(d);
+            result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
+
+            if (config.WeeklyRestoreTest && RestoreTestDue(log, backup.Database))
+            {
+                var candidates = new BackupCatalog(logger).List(config.BackupDirectory).Where(b => b.Database == backup.Database && b.Verified != false).ToList();
+                var chosen = candidates[random.Next(candidates.Count)];
+                var test = new RestoreTester(logger).Test(chosen, ct);
+                result = result with { RestoreTest = test };
+                if (!test.Passed)
+                    result = result with { ErrorId = "RestoreTestFailed", Error = $"the restore test of {chosen.Path} failed: {test.Message}" };
+            }
+        }
+        catch (SqliteBackupException e)
+        {
+            result = result with { ErrorId = e.ErrorId, Error = e.Message };
+        }
+        return result with { Duration = clock.Elapsed };
+    }
+
+    static bool RestoreTestDue(JsonLinesLog log, string database)
+    {
+        var last = log.Read()
+            .Where(e => e.Event == BackupEvents.RestoreTested.Name && e.Database == database)
+            .Select(e => (DateTime?)e.Time)
+            .LastOrDefault();
+        return last == null || DateTime.UtcNow - last.Value >= RestoreTestInterval;
+    }
+}

@@ -1,0 +1,34 @@
+using SqliteBackup.Core.Retention;
+
+namespace SqliteBackup.Core.Jobs;
+
+/// <summary>
+/// The "backup" section of a JSON configuration file, with every path already resolved against the file's folder
+/// (never the scheduler's working directory). See <see cref="BackupJobConfigFile"/> for the format.
+/// </summary>
+public sealed record BackupJobConfig
+{
+    public required string ConfigPath { get; init; }
+    public bool Enabled { get; init; } = true;
+    public bool AutomaticDaily { get; init; } = true;
+    public TimeOnly BackupTime { get; init; } = new(2, 0);
+    public bool BackupOnShutdown { get; init; }
+    public required IReadOnlyList<string> Databases { get; init; }
+    public required string BackupDirectory { get; init; }
+    public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
+    public VerificationLevel Verification { get; init; } = VerificationLevel.Standard;
+    public bool WeeklyRestoreTest { get; init; } = true;
+    public required string LogFile { get; init; }
+    public int RetentionLast { get; init; }
+    public int RetentionHours { get; init; }
+    public int RetentionDays { get; init; } = 30;
+    public int RetentionWeeks { get; init; } = 12;
+    public int RetentionMonths { get; init; } = 12;
+    public int RetentionYears { get; init; }
+
+    public RetentionPolicy RetentionPolicy => new RetentionPolicy
+    {
+        KeepLast = RetentionLast, KeepHourly = RetentionHours, KeepDaily = RetentionDays,
+        KeepWeekly = RetentionWeeks, KeepMonthly = RetentionMonths, KeepYearly = RetentionYears,
+    }.OrDefault();
+}

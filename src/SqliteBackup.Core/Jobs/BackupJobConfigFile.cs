@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SqliteBackup.Core.Jobs;
+
+/// <summary>
+/// Reads and writes the job configuration: the "backup" section of a JSON file that may also hold an application's
+/// own settings (other top-level sections are left alone). Every problem is reported with the key that causes it.
+/// <code>
+/// { "backup": { "enabled": true, "automatic_daily": true, "backup_time": "02:00", "backup_on_shutdown": true,
+///   "backup_directory": "./backups", "databases": ["./app.db"], "compression": "zstd", "verification": "standard",
+///   "weekly_restore_test": true, "log_file": "./backups/sqlitebackup-log.jsonl",
+///   "retention_days": 30, "retention_weeks": 12, "retention_months": 12 } }
+/// </code>
+/// </summary>
+public static class BackupJobConfigFile
+{
+    public const string Section = "backup";
+
+    static readonly string[] Keys =
+    [
+        "enabled", "automatic_daily", "backup_time", "backup_on_shutdown", "backup_directory", "database", "databases",
+        "compression", "verification", "weekly_restore_test", "log_file",
+        "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
+    ];
+
+    public static SqliteBackupException Invalid(string path, string key, string problem) => new(
+        "InvalidBackupConfig", BackupErrorCategory.InvalidData,
+        $"The backup configuration '{path}' is invalid: {(key.Length > 0 ? $"'{Section}.{key}' " : "")}{problem}",
+        "Fix the value in the file (New-SqliteBackupConfig writes a valid one), then run Get-SqliteBackupConfig to check it.", path);
+
+    /// <param name="checkDatabases">Whether a database that does not exist is an error (it is when a job is about to run).</param>
+    public static BackupJobConfig Load(string path, bool checkDatabases = true)
+    {
+        path = Path.GetFullPath(path);
+        if (!File.Exists(path))
+            throw new SqliteBackupException("BackupConfigNotFound", BackupErrorCategory.ObjectNotFound,
+                $"The backup configuration '{path}' does not exist.", "Create one with New-SqliteBackupConfig.", path);
+        JsonNode? root;
+        try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e) { throw Invalid(path, "", $"it is not valid JSON: {e.Message}"); }
+        if (root is not JsonObject obj || obj[Section] is not JsonObject b)
+            throw Invalid(path, "", $"it has no \"{Section}\" object at the top level.");
+
+        foreach (var (key, _) in b)
+            if (!Keys.Contains(key))
+                throw Invalid(path, key, $"is not a known setting. Known settings: {string.Join(", ", Keys)}.");
+
+        string folder = Path.GetDirectoryName(path)!;
+        string Resolve(string p) => Path.GetFullPath(Path.Combine(folder, p));
+
+        var databases = new List<string>();
+        if (b["database"] is not null) databases.Add(Resolve(String(path, b, "database")!));
+        if (b["databases"] is JsonArray arr)
+        {
+            for (int i = 0; i < arr.Count; i++)
+            {
+                if (arr[i] is not JsonValue v || !v.TryGetValue(out string? s) || string.IsNullOrWhiteSpace(s))
+                    throw Invalid(path, $"databases[{i}]", "must be a database file path (a string).");
+                databases.Add(Resolve(s));
+            }
+        }
+        else if (b["databases"] is not null) throw Invalid(path, "databases", "must be an array of database file paths.");
+        if (databases.Count == 0) throw Invalid(path, "databases", "is missing: name at least one database file.");
+
+        string backupDir = Resolve(String(path, b, "backup_directory") ?? "backups");
+        string? timeText = String(path, b, "backup_time");
+        TimeOnly time = new(2, 0);
+        if (timeText != null && !TimeOnly.TryParseExact(timeText, ["HH:mm", "H:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out time))
+            throw Invalid(path, "backup_time", $"is \"{timeText}\"; use a 24-hour time such as \"02:00\".");
+
+        var config = new BackupJobConfig
+        {
+            ConfigPath = path,
+            Enabled = Bool(path, b, "enabled") ?? true,
+            AutomaticDaily = Bool(path, b, "automatic_daily") ?? true,
+            BackupTime = time,
+            BackupOnShutdown = Bool(path, b, "backup_on_shutdown") ?? false,
+            Databases = databases,
+            BackupDirectory = backupDir,
+            Compression = Enum(path, b, "compression", CompressionKind.Zstd),
+            Verification = Enum(path, b, "verification", VerificationLevel.Standard),
+            WeeklyRestoreTest = Bool(path, b, "weekly_restore_test") ?? true,
+            LogFile = Resolve(String(path, b, "log_file") ?? Path.Combine(backupDir, Logging.JsonLinesLog.DefaultFileName)),
+            RetentionLast = Count(path, b, "retention_last", 0),
+            RetentionHours = Count(path, b, "retention_hours", 0),
+            RetentionDays = Count(path, b, "retention_days", 30),
+            RetentionWeeks = Count(path, b, "retention_weeks", 12),
+            RetentionMonths = Count(path, b, "retention_months", 12),
+            RetentionYears = Count(path, b, "retention_years", 0),
+        };
+        // Last, so a file with several problems reports its malformed values before the state of the disk.
+        if (checkDatabases)
+            for (int i = 0; i < databases.Count; i++)
+                if (!File.Exists(databases[i]))
+                    throw Invalid(path, b["database"] is not null && i == 0 ? "database" : $"databases[{i - (b["database"] is not null ? 1 : 0)}]", $"names '{databases[i]}', which does not exist.");
+        return config;
+    }
+
+    static string? String(string path, JsonObject b, string key) => b[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out string? s) && !string.IsNullOrWhiteSpace(s) => s,
+        _ => throw Invalid(path, key, "must be a non-empty string."),
+    };
+
+    static bool? Bool(string path, JsonObject b, string key) => b[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out bool x) => x,
+        _ => throw Invalid(path, key, "must be true or false."),
+    };
+
+    static int Count(string path, JsonObject b, string key, int fallback) => b[key] switch
+    {
+        null => fallback,
+        JsonValue v when v.TryGetValue(out int n) && n >= -1 => n,
+        _ => throw Invalid(path, key, "must be a whole number: 0 (rule off), a positive count, or -1 (keep all)."),
+    };
+
+    static T Enum<T>(string path, JsonObject b, string key, T fallback) where T : struct, System.Enum
+    {
+        string? s = String(path, b, key);
+        if (s == null) return fallback;
+        if (System.Enum.TryParse<T>(s, ignoreCase: true, out var value) && System.Enum.IsDefined(value) && !int.TryParse(s, out _)) return value;
+        throw Invalid(path, key, $"is \"{s}\"; use one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
+    }
+
+    /// <summary>
+    /// Writes the "backup" section, keeping any other top-level sections of an existing file. Paths are written as
+    /// given (relative ones stay relative to the file).
+    /// </summary>
+    public static void Save(string path, JsonObject backupSection, bool overwriteSection)
+    {
+        path = Path.GetFullPath(path);
+        JsonObject root = new();
+        if (File.Exists(path))
+        {
+            try { root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw Invalid(path, "", "the top level is not an object."); }
+            catch (JsonException e) { throw Invalid(path, "", $"it is not valid JSON: {e.Message}"); }
+            if (root[Section] is not null && !overwriteSection)
+                throw new SqliteBackupException("BackupConfigExists", BackupErrorCategory.ResourceExists,
+                    $"'{path}' already has a \"{Section}\" section.", "Add -Force to replace that section (the rest of the file is kept).", path);
+        }
+        root[Section] = backupSection;
+        PrivateFiles.EnsureDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"), overwrite: true);
+    }
+}

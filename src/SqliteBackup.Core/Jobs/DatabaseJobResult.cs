@@ -1,0 +1,18 @@
+namespace SqliteBackup.Core.Jobs;
+
+/// <summary>What one job run did for one database; the job's output, one per database.</summary>
+public sealed record DatabaseJobResult(string Database, string DatabasePath)
+{
+    public bool Succeeded => Error == null;
+    public BackupInfo? Backup { get; init; }
+    public bool? Verified => Backup?.Verified;
+    public int Removed { get; init; }
+    public int Kept { get; init; }
+    /// <summary>Null when no restore test was due this run.</summary>
+    public RestoreTestResult? RestoreTest { get; init; }
+    public string? ErrorId { get; init; }
+    public string? Error { get; init; }
+    public TimeSpan Duration { get; init; }
+}
+
+public sealed record RestoreTestResult(BackupInfo Backup, bool Passed, string Message, TimeSpan Duration);

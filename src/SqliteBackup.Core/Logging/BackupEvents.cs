@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace SqliteBackup.Core.Logging;
+
+/// <summary>
+/// The events of the backup log. Each is an EventId whose Name is the event's stable name in the log file, so the
+/// engine only ever talks to ILogger and the JSON Lines provider knows what to keep.
+/// </summary>
+public static class BackupEvents
+{
+    public static readonly EventId BackupStarted = new(1000, nameof(BackupStarted));
+    public static readonly EventId BackupSucceeded = new(1001, nameof(BackupSucceeded));
+    public static readonly EventId BackupFailed = new(1002, nameof(BackupFailed));
+    public static readonly EventId VerificationPassed = new(1010, nameof(VerificationPassed));
+    public static readonly EventId VerificationFailed = new(1011, nameof(VerificationFailed));
+    public static readonly EventId RotationRemoved = new(1020, nameof(RotationRemoved));
+    public static readonly EventId BackupRemoved = new(1021, nameof(BackupRemoved));
+    public static readonly EventId RestoreCompleted = new(1030, nameof(RestoreCompleted));
+    public static readonly EventId RestoreTested = new(1031, nameof(RestoreTested));
+    public static readonly EventId RestoreTestFailed = new(1032, nameof(RestoreTestFailed));
+    public static readonly EventId JobStarted = new(1040, nameof(JobStarted));
+    public static readonly EventId JobCompleted = new(1041, nameof(JobCompleted));
+    public static readonly EventId JobFailed = new(1042, nameof(JobFailed));
+}

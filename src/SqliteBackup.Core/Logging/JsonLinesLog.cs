@@ -1,0 +1,80 @@
+using System.Text;
+
+namespace SqliteBackup.Core.Logging;
+
+/// <summary>
+/// The backup log file, kept apart from any application log. Appends happen under an exclusive lock on a sidecar
+/// '.lock' file (an OS lock, so a killed process never leaves it held), so two jobs or two processes never interleave
+/// a line, and rolling over at the size limit cannot race an append.
+/// </summary>
+public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int keepFiles = 5)
+{
+    public const string DefaultFileName = "sqlitebackup-log.jsonl";
+
+    public string Path { get; } = System.IO.Path.GetFullPath(path);
+
+    public void Append(BackupLogEntry entry)
+    {
+        byte[] line = Encoding.UTF8.GetBytes(entry.ToJsonLine() + "\n");
+        PrivateFiles.EnsureDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        using var _ = AcquireLock(TimeSpan.FromSeconds(10));
+        if (File.Exists(Path) && new FileInfo(Path).Length + line.Length > maxBytes) Roll();
+        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var fs = new FileStream(Path, options);
+        fs.Write(line);
+        fs.Flush(flushToDisk: false);
+    }
+
+    void Roll()
+    {
+        for (int i = keepFiles - 1; i >= 1; i--)
+        {
+            string from = $"{Path}.{i}", to = $"{Path}.{i + 1}";
+            if (File.Exists(from)) File.Move(from, to, overwrite: true);
+        }
+        File.Move(Path, Path + ".1", overwrite: true);
+    }
+
+    FileStream AcquireLock(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return new FileStream(Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(Random.Shared.Next(1, 10));
+            }
+        }
+    }
+
+    /// <summary>All entries, oldest first, including rolled-over files. Damaged lines are counted, not fatal.</summary>
+    public IEnumerable<BackupLogEntry> Read(Action<string, int>? onDamagedLine = null)
+    {
+        var files = Enumerable.Range(1, keepFiles).Select(i => $"{Path}.{i}").Where(File.Exists).Reverse().ToList();
+        if (File.Exists(Path)) files.Add(Path);
+        foreach (var file in files)
+        {
+            int lineNo = 0;
+            foreach (var line in ReadLinesShared(file))
+            {
+                lineNo++;
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                var e = BackupLogEntry.TryParse(line);
+                if (e == null) onDamagedLine?.Invoke(file, lineNo);
+                else yield return e;
+            }
+        }
+    }
+
+    static IEnumerable<string> ReadLinesShared(string file)
+    {
+        using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(fs, Encoding.UTF8);
+        while (reader.ReadLine() is { } line) yield return line;
+    }
+}

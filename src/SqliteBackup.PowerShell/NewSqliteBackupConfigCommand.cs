@@ -1,0 +1,71 @@
+using System.Management.Automation;
+using System.Text.Json.Nodes;
+using SqliteBackup.Core;
+using SqliteBackup.Core.Jobs;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsCommon.New, "SqliteBackupConfig", SupportsShouldProcess = true)]
+[OutputType(typeof(BackupJobConfig))]
+public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string[] Database { get; set; } = [];
+
+    [Parameter] [ValidateNotNullOrEmpty] public string? BackupDirectory { get; set; }
+    [Parameter] [ValidatePattern(@"^([01]?\d|2[0-3]):[0-5]\d$")] public string BackupTime { get; set; } = "02:00";
+    [Parameter] public CompressionKind Compression { get; set; } = CompressionKind.Zstd;
+    [Parameter] [ValidateSet("Quick", "Standard", "Full")] public VerificationLevel Verification { get; set; } = VerificationLevel.Standard;
+    [Parameter] [ValidateRange(-1, int.MaxValue)] public int RetentionDays { get; set; } = 30;
+    [Parameter] [ValidateRange(-1, int.MaxValue)] public int RetentionWeeks { get; set; } = 12;
+    [Parameter] [ValidateRange(-1, int.MaxValue)] public int RetentionMonths { get; set; } = 12;
+    [Parameter] public SwitchParameter BackupOnShutdown { get; set; }
+    [Parameter] public SwitchParameter NoRestoreTest { get; set; }
+    [Parameter] [ValidateNotNullOrEmpty] public string? LogFile { get; set; }
+    [Parameter] public SwitchParameter Force { get; set; }
+
+    protected override void EndProcessing()
+    {
+        string file = ResolvePath(Path);
+        string folder = System.IO.Path.GetDirectoryName(file)!;
+        // Paths typed at the prompt are relative to the shell's location; in the file they are relative to the file.
+        string Relative(string p)
+        {
+            string full = ResolvePath(p);
+            string rel = System.IO.Path.GetRelativePath(folder, full);
+            return rel.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(rel) ? full : "./" + rel.Replace('\\', '/');
+        }
+        var section = new JsonObject
+        {
+            ["enabled"] = true,
+            ["automatic_daily"] = true,
+            ["backup_time"] = BackupTime.Length == 4 ? "0" + BackupTime : BackupTime,
+            ["backup_on_shutdown"] = BackupOnShutdown.IsPresent,
+            // Unset means beside the configuration file, wherever the shell happens to be.
+            ["backup_directory"] = BackupDirectory == null ? "./backups" : Relative(BackupDirectory),
+            ["databases"] = new JsonArray(Database.Select(d => (JsonNode)JsonValue.Create(Relative(d))!).ToArray()),
+            ["compression"] = Compression.ToString().ToLowerInvariant(),
+            ["verification"] = Verification.ToString().ToLowerInvariant(),
+            ["weekly_restore_test"] = !NoRestoreTest.IsPresent,
+            ["retention_days"] = RetentionDays,
+            ["retention_weeks"] = RetentionWeeks,
+            ["retention_months"] = RetentionMonths,
+        };
+        if (LogFile != null) section["log_file"] = Relative(LogFile);
+        if (!ShouldProcess(file, "Write the \"backup\" section of a backup configuration")) return;
+        try
+        {
+            BackupJobConfigFile.Save(file, section, Force);
+            var config = BackupJobConfigFile.Load(file, checkDatabases: false);
+            foreach (var db in config.Databases.Where(d => !File.Exists(d)))
+                WriteWarning($"The database '{db}' does not exist yet; the job will fail for it until it does.");
+            WriteObject(config);
+        }
+        catch (SqliteBackupException e) { Fail(e); }
+    }
+}

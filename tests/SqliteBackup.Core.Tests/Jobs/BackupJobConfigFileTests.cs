@@ -1,0 +1,87 @@
+using SqliteBackup.Core.Jobs;
+
+namespace SqliteBackup.Core.Tests.Jobs;
+
+public class BackupJobConfigFileTests
+{
+    static string Write(TempDir t, string backupSection, string name = "backup.json")
+    {
+        string path = t[name];
+        File.WriteAllText(path, "{ \"app\": { \"port\": 8080 }, \"backup\": " + backupSection + " }");
+        return path;
+    }
+
+    [Fact]
+    public void Defaults_and_relative_paths_resolve_against_the_file_not_the_working_directory()
+    {
+        using var t = new TempDir();
+        Directory.CreateDirectory(t["conf"]);
+        File.WriteAllText(t["app.db"], "");
+        string path = Write(t, """{ "databases": ["../app.db"] }""", "conf/backup.json");
+        var c = BackupJobConfigFile.Load(path);
+        Assert.Equal([t["app.db"]], c.Databases);
+        Assert.Equal(t["conf/backups"], c.BackupDirectory);
+        Assert.Equal(Path.Combine(t["conf/backups"], "sqlitebackup-log.jsonl"), c.LogFile);
+        Assert.Equal(new TimeOnly(2, 0), c.BackupTime);
+        Assert.Equal((30, 12, 12), (c.RetentionPolicy.KeepDaily, c.RetentionPolicy.KeepWeekly, c.RetentionPolicy.KeepMonthly));
+        Assert.Equal(CompressionKind.Zstd, c.Compression);
+        Assert.Equal(VerificationLevel.Standard, c.Verification);
+        Assert.True(c.WeeklyRestoreTest);
+    }
+
+    [Fact]
+    public void The_documented_example_reads_as_written()
+    {
+        using var t = new TempDir();
+        File.WriteAllText(t["app.db"], "");
+        string path = Write(t, """
+            { "enabled": true, "automatic_daily": true, "backup_time": "23:45", "backup_on_shutdown": true,
+              "backup_directory": "./b", "retention_days": 7, "retention_weeks": 4, "retention_months": -1,
+              "database": "./app.db", "compression": "gzip", "verification": "full", "weekly_restore_test": false,
+              "log_file": "./logs/backup.jsonl" }
+            """);
+        var c = BackupJobConfigFile.Load(path);
+        Assert.Equal(new TimeOnly(23, 45), c.BackupTime);
+        Assert.True(c.BackupOnShutdown);
+        Assert.Equal(CompressionKind.Gzip, c.Compression);
+        Assert.Equal(VerificationLevel.Full, c.Verification);
+        Assert.False(c.WeeklyRestoreTest);
+        Assert.Equal(t["logs/backup.jsonl"], c.LogFile);
+        Assert.Equal(-1, c.RetentionPolicy.KeepMonthly);
+    }
+
+    [Theory]
+    [InlineData("""{ "databases": ["./app.db"], "backup_time": "25:00" }""", "'backup.backup_time' is \"25:00\"")]
+    [InlineData("""{ "databases": ["./app.db"], "retention_days": -2 }""", "'backup.retention_days' must be a whole number")]
+    [InlineData("""{ "databases": ["./app.db"], "retention_weeks": "twelve" }""", "'backup.retention_weeks' must be a whole number")]
+    [InlineData("""{ "databases": ["./app.db"], "retension_days": 3 }""", "'backup.retension_days' is not a known setting")]
+    [InlineData("""{ "databases": ["./app.db"], "compression": "lz4" }""", "'backup.compression' is \"lz4\"")]
+    [InlineData("""{ "databases": ["./app.db"], "verification": "0" }""", "'backup.verification' is \"0\"")]
+    [InlineData("""{ "databases": ["./app.db"], "enabled": "yes" }""", "'backup.enabled' must be true or false")]
+    [InlineData("""{ "databases": [] }""", "'backup.databases' is missing")]
+    [InlineData("""{ "databases": ["./missing.db"] }""", "'backup.databases[0]' names")]
+    [InlineData("""{ "databases": [42] }""", "'backup.databases[0]' must be a database file path")]
+    [InlineData("""[]""", "no \"backup\" object")]
+    public void Bad_values_are_errors_that_name_the_key(string section, string expected)
+    {
+        using var t = new TempDir();
+        File.WriteAllText(t["app.db"], "");
+        var e = Assert.Throws<SqliteBackupException>(() => BackupJobConfigFile.Load(Write(t, section)));
+        Assert.Equal("InvalidBackupConfig", e.ErrorId);
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Saving_keeps_the_application_s_own_sections_and_refuses_to_replace_without_force()
+    {
+        using var t = new TempDir();
+        string path = Write(t, """{ "databases": ["./x.db"] }""");
+        var section = new System.Text.Json.Nodes.JsonObject { ["databases"] = new System.Text.Json.Nodes.JsonArray("./y.db") };
+        var e = Assert.Throws<SqliteBackupException>(() => BackupJobConfigFile.Save(path, section, overwriteSection: false));
+        Assert.Equal("BackupConfigExists", e.ErrorId);
+        BackupJobConfigFile.Save(path, (System.Text.Json.Nodes.JsonObject)section.DeepClone(), overwriteSection: true);
+        string text = File.ReadAllText(path);
+        Assert.Contains("8080", text);
+        Assert.Contains("./y.db", text);
+    }
+}

@@ -1,0 +1,123 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+Describe 'New-SqliteBackupConfig and Get-SqliteBackupConfig' {
+    It 'writes a configuration with defaults; paths inside its folder are relative to the file, others absolute' {
+        $dir = New-TestFolder
+        New-Item -ItemType Directory (Join-Path $dir 'conf') | Out-Null
+        New-SqliteSampleDatabase (Join-Path $dir 'conf' 'app.db') | Out-Null
+        New-SqliteSampleDatabase (Join-Path $dir 'other.db') | Out-Null
+        Push-Location $dir
+        try { $c = New-SqliteBackupConfig conf/backup.json -Database conf/app.db, other.db }
+        finally { Pop-Location }
+        $json = Get-Content -Raw (Join-Path $dir 'conf/backup.json') | ConvertFrom-Json
+        $json.backup.databases | Should -Be @('./app.db', (Join-Path $dir 'other.db'))
+        $json.backup.backup_directory | Should -Be './backups'
+        $json.backup.backup_time | Should -Be '02:00'
+        $c.Databases | Should -Be @((Join-Path $dir 'conf' 'app.db'), (Join-Path $dir 'other.db'))
+        $c.BackupDirectory | Should -Be (Join-Path $dir 'conf' 'backups')
+        (Get-SqliteBackupConfig (Join-Path $dir 'conf/backup.json')).RetentionPolicy.KeepDaily | Should -Be 30
+    }
+
+    It 'keeps an application''s other settings and needs -Force to replace the backup section' {
+        $dir = New-TestFolder
+        $file = Join-Path $dir 'appsettings.json'
+        Set-Content $file '{ "server": { "port": 8080 } }'
+        New-SqliteBackupConfig $file -Database (Join-Path $dir 'a.db') -WarningAction SilentlyContinue | Out-Null
+        { New-SqliteBackupConfig $file -Database (Join-Path $dir 'a.db') -ErrorAction Stop -WarningAction SilentlyContinue } | Should -Throw -ErrorId 'BackupConfigExists,SqliteBackup.PowerShell.NewSqliteBackupConfigCommand'
+        New-SqliteBackupConfig $file -Database (Join-Path $dir 'b.db') -Force -WarningAction SilentlyContinue | Out-Null
+        $json = Get-Content -Raw $file | ConvertFrom-Json
+        $json.server.port | Should -Be 8080
+        $json.backup.databases | Should -Be @('./b.db')
+    }
+
+    It 'reports a bad value with the key that holds it' {
+        $dir = New-TestFolder
+        Set-Content (Join-Path $dir 'c.json') '{ "backup": { "databases": ["./x.db"], "backup_time": "25:00" } }'
+        { Get-SqliteBackupConfig (Join-Path $dir 'c.json') -ErrorAction Stop } | Should -Throw -ExpectedMessage "*'backup.backup_time' is `"25:00`"*"
+        Set-Content (Join-Path $dir 'd.json') '{ "backup": { "databases": ["./missing.db"] } }'
+        { Get-SqliteBackupConfig (Join-Path $dir 'd.json') -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidBackupConfig,SqliteBackup.PowerShell.GetSqliteBackupConfigCommand'
+    }
+}
+
+Describe 'Invoke-SqliteBackupJob' {
+    BeforeEach {
+        $script:dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $script:config = Join-Path $dir 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+    }
+
+    It 'backs up, verifies, restore-tests and logs; Get-SqliteBackupLog reads the log' {
+        $r = Invoke-SqliteBackupJob -ConfigPath $config
+        $r.Succeeded | Should -BeTrue
+        $r.Backup.Type | Should -Be 'Automatic'
+        $r.Verified | Should -BeTrue
+        $r.RestoreTest.Passed | Should -BeTrue
+        $log = Get-SqliteBackupLog (Join-Path $dir 'backups')
+        $log.Event | Should -Contain 'JobStarted'
+        $log.Event | Should -Contain 'BackupSucceeded'
+        $log.Event | Should -Contain 'RestoreTested'
+        $log.Event[-1] | Should -Be 'JobCompleted'
+        (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event Backup* -Last 1).Event | Should -Be 'BackupSucceeded'
+        (Get-SqliteBackupLog (Join-Path $dir 'backups') -Level Error) | Should -BeNullOrEmpty
+        (Get-SqliteBackupLog (Join-Path $dir 'backups') | Out-String -Width 150) | Should -Match 'Time\s+Level\s+Event\s+Database\s+Message'
+    }
+
+    It 'warns once about damaged log lines and reads the rest' {
+        Invoke-SqliteBackupJob -ConfigPath $config | Out-Null
+        Add-Content (Join-Path $dir 'backups' 'sqlitebackup-log.jsonl') '{ damaged'
+        Add-Content (Join-Path $dir 'backups' 'sqlitebackup-log.jsonl') 'also damaged'
+        $entries = Get-SqliteBackupLog (Join-Path $dir 'backups') -WarningVariable w -WarningAction SilentlyContinue
+        $entries.Count | Should -BeGreaterThan 3
+        $w.Count | Should -Be 1
+        "$w" | Should -Match 'Skipped 2 damaged line'
+    }
+
+    It 'refuses a second job on the same directory held by another process' {
+        $backups = Join-Path $dir 'backups'
+        New-Item -ItemType Directory $backups | Out-Null
+        $holder = Start-Job -ScriptBlock {
+            param($lockPath)
+            $fs = [IO.File]::Open($lockPath, 'OpenOrCreate', 'ReadWrite', 'None')
+            Set-Content "$lockPath.info" "$PID $([DateTime]::UtcNow.ToString('o')) test"
+            'locked'
+            Start-Sleep -Seconds 30
+            $fs.Dispose()
+        } -ArgumentList (Join-Path $backups '.sqlitebackup-job.lock')
+        try {
+            $deadline = (Get-Date).AddSeconds(30)
+            while (-not (Receive-Job $holder -Keep | Where-Object { $_ -eq 'locked' }) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            { Invoke-SqliteBackupJob -ConfigPath $config -ErrorAction Stop } | Should -Throw -ErrorId 'BackupJobAlreadyRunning,SqliteBackup.PowerShell.InvokeSqliteBackupJobCommand'
+            @(Get-SqliteBackup $backups).Count | Should -Be 0
+        }
+        finally {
+            # Kill the holder outright, as a crash would: its lock file stays behind, its lock does not.
+            $holderPid = [int]((Get-Content (Join-Path $backups '.sqlitebackup-job.lock.info')) -split ' ')[0]
+            Stop-Process -Id $holderPid -Force -ErrorAction SilentlyContinue
+            Wait-Process -Id $holderPid -Timeout 20 -ErrorAction SilentlyContinue
+            Remove-Job $holder -Force
+        }
+        Test-Path (Join-Path $backups '.sqlitebackup-job.lock') | Should -BeTrue
+        (Invoke-SqliteBackupJob -ConfigPath $config).Succeeded | Should -BeTrue
+    }
+
+    It 'runs from the scheduler''s entry script in another directory with a minimal environment and exits 0, or 1 on failure' {
+        $script = Join-Path (Get-Module SqliteBackup).ModuleBase 'Start-SqliteBackupJob.ps1'
+        $pwsh = @([Environment]::ProcessPath)
+        if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+        $elsewhere = New-TestFolder
+        # As cron does: HOME, a short PATH, nothing else, a different working directory.
+        $envArgs = @('-i', "HOME=$HOME", 'PATH=/usr/bin:/bin', 'LANG=C.UTF-8')
+        Push-Location $elsewhere
+        try {
+            $out = & env @envArgs @pwsh -NoProfile -NonInteractive -File $script -ConfigPath $config 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+            Set-Content (Join-Path $dir 'app.db') 'now it is not a database'
+            $out = & env @envArgs @pwsh -NoProfile -NonInteractive -File $script -ConfigPath $config 2>&1
+            $LASTEXITCODE | Should -Be 1 -Because ($out -join "`n")
+        }
+        finally { Pop-Location }
+        @(Get-SqliteBackup (Join-Path $dir 'backups') -Type Automatic).Count | Should -Be 1
+        (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event BackupFailed).Error | Should -Match 'not a SQLite database'
+    }
+}
