@@ -78,14 +78,13 @@ public sealed class InvokeBackupRotationCommand : SqliteBackupCmdlet
         var selected = _backups.Where(b => patterns == null || patterns.Any(w => w.IsMatch(b.Database))).ToList();
         var policy = Policy();
         WriteVerbose($"Retention policy: {policy}; buckets in {(Utc ? "UTC" : "local time (" + TimeZoneInfo.Local.Id + ")")}");
-        var rotation = new BackupRotation(Logger);
         var decisions = BackupRotation.Plan(selected, policy, Utc ? TimeZoneInfo.Utc : TimeZoneInfo.Local, IncludeType);
         foreach (var d in decisions.OrderBy(d => d.Database, StringComparer.Ordinal).ThenByDescending(d => d.Backup.CreatedUtc))
         {
             if (d.Action == RetentionAction.Remove
                 && ShouldProcess(d.Path, $"Remove {d.Type} backup of '{d.Database}' taken {d.Created:yyyy-MM-dd HH:mm:ss}{(d.Reasons.Count > 0 ? " (" + string.Join(", ", d.Reasons) + ")" : "")}"))
             {
-                try { rotation.Apply(d); }
+                try { new BackupRotation(LoggerWithBackupLog(d.Backup.Directory)).Apply(d); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     WriteError(ErrorRecords.From(new SqliteBackupException("RotationRemoveFailed", BackupErrorCategory.WriteError,

@@ -50,7 +50,7 @@ public sealed class NewSqliteBackupCommand : SqliteBackupCmdlet
                 BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
             };
             if (!ShouldProcess(db, $"Back up to '{request.ResolveDestination()}'")) continue;
-            Try(() => WriteObject(new BackupEngine(Logger).Create(request, Progress, Cancellation)));
+            Try(() => WriteObject(new BackupEngine(LoggerWithBackupLog(request.ResolveDestination())).Create(request, Progress, Cancellation)));
         }
     }
 }

@@ -11,7 +11,7 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
         foreach (var b in Backups())
         {
             if (!ShouldProcess(b.Path, $"Delete {b.Type} backup of '{b.Database}' taken {b.Created:yyyy-MM-dd HH:mm:ss}")) continue;
-            try { new BackupCatalog(Logger).Remove(b); }
+            try { new BackupCatalog(LoggerWithBackupLog(b.Directory)).Remove(b); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 WriteError(ErrorRecords.From(new SqliteBackupException("BackupRemoveFailed", BackupErrorCategory.WriteError,

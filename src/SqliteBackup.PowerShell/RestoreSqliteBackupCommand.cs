@@ -28,7 +28,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
                 : $"Create the database from backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}";
             if (!ShouldProcess(target, action)) continue;
             var request = new RestoreRequest(target) { Force = Force, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec) };
-            Try(() => WriteObject(new Restorer(Logger).Restore(b, request, Progress, Cancellation)));
+            Try(() => WriteObject(new Restorer(LoggerWithBackupLog(b.Directory)).Restore(b, request, Progress, Cancellation)));
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Microsoft.Extensions.Logging;
 using SqliteBackup.Core;
+using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.PowerShell;
 
@@ -11,6 +12,13 @@ public abstract class SqliteBackupCmdlet : PSCmdlet
     readonly CancellationTokenSource _stopping = new();
 
     private protected ILogger Logger => _logger ??= new CmdletLogger(this);
+
+    /// <summary>
+    /// The shell's streams plus the backup log of a backup directory, so every operation leaves its history beside the
+    /// backups it touched (or in -LogPath where a command offers it).
+    /// </summary>
+    private protected ILogger LoggerWithBackupLog(string backupDirectory, string? logPath = null) =>
+        new CompositeLogger(Logger, new BackupLogProvider(new JsonLinesLog(logPath ?? Path.Combine(backupDirectory, JsonLinesLog.DefaultFileName), createDirectory: logPath != null)).CreateLogger("cmdlet"));
     private protected CancellationToken Cancellation => _stopping.Token;
 
     protected override void StopProcessing() => _stopping.Cancel();

@@ -27,7 +27,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
         foreach (var b in Backups())
         {
             // A failed check is data (Passed = False), not an error; the engine's log already warns about it.
-            WriteObject(new BackupVerifier(Logger).Verify(b, Level, Query, Progress, Cancellation));
+            WriteObject(new BackupVerifier(LoggerWithBackupLog(b.Directory)).Verify(b, Level, Query, Progress, Cancellation));
         }
     }
 }

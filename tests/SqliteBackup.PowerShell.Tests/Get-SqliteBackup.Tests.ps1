@@ -67,3 +67,28 @@ Describe 'Get-SqliteBackup' {
         { Get-SqliteBackup (Join-Path $dir 'nope') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupDirectoryNotFound,SqliteBackup.PowerShell.GetSqliteBackupCommand'
     }
 }
+
+Describe 'The backup log beside the backups' {
+    It 'records what New-, Test-, Restore-, Remove-SqliteBackup and Invoke-BackupRotation did' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $backups = Join-Path $dir 'backups'
+        $b1 = New-SqliteBackup (Join-Path $dir 'app.db') -Type Automatic
+        $b2 = New-SqliteBackup (Join-Path $dir 'app.db') -Type Automatic
+        $b1 | Test-SqliteBackup -Level Quick | Out-Null
+        $b1 | Restore-SqliteBackup -Destination (Join-Path $dir 'copy.db') -Confirm:$false | Out-Null
+        Invoke-BackupRotation $backups -KeepLast 1 -Confirm:$false | Out-Null
+        $manual = New-SqliteBackup (Join-Path $dir 'app.db')
+        $manual | Remove-SqliteBackup -Confirm:$false
+        $events = (Get-SqliteBackupLog $backups).Event
+        foreach ($e in 'BackupStarted', 'BackupSucceeded', 'VerificationPassed', 'RestoreCompleted', 'RotationRemoved', 'BackupRemoved') { $events | Should -Contain $e }
+        (Get-SqliteBackupLog $backups -Event RotationRemoved).BackupId | Should -Be $b1.Id
+    }
+
+    It 'does not create a backup directory just to log a failure' {
+        $dir = New-TestFolder
+        Set-Content (Join-Path $dir 'x.db') 'not sqlite'
+        New-SqliteBackup (Join-Path $dir 'x.db') -ErrorAction SilentlyContinue
+        Test-Path (Join-Path $dir 'backups') | Should -BeFalse
+    }
+}

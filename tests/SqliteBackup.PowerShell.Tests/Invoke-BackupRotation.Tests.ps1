@@ -16,7 +16,7 @@ Describe 'Invoke-BackupRotation' {
         @($decisions | Where-Object Action -eq Remove).Count | Should -Be 7
         @($decisions | Where-Object Removed).Count | Should -Be 0
         @(Get-SqliteBackup $backupDir).Count | Should -Be 10
-        @(Get-ChildItem $backupDir).Count | Should -Be 20
+        @(Get-ChildItem $backupDir -Filter *.db*).Count | Should -Be 20
     }
 
     It 'removes the files and manifests the policy does not keep, and explains each decision' {
@@ -33,7 +33,7 @@ Describe 'Invoke-BackupRotation' {
         $removed.Removed | Should -Not -Contain $false
         foreach ($r in $removed) { Test-Path $r.Path | Should -BeFalse; Test-Path $r.Backup.ManifestPath | Should -BeFalse }
         (Get-SqliteBackup $backupDir).Id | Sort-Object | Should -Be ($kept.Backup.Id | Sort-Object)
-        @(Get-ChildItem $backupDir).Count | Should -Be 8
+        @(Get-ChildItem $backupDir -Filter *.db*).Count | Should -Be 8
     }
 
     It 'takes backups from the pipeline and rotates only those' {

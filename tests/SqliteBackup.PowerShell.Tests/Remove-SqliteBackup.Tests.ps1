@@ -11,7 +11,7 @@ Describe 'Remove-SqliteBackup' {
     It 'removes nothing with -WhatIf' {
         Get-SqliteBackup $backupDir | Remove-SqliteBackup -WhatIf
         @(Get-SqliteBackup $backupDir).Count | Should -Be 3
-        @(Get-ChildItem $backupDir).Count | Should -Be 6
+        @(Get-ChildItem $backupDir -Filter *.db*).Count | Should -Be 6
     }
 
     It 'removes the backup file and its manifest' {
@@ -20,7 +20,7 @@ Describe 'Remove-SqliteBackup' {
         Test-Path $victim.Path | Should -BeFalse
         Test-Path $victim.ManifestPath | Should -BeFalse
         (Get-SqliteBackup $backupDir).Id | Should -Not -Contain $victim.Id
-        @(Get-ChildItem $backupDir).Count | Should -Be 4
+        @(Get-ChildItem $backupDir -Filter *.db*).Count | Should -Be 4
     }
 
     It 'removes by path' {

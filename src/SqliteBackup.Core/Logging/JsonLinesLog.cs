@@ -7,16 +7,22 @@ namespace SqliteBackup.Core.Logging;
 /// '.lock' file (an OS lock, so a killed process never leaves it held), so two jobs or two processes never interleave
 /// a line, and rolling over at the size limit cannot race an append.
 /// </summary>
-public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int keepFiles = 5)
+/// <param name="createDirectory">False for a log beside backups: a command that failed before creating the backup directory should not create it just to log.</param>
+public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int keepFiles = 5, bool createDirectory = true)
 {
     public const string DefaultFileName = "sqlitebackup-log.jsonl";
 
     public string Path { get; } = System.IO.Path.GetFullPath(path);
 
+    /// <summary>Hidden, so it does not clutter a backup directory listing.</summary>
+    string LockPath => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "." + System.IO.Path.GetFileName(Path) + ".lock");
+
     public void Append(BackupLogEntry entry)
     {
         byte[] line = Encoding.UTF8.GetBytes(entry.ToJsonLine() + "\n");
-        PrivateFiles.EnsureDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        string dir = System.IO.Path.GetDirectoryName(Path)!;
+        if (createDirectory) PrivateFiles.EnsureDirectory(dir);
+        else if (!Directory.Exists(dir)) return;
         using var _ = AcquireLock(TimeSpan.FromSeconds(10));
         if (File.Exists(Path) && new FileInfo(Path).Length + line.Length > maxBytes) Roll();
         var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
@@ -43,7 +49,7 @@ public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int kee
         {
             try
             {
-                return new FileStream(Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
             }
             catch (IOException) when (DateTime.UtcNow < deadline)
             {
