@@ -20,6 +20,7 @@
         'Get-SqliteBackupConfig'
         'Invoke-SqliteBackupJob'
         'Get-SqliteBackupLog'
+        'Measure-SqliteBackup'
         'New-SqliteSampleDatabase'
     )
     FunctionsToExport    = @()

@@ -1,0 +1,17 @@
+@{
+    Synopsis    = 'Backup history statistics: count, sizes, oldest and newest, per type and database, verified share, recent failures.'
+    Description = @(
+        'Measure-SqliteBackup adds up a set of backups, from a backup directory or from Get-SqliteBackup: Count, TotalStoredSize and TotalRawSize (bytes), Oldest and Newest (local time), ByType and ByDatabase counts, VerifiedShare (the share whose latest verification passed), AverageDurationMs (from the manifests) and FailuresLast30Days: BackupFailed, VerificationFailed, RestoreTestFailed and JobFailed events in the backup logs of the directories measured.'
+    )
+    Parameters  = @{
+        Path        = 'Backup directories to measure. Default: ./backups.'
+        InputObject = 'Backups from Get-SqliteBackup (for example filtered by database or type).'
+    }
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.BackupStatistics'; Description = 'One statistics object for everything measured.' })
+    Examples    = @(
+        @{ Code = 'Measure-SqliteBackup ./backups'; Remarks = 'The whole backup directory at a glance.' }
+        @{ Code = 'Get-SqliteBackup /backups -Database app -Type Automatic | Measure-SqliteBackup'; Remarks = 'Only the scheduled backups of app.' }
+    )
+    Links       = @('Get-SqliteBackup', 'Get-SqliteBackupLog')
+}

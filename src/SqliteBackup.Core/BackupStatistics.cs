@@ -1,0 +1,40 @@
+using SqliteBackup.Core.Logging;
+
+namespace SqliteBackup.Core;
+
+/// <summary>History at a glance: what a set of backups adds up to, and how many failures the log recorded lately.</summary>
+public sealed record BackupStatistics
+{
+    public static readonly TimeSpan FailureWindow = TimeSpan.FromDays(30);
+    static readonly HashSet<string> FailureEvents = ["BackupFailed", "VerificationFailed", "RestoreTestFailed", "JobFailed"];
+
+    public int Count { get; init; }
+    public long TotalStoredSize { get; init; }
+    public long TotalRawSize { get; init; }
+    public DateTime? Oldest { get; init; }
+    public DateTime? Newest { get; init; }
+    public IReadOnlyDictionary<BackupType, int> ByType { get; init; } = new Dictionary<BackupType, int>();
+    public IReadOnlyDictionary<string, int> ByDatabase { get; init; } = new Dictionary<string, int>();
+    /// <summary>Share (0..1) of backups whose latest verification passed; null when there are none.</summary>
+    public double? VerifiedShare { get; init; }
+    public int FailuresLast30Days { get; init; }
+    public double? AverageDurationMs { get; init; }
+
+    public static BackupStatistics Compute(IReadOnlyCollection<BackupInfo> backups, IEnumerable<BackupLogEntry> log, DateTime utcNow)
+    {
+        var since = utcNow - FailureWindow;
+        return new BackupStatistics
+        {
+            Count = backups.Count,
+            TotalStoredSize = backups.Sum(b => b.StoredSize),
+            TotalRawSize = backups.Sum(b => b.RawSize),
+            Oldest = backups.Count == 0 ? null : backups.Min(b => b.Created),
+            Newest = backups.Count == 0 ? null : backups.Max(b => b.Created),
+            ByType = backups.GroupBy(b => b.Type).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
+            ByDatabase = backups.GroupBy(b => b.Database, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            VerifiedShare = backups.Count == 0 ? null : backups.Count(b => b.Verified == true) / (double)backups.Count,
+            FailuresLast30Days = log.Count(e => FailureEvents.Contains(e.Event) && e.Time.ToUniversalTime() >= since),
+            AverageDurationMs = backups.Count == 0 ? null : backups.Average(b => (double)b.Manifest.DurationMs),
+        };
+    }
+}

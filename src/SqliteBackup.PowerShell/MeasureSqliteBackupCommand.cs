@@ -1,0 +1,49 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+using SqliteBackup.Core.Logging;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsDiagnostic.Measure, "SqliteBackup", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(BackupStatistics))]
+public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
+{
+    const string PathSet = "Path";
+    const string ObjectSet = "InputObject";
+
+    [Parameter(Position = 0, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = ["backups"];
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
+    [ValidateNotNull]
+    public BackupInfo[] InputObject { get; set; } = [];
+
+    readonly List<BackupInfo> _backups = [];
+    readonly HashSet<string> _directories = new(StringComparer.Ordinal);
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ObjectSet)
+        {
+            _backups.AddRange(InputObject);
+            foreach (var b in InputObject) _directories.Add(b.Directory);
+            return;
+        }
+        foreach (var p in Path)
+        {
+            string dir = ResolvePath(p);
+            try { _backups.AddRange(new BackupCatalog(Logger).List(dir)); _directories.Add(dir); }
+            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        var unique = _backups.DistinctBy(b => b.Id).ToList();
+        // Failures come from the backup logs of the directories measured.
+        var log = _directories.Select(d => System.IO.Path.Combine(d, JsonLinesLog.DefaultFileName)).Where(File.Exists)
+            .SelectMany(f => new JsonLinesLog(f).Read()).ToList();
+        WriteObject(BackupStatistics.Compute(unique, log, DateTime.UtcNow));
+    }
+}
