@@ -2,24 +2,29 @@ using SqliteBackup.Core.Scheduling;
 
 namespace SqliteBackup.Core.Tests.Scheduling;
 
-/// <summary>The one realistic job used throughout: pwsh importing the module and running a job from its JSON file.</summary>
+/// <summary>Schedules, commands and arguments shared by the scheduling tests.</summary>
 public static class Examples
 {
-    public static readonly ScheduledCommand Posix = new("/usr/bin/pwsh",
-        ["-NoProfile", "-NonInteractive", "-Command",
-         "Import-Module '/opt/SqliteBackup/SqliteBackup.psd1'; Invoke-SqliteBackupJob -ConfigPath '/srv/app/backup.json'"]);
+    /// <summary>
+    /// The one realistic job used throughout, in the form the module's scheduler entry script documents:
+    /// pwsh -NoProfile -NonInteractive -File &lt;module folder&gt;/Start-SqliteBackupJob.ps1 -ConfigPath &lt;absolute path&gt;.
+    /// The configuration path is an argument of its own, never part of a command string.
+    /// </summary>
+    public static readonly ScheduledCommand Posix =
+        Job("/usr/bin/pwsh", "/usr/local/share/powershell/Modules/SqliteBackup/Start-SqliteBackupJob.ps1", "/srv/app/backup.json");
 
-    public static readonly ScheduledCommand PosixShutdown = new("/usr/bin/pwsh",
-        ["-NoProfile", "-NonInteractive", "-Command",
-         "Import-Module '/opt/SqliteBackup/SqliteBackup.psd1'; Invoke-SqliteBackupJob -ConfigPath '/srv/app/backup.json' -Type Shutdown"]);
+    /// <summary>The shutdown backup is a job of its own, described by its own configuration file.</summary>
+    public static readonly ScheduledCommand PosixShutdown =
+        Job("/usr/bin/pwsh", "/usr/local/share/powershell/Modules/SqliteBackup/Start-SqliteBackupJob.ps1", "/srv/app/backup-shutdown.json");
 
-    public static readonly ScheduledCommand Windows = new(@"C:\Program Files\PowerShell\7\pwsh.exe",
-        ["-NoProfile", "-NonInteractive", "-Command",
-         @"Import-Module 'C:\Program Files\SqliteBackup\SqliteBackup.psd1'; Invoke-SqliteBackupJob -ConfigPath 'C:\ProgramData\SqliteBackup\app.json'"]);
+    public static readonly ScheduledCommand Windows =
+        Job(@"C:\Program Files\PowerShell\7\pwsh.exe", @"C:\Program Files\PowerShell\Modules\SqliteBackup\Start-SqliteBackupJob.ps1", @"C:\ProgramData\SqliteBackup\app.json");
 
-    public static readonly ScheduledCommand WindowsShutdown = new(@"C:\Program Files\PowerShell\7\pwsh.exe",
-        ["-NoProfile", "-NonInteractive", "-Command",
-         @"Import-Module 'C:\Program Files\SqliteBackup\SqliteBackup.psd1'; Invoke-SqliteBackupJob -ConfigPath 'C:\ProgramData\SqliteBackup\app.json' -Type Shutdown"]);
+    public static readonly ScheduledCommand WindowsShutdown =
+        Job(@"C:\Program Files\PowerShell\7\pwsh.exe", @"C:\Program Files\PowerShell\Modules\SqliteBackup\Start-SqliteBackupJob.ps1", @"C:\ProgramData\SqliteBackup\app-shutdown.json");
+
+    static ScheduledCommand Job(string pwsh, string script, string config) =>
+        new(pwsh, ["-NoProfile", "-NonInteractive", "-File", script, "-ConfigPath", config]);
 
     public static readonly ScheduleSpec Daily = ScheduleSpec.Daily(new TimeOnly(2, 0));
     public static readonly ScheduleSpec Weekly = ScheduleSpec.Weekly(new TimeOnly(2, 0), DayOfWeek.Monday, DayOfWeek.Wednesday, DayOfWeek.Friday);

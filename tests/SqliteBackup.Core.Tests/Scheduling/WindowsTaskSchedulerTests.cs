@@ -83,7 +83,7 @@ public sealed class WindowsTaskSchedulerTests
         Assert.Equal("System", select.Attribute("Path")!.Value);
         Assert.Equal("*[System[Provider[@Name='User32'] and EventID=1074]]", select.Value);
         Assert.Equal(@"\SqliteBackup\nightly-shutdown", doc.Descendants(T + "URI").Single().Value);
-        Assert.EndsWith("-Type Shutdown\"", doc.Descendants(T + "Arguments").Single().Value);
+        Assert.EndsWith("app-shutdown.json", doc.Descendants(T + "Arguments").Single().Value);
         Assert.Throws<ArgumentException>(() => WindowsTaskScheduler.RenderShutdownTaskXml(Def("x", Examples.Daily)));
     }
 
