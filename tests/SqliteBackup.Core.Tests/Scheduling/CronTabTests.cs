@@ -308,7 +308,8 @@ public sealed class CronTabTests
 
     /// <summary>
     /// The real daemon, opt-in because it waits for the next minute: SQLITEBACKUP_REAL_CRON=1. It runs in a private
-    /// mount namespace with empty system crontabs and spool, so nothing of the machine's own cron jobs runs.
+    /// mount namespace with empty system crontabs, spool and /run, so none of the machine's own cron jobs runs and a
+    /// cron already running on the machine is neither disturbed nor in the way.
     /// </summary>
     [SkippableFact]
     public void Real_cron_runs_the_line_with_the_exact_arguments()
@@ -332,6 +333,8 @@ public sealed class CronTabTests
             mkdir -p /var/spool/cron/crontabs && chmod 1730 /var/spool/cron/crontabs
             mount -t tmpfs tmpfs /etc/cron.d
             : > '{{dir["empty"]}}' && mount --bind '{{dir["empty"]}}' /etc/crontab
+            # cron's pid file and lock live in /run; a private one lets this run beside the machine's own cron.
+            mount -t tmpfs tmpfs /run
             crontab -u root '{{dir["crontab"]}}'
             /usr/sbin/cron -f -L 0 &
             pid=$!
