@@ -21,6 +21,9 @@
         'Invoke-SqliteBackupJob'
         'Get-SqliteBackupLog'
         'Measure-SqliteBackup'
+        'Register-BackupSchedule'
+        'Get-BackupSchedule'
+        'Unregister-BackupSchedule'
         'New-SqliteSampleDatabase'
     )
     FunctionsToExport    = @()

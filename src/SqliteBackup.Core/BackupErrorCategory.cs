@@ -15,6 +15,7 @@ public enum BackupErrorCategory
     ReadError,
     ResourceBusy,
     ResourceExists,
+    OperationTimeout,
     ResourceUnavailable,
     WriteError,
 }

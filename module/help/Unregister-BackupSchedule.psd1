@@ -1,0 +1,17 @@
+@{
+    Synopsis    = 'Removes a backup schedule from the operating-system scheduler.'
+    Description = @(
+        'Unregister-BackupSchedule removes what Register-BackupSchedule created: our crontab line (every other line stays byte for byte), the systemd units, the LaunchAgent, or the scheduled tasks. Backups, configuration and log are not touched. Supports -WhatIf.'
+    )
+    Parameters  = @{
+        Name      = 'The schedule name; accepts objects from Get-BackupSchedule.'
+        Scheduler = 'Auto (default), Cron, Systemd, Launchd or TaskScheduler; taken from Get-BackupSchedule objects.'
+    }
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.Scheduling.Registration.RegisteredSchedule'; Description = 'Schedules from Get-BackupSchedule.' })
+    Outputs     = @(@{ Type = 'None'; Description = 'Nothing.' })
+    Examples    = @(
+        @{ Code = 'Unregister-BackupSchedule -Name backup-1a2b3c4d'; Remarks = 'Removes one schedule.' }
+        @{ Code = 'Get-BackupSchedule -Name test-* | Unregister-BackupSchedule -Confirm:$false'; Remarks = 'Removes every schedule whose name starts with test-.' }
+    )
+    Links       = @('Register-BackupSchedule', 'Get-BackupSchedule')
+}

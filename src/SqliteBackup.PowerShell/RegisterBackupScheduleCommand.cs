@@ -1,0 +1,119 @@
+using System.Management.Automation;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using SqliteBackup.Core;
+using SqliteBackup.Core.Jobs;
+using SqliteBackup.Core.Scheduling;
+using SqliteBackup.Core.Scheduling.Registration;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsLifecycle.Register, "BackupSchedule", SupportsShouldProcess = true, DefaultParameterSetName = ConfigSet)]
+[OutputType(typeof(RegisteredSchedule))]
+public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
+{
+    const string ConfigSet = "Config";
+    const string DatabaseSet = "Database";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigSet, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string ConfigPath { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = DatabaseSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = [];
+
+    [Parameter(ParameterSetName = DatabaseSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Destination { get; set; }
+
+    [Parameter] [ValidatePattern(@"^[A-Za-z0-9._-]{1,64}$")] public string? Name { get; set; }
+    [Parameter] [ValidatePattern(@"^([01]?\d|2[0-3]):[0-5]\d$")] public string? At { get; set; }
+    [Parameter] public SwitchParameter Daily { get; set; }
+    [Parameter] public SwitchParameter Weekly { get; set; }
+    [Parameter] public DayOfWeek[]? DaysOfWeek { get; set; }
+    [Parameter] public SwitchParameter Hourly { get; set; }
+    [Parameter] [ValidateNotNullOrEmpty] public string? Cron { get; set; }
+    [Parameter] public SchedulerKind Scheduler { get; set; } = SchedulerKind.Auto;
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            string? config = ParameterSetName == DatabaseSet ? CreateConfig() : ResolvePath(ConfigPath);
+            if (config == null) return;
+            var job = BackupJobConfigFile.Load(config);
+            var backend = ScheduleBackends.For(Scheduler);
+            bool shutdown = job.BackupOnShutdown && backend.Kind is SchedulerKind.Systemd or SchedulerKind.TaskScheduler;
+            if (job.BackupOnShutdown && !shutdown)
+                WriteWarning($"{backend.Kind} has no shutdown trigger: \"backup_on_shutdown\" is not scheduled. Use systemd or Task Scheduler for that, or run the job from your shutdown scripts.");
+            var definition = new ScheduleDefinition(Name ?? DefaultName(config), Spec(job), JobCommand(config), shutdown);
+            if (!ShouldProcess($"{definition.Name} ({backend.Kind})", $"Run the backup job of '{config}' {definition.Schedule}")) return;
+            backend.Register(definition);
+            WriteObject(backend.List().FirstOrDefault(s => s.Name == definition.Name));
+        }
+        catch (SqliteBackupException e) { Fail(e); }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            Fail(new SqliteBackupException("InvalidSchedule", BackupErrorCategory.InvalidArgument, e.Message,
+                "Check -Cron, -At, -DaysOfWeek and -Name; on Windows use -Daily, -Weekly or -Hourly.", Name, e));
+        }
+    }
+
+    ScheduleSpec Spec(BackupJobConfig job)
+    {
+        int chosen = new[] { Daily.IsPresent, Weekly.IsPresent, Hourly.IsPresent, Cron != null }.Count(x => x);
+        if (chosen > 1) throw new ArgumentException("Choose one of -Daily, -Weekly, -Hourly and -Cron.");
+        var at = At != null ? TimeOnly.Parse(At, System.Globalization.CultureInfo.InvariantCulture) : job.BackupTime;
+        if (Cron != null) return ScheduleSpec.FromCron(Cron);
+        if (Hourly) return ScheduleSpec.Hourly(at.Minute);
+        if (Weekly) return ScheduleSpec.Weekly(at, DaysOfWeek is { Length: > 0 } d ? d : [DayOfWeek.Sunday]);
+        if (DaysOfWeek is { Length: > 0 }) throw new ArgumentException("-DaysOfWeek goes with -Weekly.");
+        return ScheduleSpec.Daily(at);
+    }
+
+    /// <summary>
+    /// An absolute, runnable command however pwsh was installed: its own executable, or dotnet running pwsh.dll from
+    /// $PSHOME (a .NET tool). Paths are separate arguments to a script, never text inside a command string.
+    /// </summary>
+    ScheduledCommand JobCommand(string config)
+    {
+        string exe = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this pwsh process is unknown.");
+        var args = new List<string>();
+        if (System.IO.Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            args.Add(System.IO.Path.Combine((string)SessionState.PSVariable.GetValue("PSHOME"), "pwsh.dll"));
+        string script = System.IO.Path.Combine(MyInvocation.MyCommand.Module!.ModuleBase, "Start-SqliteBackupJob.ps1");
+        args.AddRange(["-NoProfile", "-NonInteractive", "-File", script, "-ConfigPath", config]);
+        return new ScheduledCommand(exe, args);
+    }
+
+    /// <summary>Stable per configuration file, so registering the same file again replaces its schedule.</summary>
+    static string DefaultName(string config)
+    {
+        string stem = new string(System.IO.Path.GetFileNameWithoutExtension(config).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
+        string hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(config)))[..8].ToLowerInvariant();
+        return $"{(stem.Length > 40 ? stem[..40] : stem)}-{hash}";
+    }
+
+    /// <summary>-Path/-Destination without a configuration: write one into the backup directory for the user.</summary>
+    string? CreateConfig()
+    {
+        var databases = Path.Select(ResolvePath).ToList();
+        string dir = Destination != null ? ResolvePath(Destination) : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(databases[0])!, "backups");
+        string file = System.IO.Path.Combine(dir, "sqlitebackup.json");
+        string Rel(string p) => System.IO.Path.GetRelativePath(dir, p).Replace('\\', '/');
+        var section = new JsonObject
+        {
+            ["enabled"] = true,
+            ["automatic_daily"] = true,
+            ["backup_time"] = At ?? "02:00",
+            ["backup_directory"] = ".",
+            ["databases"] = new JsonArray(databases.Select(d => (JsonNode)JsonValue.Create(Rel(d))!).ToArray()),
+        };
+        if (!ShouldProcess(file, "Write a backup configuration")) return null;
+        BackupJobConfigFile.Save(file, section, overwriteSection: true);
+        WriteVerbose($"Configuration written to {file}");
+        return file;
+    }
+}

@@ -1,0 +1,28 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+using SqliteBackup.Core.Scheduling.Registration;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsLifecycle.Unregister, "BackupSchedule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+public sealed class UnregisterBackupScheduleCommand : SqliteBackupCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidatePattern(@"^[A-Za-z0-9._-]{1,64}$")]
+    public string Name { get; set; } = "";
+
+    [Parameter(ValueFromPipelineByPropertyName = true)] public SchedulerKind Scheduler { get; set; } = SchedulerKind.Auto;
+
+    protected override void ProcessRecord()
+    {
+        var backend = ScheduleBackends.For(Scheduler);
+        if (!ShouldProcess($"{Name} ({backend.Kind})", "Remove the backup schedule")) return;
+        try
+        {
+            if (!backend.Unregister(Name))
+                WriteError(ErrorRecords.From(new SqliteBackupException("ScheduleNotFound", BackupErrorCategory.ObjectNotFound,
+                    $"There is no backup schedule named '{Name}' in {backend.Kind}.", "List them with Get-BackupSchedule.", Name)));
+        }
+        catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+    }
+}

@@ -1,0 +1,92 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    # CI runs as root on a real machine: whatever crontab was there must be there afterwards, byte for byte.
+    function Get-CrontabState {
+        $text = & crontab -l 2>$null
+        [pscustomobject]@{ Exists = ($LASTEXITCODE -eq 0); Text = ($text -join "`n") }
+    }
+    function Set-CrontabText([string] $Text) {
+        $Text | & crontab -
+        if ($LASTEXITCODE) { throw 'crontab - failed' }
+    }
+    $script:haveCron = [bool](Get-Command crontab -ErrorAction SilentlyContinue) -and [bool](& pgrep -x cron 2>$null)
+    $script:requireCli = $env:SQLITEBACKUP_REQUIRE_CLI -eq '1'
+    if ($haveCron) { $script:original = Get-CrontabState }
+}
+
+AfterAll {
+    if ($haveCron) {
+        if ($original.Exists) { Set-CrontabText ($original.Text + "`n") } else { & crontab -r 2>$null }
+    }
+}
+
+Describe 'Register-BackupSchedule with the real cron daemon' {
+    It 'runs the job from cron within 150 s, then unregisters leaving every foreign line intact' {
+        if (-not $haveCron) {
+            if ($requireCli) { throw 'cron is required here (SQLITEBACKUP_REQUIRE_CLI=1) but crontab or the cron daemon is missing' }
+            Set-ItResult -Skipped -Because 'cron is not installed or not running'
+            return
+        }
+        $foreign = "# a foreign comment`nMAILTO=`"`"`n17 3 * * * /bin/true % not ours # sqlitebackup:fake in a foreign command`n"
+        Set-CrontabText $foreign
+        $before = (Get-CrontabState).Text
+
+        $dir = New-TestFolder
+        # A path with a space and shell metacharacters: cron must hand it over as one argument, never run it.
+        $token = 'pwned-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $app = Join-Path $dir "my app; `$(touch $token) ``touch $token`` 50%"
+        New-Item -ItemType Directory $app | Out-Null
+        New-SqliteSampleDatabase (Join-Path $app 'app.db') | Out-Null
+        $config = Join-Path $app 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $app 'app.db') | Out-Null
+
+        $s = Register-BackupSchedule -ConfigPath $config -Cron '* * * * *' -Scheduler Cron -Name 'e2e-test'
+        try {
+            $s.Name | Should -Be 'e2e-test'
+            $s.NextRun | Should -BeLessThan (Get-Date).AddMinutes(2)
+            (Get-BackupSchedule -Scheduler Cron -Name 'e2e-*').Name | Should -Be 'e2e-test'
+            (Get-CrontabState).Text | Should -BeLike "$before*"
+
+            $deadline = (Get-Date).AddSeconds(150)
+            $found = $null
+            while (-not $found -and (Get-Date) -lt $deadline) {
+                Start-Sleep -Seconds 3
+                $found = Get-SqliteBackup (Join-Path $app 'backups') -Type Automatic -ErrorAction SilentlyContinue | Where-Object Verified
+            }
+            $found | Should -Not -BeNullOrEmpty -Because 'cron should have run the job within 150 s'
+            (Get-SqliteBackupLog (Join-Path $app 'backups') -Event JobCompleted) | Should -Not -BeNullOrEmpty
+            # cron runs commands in the user's home directory: an injected touch would land there (or here).
+            Test-Path (Join-Path $HOME $token) | Should -BeFalse
+            Test-Path (Join-Path $dir $token) | Should -BeFalse
+        }
+        finally {
+            Unregister-BackupSchedule -Name 'e2e-test' -Scheduler Cron -Confirm:$false
+        }
+        (Get-CrontabState).Text | Should -Be $before
+        Get-BackupSchedule -Scheduler Cron | Where-Object Name -eq 'e2e-test' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Register-BackupSchedule parameters' {
+    It 'rejects an invalid cron expression and a bad name without touching the scheduler' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $config = Join-Path $dir 'b.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+        { Register-BackupSchedule -ConfigPath $config -Cron '61 * * * *' -Scheduler Cron -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSchedule,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+        { Register-BackupSchedule -ConfigPath $config -Name 'bad name; rm' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+        { Register-BackupSchedule -ConfigPath $config -Daily -Hourly -Scheduler Cron -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSchedule,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+    }
+
+    It 'creates a configuration from -Path and -Destination with -WhatIf doing nothing' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        Register-BackupSchedule -Path (Join-Path $dir 'app.db') -Destination (Join-Path $dir 'bk') -Scheduler Cron -WhatIf
+        Test-Path (Join-Path $dir 'bk') | Should -BeFalse
+    }
+
+    It 'reports an unknown schedule name on Unregister' {
+        if (-not $haveCron) { Set-ItResult -Skipped -Because 'cron is not installed'; return }
+        { Unregister-BackupSchedule -Name 'no-such-schedule' -Scheduler Cron -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ScheduleNotFound,SqliteBackup.PowerShell.UnregisterBackupScheduleCommand'
+    }
+}
