@@ -15,7 +15,12 @@ public sealed class LaunchdBackend(string? agentDirectory = null, string launchc
         var index = ScheduleIndex.Read(AgentDirectory);
         index[definition.Name] = (definition.Schedule.ToCron(), definition.Command.ToString());
         ScheduleIndex.Write(AgentDirectory, index);
-        ExternalCommand.RunChecked(launchctl, ["load", "-w", plist]);
+        try { ExternalCommand.RunChecked(launchctl, ["load", "-w", plist]); }
+        catch (SqliteBackupException)
+        {
+            Unregister(definition.Name);
+            throw;
+        }
     }
 
     public bool Unregister(string name)

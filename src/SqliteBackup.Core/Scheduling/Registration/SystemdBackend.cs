@@ -21,9 +21,19 @@ public sealed class SystemdBackend(bool userUnits, string? unitDirectory = null,
         var index = ScheduleIndex.Read(UnitDirectory);
         index[definition.Name] = (definition.Schedule.ToCron(), definition.Command.ToString());
         ScheduleIndex.Write(UnitDirectory, index);
-        ExternalCommand.RunChecked(systemctl, Ctl("daemon-reload"));
-        ExternalCommand.RunChecked(systemctl, Ctl("enable", "--now", Systemd.TimerName(definition.Name)));
-        if (units.ShutdownService != null) ExternalCommand.RunChecked(systemctl, Ctl("enable", "--now", Systemd.ShutdownServiceName(definition.Name)));
+        try
+        {
+            ExternalCommand.RunChecked(systemctl, Ctl("daemon-reload"));
+            ExternalCommand.RunChecked(systemctl, Ctl("enable", "--now", Systemd.TimerName(definition.Name)));
+            // enable alone would leave the shutdown unit inactive until the next boot, and its ExecStop would never run.
+            if (units.ShutdownService != null) ExternalCommand.RunChecked(systemctl, Ctl("enable", "--now", Systemd.ShutdownServiceName(definition.Name)));
+        }
+        catch (SqliteBackupException)
+        {
+            // A schedule systemd never accepted must not linger as files that look registered.
+            Unregister(definition.Name);
+            throw;
+        }
     }
 
     public bool Unregister(string name)
