@@ -85,7 +85,8 @@ function Invoke-Test {
     $trx = Join-Path $results 'core.trx'
     if (Test-Path $trx) {
         $c = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
-        $xunit = @{ passed = [int]$c.passed; failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; skipped = [int]$c.notExecuted }
+        # A skipped xunit test is counted in total but not in executed.
+        $xunit = @{ passed = [int]$c.passed; failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; skipped = [int]$c.total - [int]$c.executed }
     }
     elseif ($xunitExit -ne 0) { $xunit.failed = 1 }
 

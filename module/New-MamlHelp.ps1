@@ -46,10 +46,13 @@ function ParameterXml($p, $attrs, [string] $description, [bool] $withDefault) {
 "@
 }
 
+$sharedPath = Join-Path $HelpSource '_Shared.psd1'
+$shared = if (Test-Path $sharedPath) { (Import-PowerShellDataFile $sharedPath).Parameters } else { @{} }
 $commands = foreach ($cmd in (Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Object Name)) {
     $src = Join-Path $HelpSource "$($cmd.Name).psd1"
     if (-not (Test-Path $src)) { $problems.Add("$($cmd.Name): no help source at $src"); continue }
     $h = Import-PowerShellDataFile $src
+    foreach ($k in $shared.Keys) { if ($cmd.Parameters.ContainsKey($k) -and -not $h.Parameters.ContainsKey($k)) { $h.Parameters[$k] = $shared[$k] } }
     $params = $cmd.Parameters.Values | Where-Object { $_.Name -notin $common }
     foreach ($p in $params) { if (-not $h.Parameters.ContainsKey($p.Name)) { $problems.Add("$($cmd.Name): parameter -$($p.Name) has no description") } }
     foreach ($name in $h.Parameters.Keys) { if ($name -notin $params.Name) { $problems.Add("$($cmd.Name): help describes -$name, which does not exist") } }

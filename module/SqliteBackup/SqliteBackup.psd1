@@ -24,6 +24,7 @@
         'Register-BackupSchedule'
         'Get-BackupSchedule'
         'Unregister-BackupSchedule'
+        'Test-SqliteBackupNotification'
         'New-SqliteSampleDatabase'
     )
     FunctionsToExport    = @()

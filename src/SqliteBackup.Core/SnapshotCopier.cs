@@ -33,16 +33,8 @@ internal sealed class SnapshotCopier(ILogger logger, int pagesPerStep = Snapshot
                 // A deferred transaction starts reading at its first statement; this pins the snapshot.
                 RetryBusy(() => SqliteFiles.Scalar(source, "SELECT count(*) FROM sqlite_schema"), sourcePath, busyTimeout, started);
             }
-            int restarts = 0;
-            while (true)
-            {
-                ct.ThrowIfCancellationRequested();
-                int step = wal || restarts < RestartsBeforeSingleStep ? pagesPerStep : -1;
-                var outcome = RunBackup(source, dest, sourcePath, step, busyTimeout, started, progress, ct);
-                if (outcome.Completed) return new Result(outcome.PageCount, journalMode, restarts);
-                restarts++;
-                logger.LogDebug("Backup of {Path} restarted by a concurrent writer ({Restarts})", sourcePath, restarts);
-            }
+            var (pages, restarts) = RunBackup(source, dest, sourcePath, wal, busyTimeout, started, progress, ct);
+            return new Result(pages, journalMode, restarts);
         }
         finally
         {
@@ -51,16 +43,18 @@ internal sealed class SnapshotCopier(ILogger logger, int pagesPerStep = Snapshot
         }
     }
 
-    readonly record struct Outcome(bool Completed, long PageCount);
-
-    /// <summary>One backup_init..finish cycle. Returns Completed=false when a writer forced a restart.</summary>
-    Outcome RunBackup(SqliteConnection source, SqliteConnection dest, string sourcePath, int pagesPerStep, TimeSpan busyTimeout,
+    /// <summary>
+    /// One backup_init..finish cycle. SQLite restarts the copy itself when another connection writes; after a few
+    /// restarts the rest is copied in one step under one read lock. The copy is never abandoned half-way and begun
+    /// again: the destination may have no journal, so an abandoned copy could not be rolled back.
+    /// </summary>
+    (long Pages, int Restarts) RunBackup(SqliteConnection source, SqliteConnection dest, string sourcePath, bool wal, TimeSpan busyTimeout,
         DateTime started, Action<long, long>? progress, CancellationToken ct)
     {
         var b = raw.sqlite3_backup_init(dest.Handle, "main", source.Handle, "main");
         if (b == null || b.IsInvalid)
             throw new SqliteException($"sqlite3_backup_init failed: {raw.sqlite3_errmsg(dest.Handle).utf8_to_string()}", raw.sqlite3_errcode(dest.Handle));
-        int rc;
+        int rc, restarts = 0;
         long lastRemaining = long.MaxValue, total = 0;
         var delay = 1;
         try
@@ -68,7 +62,8 @@ internal sealed class SnapshotCopier(ILogger logger, int pagesPerStep = Snapshot
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                rc = raw.sqlite3_backup_step(b, pagesPerStep);
+                int step = wal || restarts < RestartsBeforeSingleStep ? pagesPerStep : -1;
+                rc = raw.sqlite3_backup_step(b, step);
                 long remaining = raw.sqlite3_backup_remaining(b);
                 total = raw.sqlite3_backup_pagecount(b);
                 if (rc == raw.SQLITE_DONE) { progress?.Invoke(total, total); break; }
@@ -76,7 +71,11 @@ internal sealed class SnapshotCopier(ILogger logger, int pagesPerStep = Snapshot
                 {
                     delay = 1;
                     // remaining only grows when SQLite restarted the copy because another connection wrote.
-                    if (remaining > lastRemaining && pagesPerStep > 0) return new Outcome(false, total);
+                    if (remaining > lastRemaining)
+                    {
+                        restarts++;
+                        logger.LogDebug("Backup of {Path} restarted by a concurrent writer ({Restarts})", sourcePath, restarts);
+                    }
                     lastRemaining = remaining;
                     progress?.Invoke(total - remaining, total);
                     continue;
@@ -102,9 +101,8 @@ internal sealed class SnapshotCopier(ILogger logger, int pagesPerStep = Snapshot
             if (rc is 11 or 26) throw BackupErrors.DatabaseCorrupt(sourcePath, msg, ex);
             throw ex;
         }
-        return new Outcome(true, total);
+        return (total, restarts);
     }
-
     internal static T RetryBusy<T>(Func<T> action, string path, TimeSpan busyTimeout, DateTime started)
     {
         while (true)

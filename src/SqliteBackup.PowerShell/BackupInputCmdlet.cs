@@ -4,7 +4,7 @@ using SqliteBackup.Core;
 namespace SqliteBackup.PowerShell;
 
 /// <summary>Commands that act on existing backups take them from Get-SqliteBackup or by the path of the backup file.</summary>
-public abstract class BackupInputCmdlet : SqliteBackupCmdlet
+public abstract class BackupInputCmdlet : NotifyingCmdlet
 {
     private protected const string ObjectSet = "InputObject";
     private protected const string PathSet = "Path";

@@ -6,7 +6,7 @@ namespace SqliteBackup.PowerShell;
 
 [Cmdlet(VerbsLifecycle.Invoke, "BackupRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(RotationDecision))]
-public sealed class InvokeBackupRotationCommand : SqliteBackupCmdlet
+public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 {
     const string PathSet = "Path";
     const string ObjectSet = "InputObject";
@@ -87,12 +87,19 @@ public sealed class InvokeBackupRotationCommand : SqliteBackupCmdlet
                 try { new BackupRotation(LoggerWithBackupLog(d.Backup.Directory)).Apply(d); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    WriteError(ErrorRecords.From(new SqliteBackupException("RotationRemoveFailed", BackupErrorCategory.WriteError,
-                        $"Could not remove '{d.Path}': {e.Message}", "Check the permissions of the backup directory; the next rotation retries.", d.Path, e)));
+                    var error = new SqliteBackupException("RotationRemoveFailed", BackupErrorCategory.WriteError,
+                        $"Could not remove '{d.Path}': {e.Message}", "Check the permissions of the backup directory; the next rotation retries.", d.Path, e);
+                    WriteError(ErrorRecords.From(error));
+                    NotifyFailure(Core.Notifications.NotificationMessage.ForFailure("RotationFailed", d.Database, error));
                 }
             }
             WriteObject(d);
         }
+        int removed = decisions.Count(d => d.Removed);
+        NotifySuccess(() => new Core.Notifications.NotificationMessage
+        {
+            Event = "RotationCompleted", Success = true, Summary = $"rotation kept {decisions.Count - removed} and removed {removed} backup(s)",
+        });
     }
 
     RetentionPolicy Policy()

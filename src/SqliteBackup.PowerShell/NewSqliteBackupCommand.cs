@@ -5,7 +5,7 @@ namespace SqliteBackup.PowerShell;
 
 [Cmdlet(VerbsCommon.New, "SqliteBackup", SupportsShouldProcess = true)]
 [OutputType(typeof(BackupInfo))]
-public sealed class NewSqliteBackupCommand : SqliteBackupCmdlet
+public sealed class NewSqliteBackupCommand : NotifyingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "Database")]
@@ -50,7 +50,18 @@ public sealed class NewSqliteBackupCommand : SqliteBackupCmdlet
                 BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
             };
             if (!ShouldProcess(db, $"Back up to '{request.ResolveDestination()}'")) continue;
-            Try(() => WriteObject(new BackupEngine(LoggerWithBackupLog(request.ResolveDestination())).Create(request, Progress, Cancellation)));
+            var logger = LoggerWithBackupLog(request.ResolveDestination());
+            try
+            {
+                var backup = new BackupEngine(logger).Create(request, Progress, Cancellation);
+                WriteObject(backup);
+                NotifySuccess(() => Core.Notifications.NotificationMessage.ForBackup(backup), logger);
+            }
+            catch (SqliteBackupException e)
+            {
+                WriteError(ErrorRecords.From(e));
+                NotifyFailure(Core.Notifications.NotificationMessage.ForFailure("BackupFailed", BackupNaming.DatabaseName(db), e), logger);
+            }
         }
     }
 }

@@ -28,7 +28,21 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
                 : $"Create the database from backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}";
             if (!ShouldProcess(target, action)) continue;
             var request = new RestoreRequest(target) { Force = Force, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec) };
-            Try(() => WriteObject(new Restorer(LoggerWithBackupLog(b.Directory)).Restore(b, request, Progress, Cancellation)));
+            var logger = LoggerWithBackupLog(b.Directory);
+            try
+            {
+                var restored = new Restorer(logger).Restore(b, request, Progress, Cancellation);
+                WriteObject(restored);
+                NotifySuccess(() => new Core.Notifications.NotificationMessage
+                {
+                    Event = "RestoreCompleted", Success = true, Summary = $"{b.Database} restored to {target}", Database = b.Database, BackupId = b.Id, Path = b.Path,
+                }, logger);
+            }
+            catch (SqliteBackupException e)
+            {
+                WriteError(ErrorRecords.From(e));
+                NotifyFailure(Core.Notifications.NotificationMessage.ForFailure("RestoreFailed", b.Database, e), logger);
+            }
         }
     }
 }

@@ -17,6 +17,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
 
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         if (Query != null && Level != VerificationLevel.Full)
             ThrowTerminatingError(ErrorRecords.InvalidArgument("QueryNeedsFullLevel", "-Query runs only at -Level Full.",
                 "Add -Level Full, or drop -Query.", Query));
@@ -27,7 +28,17 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
         foreach (var b in Backups())
         {
             // A failed check is data (Passed = False), not an error; the engine's log already warns about it.
-            WriteObject(new BackupVerifier(LoggerWithBackupLog(b.Directory)).Verify(b, Level, Query, Progress, Cancellation));
+            var logger = LoggerWithBackupLog(b.Directory);
+            var result = new BackupVerifier(logger).Verify(b, Level, Query, Progress, Cancellation);
+            WriteObject(result);
+            var message = new Core.Notifications.NotificationMessage
+            {
+                Event = result.Passed ? "VerificationPassed" : "VerificationFailed", Success = result.Passed,
+                Summary = $"{Level} verification of {b.Database} backup {b.Id[..8]} {(result.Passed ? "passed" : "FAILED")}",
+                Database = b.Database, BackupId = b.Id, Path = b.Path, Size = b.Size, Error = result.Passed ? null : result.Message,
+            };
+            if (result.Passed) NotifySuccess(() => message, logger);
+            else NotifyFailure(message, logger);
         }
     }
 }

@@ -147,10 +147,12 @@ public class BackupEngineTests
         using var writer = new Writer(t["live.db"], paced: !wal);
         long before = Db.Count(t["live.db"], "a");
 
-        var b = new BackupEngine().Create(new BackupRequest(t["live.db"])
+        var log = new ListLogger();
+        var b = new BackupEngine(log).Create(new BackupRequest(t["live.db"])
         {
             Destination = t["backups"], Compression = CompressionKind.None, Verify = VerificationLevel.Full, PagesPerStep = 16, AllowFileRead = allowFileRead,
         });
+        if (!wal) Assert.Contains(log.Messages, m => m.Contains("restarted the copy")); // the writer really interleaved with the copy
 
         Assert.True(writer.Running, "the writer must keep running through the backup: " + string.Join("\n", writer.Errors));
         Assert.Empty(writer.Errors);

@@ -28,7 +28,9 @@ public sealed class BackupJob(ILogger logger)
         foreach (var db in config.Databases)
         {
             ct.ThrowIfCancellationRequested();
-            results.Add(RunOne(config, db, log, progress, random, ct));
+            var result = RunOne(config, db, log, progress, random, ct);
+            results.Add(result);
+            Report(config, result, ct);
         }
         int failed = results.Count(r => !r.Succeeded);
         if (failed == 0)
@@ -75,6 +77,20 @@ public sealed class BackupJob(ILogger logger)
             result = result with { ErrorId = e.ErrorId, Error = e.Message };
         }
         return result with { Duration = clock.Elapsed };
+    }
+
+    /// <summary>Notifications never fail the job: the notifier logs and swallows its own failures.</summary>
+    void Report(BackupJobConfig config, DatabaseJobResult r, CancellationToken ct)
+    {
+        if (config.Notify.Count == 0 || (r.Succeeded && !config.NotifyOnSuccess)) return;
+        var message = new Notifications.NotificationMessage
+        {
+            Event = r.Succeeded ? "JobCompleted" : "JobFailed",
+            Success = r.Succeeded,
+            Summary = r.Succeeded ? $"scheduled backup of {r.Database} succeeded ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)" : $"scheduled backup of {r.Database} FAILED: {r.ErrorId}",
+            Database = r.Database, BackupId = r.Backup?.Id, Path = r.Backup?.Path, Size = r.Backup?.Size, Error = r.Error,
+        };
+        new Notifications.Notifier(logger, config.Smtp).Send(config.Notify, message, ct);
     }
 
     static bool RestoreTestDue(JsonLinesLog log, string database)

@@ -25,6 +25,10 @@ public sealed record BackupJobConfig
     public int RetentionWeeks { get; init; } = 12;
     public int RetentionMonths { get; init; } = 12;
     public int RetentionYears { get; init; }
+    public IReadOnlyList<Notifications.NotificationTarget> Notify { get; init; } = [];
+    public bool NotifyOnSuccess { get; init; }
+    /// <summary>The password is never in the file: smtp_password_env names the environment variable that holds it.</summary>
+    public Notifications.SmtpSettings? Smtp { get; init; }
 
     public RetentionPolicy RetentionPolicy => new RetentionPolicy
     {

@@ -23,6 +23,7 @@ public static class BackupJobConfigFile
         "enabled", "automatic_daily", "backup_time", "backup_on_shutdown", "backup_directory", "database", "databases",
         "compression", "verification", "weekly_restore_test", "log_file",
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
+        "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
     ];
 
     public static SqliteBackupException Invalid(string path, string key, string problem) => new(
@@ -70,8 +71,35 @@ public static class BackupJobConfigFile
         if (timeText != null && !TimeOnly.TryParseExact(timeText, ["HH:mm", "H:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out time))
             throw Invalid(path, "backup_time", $"is \"{timeText}\"; use a 24-hour time such as \"02:00\".");
 
+        var notify = new List<Notifications.NotificationTarget>();
+        if (b["notify"] is JsonArray targets)
+        {
+            for (int i = 0; i < targets.Count; i++)
+            {
+                try { notify.Add(Notifications.NotificationTarget.Parse(targets[i] is JsonValue tv && tv.TryGetValue(out string? ts) ? ts : "")); }
+                catch (FormatException e) { throw Invalid(path, $"notify[{i}]", e.Message); }
+            }
+        }
+        else if (b["notify"] is not null) throw Invalid(path, "notify", "must be an array of targets (URLs, mailto: addresses or program paths).");
+        string notifyOn = String(path, b, "notify_on") ?? "failure";
+        if (notifyOn is not ("failure" or "always")) throw Invalid(path, "notify_on", $"is \"{notifyOn}\"; use \"failure\" or \"always\".");
+        Notifications.SmtpSettings? smtp = null;
+        if (String(path, b, "smtp_server") is { } host)
+        {
+            int port = Count(path, b, "smtp_port", 587);
+            if (port is < 1 or > 65535) throw Invalid(path, "smtp_port", "must be a port number.");
+            smtp = new Notifications.SmtpSettings(host, port, String(path, b, "smtp_from") ?? "sqlitebackup@" + Environment.MachineName)
+            {
+                Security = Enum(path, b, "smtp_security", Notifications.SmtpSecurity.Auto),
+                UserName = String(path, b, "smtp_user"),
+                PasswordVariable = String(path, b, "smtp_password_env"),
+            };
+        }
         var config = new BackupJobConfig
         {
+            Notify = notify,
+            NotifyOnSuccess = notifyOn == "always",
+            Smtp = smtp,
             ConfigPath = path,
             Enabled = Bool(path, b, "enabled") ?? true,
             AutomaticDaily = Bool(path, b, "automatic_daily") ?? true,

@@ -87,3 +87,35 @@ public class BackupJobTests
         Assert.False(Directory.Exists(c.BackupDirectory));
     }
 }
+
+public class BackupJobNotificationTests
+{
+    [Fact]
+    public void The_job_notifies_the_configured_webhook_of_a_failed_database_and_still_backs_up_the_others()
+    {
+        using var t = new TempDir();
+        using var hook = new SqliteBackup.Core.Tests.Notifications.LocalHttpServer(200);
+        SampleDatabase.Create(t["app.db"]);
+        File.WriteAllText(t["broken.db"], "not sqlite");
+        File.WriteAllText(t["backup.json"], $$"""{ "backup": { "databases": ["./broken.db", "./app.db"], "weekly_restore_test": false, "notify": ["{{hook.Url}}"] } }""");
+        var c = BackupJobConfigFile.Load(t["backup.json"]);
+        var results = new BackupJob(new BackupLogProvider(new JsonLinesLog(c.LogFile)).CreateLogger("job")).Run(c);
+        Assert.Equal([false, true], results.Select(r => r.Succeeded));
+        var message = System.Text.Json.JsonDocument.Parse(Assert.Single(hook.Bodies)).RootElement;
+        Assert.Equal("JobFailed", message.GetProperty("event").GetString());
+        Assert.Equal("broken", message.GetProperty("database").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{ "databases": ["./a.db"], "notify": ["relative.sh"] }""", "'backup.notify[0]'")]
+    [InlineData("""{ "databases": ["./a.db"], "notify_on": "sometimes" }""", "'backup.notify_on'")]
+    [InlineData("""{ "databases": ["./a.db"], "smtp_server": "mail", "smtp_port": 70000 }""", "'backup.smtp_port'")]
+    [InlineData("""{ "databases": ["./a.db"], "smtp_password": "plain" }""", "'backup.smtp_password' is not a known setting")]
+    public void Notification_settings_are_validated_and_a_password_cannot_be_written_in_the_file(string section, string expected)
+    {
+        using var t = new TempDir();
+        File.WriteAllText(t["a.db"], "");
+        File.WriteAllText(t["c.json"], "{ \"backup\": " + section + " }");
+        Assert.Contains(expected, Assert.Throws<SqliteBackupException>(() => BackupJobConfigFile.Load(t["c.json"])).Message);
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+
+namespace SqliteBackup.Core.Notifications;
+
+/// <summary>One outcome to report. The same fields go into the webhook JSON, the e-mail and the hook's environment.</summary>
+public sealed record NotificationMessage
+{
+    public required string Event { get; init; }
+    public required bool Success { get; init; }
+    public required string Summary { get; init; }
+    public string? Database { get; init; }
+    public string? BackupId { get; init; }
+    public string? Path { get; init; }
+    public long? Size { get; init; }
+    public string? Error { get; init; }
+    public string Host { get; init; } = Environment.MachineName;
+    public DateTime TimeUtc { get; init; } = DateTime.UtcNow;
+
+    [JsonIgnore]
+    public string Subject => $"[SqliteBackup] {(Success ? "OK" : "FAILED")}: {Summary}";
+
+    public string Body() =>
+        $"{Summary}\n\nEvent: {Event}\nHost: {Host}\nTime (UTC): {TimeUtc:yyyy-MM-dd HH:mm:ss}\n" +
+        (Database != null ? $"Database: {Database}\n" : "") + (Path != null ? $"Backup: {Path}\n" : "") +
+        (Size != null ? $"Size: {Size} bytes\n" : "") + (Error != null ? $"Error: {Error}\n" : "");
+
+    public static NotificationMessage ForBackup(BackupInfo b) => new()
+    {
+        Event = "BackupSucceeded", Success = true, Summary = $"backup of {b.Database} written ({b.Size} bytes)",
+        Database = b.Database, BackupId = b.Id, Path = b.Path, Size = b.Size,
+    };
+
+    public static NotificationMessage ForFailure(string evt, string? database, SqliteBackupException e) => new()
+    {
+        Event = evt, Success = false, Summary = $"{evt} for {database ?? "?"}: {e.ErrorId}", Database = database, Error = e.Message,
+    };
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Logging;
+using MimeKit;
+using SqliteBackup.Core.Logging;
+
+namespace SqliteBackup.Core.Notifications;
+
+/// <summary>
+/// Sends notifications. A failing notification is logged (NotificationFailed) and never thrown: it must not fail or
+/// roll back the backup it reports on.
+/// </summary>
+public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
+{
+    static readonly HttpClient Http = new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public int WebhookAttempts { get; init; } = 3;
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <returns>The targets that failed.</returns>
+    public IReadOnlyList<NotificationTarget> Send(IEnumerable<NotificationTarget> targets, NotificationMessage message, CancellationToken ct = default)
+    {
+        var failed = new List<NotificationTarget>();
+        foreach (var target in targets)
+        {
+            try
+            {
+                switch (target.Kind)
+                {
+                    case NotificationKind.Webhook: PostWebhook(target, message, ct); break;
+                    case NotificationKind.Email: SendEmail(target, message, ct); break;
+                    case NotificationKind.Command: RunCommand(target, message); break;
+                }
+                logger.LogInformation(BackupEvents.NotificationSent, "Notification sent to {Target} about {Database}: {Summary}", target.Redacted, message.Database, message.Summary);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                failed.Add(target);
+                logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {Database} failed: {Error}", target.Redacted, message.Database, e.Message);
+            }
+        }
+        return failed;
+    }
+
+    void PostWebhook(NotificationTarget target, NotificationMessage message, CancellationToken ct)
+    {
+        Exception? last = null;
+        for (int attempt = 1; attempt <= WebhookAttempts; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(WebhookTimeout);
+            try
+            {
+                using var response = Http.PostAsJsonAsync(target.Address, message, timeout.Token).GetAwaiter().GetResult();
+                if (response.IsSuccessStatusCode) return;
+                last = new HttpRequestException($"the server answered {(int)response.StatusCode} {response.ReasonPhrase}");
+                // A client error will not fix itself by retrying.
+                if ((int)response.StatusCode is >= 400 and < 500 and not 408 and not 429) break;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                last = new TimeoutException($"no answer within {WebhookTimeout.TotalSeconds:0.#} s");
+            }
+            catch (HttpRequestException e) { last = e; }
+            if (attempt < WebhookAttempts) Thread.Sleep(TimeSpan.FromMilliseconds(250 * attempt));
+        }
+        throw new IOException($"webhook failed after {WebhookAttempts} attempt(s): {last?.Message}", last);
+    }
+
+    void SendEmail(NotificationTarget target, NotificationMessage message, CancellationToken ct)
+    {
+        if (smtp == null) throw new InvalidOperationException("no SMTP server is configured (-SmtpServer, or \"smtp\" in the configuration)");
+        var mail = new MimeMessage();
+        mail.From.Add(MailboxAddress.Parse(smtp.From));
+        mail.To.Add(MailboxAddress.Parse(target.Address));
+        mail.Subject = message.Subject;
+        mail.Body = new TextPart("plain") { Text = message.Body() };
+        using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+        var options = smtp.Security switch
+        {
+            SmtpSecurity.None => SecureSocketOptions.None,
+            SmtpSecurity.StartTls => SecureSocketOptions.StartTls,
+            SmtpSecurity.Tls => SecureSocketOptions.SslOnConnect,
+            _ => SecureSocketOptions.StartTlsWhenAvailable,
+        };
+        client.Connect(smtp.Host, smtp.Port, options, ct);
+        if (smtp.UserName != null) client.Authenticate(smtp.UserName, smtp.ResolvePassword() ?? "", ct);
+        client.Send(mail, ct);
+        client.Disconnect(quit: true, ct);
+    }
+
+    void RunCommand(NotificationTarget target, NotificationMessage message)
+    {
+        var psi = new ProcessStartInfo(target.Address) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["SQLITEBACKUP_EVENT"] = message.Event;
+        psi.Environment["SQLITEBACKUP_STATUS"] = message.Success ? "success" : "failure";
+        psi.Environment["SQLITEBACKUP_SUMMARY"] = message.Summary;
+        psi.Environment["SQLITEBACKUP_DATABASE"] = message.Database ?? "";
+        psi.Environment["SQLITEBACKUP_BACKUP_ID"] = message.BackupId ?? "";
+        psi.Environment["SQLITEBACKUP_BACKUP_PATH"] = message.Path ?? "";
+        psi.Environment["SQLITEBACKUP_SIZE"] = message.Size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        psi.Environment["SQLITEBACKUP_ERROR"] = message.Error ?? "";
+        psi.Environment["SQLITEBACKUP_HOST"] = message.Host;
+        psi.Environment["SQLITEBACKUP_TIME"] = message.TimeUtc.ToString("O");
+        using var p = Process.Start(psi) ?? throw new IOException($"could not start {target.Address}");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(CommandTimeout))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{target.Address} did not finish within {CommandTimeout.TotalSeconds:0} s");
+        }
+        if (p.ExitCode != 0) throw new IOException($"{target.Address} exited with {p.ExitCode}: {stderr.Result.Trim()}");
+    }
+}

@@ -1,0 +1,56 @@
+using System.Management.Automation;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using SqliteBackup.Core;
+using SqliteBackup.Core.Notifications;
+
+namespace SqliteBackup.PowerShell;
+
+public enum NotifyOn
+{
+    Failure,
+    Always,
+}
+
+/// <summary>The -Notify parameters shared by commands that report outcomes. A notification that fails is a warning, never an error.</summary>
+public abstract class NotifyingCmdlet : SqliteBackupCmdlet
+{
+    [Parameter] [ValidateNotNullOrEmpty] public string[] Notify { get; set; } = [];
+    [Parameter] public NotifyOn NotifyOn { get; set; } = NotifyOn.Failure;
+    [Parameter] [ValidateNotNullOrEmpty] public string? SmtpServer { get; set; }
+    [Parameter] [ValidateRange(1, 65535)] public int SmtpPort { get; set; } = 587;
+    [Parameter] [ValidateNotNullOrEmpty] public string SmtpFrom { get; set; } = "sqlitebackup@" + Environment.MachineName;
+    [Parameter] public SmtpSecurity SmtpSecurity { get; set; } = SmtpSecurity.Auto;
+    [Parameter] [Credential] public PSCredential? SmtpCredential { get; set; }
+
+    IReadOnlyList<NotificationTarget> _targets = [];
+
+    protected override void BeginProcessing()
+    {
+        try { _targets = Notify.Select(NotificationTarget.Parse).ToList(); }
+        catch (FormatException e)
+        {
+            ThrowTerminatingError(ErrorRecords.InvalidArgument("InvalidNotificationTarget", e.Message,
+                "Use an http(s):// URL, mailto:address (with -SmtpServer), or the absolute path of a program.", Notify));
+        }
+    }
+
+    private protected SmtpSettings? Smtp() => SmtpServer == null ? null : new SmtpSettings(SmtpServer, SmtpPort, SmtpFrom)
+    {
+        Security = SmtpSecurity,
+        UserName = SmtpCredential?.UserName,
+        Password = SmtpCredential is null ? null : new NetworkCredential("", SmtpCredential.Password).Password,
+    };
+
+    private protected void NotifySuccess(Func<NotificationMessage> message, ILogger? logger = null)
+    {
+        if (_targets.Count > 0 && NotifyOn == NotifyOn.Always) Send(message(), logger);
+    }
+
+    private protected void NotifyFailure(NotificationMessage message, ILogger? logger = null)
+    {
+        if (_targets.Count > 0) Send(message, logger);
+    }
+
+    void Send(NotificationMessage message, ILogger? logger) => new Notifier(logger ?? Logger, Smtp()).Send(_targets, message, Cancellation);
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace SqliteBackup.Core.Tests;
+
+/// <summary>Keeps what the engine logged, for tests that need evidence of what happened inside.</summary>
+public sealed class ListLogger : ILogger
+{
+    public List<string> Messages { get; } = [];
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(LogLevel logLevel) => true;
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (Messages) Messages.Add(formatter(state, exception));
+    }
+}

@@ -1,0 +1,90 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    # A real HTTP listener on loopback that records what it is sent and answers with a chosen status.
+    function Start-Hook([int] $Status = 200) {
+        $port = Get-Random -Minimum 20000 -Maximum 60000
+        $listener = [System.Net.HttpListener]::new()
+        $listener.Prefixes.Add("http://127.0.0.1:$port/")
+        $listener.Start()
+        $bodies = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript({
+            param($listener, $bodies, $status)
+            while ($listener.IsListening) {
+                try { $ctx = $listener.GetContext() } catch { return }
+                $reader = [IO.StreamReader]::new($ctx.Request.InputStream)
+                $bodies.Enqueue($reader.ReadToEnd())
+                $ctx.Response.StatusCode = $status
+                $ctx.Response.Close()
+            }
+        }).AddArgument($listener).AddArgument($bodies).AddArgument($Status)
+        $handle = $ps.BeginInvoke()
+        [pscustomobject]@{ Url = "http://127.0.0.1:$port/hook/T0K3N"; Listener = $listener; Bodies = $bodies; PS = $ps }
+    }
+    function Stop-Hook($hook) { $hook.Listener.Stop(); $hook.Listener.Close(); $hook.PS.Dispose() }
+}
+
+Describe 'Notifications from the cmdlets' {
+    It 'New-SqliteBackup notifies a webhook on failure, and on success only with -NotifyOn Always' {
+        $hook = Start-Hook
+        try {
+            $dir = New-TestFolder
+            New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+            Set-Content (Join-Path $dir 'bad.db') 'not sqlite'
+            New-SqliteBackup (Join-Path $dir 'app.db') -Notify $hook.Url | Out-Null
+            $hook.Bodies.Count | Should -Be 0
+            New-SqliteBackup (Join-Path $dir 'bad.db') -Notify $hook.Url -ErrorAction SilentlyContinue
+            New-SqliteBackup (Join-Path $dir 'app.db') -Notify $hook.Url -NotifyOn Always | Out-Null
+            $messages = @($hook.Bodies.ToArray() | ConvertFrom-Json)
+            $messages.Count | Should -Be 2
+            $messages[0].event | Should -Be 'BackupFailed'
+            $messages[0].success | Should -BeFalse
+            $messages[0].database | Should -Be 'bad'
+            $messages[1].event | Should -Be 'BackupSucceeded'
+            (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event NotificationSent).Path | Should -Not -Match 'T0K3N'
+        }
+        finally { Stop-Hook $hook }
+    }
+
+    It 'a failing webhook is a warning and never fails the backup' {
+        $hook = Start-Hook -Status 500
+        try {
+            $dir = New-TestFolder
+            New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+            $b = New-SqliteBackup (Join-Path $dir 'app.db') -Notify $hook.Url -NotifyOn Always -WarningVariable w -WarningAction SilentlyContinue -ErrorVariable e
+            $b.Verified | Should -BeTrue
+            $e.Count | Should -Be 0
+            ($w -join "`n") | Should -Match 'Notification to http://127.0.0.1:\d+/… about app failed'
+            (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event NotificationFailed).Count | Should -Be 1
+        }
+        finally { Stop-Hook $hook }
+    }
+
+    It 'Test-SqliteBackup reports a failed verification to a command hook through its environment' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $b = New-SqliteBackup (Join-Path $dir 'app.db')
+        Add-Content $b.Path 'tampered'
+        $out = Join-Path $dir 'hook.out'
+        $hookScript = Join-Path $dir 'on failure.sh'
+        Set-Content $hookScript "#!/bin/sh`necho `"`$SQLITEBACKUP_EVENT `$SQLITEBACKUP_DATABASE `$SQLITEBACKUP_STATUS`" > '$out'`n"
+        chmod +x $hookScript
+        $b | Test-SqliteBackup -Notify $hookScript -WarningAction SilentlyContinue | Out-Null
+        Get-Content $out | Should -Be 'VerificationFailed app failure'
+    }
+
+    It 'rejects a malformed target before doing anything' {
+        { New-SqliteBackup ./x.db -Notify 'relative/hook.sh' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNotificationTarget,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+    }
+
+    It 'Test-SqliteBackupNotification reports each target' {
+        $hook = Start-Hook
+        try {
+            $r = Test-SqliteBackupNotification -Notify $hook.Url, 'mailto:ops@example.com' -WarningAction SilentlyContinue
+            ($r | Where-Object Kind -eq 'Webhook').Sent | Should -BeTrue
+            ($r | Where-Object Kind -eq 'Email').Sent | Should -BeFalse  # no -SmtpServer
+            ($hook.Bodies.ToArray() | ConvertFrom-Json).event | Should -Be 'NotificationTest'
+        }
+        finally { Stop-Hook $hook }
+    }
+}
