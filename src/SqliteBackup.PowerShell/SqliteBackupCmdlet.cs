@@ -9,6 +9,7 @@ namespace SqliteBackup.PowerShell;
 public abstract class SqliteBackupCmdlet : PSCmdlet
 {
     ILogger? _logger;
+    bool _outerProgress;
     readonly CancellationTokenSource _stopping = new();
 
     private protected ILogger Logger => _logger ??= new CmdletLogger(this);
@@ -28,8 +29,11 @@ public abstract class SqliteBackupCmdlet : PSCmdlet
 
     private protected void Progress(BackupProgress p)
     {
-        var record = new ProgressRecord(1, p.Activity, p.Status)
+        if (p.Level == 0) _outerProgress = !p.Completed;
+        var record = new ProgressRecord(p.Level + 1, p.Activity, p.Status)
         {
+            // Nested under the job's bar only while there is one.
+            ParentActivityId = p.Level > 0 && _outerProgress ? p.Level : -1,
             PercentComplete = Math.Clamp(p.PercentComplete, 0, 100),
             RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
         };

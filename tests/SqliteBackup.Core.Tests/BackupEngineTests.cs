@@ -143,7 +143,8 @@ public class BackupEngineTests
     {
         Cli.Require("sqlite3");
         using var t = new TempDir();
-        Db.CreatePaired(t["live.db"], wal, fillerRows: 2000);
+        // Big enough (about 5,000 pages in steps of 16) that the writer's commits certainly land during the copy.
+        Db.CreatePaired(t["live.db"], wal, fillerRows: 20000);
         using var writer = new Writer(t["live.db"], paced: !wal);
         long before = Db.Count(t["live.db"], "a");
 

@@ -121,3 +121,19 @@ Describe 'Invoke-SqliteBackupJob' {
         (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event BackupFailed).Error | Should -Match 'not a SQLite database'
     }
 }
+
+Describe 'Invoke-SqliteBackupJob progress' {
+    It 'shows the job as a whole with each operation nested under it' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'a.db') | Out-Null
+        New-SqliteSampleDatabase (Join-Path $dir 'b.db') | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'a.db'), (Join-Path $dir 'b.db') | Out-Null
+        $r = Invoke-InRunspace "Invoke-SqliteBackupJob -ConfigPath '$config'"
+        $r.Errors | Should -BeNullOrEmpty
+        $job = $r.Progress | Where-Object ActivityId -eq 1
+        $job.StatusDescription | Should -Contain 'a (1 of 2)'
+        $job.StatusDescription | Should -Contain 'b (2 of 2)'
+        ($r.Progress | Where-Object { $_.ActivityId -eq 2 -and $_.ParentActivityId -eq 1 }).Count | Should -BeGreaterThan 0
+    }
+}

@@ -25,13 +25,17 @@ public sealed class BackupJob(ILogger logger)
         using var jobLock = JobLock.Acquire(config.BackupDirectory);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
         var log = new JsonLinesLog(config.LogFile);
-        foreach (var db in config.Databases)
+        for (int i = 0; i < config.Databases.Count; i++)
         {
+            string db = config.Databases[i];
             ct.ThrowIfCancellationRequested();
+            progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath),
+                $"{BackupNaming.DatabaseName(db)} ({i + 1} of {config.Databases.Count})", i * 100 / config.Databases.Count, Level: 0));
             var result = RunOne(config, db, log, progress, random, ct);
             results.Add(result);
             Report(config, result, ct);
         }
+        progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath), "Done", 100, Completed: true, Level: 0));
         int failed = results.Count(r => !r.Succeeded);
         if (failed == 0)
             logger.LogInformation(BackupEvents.JobCompleted, "Backup job from {Path} completed: {Count} database(s)", config.ConfigPath, results.Count);
