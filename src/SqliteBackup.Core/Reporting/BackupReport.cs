@@ -136,6 +136,7 @@ public static class BackupReport
         .k-monthly { background: #1f6fb4; } .k-weekly { background: #138d9c; } .k-daily { background: #2a9d3c; } .k-hourly { background: #7aa63a; }
         .k-remove { background: var(--remove); }
         .action-Remove td { color: var(--remove); }
+        td.kept-as { white-space: nowrap; }
         .legend { list-style: none; padding: 0; margin: 4px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }
         .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 6px; vertical-align: -1px; }
         svg { display: block; width: 100%; height: auto; }
@@ -312,7 +313,7 @@ public static class BackupReport
             h.Append("<tr class=\"decision action-").Append(d.Action).Append("\" data-backup-id=\"").Append(E(d.Backup.Id)).Append("\" data-action=\"").Append(d.Action)
                 .Append("\" data-keep=\"").Append(string.Join(' ', categories)).Append("\">");
             h.Append("<td class=\"when\">").Append(Time(d.Backup.CreatedUtc, m.Zone)).Append("</td>");
-            h.Append("<td>").Append(E(d.Database)).Append("</td><td>").Append(d.Type).Append("</td><td>").Append(d.Action).Append("</td><td>");
+            h.Append("<td>").Append(E(d.Database)).Append("</td><td>").Append(d.Type).Append("</td><td>").Append(d.Action).Append("</td><td class=\"kept-as\">");
             if (d.Action == RetentionAction.Remove) h.Append("<span class=\"badge k-remove\">remove</span>");
             foreach (var c in categories) h.Append("<span class=\"badge k-").Append(c).Append("\">").Append(c).Append("</span>");
             h.Append("</td><td class=\"reasons\">").Append(E(string.Join(", ", d.Reasons))).Append("</td></tr>\n");
@@ -409,7 +410,8 @@ public static class BackupReport
             h.Append("<p class=\"empty\">No failures in the backup log.</p>\n</section>\n");
             return;
         }
-        h.Append("<p>The last ").Append(m.Failures.Count).Append(" failure events of the backup log (at most ").Append(MaxFailures).Append("), newest first.</p>\n");
+        h.Append(m.Failures.Count == 1 ? "<p>The last failure event of the backup log.</p>\n"
+            : $"<p>The last {m.Failures.Count} failure events of the backup log (at most {MaxFailures}), newest first.</p>\n");
         h.Append("<table id=\"failures-table\">\n<thead><tr><th>Time</th><th>Event</th><th>Database</th><th>Message</th></tr></thead>\n<tbody>\n");
         foreach (var e in m.Failures)
         {
