@@ -21,6 +21,7 @@
         'Invoke-SqliteBackupJob'
         'Get-SqliteBackupLog'
         'Measure-SqliteBackup'
+        'Export-SqliteBackupReport'
         'Register-BackupSchedule'
         'Get-BackupSchedule'
         'Unregister-BackupSchedule'

@@ -6,7 +6,8 @@ namespace SqliteBackup.Core;
 public sealed record BackupStatistics
 {
     public static readonly TimeSpan FailureWindow = TimeSpan.FromDays(30);
-    static readonly HashSet<string> FailureEvents = ["BackupFailed", "VerificationFailed", "RestoreTestFailed", "JobFailed"];
+    /// <summary>The backup log events that count as failures.</summary>
+    public static readonly IReadOnlySet<string> FailureEvents = new HashSet<string>(StringComparer.Ordinal) { "BackupFailed", "VerificationFailed", "RestoreTestFailed", "JobFailed" };
 
     public int Count { get; init; }
     public long TotalStoredSize { get; init; }

@@ -1,0 +1,74 @@
+using System.Management.Automation;
+using SqliteBackup.Core;
+using SqliteBackup.Core.Jobs;
+using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Reporting;
+using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Scheduling.Registration;
+
+namespace SqliteBackup.PowerShell;
+
+[Cmdlet(VerbsData.Export, "SqliteBackupReport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? BackupPath { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigPath { get; set; }
+
+    protected override void EndProcessing()
+    {
+        string target = ResolvePath(Path);
+        if (Directory.Exists(target))
+            Fail(new SqliteBackupException("ReportPathIsDirectory", BackupErrorCategory.InvalidArgument,
+                $"'{target}' is a directory; the report is one HTML file.", "Give a file name such as ./backup-report.html.", target));
+        if (!ShouldProcess(target, "Write backup report")) return;
+
+        BackupJobConfig? config = null;
+        if (ConfigPath != null)
+        {
+            try { config = BackupJobConfigFile.Load(ResolvePath(ConfigPath), checkDatabases: false); }
+            catch (SqliteBackupException e) { Fail(e); }
+        }
+
+        var directories = (BackupPath?.Select(ResolvePath) ?? [config?.BackupDirectory ?? ResolvePath("backups")]).Distinct(StringComparer.Ordinal).ToList();
+        var backups = new List<BackupInfo>();
+        foreach (var dir in directories)
+        {
+            try { backups.AddRange(new BackupCatalog(Logger).List(dir)); }
+            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+        }
+
+        // The logs beside the backups (as Measure-SqliteBackup reads them), and the configuration's own log file.
+        var logFiles = directories.Select(d => System.IO.Path.Combine(d, JsonLinesLog.DefaultFileName)).Append(config?.LogFile)
+            .OfType<string>().Distinct(StringComparer.Ordinal).Where(File.Exists).ToList();
+        int damaged = 0;
+        var log = logFiles.SelectMany(f => new JsonLinesLog(f).Read((_, _) => damaged++)).ToList();
+        if (damaged > 0) WriteWarning($"Skipped {damaged} damaged line(s) in the backup log.");
+
+        var schedules = config == null
+            ? ReportSchedules.Unknown
+            : ReportSchedules.Find(config.ConfigPath, () => ScheduleBackends.For(SchedulerKind.Auto).List());
+        if (schedules.Error != null) WriteWarning($"The report shows no schedule: the scheduler could not be read ({schedules.Error}).");
+
+        var policy = config?.RetentionPolicy ?? RetentionPolicy.Default;
+        WriteVerbose($"Retention policy: {policy}; buckets in local time ({TimeZoneInfo.Local.Id})");
+        var model = BackupReport.BuildModel(backups, log, policy, TimeZoneInfo.Local, DateTime.UtcNow, schedules, directories, config?.ConfigPath);
+        try { BackupReport.Write(target, BackupReport.Render(model)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(new SqliteBackupException("ReportNotWritable", BackupErrorCategory.WriteError, $"Could not write the report '{target}': {e.Message}",
+                "Check that the folder exists and that you may write to it.", target, e));
+        }
+        // Through the provider, so the FileInfo carries the properties Get-Item's has (Mode, UnixMode, PSPath...).
+        WriteObject(InvokeProvider.Item.Get([target], force: false, literalPath: true), enumerateCollection: true);
+    }
+}
