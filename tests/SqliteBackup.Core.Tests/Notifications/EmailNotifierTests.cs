@@ -5,10 +5,7 @@ namespace SqliteBackup.Core.Tests.Notifications;
 
 public class EmailNotifierTests
 {
-    static readonly NotificationMessage Failure = new()
-    {
-        Event = "BackupFailed", Success = false, Summary = "BackupFailed for app: DiskFull", Database = "app", Error = "no space left",
-    };
+    static readonly NotificationMessage Failure = NotifierTests.Failure;
 
     [SkippableFact]
     public void Mail_reaches_a_real_SMTP_server()

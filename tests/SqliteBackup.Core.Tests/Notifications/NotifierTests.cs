@@ -6,7 +6,7 @@ namespace SqliteBackup.Core.Tests.Notifications;
 
 public class NotifierTests
 {
-    static readonly NotificationMessage Failure = new()
+    internal static readonly NotificationMessage Failure = new()
     {
         Event = "BackupFailed", Success = false, Summary = "BackupFailed for app: DiskFull", Database = "app", Error = "no space left",
     };
