@@ -107,7 +107,7 @@ public sealed class BackupEngine(ILogger? logger = null)
     {
         var started = DateTime.UtcNow;
         using var src = OpenSource(source, request.BusyTimeout);
-        string journalMode = Convert.ToString(SnapshotCopier.RetryBusy(() => SqliteFiles.Scalar(src, "PRAGMA journal_mode"), source, request.BusyTimeout, started))!.ToLowerInvariant();
+        string journalMode = SnapshotCopier.JournalMode(src, source, request.BusyTimeout, started);
         manifest.JournalMode = journalMode;
         if (journalMode == "wal" && request.AllowFileRead)
         {
@@ -175,7 +175,7 @@ public sealed class BackupEngine(ILogger? logger = null)
                 if (percent == lastPercent) return;
                 lastPercent = percent;
                 progress?.Invoke(new BackupProgress(activity, $"Copying pages: {done:N0} of {total:N0}", percent));
-            }, ct);
+            }, ct, manifest.JournalMode);
             if (result.Restarts > 0) _log.LogInformation("Concurrent writers restarted the copy {Restarts} time(s)", result.Restarts);
             FillMetadata(dest, source, manifest);
         }
@@ -259,7 +259,8 @@ public sealed class BackupEngine(ILogger? logger = null)
                 }
             }
             storedHash.Flush();
-            output.Flush(flushToDisk: true);
+            // No final fsync here: AtomicFile.Publish makes the file durable before it renames it.
+            output.Flush();
             manifest.StoredSha256 = storedHash.HashHex();
             manifest.StoredSize = storedHash.BytesWritten;
         }

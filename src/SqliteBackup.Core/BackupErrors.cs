@@ -75,7 +75,6 @@ public static class BackupErrors
     {
         SqliteBackupException sbe => sbe,
         _ when IsDiskFull(ex) => DiskFull(path, ex),
-        UnauthorizedAccessException or IOException => DestinationNotWritable(path, ex),
         _ => DestinationNotWritable(path, ex),
     };
 

@@ -140,7 +140,8 @@ public sealed class Restorer(ILogger? logger = null)
                 hashing.Write(buffer, 0, n);
             }
         }
-        output.Flush(flushToDisk: true);
+        // Scratch copies for verification need no durability, and a restore made durable by rename goes through AtomicFile.Publish.
+        output.Flush();
         return (hashing.HashHex(), hashing.BytesWritten);
     }
 }

@@ -18,11 +18,12 @@ internal sealed class SnapshotCopier(ILogger logger, int pagesPerStep = Snapshot
 
     public sealed record Result(long PageCount, string JournalMode, int Restarts);
 
+    /// <param name="journalMode">The source's journal mode when the caller already asked; otherwise it is read here.</param>
     public Result Copy(SqliteConnection source, SqliteConnection dest, string sourcePath, TimeSpan busyTimeout,
-        Action<long, long>? progress, CancellationToken ct)
+        Action<long, long>? progress, CancellationToken ct, string? journalMode = null)
     {
         var started = DateTime.UtcNow;
-        string journalMode = Convert.ToString(RetryBusy(() => SqliteFiles.Scalar(source, "PRAGMA journal_mode"), sourcePath, busyTimeout, started))!.ToLowerInvariant();
+        journalMode ??= JournalMode(source, sourcePath, busyTimeout, started);
         bool wal = journalMode == "wal";
         SqliteTransaction? snapshot = null;
         try
@@ -103,6 +104,9 @@ internal sealed class SnapshotCopier(ILogger logger, int pagesPerStep = Snapshot
         }
         return (total, restarts);
     }
+    internal static string JournalMode(SqliteConnection source, string sourcePath, TimeSpan busyTimeout, DateTime started) =>
+        Convert.ToString(RetryBusy(() => SqliteFiles.Scalar(source, "PRAGMA journal_mode"), sourcePath, busyTimeout, started))!.ToLowerInvariant();
+
     internal static T RetryBusy<T>(Func<T> action, string path, TimeSpan busyTimeout, DateTime started)
     {
         while (true)

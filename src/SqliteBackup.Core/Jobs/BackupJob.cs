@@ -24,14 +24,15 @@ public sealed class BackupJob(ILogger logger)
         }
         using var jobLock = JobLock.Acquire(config.BackupDirectory);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
-        var log = new JsonLinesLog(config.LogFile);
+        // The log is read once per run, not once per database: it can hold megabytes of history.
+        var lastRestoreTest = config.WeeklyRestoreTest ? LastRestoreTests(new JsonLinesLog(config.LogFile)) : [];
         for (int i = 0; i < config.Databases.Count; i++)
         {
             string db = config.Databases[i];
             ct.ThrowIfCancellationRequested();
             progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath),
                 $"{BackupNaming.DatabaseName(db)} ({i + 1} of {config.Databases.Count})", i * 100 / config.Databases.Count, Level: 0));
-            var result = RunOne(config, db, log, progress, random, ct);
+            var result = RunOne(config, db, lastRestoreTest, progress, random, ct);
             results.Add(result);
             Report(config, result, ct);
         }
@@ -45,7 +46,8 @@ public sealed class BackupJob(ILogger logger)
         return results;
     }
 
-    DatabaseJobResult RunOne(BackupJobConfig config, string db, JsonLinesLog log, Action<BackupProgress>? progress, Random random, CancellationToken ct)
+    DatabaseJobResult RunOne(BackupJobConfig config, string db, IReadOnlyDictionary<string, DateTime> lastRestoreTest,
+        Action<BackupProgress>? progress, Random random, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var result = new DatabaseJobResult(BackupNaming.DatabaseName(db), db);
@@ -66,9 +68,11 @@ public sealed class BackupJob(ILogger logger)
             foreach (var d in decisions) rotation.Apply(d);
             result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
 
-            if (config.WeeklyRestoreTest && RestoreTestDue(log, backup.Database))
+            bool due = !lastRestoreTest.TryGetValue(backup.Database, out var last) || DateTime.UtcNow - last >= RestoreTestInterval;
+            if (config.WeeklyRestoreTest && due)
             {
-                var candidates = new BackupCatalog(logger).List(config.BackupDirectory).Where(b => b.Database == backup.Database && b.Verified != false).ToList();
+                // What rotation kept is what is left in the directory: no second listing needed.
+                var candidates = decisions.Where(d => !d.Removed && d.Backup.Verified != false).Select(d => d.Backup).ToList();
                 var chosen = candidates[random.Next(candidates.Count)];
                 var test = new RestoreTester(logger).Test(chosen, ct);
                 result = result with { RestoreTest = test };
@@ -97,12 +101,8 @@ public sealed class BackupJob(ILogger logger)
         new Notifications.Notifier(logger, config.Smtp).Send(config.Notify, message, ct);
     }
 
-    static bool RestoreTestDue(JsonLinesLog log, string database)
-    {
-        var last = log.Read()
-            .Where(e => e.Event == BackupEvents.RestoreTested.Name && e.Database == database)
-            .Select(e => (DateTime?)e.Time)
-            .LastOrDefault();
-        return last == null || DateTime.UtcNow - last.Value >= RestoreTestInterval;
-    }
+    static Dictionary<string, DateTime> LastRestoreTests(JsonLinesLog log) => log.Read()
+        .Where(e => e.Event == BackupEvents.RestoreTested.Name && e.Database != null)
+        .GroupBy(e => e.Database!, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.Max(e => e.Time.ToUniversalTime()), StringComparer.Ordinal);
 }

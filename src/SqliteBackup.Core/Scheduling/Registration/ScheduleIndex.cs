@@ -30,6 +30,7 @@ internal static class ScheduleIndex
     public static void WriteFile(string path, string content, System.Text.Encoding? encoding = null)
     {
         PrivateFiles.EnsureDirectory(Path.GetDirectoryName(path)!);
-        AtomicFile.WriteAllBytes(path, (encoding ?? new System.Text.UTF8Encoding(false)).GetPreamble().Concat((encoding ?? new System.Text.UTF8Encoding(false)).GetBytes(content)).ToArray(), overwrite: true);
+        encoding ??= new System.Text.UTF8Encoding(false);
+        AtomicFile.WriteAllBytes(path, [.. encoding.GetPreamble(), .. encoding.GetBytes(content)], overwrite: true);
     }
 }
