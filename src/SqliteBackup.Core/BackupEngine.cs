@@ -30,7 +30,8 @@ public sealed class BackupEngine(ILogger? logger = null)
         try
         {
             if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
-            if (!SqliteFiles.HasSqliteHeader(source)) throw BackupErrors.NotASqliteDatabase(source);
+            // Opened before anything is written, so a file that is not a database leaves no trace.
+            using var src = OpenSource(source, request.BusyTimeout);
             try { PrivateFiles.EnsureDirectory(destDir); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
             BackupCatalog.CleanStale(destDir, _log);
@@ -51,7 +52,7 @@ public sealed class BackupEngine(ILogger? logger = null)
                 Tags = request.Tags.Distinct(StringComparer.Ordinal).ToList(),
                 Tool = $"SqliteBackup {typeof(BackupEngine).Assembly.GetName().Version?.ToString(3)}",
             };
-            string storedTemp = Capture(source, finalPath, request, manifest, temps, progress, ct);
+            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct);
             _log.LogDebug("Snapshot, compression and hashing: {Ms} ms ({Method})", clock.ElapsedMilliseconds, manifest.SnapshotMethod);
 
             AtomicFile.Publish(storedTemp, finalPath);
@@ -102,22 +103,22 @@ public sealed class BackupEngine(ILogger? logger = null)
     };
 
     /// <summary>Reads one consistent snapshot into a stored temporary file; fills the manifest's metadata, sizes and hashes.</summary>
-    string Capture(string source, string finalPath, BackupRequest request, BackupManifest manifest, List<string> temps,
+    string Capture(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest, List<string> temps,
         Action<BackupProgress>? progress, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
-        using var src = OpenSource(source, request.BusyTimeout);
+        var own = SqliteOwnFile.Of(src);
         string journalMode = SnapshotCopier.JournalMode(src, source, request.BusyTimeout, started);
         manifest.JournalMode = journalMode;
-        if (journalMode == "wal" && request.AllowFileRead)
+        if (journalMode == "wal" && request.AllowFileRead && own != null)
         {
-            string? stored = TryCaptureByFileRead(src, source, finalPath, request, manifest, temps, started, progress, ct);
+            string? stored = TryCaptureByFileRead(src, own, source, finalPath, request, manifest, temps, started, progress, ct);
             if (stored != null) return stored;
         }
         return CaptureByBackupApi(src, source, finalPath, request, manifest, temps, progress, ct);
     }
 
-    string? TryCaptureByFileRead(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest,
+    string? TryCaptureByFileRead(SqliteConnection src, SqliteOwnFile own, string source, string finalPath, BackupRequest request, BackupManifest manifest,
         List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct)
     {
         using var snapshot = src.BeginTransaction(deferred: true);
@@ -127,7 +128,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         long pageCount = Convert.ToInt64(SqliteFiles.Scalar(src, "PRAGMA page_count"));
         long length = pageSize * pageCount;
         // Checked after the transaction began: if every WAL frame is in the file now, our snapshot is the file.
-        if (!WalIndex.IsFullyBackfilled(source) || new FileInfo(source).Length < length)
+        if (!WalIndex.IsFullyBackfilled(own) || own.Length() < length)
         {
             _log.LogDebug("The WAL of {Source} holds frames not yet checkpointed; copying through the backup API", source);
             snapshot.Rollback();
@@ -142,7 +143,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         // thread counts rows through the same snapshot.
         var store = BackgroundPriority.Run(() =>
         {
-            using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, Buffer, FileOptions.SequentialScan);
+            using var input = new SqliteOwnFileStream(own, length);
             Store(input, length, storedTemp, request, manifest, pumped, ct);
         });
         // Row counts scan the whole snapshot too, so they also run at background priority, beside the compression.
@@ -223,11 +224,25 @@ public sealed class BackupEngine(ILogger? logger = null)
     }
 
     /// <summary>
-    /// Read-only, so closing our connection can never checkpoint or otherwise rewrite the source.
+    /// Read-only, so closing our connection can never checkpoint or otherwise rewrite the source. No memory map: the
+    /// file-read snapshot reads through SQLite's descriptor from another thread, and pread needs no shared mapping.
     /// </summary>
     static SqliteConnection OpenSource(string source, TimeSpan busyTimeout)
     {
-        try { return SqliteFiles.Open(source, SqliteOpenMode.ReadOnly, busyTimeout); }
+        try
+        {
+            var c = SqliteFiles.Open(source, SqliteOpenMode.ReadOnly, busyTimeout);
+            try
+            {
+                // The header is read through SQLite's descriptor: a FileStream of ours closed now would drop the locks
+                // that another connection of this process (an application hosting the engine) holds on the file.
+                var own = SqliteOwnFile.Of(c);
+                if (!(own != null ? SqliteFiles.HasSqliteHeader(own) : SqliteFiles.HasSqliteHeader(source))) throw BackupErrors.NotASqliteDatabase(source);
+                SqliteFiles.Exec(c, "PRAGMA mmap_size=0");
+            }
+            catch { c.Dispose(); throw; }
+            return c;
+        }
         catch (SqliteException e) when (SqliteFiles.IsCorrupt(e)) { throw BackupErrors.NotASqliteDatabase(source); }
     }
 

@@ -34,6 +34,17 @@ public static class SqliteFiles
         return fs.ReadAtLeast(header, 16, throwOnEndOfStream: false) == 16 && header.SequenceEqual(Magic);
     }
 
+    /// <summary>The same test through the descriptor SQLite opened, for a file SQLite may hold locks on.</summary>
+    internal static bool HasSqliteHeader(SqliteOwnFile file)
+    {
+        long length = file.Length();
+        if (length == 0) return true;
+        if (length < Magic.Length) return false;
+        Span<byte> header = stackalloc byte[16];
+        file.ReadExactly(header, 0);
+        return header.SequenceEqual(Magic);
+    }
+
     public static object? Scalar(SqliteConnection c, string sql)
     {
         using var cmd = c.CreateCommand();

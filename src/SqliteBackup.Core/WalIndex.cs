@@ -5,8 +5,11 @@ namespace SqliteBackup.Core;
 /// <summary>
 /// Reads the WAL-index header that SQLite keeps in '&lt;db&gt;-shm' (documented in SQLite's file format, "The WAL-Index
 /// Format"). We only need one fact from it: whether every frame in the WAL has been copied back into the database file
-/// (mxFrame == nBackfill). A reader that began its transaction in that state sees exactly the database file, and no
-/// checkpoint can write to the file while that reader holds its transaction, so the file bytes are then the snapshot.
+/// (mxFrame == nBackfill). Checked while our read transaction is open, that means the database file holds exactly our
+/// snapshot, and no checkpoint can write to the file while the transaction lasts: a checkpointer never backfills past
+/// the mark of a reader, and needs read-lock 0 exclusively before it writes frames that a lock-0 reader would see.
+/// The bytes come from SQLite's own mapping of the -shm (<see cref="SqliteOwnFile"/>): opening and closing a
+/// descriptor of our own on it would drop the very read lock this reasoning depends on.
 /// </summary>
 internal static class WalIndex
 {
@@ -14,18 +17,17 @@ internal static class WalIndex
     const int MxFrameOffset = 16;         // u32 mxFrame inside WalIndexHdr
     const int IsInitOffset = 12;          // u8 isInit
     const int NBackfillOffset = 2 * HeaderSize; // u32 nBackfill, first field of WalCkptInfo
+    internal const int BytesNeeded = NBackfillOffset + 4;
 
-    public static bool IsFullyBackfilled(string databasePath)
+    public static bool IsFullyBackfilled(SqliteOwnFile database)
     {
-        string shm = databasePath + "-shm";
-        Span<byte> bytes = stackalloc byte[NBackfillOffset + 4];
-        try
-        {
-            using var fs = new FileStream(shm, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            if (fs.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length) return false;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        Span<byte> bytes = stackalloc byte[BytesNeeded];
+        return database.TryCopyWalIndex(bytes) && IsFullyBackfilled(bytes);
+    }
 
+    internal static bool IsFullyBackfilled(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < BytesNeeded) return false;
         var first = bytes[..HeaderSize];
         var second = bytes.Slice(HeaderSize, HeaderSize);
         if (!first.SequenceEqual(second) || first[IsInitOffset] == 0) return false;

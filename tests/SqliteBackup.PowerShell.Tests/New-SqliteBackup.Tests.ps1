@@ -16,6 +16,22 @@ Describe 'New-SqliteBackup' {
         Test-Path "$($b.Path).manifest.json" | Should -BeTrue
     }
 
+    It 'reads a checkpointed WAL database through SQLite''s own file handle when loaded as a module' {
+        # The file-read snapshot calls into the native e_sqlite3 from Core; if pwsh could not resolve it there, every
+        # WAL backup would quietly fall back to the slower backup-API copy.
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'wal.db') | Out-Null
+        $b = New-SqliteBackup (Join-Path $dir 'wal.db') -Compression None -Verify Quick
+        $b.Manifest.JournalMode | Should -Be 'wal'
+        $b.Manifest.SnapshotMethod | Should -Be 'FileRead'
+        if (-not (Get-Command sqlite3 -ErrorAction SilentlyContinue)) {
+            if ($env:SQLITEBACKUP_REQUIRE_CLI -eq '1') { throw 'sqlite3 is required here (SQLITEBACKUP_REQUIRE_CLI=1)' }
+            Set-ItResult -Skipped -Because 'sqlite3 is not installed'
+            return
+        }
+        & sqlite3 $b.Path 'PRAGMA integrity_check; SELECT count(*) FROM employees;' | Should -Be @('ok', '100')
+    }
+
     It 'resolves relative paths against the PowerShell location, not the process directory' {
         $dir = New-TestFolder
         New-SqliteSampleDatabase (Join-Path $dir 'rel.db') | Out-Null
