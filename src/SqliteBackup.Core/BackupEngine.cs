@@ -52,7 +52,7 @@ public sealed class BackupEngine(ILogger? logger = null)
                 Tags = request.Tags.Distinct(StringComparer.Ordinal).ToList(),
                 Tool = $"SqliteBackup {typeof(BackupEngine).Assembly.GetName().Version?.ToString(3)}",
             };
-            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct);
+            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct, out string? rawCopy);
             _log.LogDebug("Snapshot, compression and hashing: {Ms} ms ({Method})", clock.ElapsedMilliseconds, manifest.SnapshotMethod);
 
             AtomicFile.Publish(storedTemp, finalPath);
@@ -62,7 +62,7 @@ public sealed class BackupEngine(ILogger? logger = null)
             if (request.Verify != VerificationLevel.None)
             {
                 var phase = Stopwatch.StartNew();
-                var result = new BackupVerifier(_log).Verify(info, request.Verify, null, progress, ct, record: false);
+                var result = new BackupVerifier(_log).Verify(info, request.Verify, null, progress, ct, record: false, rawCopy);
                 if (!result.Passed) throw BackupErrors.VerificationFailed(finalPath, result.Message);
                 manifest.Verifications.Add(result.ToRecord());
                 _log.LogDebug("Verification: {Ms} ms", phase.ElapsedMilliseconds);
@@ -103,23 +103,37 @@ public sealed class BackupEngine(ILogger? logger = null)
     };
 
     /// <summary>Reads one consistent snapshot into a stored temporary file; fills the manifest's metadata, sizes and hashes.</summary>
+    /// <param name="rawCopy">
+    /// Set when a Standard or Full verification will follow and the snapshot's uncompressed bytes were kept on disk
+    /// (written from the same buffers that were hashed and compressed), so verification can check them directly.
+    /// </param>
     string Capture(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest, List<string> temps,
-        Action<BackupProgress>? progress, CancellationToken ct)
+        Action<BackupProgress>? progress, CancellationToken ct, out string? rawCopy)
     {
+        // Without compression the stored file is the raw copy; SQLite must not open a published backup, so the verifier decompresses as usual.
+        bool keepRaw = request.Verify >= VerificationLevel.Standard && request.Compression != CompressionKind.None;
+        rawCopy = null;
         var started = DateTime.UtcNow;
         var own = SqliteOwnFile.Of(src);
         string journalMode = SnapshotCopier.JournalMode(src, source, request.BusyTimeout, started);
         manifest.JournalMode = journalMode;
         if (journalMode == "wal" && request.AllowFileRead && own != null)
         {
-            string? stored = TryCaptureByFileRead(src, own, source, finalPath, request, manifest, temps, started, progress, ct);
-            if (stored != null) return stored;
+            string? raw = keepRaw ? AtomicFile.TempPathBeside(finalPath) : null;
+            string? stored = TryCaptureByFileRead(src, own, source, finalPath, request, manifest, temps, started, progress, ct, raw);
+            if (stored != null)
+            {
+                rawCopy = raw;
+                return stored;
+            }
         }
-        return CaptureByBackupApi(src, source, finalPath, request, manifest, temps, progress, ct);
+        string storedApi = CaptureByBackupApi(src, source, finalPath, request, manifest, temps, progress, ct, out string rawTemp);
+        if (keepRaw) rawCopy = rawTemp;
+        return storedApi;
     }
 
     string? TryCaptureByFileRead(SqliteConnection src, SqliteOwnFile own, string source, string finalPath, BackupRequest request, BackupManifest manifest,
-        List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct)
+        List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct, string? rawCopy)
     {
         using var snapshot = src.BeginTransaction(deferred: true);
         // A deferred transaction starts reading at its first statement; this pins the snapshot until Rollback.
@@ -138,13 +152,14 @@ public sealed class BackupEngine(ILogger? logger = null)
         request.OnFileReadPinned?.Invoke();
         string storedTemp = AtomicFile.TempPathBeside(finalPath);
         temps.Add(storedTemp);
+        if (rawCopy != null) temps.Add(rawCopy);
         var pumped = new StrongBox<long>();
         // The file is frozen while our read transaction lasts, so it can be compressed on another core while this
         // thread counts rows through the same snapshot.
         var store = BackgroundPriority.Run(() =>
         {
             using var input = new SqliteOwnFileStream(own, length);
-            Store(input, length, storedTemp, request, manifest, pumped, ct);
+            Store(input, length, storedTemp, request, manifest, pumped, ct, rawCopy);
         });
         // Row counts scan the whole snapshot too, so they also run at background priority, beside the compression.
         var metadata = BackgroundPriority.Run(() => FillMetadata(src, source, manifest));
@@ -156,10 +171,10 @@ public sealed class BackupEngine(ILogger? logger = null)
     }
 
     string CaptureByBackupApi(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest,
-        List<string> temps, Action<BackupProgress>? progress, CancellationToken ct)
+        List<string> temps, Action<BackupProgress>? progress, CancellationToken ct, out string rawTemp)
     {
         manifest.SnapshotMethod = SnapshotMethod.BackupApi;
-        string rawTemp = AtomicFile.TempPathBeside(finalPath);
+        rawTemp = AtomicFile.TempPathBeside(finalPath);
         temps.Add(rawTemp);
         try { using (PrivateFiles.CreateNew(rawTemp)) { } }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(Path.GetDirectoryName(finalPath)!, e); }
@@ -247,9 +262,12 @@ public sealed class BackupEngine(ILogger? logger = null)
     }
 
     /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
-    static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped, CancellationToken ct)
+    static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
+        CancellationToken ct, string? rawCopy = null)
     {
         using var rawHash = new HashingStream(input, leaveOpen: true);
+        // No fsync: the raw copy lives only until verification has read it back.
+        using var raw = rawCopy == null ? null : PrivateFiles.CreateNew(rawCopy, Buffer);
         using (var output = PrivateFiles.CreateNew(storedTemp, Buffer))
         {
             using var storedHash = new HashingStream(output, leaveOpen: true);
@@ -262,6 +280,7 @@ public sealed class BackupEngine(ILogger? logger = null)
                     ct.ThrowIfCancellationRequested();
                     int n = rawHash.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
                     if (n == 0) throw new IOException($"The database file ended {remaining} bytes early.");
+                    raw?.Write(buffer, 0, n);
                     compressor.Write(buffer, 0, n);
                     remaining -= n;
                     // Write back as we go: one fsync of hundreds of MB at the end stalls every other fsync on the disk.

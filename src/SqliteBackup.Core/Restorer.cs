@@ -126,9 +126,15 @@ public sealed class Restorer(ILogger? logger = null)
     /// <summary>Decompresses a backup into a new owner-only file; returns the SHA-256 and length of what was written.</summary>
     internal static (string Hash, long Length) Decompress(BackupInfo backup, string destination, CancellationToken ct)
     {
+        using var output = PrivateFiles.CreateNew(destination, 1 << 20);
+        return Decompress(backup, output, ct);
+    }
+
+    /// <summary>Decompresses a backup into <paramref name="output"/> (Stream.Null to only hash it); returns the SHA-256 and length of the result.</summary>
+    internal static (string Hash, long Length) Decompress(BackupInfo backup, Stream output, CancellationToken ct)
+    {
         const int Buffer = 1 << 20;
         using var input = new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
-        using var output = PrivateFiles.CreateNew(destination, Buffer);
         using var hashing = new HashingStream(output, leaveOpen: true);
         using (var d = Codec.Decompress(backup.Compression, input))
         {

@@ -1,0 +1,67 @@
+using Microsoft.Data.Sqlite;
+
+namespace SqliteBackup.Core.Tests;
+
+/// <summary>
+/// New-SqliteBackup's Standard verification proves its facts without writing a decompressed copy: it checks the raw
+/// bytes the backup was made from and decompresses the stored file only to hash it. These tests pin down that the
+/// check still reads the backup's own pages, on both snapshot paths.
+/// </summary>
+public class FreshVerificationTests
+{
+    /// <summary>
+    /// A database whose second index has a broken root page: reading rows and counting them (which uses the smaller
+    /// index) works, so the snapshot succeeds, but any b-tree walk of the whole file, such as quick_check, finds it.
+    /// </summary>
+    static void CreateWithBrokenIndex(string path, bool wal)
+    {
+        using (var c = Db.Open(path))
+        {
+            SqliteFiles.Exec(c, (wal ? "PRAGMA journal_mode=WAL;" : "") +
+                "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT); CREATE INDEX ta ON t(a); CREATE INDEX tb ON t(b);" +
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 5000) INSERT INTO t SELECT i, i % 10, hex(randomblob(200)) FROM n;" +
+                (wal ? "PRAGMA wal_checkpoint(TRUNCATE);" : ""));
+        }
+        long root;
+        using (var c = SqliteFiles.Open(path, SqliteOpenMode.ReadOnly))
+            root = Convert.ToInt64(SqliteFiles.Scalar(c, "SELECT rootpage FROM sqlite_schema WHERE name = 'tb'"));
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Write);
+        f.Position = (root - 1) * 4096;
+        f.WriteByte(0x07); // not a b-tree page type
+    }
+
+    [Theory]
+    [InlineData(true, SnapshotMethod.FileRead)]
+    [InlineData(false, SnapshotMethod.BackupApi)]
+    public void Standard_verification_of_a_new_backup_reads_its_pages_and_leaves_nothing_when_they_are_bad(bool wal, SnapshotMethod method)
+    {
+        using var t = new TempDir();
+        CreateWithBrokenIndex(t["app.db"], wal);
+        // Quick does not read pages: the same snapshot is published, which shows the damage came through the copy.
+        var quick = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["quick"], Verify = VerificationLevel.Quick });
+        Assert.Equal(method, quick.Manifest.SnapshotMethod);
+
+        var e = Assert.Throws<SqliteBackupException>(() => new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["b"] }));
+        Assert.Equal("BackupVerificationFailed", e.ErrorId);
+        Assert.DoesNotContain(Directory.GetFiles(t["b"]), f => !f.EndsWith(".jsonl") && !f.EndsWith(".lock"));
+        // The stored file of the Quick backup, verified on its own later, fails for the same reason.
+        var later = new BackupVerifier().Verify(quick, VerificationLevel.Standard);
+        Assert.False(later.Passed);
+        Assert.Contains(later.Checks, c => c.Name == "QuickCheck" && !c.Passed);
+    }
+
+    [Theory]
+    [InlineData(true, CompressionKind.Zstd)]
+    [InlineData(false, CompressionKind.Gzip)]
+    [InlineData(true, CompressionKind.None)]
+    public void A_new_backup_verified_at_Full_level_leaves_no_scratch_or_side_files(bool wal, CompressionKind compression)
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"], wal: wal);
+        var b = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["b"], Compression = compression, Verify = VerificationLevel.Full });
+        Assert.Equal(["Full"], b.Manifest.Verifications.Select(v => v.Level.ToString()));
+        Assert.True(b.Manifest.Verifications[0].Passed);
+        var left = Directory.GetFiles(t["b"]).Select(f => Path.GetFileName(f)).Where(f => !f.StartsWith("sqlitebackup-log") && !f.StartsWith(".sqlitebackup-log")).Order().ToArray();
+        Assert.Equal([Path.GetFileName(b.Path), Path.GetFileName(b.ManifestPath)], left);
+    }
+}
