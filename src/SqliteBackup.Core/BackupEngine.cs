@@ -61,7 +61,9 @@ public sealed class BackupEngine(ILogger? logger = null)
             if (request.Verify != VerificationLevel.None)
             {
                 var phase = Stopwatch.StartNew();
-                var result = new BackupVerifier(_log).Verify(info, request.Verify, null, progress, ct, record: false);
+                var result = new BackupVerifier(_log, request.ScratchPath).Verify(info, request.Verify, null, progress, ct, record: false);
+                // A check that could not run fails the backup with its real cause (DiskFull...), not as a bad backup.
+                if (result.Inconclusive) throw BackupErrors.NewBackupNotVerified(result.Error!);
                 if (!result.Passed) throw BackupErrors.VerificationFailed(finalPath, result.Message);
                 manifest.Verifications.Add(result.ToRecord());
                 _log.LogDebug("Verification: {Ms} ms", phase.ElapsedMilliseconds);

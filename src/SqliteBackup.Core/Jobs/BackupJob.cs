@@ -59,6 +59,7 @@ public sealed class BackupJob(ILogger logger)
                 Type = BackupType.Automatic,
                 Compression = config.Compression,
                 Verify = config.Verification,
+                ScratchPath = config.ScratchDirectory,
             }, progress, ct);
             result = result with { Backup = backup };
 
@@ -74,9 +75,10 @@ public sealed class BackupJob(ILogger logger)
                 // What rotation kept is what is left in the directory: no second listing needed.
                 var candidates = decisions.Where(d => !d.Removed && d.Backup.Verified != false).Select(d => d.Backup).ToList();
                 var chosen = candidates[random.Next(candidates.Count)];
-                var test = new RestoreTester(logger).Test(chosen, ct);
+                var test = new RestoreTester(logger, config.ScratchDirectory).Test(chosen, ct);
                 result = result with { RestoreTest = test };
-                if (!test.Passed)
+                // A test that could not run (no space...) proves nothing: it is logged, and tried again next run.
+                if (test.Outcome == VerificationOutcome.Failed)
                     result = result with { ErrorId = "RestoreTestFailed", Error = $"the restore test of {chosen.Path} failed: {test.Message}" };
             }
         }
