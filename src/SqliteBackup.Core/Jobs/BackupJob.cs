@@ -97,7 +97,9 @@ public sealed class BackupJob(ILogger logger)
         {
             Event = r.Succeeded ? "JobCompleted" : "JobFailed",
             Success = r.Succeeded,
-            Summary = r.Succeeded ? $"scheduled backup of {r.Database} succeeded ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)" : $"scheduled backup of {r.Database} FAILED: {r.ErrorId}",
+            Summary = r.Succeeded ? $"scheduled backup of {r.Database} succeeded ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)"
+                + (r.RestoreTest?.Outcome == VerificationOutcome.Inconclusive ? $"; the restore test could not run ({r.RestoreTest.Message})" : "")
+                : $"scheduled backup of {r.Database} FAILED: {r.ErrorId}",
             Database = r.Database, BackupId = r.Backup?.Id, Path = r.Backup?.Path, Size = r.Backup?.Size, Error = r.Error,
         };
         new Notifications.Notifier(logger, config.Smtp).Send(config.Notify, message, ct);
