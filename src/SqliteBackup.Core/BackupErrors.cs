@@ -122,7 +122,7 @@ public static class BackupErrors
                 "Check the disk or share holding the backup and the scratch folder (dmesg, mount), then verify again.", backupPath, inner),
             _ => new("VerificationInconclusive", cause == InconclusiveCause.OutOfMemory ? BackupErrorCategory.ResourceUnavailable : BackupErrorCategory.InvalidOperation,
                 $"{prefix} ({cause}){where}: {detail}.{NotEvidence}",
-                "Fix the cause named above and verify again; the backup keeps its place in rotation meanwhile.", backupPath, inner),
+                "Fix the cause named above, then verify again.", backupPath, inner),
         };
     }
 

@@ -7,7 +7,9 @@ namespace SqliteBackup.Core;
 /// A private folder (0700) for decompressed copies, removed with everything SQLite left in it.
 /// Where: the folder the user chose (-ScratchPath, scratch_directory), used as given; by default a hidden folder beside
 /// the backup, so a check needs room on the disk that already holds the backups, not in /tmp (often a small tmpfs);
-/// when the backup's folder cannot take one (read-only, no permission), the system temporary directory, said in the log.
+/// when no folder can be created beside the backup (read-only, no permission, no space even for that), the system
+/// temporary directory, said in the log. Running out of space later, while decompressing, is not retried elsewhere: it
+/// is an inconclusive check that names the folder, and -ScratchPath is the way to choose another.
 /// Named like our temporary files (<c>.sqlitebackup-&lt;pid&gt;-&lt;guid&gt;.tmp</c>), so cleanup recognises it, and the owner's
 /// process id in the name lets the next check remove folders that a killed one left, never one still in use.
 /// </summary>

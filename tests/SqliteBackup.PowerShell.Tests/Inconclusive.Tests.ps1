@@ -34,7 +34,7 @@ Describe 'Verification that cannot run is inconclusive' {
         $errs.Count | Should -Be 2
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'DiskFull,*'
         $errs[0].Exception.Message | Should -BeLike "*$backups*"
-        $errs[0].ErrorDetails.RecommendedAction + $errs[0].CategoryInfo.Reason | Should -Not -BeNullOrEmpty
+        $errs[0].ErrorDetails.RecommendedAction | Should -BeLike '*-ScratchPath*'
         foreach ($b in Get-SqliteBackup $backups) {
             $b.Manifest.Verifications[-1].Outcome | Should -Be 'Inconclusive'
             $b.Verified | Should -BeNullOrEmpty
