@@ -268,3 +268,46 @@ public class InconclusiveVerificationTests
         Assert.Null(VerificationEvidence.Classify(new NullReferenceException())); // a bug is neither: it propagates
     }
 }
+
+/// <summary>The other side of the line: evidence is reported as evidence, not as an environment problem.</summary>
+public class EvidenceIsReportedAsEvidenceTests
+{
+    /// <summary>A backup whose bytes match its manifest but decompress to something that is not a database.</summary>
+    static BackupInfo NotADatabaseInside(TempDir t)
+    {
+        SampleDatabase.Create(t["app.db"]);
+        var b = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["backups"], Verify = VerificationLevel.None });
+        var raw = new byte[8192];
+        new Random(3).NextBytes(raw);
+        using (var output = new FileStream(b.Path, FileMode.Create))
+        using (var z = Codec.Compress(CompressionKind.Zstd, output))
+            z.Write(raw);
+        var m = b.Manifest;
+        m.RawSize = raw.Length;
+        m.RawSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(raw));
+        m.StoredSha256 = HashingStream.HashFile(b.Path, out long stored);
+        m.StoredSize = stored;
+        File.WriteAllBytes(b.ManifestPath, m.ToJson());
+        return new BackupCatalog().Open(b.Path);
+    }
+
+    [Fact]
+    public void Restoring_a_backup_that_is_not_a_database_inside_is_BackupVerificationFailed_not_DestinationNotWritable()
+    {
+        using var t = new TempDir();
+        var b = NotADatabaseInside(t);
+        var e = Assert.Throws<SqliteBackupException>(() => new Restorer().Restore(b, new RestoreRequest(t["restored.db"])));
+        Assert.Equal("BackupVerificationFailed", e.ErrorId);
+        Assert.False(File.Exists(t["restored.db"]));
+    }
+
+    [Fact]
+    public void A_restore_test_of_a_backup_that_is_not_a_database_inside_fails()
+    {
+        using var t = new TempDir();
+        var b = NotADatabaseInside(t);
+        var r = new SqliteBackup.Core.Jobs.RestoreTester(new ListLogger()).Test(b);
+        Assert.False(r.Passed);
+        Assert.Equal(VerificationOutcome.Failed, r.Outcome);
+    }
+}
