@@ -25,6 +25,8 @@ internal sealed partial class ScratchDirectory : IDisposable
     /// <param name="besideBackup">The backup's folder, the default.</param>
     public static ScratchDirectory Create(string? chosen, string besideBackup, ILogger log)
     {
+        // Versions before this one always used the temporary directory, and a killed check there leaves a full-size copy.
+        RemoveStale(System.IO.Path.GetTempPath(), log);
         if (!string.IsNullOrEmpty(chosen)) return CreateIn(System.IO.Path.GetFullPath(chosen), log, createParent: true);
         try
         {

@@ -139,9 +139,13 @@ public class InconclusiveVerificationTests
                 return dir;
             }
             string left = Scratch(dead.Id), inUse = Scratch(alive.Id);
+            // What a killed check of an earlier version left in the temporary directory.
+            string legacy = Path.Combine(Path.GetTempPath(), $"sqlitebackup-verify-{dead.Id}-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(legacy);
 
             Assert.True(new BackupVerifier().Verify(b, VerificationLevel.Standard).Passed);
 
+            Assert.False(Directory.Exists(legacy), "an earlier version's leftover in the temporary directory is removed");
             Assert.False(Directory.Exists(left), "a killed check's folder is removed");
             Assert.True(Directory.Exists(inUse), "a live process's folder is left alone");
             Assert.Equal([inUse], Directory.GetDirectories(t["backups"]));
