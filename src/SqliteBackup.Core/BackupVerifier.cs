@@ -87,7 +87,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                     progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
                     ok = Run("QuickCheck", () =>
                     {
-                        c = SqliteFiles.Open(db, SqliteOpenMode.ReadWrite);
+                        c = OpenImmutable(db);
                         return Pragma(c, "PRAGMA quick_check");
                     });
                     if (ok && level >= VerificationLevel.Full)
@@ -150,6 +150,17 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
         throw new UnauthorizedAccessException($"'{backup.Path}' is in its folder but cannot be read.");
     }
 
+    /// <summary>
+    /// The scratch copy is ours alone and never changes: immutable=1 reads it with no locks and no -wal, -shm or -journal,
+    /// so the checks write nothing (a full or read-only scratch disk cannot make them fail once the copy is there).
+    /// </summary>
+    static SqliteConnection OpenImmutable(string path)
+    {
+        var c = new SqliteConnection($"Data Source={new Uri(path).AbsoluteUri}?immutable=1;Mode=ReadOnly;Pooling=False");
+        c.Open();
+        return c;
+    }
+
     static (bool, string) Pragma(SqliteConnection c, string pragma)
     {
         var rows = SqliteFiles.Column(c, pragma);
@@ -170,8 +181,9 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
     {
         object? value;
         try { value = SqliteFiles.Scalar(c, query); }
-        // SQL the backup cannot answer (no such table...) is the user's query saying no; I/O, space or memory are not.
-        catch (SqliteException e) when (e.SqliteErrorCode == 1 || SqliteFiles.IsCorrupt(e)) { return (false, "query failed: " + e.Message); }
+        // SQL the backup cannot answer (no such table, or a query that writes) is the user's query saying no; I/O, space or
+        // memory are not.
+        catch (SqliteException e) when (e.SqliteErrorCode is 1 or 8 || SqliteFiles.IsCorrupt(e)) { return (false, "query failed: " + e.Message); }
         bool truthy = value switch
         {
             null or DBNull => false,

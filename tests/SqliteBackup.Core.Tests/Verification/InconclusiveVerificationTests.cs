@@ -305,6 +305,19 @@ public class EvidenceIsReportedAsEvidenceTests
         Assert.False(File.Exists(t["restored.db"]));
     }
 
+    [Theory]
+    [InlineData(VerificationLevel.Standard)]
+    [InlineData(VerificationLevel.Full)]
+    public void Verifying_a_backup_that_is_not_a_database_inside_fails_at_quick_check(VerificationLevel level)
+    {
+        using var t = new TempDir();
+        var b = NotADatabaseInside(t);
+        var r = new BackupVerifier().Verify(b, level);
+        Assert.Equal(VerificationOutcome.Failed, r.Outcome);
+        Assert.Equal("QuickCheck", r.Checks[^1].Name);
+        Assert.False(new BackupCatalog().Open(b.Path).Verified);
+    }
+
     [Fact]
     public void A_restore_test_of_a_backup_that_is_not_a_database_inside_fails()
     {
