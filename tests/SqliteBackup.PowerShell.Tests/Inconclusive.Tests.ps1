@@ -98,4 +98,30 @@ Describe 'Verification that cannot run is inconclusive' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'PermissionDenied,*'
         $err[0].ErrorDetails.RecommendedAction | Should -BeLike '*-ScratchPath*'
     }
+
+    It 'a backup this account may not read is Inconclusive PermissionDenied, not Failed, and rotation keeps it' {
+        # Root reads everything; root without CAP_DAC_OVERRIDE is held to the file's mode like anyone else.
+        $setpriv = Get-Command setpriv -ErrorAction SilentlyContinue
+        if (-not $IsLinux -or (& id -u) -ne '0' -or -not $setpriv) {
+            if ($env:SQLITEBACKUP_REQUIRE_CLI -eq '1') { throw 'this case needs root and setpriv (util-linux) here (SQLITEBACKUP_REQUIRE_CLI=1)' }
+            Set-ItResult -Skipped -Because 'needs root and setpriv to drop CAP_DAC_OVERRIDE'; return
+        }
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $backups = Join-Path $dir 'backups'
+        $b = New-SqliteBackup (Join-Path $dir 'app.db') -Destination $backups -Type Automatic -Verify None
+        [IO.File]::SetUnixFileMode($b.Path, [IO.UnixFileMode]::None)
+        $pwsh = @([Environment]::ProcessPath)
+        if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+        $script = "Import-Module '$ModulePath'; `$r = Test-SqliteBackup -Path '$($b.Path)' -Level Quick -ErrorVariable e -ErrorAction SilentlyContinue -WarningAction SilentlyContinue; " +
+            "[pscustomobject]@{ Outcome = `"`$(`$r.Outcome)`"; ErrorId = `$e[0].FullyQualifiedErrorId } | ConvertTo-Json -Compress"
+
+        $out = & $setpriv.Source '--bounding-set=-dac_override,-dac_read_search' @pwsh -NoProfile -NonInteractive -Command $script 2>&1
+        $r = "$out" | ConvertFrom-Json
+
+        $r.Outcome | Should -Be 'Inconclusive'
+        $r.ErrorId | Should -BeLike 'PermissionDenied,*'
+        (Get-SqliteBackup $backups).Manifest.Verifications[-1].Outcome | Should -Be 'Inconclusive'
+        (Invoke-BackupRotation $backups -KeepLast 1 -Confirm:$false).Action | Should -Be 'Keep'
+        Test-Path $b.Path | Should -BeTrue
+    }
 }
