@@ -5,7 +5,10 @@
         'Two runs on the same backup directory do not interfere: the second stops with BackupJobAlreadyRunning. The lock is an operating-system file lock, released when a killed process dies.'
         'One database failing does not stop the others; each failure is also a non-terminating error, so a script (and Start-SqliteBackupJob.ps1, which the OS scheduler runs) can turn it into a non-zero exit code.'
     )
-    Parameters  = @{ ConfigPath = 'The JSON configuration file (see New-SqliteBackupConfig).' }
+    Parameters  = @{
+        ConfigPath  = 'The JSON configuration file (see New-SqliteBackupConfig).'
+        ScratchPath = 'Overrides the configuration''s scratch_directory: where verification and the restore test decompress. Default: a hidden folder beside the backups, falling back to the system temporary directory when the backup folder cannot take it.'
+    }
     Inputs      = @(@{ Type = 'System.String'; Description = 'ConfigPath by property name.' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.DatabaseJobResult'; Description = 'One per database: Succeeded, Backup, Verified, Kept, Removed, RestoreTest, Error.' })
     Examples    = @(

@@ -11,7 +11,7 @@
         Destination    = 'The backup directory. Default: a folder named backups beside the database. Created (owner-only) when missing.'
         Type           = 'Why the backup is taken: Manual (default; never removed by rotation), Automatic (scheduled runs), PreMigration (before a schema change), Shutdown.'
         Compression    = 'Zstd (default), Gzip or None. Zstd and Gzip files decompress with the standard zstd and gunzip tools.'
-        Verify         = 'Verification run on the new backup before its manifest is written: None, Quick (size and SHA-256), Standard (default; also decompresses, opens and runs PRAGMA quick_check) or Full (also integrity_check, foreign_key_check and row counts). A backup that fails is deleted and an error is written.'
+        Verify         = 'Verification run on the new backup before its manifest is written: None, Quick (size and SHA-256), Standard (default; also decompresses, opens and runs PRAGMA quick_check) or Full (also integrity_check, foreign_key_check and row counts). A backup that fails is deleted and an error is written. A verification that could not run (no space or no permission for its scratch copy) also deletes the new backup, with the real cause as the error (DiskFull, PermissionDenied...), never BackupVerificationFailed.'
         Tag            = 'Free-form labels stored in the manifest, for example a release number.'
         BusyTimeoutSec = 'How long to wait, in seconds, while another connection holds a lock that blocks reading (default 30). After that the command fails with DatabaseLocked.'
     }

@@ -18,6 +18,7 @@
         BackupOnShutdown = 'Record that a backup should also run at shutdown; Register-BackupSchedule installs the trigger where the scheduler supports one.'
         NoRestoreTest    = 'Turn off the weekly restore test.'
         LogFile          = 'The backup log (JSON Lines). Default: sqlitebackup-log.jsonl in the backup directory.'
+        ScratchPath      = 'Written as scratch_directory: where verification and the restore test decompress. Default (unset): a hidden folder beside the backups, falling back to the system temporary directory when the backup folder cannot take it.'
         Force            = 'Replace an existing "backup" section.'
     }
     Inputs      = @(@{ Type = 'None'; Description = 'Nothing from the pipeline.' })

@@ -5,7 +5,8 @@
         'Quick: the file is present and its size and SHA-256 match the manifest.'
         'Standard (default): the file also decompresses into a private temporary file whose SHA-256 matches, opens, and passes PRAGMA quick_check.'
         'Full: also PRAGMA integrity_check, PRAGMA foreign_key_check, row counts of every table against the manifest and, with -Query, a query of your own.'
-        'The result is appended to the manifest''s verification history, which is what Get-SqliteBackup shows as Verified. A failed check is a result with Passed = False and a warning, not an error, so a pipeline over many backups goes on.'
+        'The result is appended to the manifest''s verification history, which is what Get-SqliteBackup shows as Verified. A failed check is a result with Outcome = Failed (Passed = False) and a warning, not an error, so a pipeline over many backups goes on.'
+        'Failed needs evidence about the backup''s own bytes (size or hash mismatch, a missing file in a readable folder, data that does not decompress, quick_check, integrity_check, foreign keys, row counts or your query). A check that could not run (no space or no permission for the scratch copy, an I/O error, no memory) is Outcome = Inconclusive: recorded as such in the manifest, logged as VerificationInconclusive, written as an error naming the cause (DiskFull, PermissionDenied, StorageIOError, VerificationInconclusive) and what to do, and never counted as a failure: rotation keeps the backup, and Verified keeps what the last conclusive check proved.'
     )
     Parameters  = @{
         InputObject = 'Backups from Get-SqliteBackup.'
@@ -14,7 +15,7 @@
         Query       = 'With -Level Full: SQL run against the restored copy. It passes when its first value is not NULL, 0, false or empty, for example: SELECT count(*) > 0 FROM orders.'
     }
     Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.VerificationResult'; Description = 'Database, Level, Passed, Checks (name, passed, duration, message), Duration, Message.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.VerificationResult'; Description = 'Database, Level, Outcome (Passed, Failed or Inconclusive), Passed, Checks (name, outcome, duration, message), Duration, Message, and for an inconclusive check Cause and Error.' })
     Examples    = @(
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Standard verification of every small backup in ./backups.' }
         @{ Code = 'Test-SqliteBackup -Path ./backups/app_20261126-020000_automatic_1a2b3c4d.db.zst -Level Full -Query "SELECT count(*) > 0 FROM invoices"'; Remarks = 'Full verification of one backup file with an application-level check.' }

@@ -7,6 +7,7 @@
         SmtpPort       = 'SMTP port (default 587).'
         SmtpFrom       = 'Sender address (default sqlitebackup@<machine name>).'
         SmtpSecurity   = 'Auto (STARTTLS when offered, default), None, StartTls or Tls (TLS on connect, usually port 465).'
+        ScratchPath    = 'Folder for the decompressed copy that Standard and Full verification (and the restore test) check. Default: a hidden .sqlitebackup-<pid>-<id>.tmp folder beside the backup, so the check needs free space on the backup''s own disk (about the raw size of the database), not in /tmp; if no folder can be created beside the backup (read-only, no permission) the system temporary directory is used and a verbose line says so. A chosen folder is created if missing and never silently replaced. Folders left by killed checks are removed by the next check. A check that finds no room or no permission here is Inconclusive, never Failed.'
         SmtpCredential = 'SMTP login. The password stays in memory; it is never logged or written anywhere.'
     }
 }

@@ -88,7 +88,7 @@ public static class AtomicFile
         return !ProcessIsAlive(pid);
     }
 
-    static bool ProcessIsAlive(int pid)
+    internal static bool ProcessIsAlive(int pid)
     {
         try
         {

@@ -25,6 +25,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         string destDir = request.ResolveDestination();
         string database = BackupNaming.DatabaseName(source);
         var temps = new List<string>();
+        var scratches = new List<IDisposable?>();
         string? finalPath = null;
         bool published = false;
         try
@@ -52,7 +53,7 @@ public sealed class BackupEngine(ILogger? logger = null)
                 Tags = request.Tags.Distinct(StringComparer.Ordinal).ToList(),
                 Tool = $"SqliteBackup {typeof(BackupEngine).Assembly.GetName().Version?.ToString(3)}",
             };
-            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct, out string? rawCopy);
+            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct, out string? rawCopy, scratches);
             _log.LogDebug("Snapshot, compression and hashing: {Ms} ms ({Method})", clock.ElapsedMilliseconds, manifest.SnapshotMethod);
 
             AtomicFile.Publish(storedTemp, finalPath);
@@ -62,7 +63,9 @@ public sealed class BackupEngine(ILogger? logger = null)
             if (request.Verify != VerificationLevel.None)
             {
                 var phase = Stopwatch.StartNew();
-                var result = new BackupVerifier(_log).Verify(info, request.Verify, null, progress, ct, record: false, rawCopy);
+                var result = new BackupVerifier(_log, request.ScratchPath).Verify(info, request.Verify, null, progress, ct, record: false, rawCopy);
+                // A check that could not run fails the backup with its real cause (DiskFull...), not as a bad backup.
+                if (result.Inconclusive) throw BackupErrors.NewBackupNotVerified(result.Error!);
                 if (!result.Passed) throw BackupErrors.VerificationFailed(finalPath, result.Message);
                 manifest.Verifications.Add(result.ToRecord());
                 _log.LogDebug("Verification: {Ms} ms", phase.ElapsedMilliseconds);
@@ -84,6 +87,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         }
         finally
         {
+            foreach (var d in scratches) d?.Dispose();
             foreach (var t in temps)
             foreach (var side in new[] { "", "-journal", "-wal", "-shm" })
                 AtomicFile.TryDelete(t + side);
@@ -108,7 +112,7 @@ public sealed class BackupEngine(ILogger? logger = null)
     /// (written from the same buffers that were hashed and compressed), so verification can check them directly.
     /// </param>
     string Capture(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest, List<string> temps,
-        Action<BackupProgress>? progress, CancellationToken ct, out string? rawCopy)
+        Action<BackupProgress>? progress, CancellationToken ct, out string? rawCopy, List<IDisposable?> scratches)
     {
         // Without compression the stored file is the raw copy; SQLite must not open a published backup, so the verifier decompresses as usual.
         bool keepRaw = request.Verify >= VerificationLevel.Standard && request.Compression != CompressionKind.None;
@@ -119,11 +123,12 @@ public sealed class BackupEngine(ILogger? logger = null)
         manifest.JournalMode = journalMode;
         if (journalMode == "wal" && request.AllowFileRead && own != null)
         {
-            string? raw = keepRaw ? AtomicFile.TempPathBeside(finalPath) : null;
+            var raw = keepRaw ? RawCopy.TryCreate(request.ScratchPath, Path.GetDirectoryName(finalPath)!, _log) : null;
+            scratches.Add(raw);
             string? stored = TryCaptureByFileRead(src, own, source, finalPath, request, manifest, temps, started, progress, ct, raw);
             if (stored != null)
             {
-                rawCopy = raw;
+                rawCopy = raw is { Abandoned: false } ? raw.Path : null;
                 return stored;
             }
         }
@@ -133,7 +138,7 @@ public sealed class BackupEngine(ILogger? logger = null)
     }
 
     string? TryCaptureByFileRead(SqliteConnection src, SqliteOwnFile own, string source, string finalPath, BackupRequest request, BackupManifest manifest,
-        List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct, string? rawCopy)
+        List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct, RawCopy? rawCopy)
     {
         using var snapshot = src.BeginTransaction(deferred: true);
         // A deferred transaction starts reading at its first statement; this pins the snapshot until Rollback.
@@ -152,7 +157,6 @@ public sealed class BackupEngine(ILogger? logger = null)
         request.OnFileReadPinned?.Invoke();
         string storedTemp = AtomicFile.TempPathBeside(finalPath);
         temps.Add(storedTemp);
-        if (rawCopy != null) temps.Add(rawCopy);
         var pumped = new StrongBox<long>();
         // The file is frozen while our read transaction lasts, so it can be compressed on another core while this
         // thread counts rows through the same snapshot.
@@ -263,11 +267,10 @@ public sealed class BackupEngine(ILogger? logger = null)
 
     /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
     static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
-        CancellationToken ct, string? rawCopy = null)
+        CancellationToken ct, RawCopy? rawCopy = null)
     {
         using var rawHash = new HashingStream(input, leaveOpen: true);
-        // No fsync: the raw copy lives only until verification has read it back.
-        using var raw = rawCopy == null ? null : PrivateFiles.CreateNew(rawCopy, Buffer);
+        rawCopy?.Start();
         using (var output = PrivateFiles.CreateNew(storedTemp, Buffer))
         {
             using var storedHash = new HashingStream(output, leaveOpen: true);
@@ -280,7 +283,7 @@ public sealed class BackupEngine(ILogger? logger = null)
                     ct.ThrowIfCancellationRequested();
                     int n = rawHash.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
                     if (n == 0) throw new IOException($"The database file ended {remaining} bytes early.");
-                    raw?.Write(buffer, 0, n);
+                    rawCopy?.Write(buffer, n);
                     compressor.Write(buffer, 0, n);
                     remaining -= n;
                     // Write back as we go: one fsync of hundreds of MB at the end stalls every other fsync on the disk.
@@ -298,6 +301,7 @@ public sealed class BackupEngine(ILogger? logger = null)
             manifest.StoredSha256 = storedHash.HashHex();
             manifest.StoredSize = storedHash.BytesWritten;
         }
+        rawCopy?.Finish();
         manifest.RawSha256 = rawHash.HashHex();
         manifest.RawSize = length;
     }

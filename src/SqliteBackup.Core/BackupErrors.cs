@@ -93,4 +93,42 @@ public static class BackupErrors
         }
         return false;
     }
+
+    // ---- Checks that could not run (issue 8, section 2): inconclusive, never "failed" ----------------------------
+
+    /// <summary>
+    /// A verification that could not run, under the ErrorId of its real cause (DiskFull, PermissionDenied, StorageIOError,
+    /// else VerificationInconclusive). It says nothing against the backup, and the message says so.
+    /// </summary>
+    public static SqliteBackupException CheckCouldNotRun(string backupPath, string check, InconclusiveCause cause, string detail,
+        string? scratch, long rawSize, Exception? inner = null)
+    {
+        string where = scratch == null ? "" : $" (scratch folder '{scratch}')";
+        string room = rawSize > 0 ? $" ({HumanSize.Format(rawSize)} for the decompressed database)" : "";
+        string prefix = $"Could not verify '{backupPath}': {check} could not run";
+        const string NotEvidence = " This says nothing against the backup itself.";
+        const string Scratch = "-ScratchPath (scratch_directory in a job configuration)";
+        return cause switch
+        {
+            InconclusiveCause.DiskFull => new("DiskFull", BackupErrorCategory.ResourceUnavailable,
+                $"{prefix} because the disk ran out of space{where}: {detail}.{NotEvidence}",
+                $"Free space there{room}, or pass {Scratch} to a folder with room, then verify again.", scratch ?? backupPath, inner),
+            InconclusiveCause.PermissionDenied => new("PermissionDenied", BackupErrorCategory.PermissionDenied,
+                $"{prefix} for lack of permission{where}: {detail}.{NotEvidence}",
+                $"Run as an account that can read the backup and write the scratch folder, or pass {Scratch} to a folder it can write, then verify again.",
+                scratch ?? backupPath, inner),
+            InconclusiveCause.IOError => new("StorageIOError", BackupErrorCategory.ReadError,
+                $"{prefix} because of an I/O error{where}: {detail}.{NotEvidence}",
+                "Check the disk or share holding the backup and the scratch folder (dmesg, mount), then verify again.", backupPath, inner),
+            _ => new("VerificationInconclusive", cause == InconclusiveCause.OutOfMemory ? BackupErrorCategory.ResourceUnavailable : BackupErrorCategory.InvalidOperation,
+                $"{prefix} ({cause}){where}: {detail}.{NotEvidence}",
+                "Fix the cause named above, then verify again.", backupPath, inner),
+        };
+    }
+
+    /// <summary>A new backup whose verification could not run is not kept: it would be a backup nobody checked.</summary>
+    public static SqliteBackupException NewBackupNotVerified(SqliteBackupException cause) => new(
+        cause.ErrorId, cause.Category,
+        $"The new backup was removed, and nothing was published, because its verification could not run. {cause.Message}",
+        cause.RecommendedAction.Replace("then verify again", "then take the backup again", StringComparison.Ordinal), cause.Target, cause);
 }

@@ -29,8 +29,19 @@ public sealed class BackupInfo
     public IReadOnlyList<string> Tags => Manifest.Tags;
     public string SourcePath => Manifest.SourcePath;
     public VerificationRecord? LastVerificationRecord => Manifest.Verifications.Count == 0 ? null : Manifest.Verifications[^1];
-    /// <summary>Outcome of the latest verification; null when it was never verified.</summary>
-    public bool? Verified => LastVerificationRecord?.Passed;
+    /// <summary>
+    /// Outcome of the latest verification that proved something; null when none did. A check that could not run
+    /// (<see cref="VerificationOutcome.Inconclusive"/>) adds no evidence, so it neither clears an earlier failure nor an
+    /// earlier pass.
+    /// </summary>
+    public bool? Verified => Manifest.Verifications.LastOrDefault(r => r.Result != VerificationOutcome.Inconclusive)?.Result switch
+    {
+        VerificationOutcome.Passed => true,
+        VerificationOutcome.Failed => false,
+        _ => null,
+    };
+    /// <summary>What the latest verification attempt came to, Inconclusive included; null when it was never verified.</summary>
+    public VerificationOutcome? LastOutcome => LastVerificationRecord?.Result;
     public DateTime? LastVerification => LastVerificationRecord is { } r ? DateTime.SpecifyKind(r.TimeUtc, DateTimeKind.Utc).ToLocalTime() : null;
     public string Directory { get; }
 

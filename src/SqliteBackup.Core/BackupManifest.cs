@@ -83,7 +83,26 @@ public sealed class VerificationRecord
 {
     public DateTime TimeUtc { get; set; }
     public VerificationLevel Level { get; set; }
-    public bool Passed { get; set; }
+    /// <summary>
+    /// True or false when the check proved something; null when it could not run. Null rather than false so that module
+    /// versions from before <see cref="Outcome"/> existed refuse the manifest (and leave the backup alone) instead of
+    /// reading a check that never ran as a failure and rotating the backup away.
+    /// </summary>
+    public bool? Passed { get; set; }
+    /// <summary>Absent from manifests written before it existed; then <see cref="Passed"/> says it (see <see cref="Result"/>).</summary>
+    public VerificationOutcome? Outcome { get; set; }
+    /// <summary>Why the check could not run; only for <see cref="VerificationOutcome.Inconclusive"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public InconclusiveCause? Cause { get; set; }
     public long DurationMs { get; set; }
     public string Message { get; set; } = "";
+
+    /// <summary>The outcome, for old records too.</summary>
+    [JsonIgnore]
+    public VerificationOutcome Result => Outcome ?? Passed switch
+    {
+        true => VerificationOutcome.Passed,
+        false => VerificationOutcome.Failed,
+        null => VerificationOutcome.Inconclusive,
+    };
 }

@@ -10,6 +10,8 @@ public sealed record BackupRequest(string DatabasePath)
     public VerificationLevel Verify { get; init; } = VerificationLevel.Standard;
     public IReadOnlyList<string> Tags { get; init; } = [];
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Where verification decompresses; null: a hidden folder beside the backup (see <see cref="ScratchDirectory"/>).</summary>
+    public string? ScratchPath { get; init; }
     /// <summary>Level 1: on database pages it compresses about as well as 3 and twice as fast (measured, docs/benchmarks.md).</summary>
     public int ZstdLevel { get; init; } = 1;
     /// <summary>Tests turn the file-read snapshot off to exercise the backup-API path on a checkpointed WAL database.</summary>

@@ -29,7 +29,7 @@ public sealed class BackupRotation(ILogger? logger = null)
             bool isProtected = b.Type == BackupType.Manual || (ProtectedByDefault.Contains(b.Type) && rotatedTypes?.Contains(b.Type) != true);
             candidates.Add(new RetentionCandidate(b.Id, new DateTimeOffset(b.CreatedUtc), b.Tags, isProtected,
                 isProtected ? b.Type.ToString().ToLowerInvariant() : null,
-                b.Verified switch { true => VerificationState.Passed, false => VerificationState.Failed, null => VerificationState.Unknown }));
+                StateOf(b)));
         }
         var groups = RetentionPlanner.PlanGroups(candidates, c => byId[c.Id].Group, policy, zone, StringComparer.Ordinal, now);
         var decisions = new List<RotationDecision>(candidates.Count);
@@ -42,6 +42,14 @@ public sealed class BackupRotation(ILogger? logger = null)
         }
         return decisions;
     }
+
+    /// <summary>Only proof counts: the latest conclusive check decides, and checks that could not run change nothing.</summary>
+    internal static VerificationState StateOf(BackupInfo b) => b.Verified switch
+    {
+        true => VerificationState.Passed,
+        false => VerificationState.Failed,
+        null => b.LastOutcome == VerificationOutcome.Inconclusive ? VerificationState.Inconclusive : VerificationState.Unknown,
+    };
 
     /// <summary>Removes one backup the plan marked for removal (manifest first, see <see cref="BackupCatalog.Remove"/>).</summary>
     public void Apply(RotationDecision decision)

@@ -6,7 +6,7 @@ namespace SqliteBackup.Core;
 public sealed record BackupStatistics
 {
     public static readonly TimeSpan FailureWindow = TimeSpan.FromDays(30);
-    /// <summary>The backup log events that count as failures.</summary>
+    /// <summary>The backup log events that count as failures. VerificationInconclusive and RestoreTestInconclusive do not: they prove nothing.</summary>
     public static readonly IReadOnlySet<string> FailureEvents = new HashSet<string>(StringComparer.Ordinal) { "BackupFailed", "VerificationFailed", "RestoreTestFailed", "JobFailed" };
 
     public int Count { get; init; }
@@ -18,6 +18,8 @@ public sealed record BackupStatistics
     public IReadOnlyDictionary<string, int> ByDatabase { get; init; } = new Dictionary<string, int>();
     /// <summary>Share (0..1) of backups whose latest verification passed; null when there are none.</summary>
     public double? VerifiedShare { get; init; }
+    /// <summary>Backups whose latest check could not run (no space, no permission): not failed, but worth checking again.</summary>
+    public int Inconclusive { get; init; }
     public int FailuresLast30Days { get; init; }
     public double? AverageDurationMs { get; init; }
 
@@ -34,6 +36,7 @@ public sealed record BackupStatistics
             ByType = backups.GroupBy(b => b.Type).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.Count()),
             ByDatabase = backups.GroupBy(b => b.Database, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             VerifiedShare = backups.Count == 0 ? null : backups.Count(b => b.Verified == true) / (double)backups.Count,
+            Inconclusive = backups.Count(b => b.LastOutcome == VerificationOutcome.Inconclusive),
             FailuresLast30Days = log.Count(e => FailureEvents.Contains(e.Event) && e.Time.ToUniversalTime() >= since),
             AverageDurationMs = backups.Count == 0 ? null : backups.Average(b => (double)b.Manifest.DurationMs),
         };

@@ -7,10 +7,12 @@ using SqliteBackup.Core.Logging;
 namespace SqliteBackup.Core;
 
 /// <summary>
-/// Proves a backup restores. Checks run in order and stop at the first failure, because a later check
-/// on a file that already failed says nothing new.
+/// Proves a backup restores. Checks run in order and stop at the first that does not pass, because a later check on a
+/// file that already failed says nothing new. A check fails only on evidence about the backup's own bytes; one that could
+/// not run (no space, no permission, an I/O error) makes the result Inconclusive (<see cref="VerificationEvidence"/>).
 /// </summary>
-public sealed class BackupVerifier(ILogger? logger = null)
+/// <param name="scratchPath">Where decompressed copies go; null: beside the backup (see <see cref="ScratchDirectory"/>).</param>
+public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath = null)
 {
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
@@ -32,87 +34,153 @@ public sealed class BackupVerifier(ILogger? logger = null)
         var checks = new List<CheckResult>();
         string activity = "Verifying " + System.IO.Path.GetFileName(backup.Path);
         var m = backup.Manifest;
+        ScratchDirectory? scratch = null;
+        SqliteConnection? c = null;
+        SqliteBackupException? error = null;
+        InconclusiveCause? cause = null;
 
         bool Run(string name, Func<(bool ok, string message)> check)
         {
             var sw = Stopwatch.StartNew();
-            (bool ok, string message) r;
-            try { r = check(); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteException or InvalidDataException or ZstdSharp.ZstdException)
+            VerificationOutcome outcome;
+            string message;
+            try
             {
-                r = (false, e.Message);
+                var (ok, text) = check();
+                (outcome, message) = (ok ? VerificationOutcome.Passed : VerificationOutcome.Failed, text);
             }
-            checks.Add(new CheckResult(name, r.ok, sw.Elapsed, r.message));
-            if (!r.ok) _log.LogDebug("Verification of {Backup}: {Check} failed: {Message}", backup.Path, name, r.message);
-            return r.ok;
+            // Cancelling stops the caller; it is not a result worth recording.
+            catch (Exception e) when (e is not OperationCanceledException && VerificationEvidence.Classify(e) is { } verdict)
+            {
+                (outcome, message) = (verdict.Outcome, e.Message);
+                if (verdict.Cause is { } why)
+                {
+                    cause = why;
+                    error = BackupErrors.CheckCouldNotRun(backup.Path, name, why, e.Message, scratch?.Path ?? scratchPath, m.RawSize, e);
+                }
+            }
+            checks.Add(new CheckResult(name, outcome, sw.Elapsed, message));
+            if (outcome != VerificationOutcome.Passed) _log.LogDebug("Verification of {Backup}: {Check} {Outcome}: {Message}", backup.Path, name, outcome, message);
+            return outcome == VerificationOutcome.Passed;
         }
 
-        progress?.Invoke(new BackupProgress(activity, "Checking size and SHA-256", 0));
-        bool ok = Run("FilePresent", () => File.Exists(backup.Path) ? (true, "present") : (false, "the backup file is missing"))
-            && Run("Size", () =>
-            {
-                long size = new FileInfo(backup.Path).Length;
-                return size == m.StoredSize ? (true, $"{size} bytes") : (false, $"{size} bytes on disk, manifest says {m.StoredSize}");
-            })
-            && Run("Sha256", () =>
-            {
-                string hash = HashingStream.HashFile(backup.Path, out _);
-                return hash == m.StoredSha256 ? (true, hash) : (false, $"SHA-256 is {hash}, manifest says {m.StoredSha256}");
-            });
-
-        if (ok && level >= VerificationLevel.Standard)
+        try
         {
-            using var scratch = rawCopy == null ? new ScratchDirectory("verify") : null;
-            string db = rawCopy ?? scratch!.File("backup.db");
-            var early = rawCopy == null ? null : Task.Run(() =>
-            {
-                using var raw = SqliteFiles.Open(db, SqliteOpenMode.ReadWrite);
-                return Pragma(raw, "PRAGMA quick_check");
-            }, ct);
-            progress?.Invoke(new BackupProgress(activity, "Decompressing", 30));
-            ok = Run("Decompress", () =>
-            {
-                var (hash, length) = rawCopy == null ? Restorer.Decompress(backup, db, ct) : Restorer.Decompress(backup, Stream.Null, ct);
-                if (length != m.RawSize) return (false, $"decompressed to {length} bytes, manifest says {m.RawSize}");
-                return hash == m.RawSha256 ? (true, $"{length} bytes, SHA-256 matches") : (false, $"raw SHA-256 is {hash}, manifest says {m.RawSha256}");
-            });
-            // Its connection must be closed before the scratch files go, whatever the decompression found.
-            try { early?.Wait(CancellationToken.None); } catch (AggregateException) { }
-            if (ok)
-            {
-                using var c = SqliteFiles.Open(db, SqliteOpenMode.ReadWrite);
-                progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
-                ok = Run("QuickCheck", () => early?.GetAwaiter().GetResult() ?? Pragma(c, "PRAGMA quick_check"));
-                if (ok && level >= VerificationLevel.Full)
+            progress?.Invoke(new BackupProgress(activity, "Checking size and SHA-256", 0));
+            bool ok = Run("FilePresent", () => FilePresent(backup))
+                && Run("Size", () =>
                 {
-                    progress?.Invoke(new BackupProgress(activity, "PRAGMA integrity_check", 65));
-                    ok = Run("IntegrityCheck", () => Pragma(c, "PRAGMA integrity_check"))
-                        && Run("ForeignKeyCheck", () =>
-                        {
-                            var violations = SqliteFiles.Column(c, "SELECT \"table\" FROM pragma_foreign_key_check");
-                            return violations.Count == 0 ? (true, "no violations")
-                                : (false, $"{violations.Count} foreign key violation(s), first in table '{violations[0]}'");
-                        })
-                        && Run("RowCounts", () => CompareRowCounts(m.TableRowCounts, SqliteFiles.RowCounts(c)));
-                    if (ok && !string.IsNullOrWhiteSpace(query))
+                    long size = new FileInfo(backup.Path).Length;
+                    return size == m.StoredSize ? (true, $"{size} bytes") : (false, $"{size} bytes on disk, manifest says {m.StoredSize}");
+                })
+                && Run("Sha256", () =>
+                {
+                    string hash = HashingStream.HashFile(backup.Path, out _);
+                    return hash == m.StoredSha256 ? (true, hash) : (false, $"SHA-256 is {hash}, manifest says {m.StoredSha256}");
+                });
+
+            if (ok && level >= VerificationLevel.Standard)
+            {
+                string db = rawCopy ?? "";
+                var early = rawCopy == null ? null : Task.Run(() =>
+                {
+                    using var raw = OpenImmutable(rawCopy);
+                    return Pragma(raw, "PRAGMA quick_check");
+                }, ct);
+                progress?.Invoke(new BackupProgress(activity, "Decompressing", 30));
+                ok = Run("Decompress", () =>
+                {
+                    (string Hash, long Length) r;
+                    if (rawCopy != null) r = Restorer.Decompress(backup, Stream.Null, ct);
+                    else
                     {
-                        progress?.Invoke(new BackupProgress(activity, "User query", 90));
-                        ok = Run("Query", () => RunQuery(c, query!));
+                        scratch = ScratchDirectory.Create(scratchPath, backup.Directory, _log);
+                        db = scratch.File("backup.db");
+                        r = Restorer.Decompress(backup, db, ct);
+                    }
+                    if (r.Length != m.RawSize) return (false, $"decompressed to {r.Length} bytes, manifest says {m.RawSize}");
+                    return r.Hash == m.RawSha256 ? (true, $"{r.Length} bytes, SHA-256 matches") : (false, $"raw SHA-256 is {r.Hash}, manifest says {m.RawSha256}");
+                });
+                // Its connection must be closed before the raw copy goes, whatever the decompression found.
+                try { early?.Wait(CancellationToken.None); } catch (AggregateException) { }
+                if (ok)
+                {
+                    progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
+                    ok = Run("QuickCheck", () =>
+                    {
+                        if (early != null) return early.GetAwaiter().GetResult();
+                        c = OpenImmutable(db);
+                        return Pragma(c, "PRAGMA quick_check");
+                    });
+                    if (ok && level >= VerificationLevel.Full)
+                    {
+                        progress?.Invoke(new BackupProgress(activity, "PRAGMA integrity_check", 65));
+                        ok = Run("IntegrityCheck", () => Pragma(c ??= OpenImmutable(db), "PRAGMA integrity_check"))
+                            && Run("ForeignKeyCheck", () =>
+                            {
+                                var violations = SqliteFiles.Column(c!, "SELECT \"table\" FROM pragma_foreign_key_check");
+                                return violations.Count == 0 ? (true, "no violations")
+                                    : (false, $"{violations.Count} foreign key violation(s), first in table '{violations[0]}'");
+                            })
+                            && Run("RowCounts", () => CompareRowCounts(m.TableRowCounts, SqliteFiles.RowCounts(c!)));
+                        if (ok && !string.IsNullOrWhiteSpace(query))
+                        {
+                            progress?.Invoke(new BackupProgress(activity, "User query", 90));
+                            ok = Run("Query", () => RunQuery(c!, query!));
+                        }
                     }
                 }
             }
         }
+        finally
+        {
+            c?.Dispose();
+            scratch?.Dispose();
+        }
 
-        var result = new VerificationResult(backup, level, started, checks, total.Elapsed);
-        progress?.Invoke(new BackupProgress(activity, result.Passed ? "Passed" : "Failed", 100, Completed: true));
-        if (result.Passed)
-            _log.LogInformation(BackupEvents.VerificationPassed, "Verification ({Level}) of backup {Id} of {Database} passed: {Path}, {DurationMs} ms",
-                level, backup.Id, backup.Database, backup.Path, (long)result.Duration.TotalMilliseconds);
-        else
-            _log.LogWarning(BackupEvents.VerificationFailed, "Verification ({Level}) of backup {Id} of {Database} failed: {Path}: {Error}",
-                level, backup.Id, backup.Database, backup.Path, result.Message);
+        var result = new VerificationResult(backup, level, started, checks, total.Elapsed, error, cause);
+        progress?.Invoke(new BackupProgress(activity, result.Outcome.ToString(), 100, Completed: true));
+        switch (result.Outcome)
+        {
+            case VerificationOutcome.Passed:
+                _log.LogInformation(BackupEvents.VerificationPassed, "Verification ({Level}) of backup {Id} of {Database} passed: {Path}, {DurationMs} ms",
+                    level, backup.Id, backup.Database, backup.Path, (long)result.Duration.TotalMilliseconds);
+                break;
+            case VerificationOutcome.Failed:
+                _log.LogWarning(BackupEvents.VerificationFailed, "Verification ({Level}) of backup {Id} of {Database} failed: {Path}: {Error}",
+                    level, backup.Id, backup.Database, backup.Path, result.Message);
+                break;
+            default:
+                _log.LogWarning(BackupEvents.VerificationInconclusive, "Verification ({Level}) of backup {Id} of {Database} was inconclusive ({Cause}), nothing was found wrong with the backup: {Path}: {Error}",
+                    level, backup.Id, backup.Database, result.Cause, backup.Path, result.Message);
+                break;
+        }
         if (record) Record(backup, result);
         return result;
+    }
+
+    /// <summary>
+    /// File.Exists is also false for a file we may not see, so only a readable folder that does not list the file proves
+    /// it is gone; anything else is a check that could not run.
+    /// </summary>
+    static (bool, string) FilePresent(BackupInfo backup)
+    {
+        if (File.Exists(backup.Path)) return (true, "present");
+        string name = System.IO.Path.GetFileName(backup.Path);
+        bool listed = Directory.EnumerateFiles(backup.Directory).Any(f => System.IO.Path.GetFileName(f) == name);
+        if (!listed) return (false, "the backup file is missing");
+        throw new UnauthorizedAccessException($"'{backup.Path}' is in its folder but cannot be read.");
+    }
+
+    /// <summary>
+    /// The scratch copy is ours alone and never changes: immutable=1 reads it with no locks and no -wal, -shm or -journal,
+    /// so the checks write nothing (a full or read-only scratch disk cannot make them fail once the copy is there).
+    /// </summary>
+    static SqliteConnection OpenImmutable(string path)
+    {
+        var c = new SqliteConnection($"Data Source={new Uri(path).AbsoluteUri}?immutable=1;Mode=ReadOnly;Pooling=False");
+        c.Open();
+        return c;
     }
 
     static (bool, string) Pragma(SqliteConnection c, string pragma)
@@ -135,7 +203,9 @@ public sealed class BackupVerifier(ILogger? logger = null)
     {
         object? value;
         try { value = SqliteFiles.Scalar(c, query); }
-        catch (SqliteException e) { return (false, "query failed: " + e.Message); }
+        // SQL the backup cannot answer (no such table, or a query that writes) is the user's query saying no; I/O, space or
+        // memory are not.
+        catch (SqliteException e) when (e.SqliteErrorCode is 1 or 8 || SqliteFiles.IsCorrupt(e)) { return (false, "query failed: " + e.Message); }
         bool truthy = value switch
         {
             null or DBNull => false,

@@ -27,6 +27,8 @@ public sealed class Restorer(ILogger? logger = null)
 
         progress?.Invoke(new BackupProgress(activity, "Checking the backup", 0));
         var quick = new BackupVerifier(_log).Verify(backup, VerificationLevel.Quick, record: false, ct: ct);
+        // A check that could not run (no permission, an I/O error) is not a damaged backup: say what stopped it.
+        if (quick.Inconclusive) throw quick.Error!;
         if (!quick.Passed) throw BackupErrors.ChecksumMismatch(backup.Path, quick.Message);
 
         string targetDir = Path.GetDirectoryName(target)!;
@@ -39,10 +41,16 @@ public sealed class Restorer(ILogger? logger = null)
             if (hash != backup.Manifest.RawSha256 || length != backup.Manifest.RawSize)
                 throw BackupErrors.ChecksumMismatch(backup.Path, "the decompressed database does not match the raw SHA-256 in the manifest");
             progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
-            using (var check = SqliteFiles.Open(temp, SqliteOpenMode.ReadWrite))
+            try
             {
+                using var check = SqliteFiles.Open(temp, SqliteOpenMode.ReadWrite);
                 var rows = SqliteFiles.Column(check, "PRAGMA quick_check");
                 if (rows is not ["ok"]) throw BackupErrors.VerificationFailed(backup.Path, "quick_check: " + string.Join("; ", rows.Take(3)));
+            }
+            // The copy matches the manifest's raw hash, so a database that does not open is the backup's fault, not the target's.
+            catch (SqliteException e) when (SqliteFiles.IsCorrupt(e))
+            {
+                throw BackupErrors.VerificationFailed(backup.Path, "the decompressed database does not open: " + e.Message);
             }
 
             BackupInfo? preRestore = null;

@@ -13,11 +13,16 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
     [ValidateNotNullOrEmpty]
     public string ConfigPath { get; set; } = "";
 
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ScratchPath { get; set; }
+
     protected override void ProcessRecord()
     {
         BackupJobConfig config;
         try { config = BackupJobConfigFile.Load(ResolvePath(ConfigPath)); }
         catch (SqliteBackupException e) { Fail(e); return; }
+        if (ScratchPath != null) config = config with { ScratchDirectory = ResolvePath(ScratchPath) };
 
         var log = new JsonLinesLog(config.LogFile);
         var logger = new CompositeLogger(Logger, new BackupLogProvider(log).CreateLogger("job"));

@@ -34,6 +34,10 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [ValidateRange(0, 86400)]
     public int BusyTimeoutSec { get; set; } = 30;
 
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ScratchPath { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var p in Path)
@@ -48,6 +52,7 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 Verify = Verify,
                 Tags = Tag,
                 BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
+                ScratchPath = ScratchPath == null ? null : ResolvePath(ScratchPath),
             };
             if (!ShouldProcess(db, $"Back up to '{request.ResolveDestination()}'")) continue;
             var logger = LoggerWithBackupLog(request.ResolveDestination());

@@ -27,6 +27,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
     [Parameter] public SwitchParameter BackupOnShutdown { get; set; }
     [Parameter] public SwitchParameter NoRestoreTest { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string? LogFile { get; set; }
+    [Parameter] [ValidateNotNullOrEmpty] public string? ScratchPath { get; set; }
     [Parameter] public SwitchParameter Force { get; set; }
 
     protected override void EndProcessing()
@@ -57,6 +58,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
             ["retention_months"] = RetentionMonths,
         };
         if (LogFile != null) section["log_file"] = Relative(LogFile);
+        if (ScratchPath != null) section["scratch_directory"] = Relative(ScratchPath);
         if (!ShouldProcess(file, "Write the \"backup\" section of a backup configuration")) return;
         try
         {

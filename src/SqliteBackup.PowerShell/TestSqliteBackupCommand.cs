@@ -15,6 +15,10 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
     [ValidateNotNullOrEmpty]
     public string? Query { get; set; }
 
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ScratchPath { get; set; }
+
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
@@ -27,18 +31,25 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
     {
         foreach (var b in Backups())
         {
-            // A failed check is data (Passed = False), not an error; the engine's log already warns about it.
+            // A failed check is data (Outcome = Failed), not an error; the engine's log already warns about it. A check
+            // that could not run is an error naming its cause (DiskFull...), since only the caller can fix that.
             var logger = LoggerWithBackupLog(b.Directory);
-            var result = new BackupVerifier(logger).Verify(b, Level, Query, Progress, Cancellation);
+            var result = new BackupVerifier(logger, ScratchPath == null ? null : ResolvePath(ScratchPath)).Verify(b, Level, Query, Progress, Cancellation);
             WriteObject(result);
+            if (result.Error != null) WriteError(ErrorRecords.From(result.Error));
             var message = new Core.Notifications.NotificationMessage
             {
-                Event = result.Passed ? "VerificationPassed" : "VerificationFailed", Success = result.Passed,
-                Summary = $"{Level} verification of {b.Database} backup {b.Id[..8]} {(result.Passed ? "passed" : "FAILED")}",
+                Event = "Verification" + result.Outcome, Success = !(result.Outcome == VerificationOutcome.Failed),
+                Summary = $"{Level} verification of {b.Database} backup {b.Id[..8]} " + result.Outcome switch
+                {
+                    VerificationOutcome.Passed => "passed",
+                    VerificationOutcome.Failed => "FAILED",
+                    _ => "could not run (inconclusive; nothing was found wrong with the backup)",
+                },
                 Database = b.Database, BackupId = b.Id, Path = b.Path, Size = b.Size, Error = result.Passed ? null : result.Message,
             };
-            if (result.Passed) NotifySuccess(() => message, logger);
-            else NotifyFailure(message, logger);
+            if (result.Outcome == VerificationOutcome.Failed) NotifyFailure(message, logger);
+            else NotifySuccess(() => message, logger);
         }
     }
 }

@@ -278,6 +278,22 @@ public class BackupReportTests
     }
 
     [Fact]
+    public void A_check_that_could_not_run_is_shown_as_inconclusive_and_never_listed_or_counted_as_a_failure()
+    {
+        var b = B("app", Now.AddHours(-5), verified: null);
+        b.Manifest.Verifications.Add(new VerificationRecord { Outcome = VerificationOutcome.Inconclusive, Passed = null, Level = VerificationLevel.Standard, TimeUtc = Now });
+        var log = new List<BackupLogEntry> { L("VerificationInconclusive", Now.AddHours(-1)), L("RestoreTestInconclusive", Now.AddHours(-1)) };
+        var model = Model([b], log);
+        string html = BackupReport.Render(model);
+        Assert.Empty(model.Failures);
+        Assert.Contains("data-verified=\"inconclusive\"", html);
+        Assert.DoesNotContain("FAILED", html);
+        var stats = DataStats(html);
+        Assert.Equal("0", stats["failures-last-30-days"]);
+        Assert.Equal("1", stats["inconclusive"]);
+    }
+
+    [Fact]
     public void The_same_backup_given_twice_is_reported_once()
     {
         var b = B("app", Now);

@@ -63,5 +63,6 @@ public class FreshVerificationTests
         Assert.True(b.Manifest.Verifications[0].Passed);
         var left = Directory.GetFiles(t["b"]).Select(f => Path.GetFileName(f)).Where(f => !f.StartsWith("sqlitebackup-log") && !f.StartsWith(".sqlitebackup-log")).Order().ToArray();
         Assert.Equal([Path.GetFileName(b.Path), Path.GetFileName(b.ManifestPath)], left);
+        Assert.Empty(Directory.GetDirectories(t["b"]));
     }
 }

@@ -52,3 +52,26 @@ function New-DailyBackups([string] $Database, [string] $Destination, [int] $Coun
     for ($i = 0; $i -lt $Count; $i++) { Set-BackupCreated $made[$i] $Newest.AddDays($i - $Count + 1) }
     Get-SqliteBackup $Destination -Database ([IO.Path]::GetFileNameWithoutExtension($Database))
 }
+
+# A small tmpfs for disk-full and read-only cases: permission bits do not stop root, a full or read-only file system
+# does. Needs root; returns $false (the caller skips) unless SQLITEBACKUP_REQUIRE_CLI=1 makes that a failure.
+# Always pair with Dismount-TestTmpfs in a finally block.
+function Mount-TestTmpfs([string] $Path, [string] $Options) {
+    if (-not $IsLinux -or (& id -u) -ne '0') {
+        if ($env:SQLITEBACKUP_REQUIRE_CLI -eq '1') { throw 'mounting a tmpfs needs root on Linux here (SQLITEBACKUP_REQUIRE_CLI=1)' }
+        return $false
+    }
+    New-Item -ItemType Directory -Force -Path $Path | Out-Null
+    & mount -t tmpfs -o $Options tmpfs $Path
+    if ($LASTEXITCODE -ne 0) { throw "mount -t tmpfs -o $Options failed for $Path" }
+    return $true
+}
+
+function Dismount-TestTmpfs([string] $Path) { if ($IsLinux -and (Test-Path $Path)) { & umount -l $Path 2>$null } }
+
+# About 1 MiB raw that compresses to a few KiB: its backup fits a small disk, its decompressed copy does not. WAL, so
+# the backup is read from the file and compressed on the way, with no raw copy beside it.
+function New-CompressibleDatabase([string] $Path) {
+    Invoke-Sql $Path "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, pad TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 1000) INSERT INTO t SELECT i, printf('%.1000c', 'x') FROM n;" | Out-Null
+    Get-Item $Path
+}

@@ -59,6 +59,7 @@ public sealed class BackupJob(ILogger logger)
                 Type = BackupType.Automatic,
                 Compression = config.Compression,
                 Verify = config.Verification,
+                ScratchPath = config.ScratchDirectory,
             }, progress, ct);
             result = result with { Backup = backup };
 
@@ -74,9 +75,10 @@ public sealed class BackupJob(ILogger logger)
                 // What rotation kept is what is left in the directory: no second listing needed.
                 var candidates = decisions.Where(d => !d.Removed && d.Backup.Verified != false).Select(d => d.Backup).ToList();
                 var chosen = candidates[random.Next(candidates.Count)];
-                var test = new RestoreTester(logger).Test(chosen, ct);
+                var test = new RestoreTester(logger, config.ScratchDirectory).Test(chosen, ct);
                 result = result with { RestoreTest = test };
-                if (!test.Passed)
+                // A test that could not run (no space...) proves nothing: it is logged, and tried again next run.
+                if (test.Outcome == VerificationOutcome.Failed)
                     result = result with { ErrorId = "RestoreTestFailed", Error = $"the restore test of {chosen.Path} failed: {test.Message}" };
             }
         }
@@ -95,7 +97,9 @@ public sealed class BackupJob(ILogger logger)
         {
             Event = r.Succeeded ? "JobCompleted" : "JobFailed",
             Success = r.Succeeded,
-            Summary = r.Succeeded ? $"scheduled backup of {r.Database} succeeded ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)" : $"scheduled backup of {r.Database} FAILED: {r.ErrorId}",
+            Summary = r.Succeeded ? $"scheduled backup of {r.Database} succeeded ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)"
+                + (r.RestoreTest?.Outcome == VerificationOutcome.Inconclusive ? $"; the restore test could not run ({r.RestoreTest.Message})" : "")
+                : $"scheduled backup of {r.Database} FAILED: {r.ErrorId}",
             Database = r.Database, BackupId = r.Backup?.Id, Path = r.Backup?.Path, Size = r.Backup?.Size, Error = r.Error,
         };
         new Notifications.Notifier(logger, config.Smtp).Send(config.Notify, message, ct);

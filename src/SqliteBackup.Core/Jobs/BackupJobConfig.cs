@@ -19,6 +19,8 @@ public sealed record BackupJobConfig
     public VerificationLevel Verification { get; init; } = VerificationLevel.Standard;
     public bool WeeklyRestoreTest { get; init; } = true;
     public required string LogFile { get; init; }
+    /// <summary>Where verification and the restore test decompress; null: a hidden folder beside the backups (see ScratchDirectory).</summary>
+    public string? ScratchDirectory { get; init; }
     public int RetentionLast { get; init; }
     public int RetentionHours { get; init; }
     public int RetentionDays { get; init; } = 30;

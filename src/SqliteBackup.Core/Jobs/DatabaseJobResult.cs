@@ -15,4 +15,8 @@ public sealed record DatabaseJobResult(string Database, string DatabasePath)
     public TimeSpan Duration { get; init; }
 }
 
-public sealed record RestoreTestResult(BackupInfo Backup, bool Passed, string Message, TimeSpan Duration);
+/// <summary>One restore test. Failed needs evidence about the backup; a test that could not run is Inconclusive.</summary>
+public sealed record RestoreTestResult(BackupInfo Backup, VerificationOutcome Outcome, string Message, TimeSpan Duration)
+{
+    public bool Passed => Outcome == VerificationOutcome.Passed;
+}

@@ -6,42 +6,58 @@ using SqliteBackup.Core.Logging;
 namespace SqliteBackup.Core.Jobs;
 
 /// <summary>
-/// The proof that backups restore: restore one into a private temporary file through the same path a real restore
-/// takes, run the full checks on the result, and delete it.
+/// The proof that backups restore: restore one into a private scratch folder through the same path a real restore
+/// takes, run the full checks on the result, and delete it. Only evidence about the backup fails the test; a test that
+/// could not run (no space, no permission) is inconclusive (<see cref="VerificationEvidence"/>).
 /// </summary>
-public sealed class RestoreTester(ILogger logger)
+/// <param name="scratchPath">Where to restore; null: a hidden folder beside the backup (see <see cref="ScratchDirectory"/>).</param>
+public sealed class RestoreTester(ILogger logger, string? scratchPath = null)
 {
     public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        using var scratch = new ScratchDirectory("restoretest");
-        string target = scratch.File(backup.Database + ".db");
+        VerificationOutcome outcome;
         string message;
-        bool passed;
+        ScratchDirectory? scratch = null;
         try
         {
+            scratch = ScratchDirectory.Create(scratchPath, backup.Directory, logger);
+            string target = scratch.File(backup.Database + ".db");
             new Restorer(logger).Restore(backup, new RestoreRequest(target), null, ct);
             using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadOnly);
             var integrity = SqliteFiles.Column(c, "PRAGMA integrity_check");
             var fk = SqliteFiles.Column(c, "SELECT \"table\" FROM pragma_foreign_key_check");
             var (countsOk, countsMessage) = BackupVerifier.CompareRowCounts(backup.Manifest.TableRowCounts, SqliteFiles.RowCounts(c));
-            passed = integrity is ["ok"] && fk.Count == 0 && countsOk;
+            outcome = integrity is ["ok"] && fk.Count == 0 && countsOk ? VerificationOutcome.Passed : VerificationOutcome.Failed;
             message = !(integrity is ["ok"]) ? "integrity_check: " + string.Join("; ", integrity.Take(3))
                 : fk.Count > 0 ? $"{fk.Count} foreign key violation(s)"
                 : countsMessage;
         }
-        catch (SqliteBackupException e)
+        catch (Exception e) when (e is not OperationCanceledException && VerificationEvidence.Classify(e) is { } verdict)
         {
-            passed = false;
-            message = e.Message;
+            outcome = verdict.Outcome;
+            message = verdict.Cause is { } cause ? $"could not run ({cause}): {e.Message}" : e.Message;
         }
-        var result = new RestoreTestResult(backup, passed, message, clock.Elapsed);
-        if (passed)
-            logger.LogInformation(BackupEvents.RestoreTested, "Restore test of backup {Id} of {Database} passed: {Path}, {DurationMs} ms ({Message})",
-                backup.Id, backup.Database, backup.Path, (long)clock.Elapsed.TotalMilliseconds, message);
-        else
-            logger.LogError(BackupEvents.RestoreTestFailed, "Restore test of backup {Id} of {Database} FAILED: {Path}: {Error}",
-                backup.Id, backup.Database, backup.Path, message);
+        finally
+        {
+            scratch?.Dispose();
+        }
+        var result = new RestoreTestResult(backup, outcome, message, clock.Elapsed);
+        switch (outcome)
+        {
+            case VerificationOutcome.Passed:
+                logger.LogInformation(BackupEvents.RestoreTested, "Restore test of backup {Id} of {Database} passed: {Path}, {DurationMs} ms ({Message})",
+                    backup.Id, backup.Database, backup.Path, (long)clock.Elapsed.TotalMilliseconds, message);
+                break;
+            case VerificationOutcome.Failed:
+                logger.LogError(BackupEvents.RestoreTestFailed, "Restore test of backup {Id} of {Database} FAILED: {Path}: {Error}",
+                    backup.Id, backup.Database, backup.Path, message);
+                break;
+            default:
+                logger.LogWarning(BackupEvents.RestoreTestInconclusive, "Restore test of backup {Id} of {Database} was inconclusive, nothing was found wrong with the backup: {Path}: {Error}",
+                    backup.Id, backup.Database, backup.Path, message);
+                break;
+        }
         return result;
     }
 }

@@ -13,11 +13,14 @@ public static class BackupEvents
     public static readonly EventId BackupFailed = new(1002, nameof(BackupFailed));
     public static readonly EventId VerificationPassed = new(1010, nameof(VerificationPassed));
     public static readonly EventId VerificationFailed = new(1011, nameof(VerificationFailed));
+    /// <summary>A check that could not run (no space, no permission...): proves nothing, counts as no failure.</summary>
+    public static readonly EventId VerificationInconclusive = new(1012, nameof(VerificationInconclusive));
     public static readonly EventId RotationRemoved = new(1020, nameof(RotationRemoved));
     public static readonly EventId BackupRemoved = new(1021, nameof(BackupRemoved));
     public static readonly EventId RestoreCompleted = new(1030, nameof(RestoreCompleted));
     public static readonly EventId RestoreTested = new(1031, nameof(RestoreTested));
     public static readonly EventId RestoreTestFailed = new(1032, nameof(RestoreTestFailed));
+    public static readonly EventId RestoreTestInconclusive = new(1033, nameof(RestoreTestInconclusive));
     public static readonly EventId JobStarted = new(1040, nameof(JobStarted));
     public static readonly EventId JobCompleted = new(1041, nameof(JobCompleted));
     public static readonly EventId JobFailed = new(1042, nameof(JobFailed));

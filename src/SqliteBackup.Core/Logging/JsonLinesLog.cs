@@ -51,7 +51,8 @@ public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int kee
             {
                 return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
             }
-            catch (IOException) when (DateTime.UtcNow < deadline)
+            // Only another writer holding the lock is worth waiting for; a read-only or full disk will not change in 10 s.
+            catch (IOException e) when (DateTime.UtcNow < deadline && e.HResult is not (1 or 13 or 30) && !BackupErrors.IsDiskFull(e))
             {
                 Thread.Sleep(Random.Shared.Next(1, 10));
             }

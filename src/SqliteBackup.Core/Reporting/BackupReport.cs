@@ -181,6 +181,7 @@ public static class BackupReport
         int verified = m.Backups.Count(b => b.Verified == true);
         Row("Verified (latest check passed)", "verified-share", s.VerifiedShare is { } v ? v.ToString("R", Inv) : "",
             s.VerifiedShare is { } share ? E($"{share * 100:0} % ({verified} of {s.Count})") : "<span class=\"never\">no backups</span>");
+        Row("Latest check could not run (inconclusive, not failed)", "inconclusive", s.Inconclusive.ToString(Inv), s.Inconclusive.ToString(Inv));
         Row($"Failures in the last {BackupStatistics.FailureWindow.TotalDays:0} days", "failures-last-30-days", s.FailuresLast30Days.ToString(Inv),
             s.FailuresLast30Days.ToString(Inv));
         string Counts<TKey>(IReadOnlyDictionary<TKey, int> d) where TKey : notnull =>
@@ -446,6 +447,7 @@ public static class BackupReport
             {
                 true => "<td data-verified=\"passed\">yes</td>",
                 false => "<td data-verified=\"failed\" class=\"failed\">FAILED</td>",
+                null when b.LastOutcome == VerificationOutcome.Inconclusive => "<td data-verified=\"inconclusive\" title=\"the check could not run; nothing was found wrong\">inconclusive</td>",
                 null => "<td data-verified=\"never\" class=\"never\">never</td>",
             });
             h.Append("<td><code title=\"").Append(E(b.Id)).Append("\">").Append(E(b.Id.Length > 8 ? b.Id[..8] : b.Id)).Append("</code></td></tr>\n");

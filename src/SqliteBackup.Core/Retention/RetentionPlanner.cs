@@ -9,7 +9,8 @@ namespace SqliteBackup.Core.Retention;
 /// <list type="bullet">
 /// <item>A protected candidate is kept with its protected reason and is left out of restic's pass entirely, so it uses no
 /// count, is never "the oldest", and does not move the <c>within</c> windows.</item>
-/// <item>A candidate whose verification failed is also left out of restic's pass and is removed unless protected. Letting
+/// <item>A candidate whose verification failed (proven, <see cref="VerificationState.Failed"/>; an inconclusive check is
+/// not a failure) is also left out of restic's pass and is removed unless protected. Letting
 /// it fill a daily or last-n slot would push a good backup out in exchange for one known to be bad, and letting it anchor
 /// the within windows would let a run of failing backups age the good ones out.</item>
 /// <item>The newest candidate whose verification passed is kept ("newest verified") whatever the policy says. This is

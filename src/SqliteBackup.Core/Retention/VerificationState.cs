@@ -9,4 +9,9 @@ public enum VerificationState
     Passed,
     /// <summary>Verified bad: never counts towards a rule and is removed unless protected.</summary>
     Failed,
+    /// <summary>
+    /// Every check so far could not run (no space, no permission...): nothing is proven either way, so it is treated
+    /// exactly like <see cref="Unknown"/>. Only <see cref="Failed"/> may cost a backup its place.
+    /// </summary>
+    Inconclusive,
 }

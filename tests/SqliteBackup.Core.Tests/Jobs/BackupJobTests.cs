@@ -48,6 +48,29 @@ public class BackupJobTests
         Assert.Equal(2, events.Count(e => e == "RotationRemoved"));
     }
 
+    [SkippableFact]
+    public void A_restore_test_that_cannot_run_is_logged_as_inconclusive_does_not_fail_the_job_and_is_due_again()
+    {
+        TmpfsMount.RequireRoot();
+        using var t = new TempDir();
+        Db.Exec(t["app.db"], "CREATE TABLE t (id INTEGER PRIMARY KEY, pad TEXT);" +
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 1000) INSERT INTO t SELECT i, printf('%.1000c', 'x') FROM n;");
+        using var disk = new TmpfsMount(t["scratch"], "size=256k");
+        Assert.True(disk.Mounted, disk.MountError);
+        var c = Config(t, """{ "databases": ["./app.db"], "verification": "quick", "scratch_directory": "./scratch" }""");
+        Assert.Equal(disk.Path, c.ScratchDirectory);
+
+        var r = Run(c).Single();
+
+        Assert.True(r.Succeeded, r.Error);
+        Assert.Equal(VerificationOutcome.Inconclusive, r.RestoreTest!.Outcome);
+        var events = new JsonLinesLog(c.LogFile).Read().Select(e => e.Event).ToList();
+        Assert.Contains("RestoreTestInconclusive", events);
+        Assert.DoesNotContain("RestoreTestFailed", events);
+        Assert.DoesNotContain("JobFailed", events);
+        Assert.NotNull(Run(c).Single().RestoreTest); // nothing was proven, so it is due again
+    }
+
     [Fact]
     public void One_failing_database_does_not_stop_the_others_and_is_reported()
     {

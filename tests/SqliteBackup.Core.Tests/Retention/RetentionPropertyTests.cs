@@ -24,7 +24,7 @@ public sealed class RetentionPropertyTests
             TagSets[x.Item2],
             IsProtected: extras && x.Item3 == 0,
             ProtectedReason: x.Item3 == 0 ? "manual" : null,
-            Verification: !extras ? VerificationState.Unknown : x.Item4 switch { 0 => VerificationState.Failed, 1 or 2 => VerificationState.Passed, _ => VerificationState.Unknown }))
+            Verification: !extras ? VerificationState.Unknown : x.Item4 switch { 0 => VerificationState.Failed, 1 or 2 => VerificationState.Passed, 3 => VerificationState.Inconclusive, _ => VerificationState.Unknown }))
             .ToArray();
 
     static readonly Gen<int> Count = Gen.OneOfConst(-1, 0, 0, 0, 1, 2, 3, 5);
@@ -150,6 +150,18 @@ public sealed class RetentionPropertyTests
         Assert.Equal(RetentionAction.Remove, RetentionPlanner.Plan(old, policy, Berlin).Single(d => d.Candidate.Id == "x").Action);
         RetentionCandidate[] withNewer = [new("newer", new DateTimeOffset(2024, 10, 27, 1, 10, 0, TimeSpan.Zero), []), .. old];
         Assert.Equal(RetentionAction.Keep, RetentionPlanner.Plan(withNewer, policy, Berlin).Single(d => d.Candidate.Id == "x").Action);
+    }
+
+    [Fact]
+    public void A_check_that_could_not_run_decides_nothing_inconclusive_plans_exactly_like_unknown()
+    {
+        Gen.Select(Candidates(40), Policies(), Zones).Sample((list, policy, zone) =>
+        {
+            var asUnknown = list.Select(c => c.Verification == VerificationState.Inconclusive ? c with { Verification = VerificationState.Unknown } : c).ToArray();
+            var a = RetentionPlanner.Plan(list, policy, zone);
+            var b = RetentionPlanner.Plan(asUnknown, policy, zone);
+            Assert.Equal(a.Select(d => (d.Candidate.Id, d.Action, string.Join("|", d.Reasons))), b.Select(d => (d.Candidate.Id, d.Action, string.Join("|", d.Reasons))));
+        }, iter: Iterations);
     }
 
     [Fact]
