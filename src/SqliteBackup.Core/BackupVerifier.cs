@@ -178,7 +178,9 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
     /// </summary>
     static SqliteConnection OpenImmutable(string path)
     {
-        var c = new SqliteConnection($"Data Source={new Uri(path).AbsoluteUri}?immutable=1;Mode=ReadOnly;Pooling=False");
+        // The builder quotes the value: a ';' in a folder name must not end the Data Source and start a keyword.
+        var csb = new SqliteConnectionStringBuilder { DataSource = new Uri(path).AbsoluteUri + "?immutable=1", Mode = SqliteOpenMode.ReadOnly, Pooling = false };
+        var c = new SqliteConnection(csb.ToString());
         c.Open();
         return c;
     }

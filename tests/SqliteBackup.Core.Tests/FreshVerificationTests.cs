@@ -65,4 +65,18 @@ public class FreshVerificationTests
         Assert.Equal([Path.GetFileName(b.Path), Path.GetFileName(b.ManifestPath)], left);
         Assert.Empty(Directory.GetDirectories(t["b"]));
     }
+
+    [Theory]
+    [InlineData("my app; Mode=ReadWriteCreate")]
+    [InlineData("50% #1 ?x=y `touch t` $(id)")]
+    public void Verification_works_in_folders_whose_names_look_like_connection_strings_or_URIs(string folder)
+    {
+        using var t = new TempDir();
+        Directory.CreateDirectory(t[folder]);
+        SampleDatabase.Create(Path.Combine(t[folder], "app.db"));
+        var b = new BackupEngine().Create(new BackupRequest(Path.Combine(t[folder], "app.db")) { Verify = VerificationLevel.Full });
+        Assert.True(b.Verified);
+        var later = new BackupVerifier().Verify(b, VerificationLevel.Full);
+        Assert.True(later.Passed, later.Message);
+    }
 }
