@@ -12,6 +12,23 @@ Describe 'SqliteBackup module contract' {
             'Export-SqliteBackupReport', 'Get-BackupSchedule', 'Get-SqliteBackup', 'Get-SqliteBackupConfig', 'Get-SqliteBackupLog', 'Invoke-BackupRotation', 'Invoke-SqliteBackupJob', 'Measure-SqliteBackup', 'New-SqliteBackup', 'New-SqliteBackupConfig', 'New-SqliteSampleDatabase', 'Register-BackupSchedule', 'Remove-SqliteBackup', 'Restore-SqliteBackup', 'Test-SqliteBackup', 'Test-SqliteBackupNotification', 'Unregister-BackupSchedule')
     }
 
+    It '-Debug only adds output: no prompt, no failure, in a session that cannot prompt' {
+        # -Debug makes a compiled cmdlet's debug, verbose and warning preferences Inquire; a runspace without a UI (like
+        # cron's -NonInteractive pwsh) fails on the first prompt, which used to fail the backup itself.
+        $dir = New-TestFolder
+        $r = Invoke-InRunspace @"
+`$db = New-SqliteSampleDatabase '$dir/app.db' -Debug
+`$b = New-SqliteBackup `$db.FullName -Debug; `$b
+Test-SqliteBackup `$b -Level Full -Debug
+Invoke-BackupRotation '$dir/backups' -KeepLast 1 -Debug -Confirm:`$false
+"@
+        $r.Errors | Should -BeNullOrEmpty
+        @($r.Output | Where-Object { $_ -is [SqliteBackup.Core.BackupInfo] }).Count | Should -Be 1
+        @($r.Output | Where-Object { $_ -is [SqliteBackup.Core.VerificationResult] })[0].Passed | Should -BeTrue
+        $r.Debug.Count | Should -BeGreaterThan 0
+        $r.Verbose.Count | Should -BeGreaterThan 0
+    }
+
     It 'loads native SQLite from the module folder on this platform' {
         $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
         Invoke-Sql ':memory:' 'SELECT sqlite_version()' | Should -Match '^3\.'
