@@ -46,6 +46,26 @@ Describe 'Notifications from the cmdlets' {
         finally { Stop-Hook $hook }
     }
 
+    It 'alerts whatever the error action: -ErrorAction Stop and $ErrorActionPreference = ''Stop'' still notify' {
+        $hook = Start-Hook
+        try {
+            $dir = New-TestFolder
+            Set-Content (Join-Path $dir 'bad.db') 'not sqlite'
+            { New-SqliteBackup (Join-Path $dir 'bad.db') -Notify $hook.Url -ErrorAction Stop } | Should -Throw -ErrorId 'NotASqliteDatabase,*'
+            New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+            $b = New-SqliteBackup (Join-Path $dir 'app.db')
+            Add-Content $b.Path 'tampered'
+            & {
+                $ErrorActionPreference = 'Stop'
+                { $b | Restore-SqliteBackup -Destination (Join-Path $dir 'restored.db') -Notify $hook.Url -Confirm:$false } | Should -Throw
+            }
+            $messages = @($hook.Bodies.ToArray() | ConvertFrom-Json)
+            $messages.event | Should -Be @('BackupFailed', 'RestoreFailed')
+            $messages.database | Should -Be @('bad', 'app')
+        }
+        finally { Stop-Hook $hook }
+    }
+
     It 'a failing webhook is a warning and never fails the backup' {
         $hook = Start-Hook -Status 500
         try {
