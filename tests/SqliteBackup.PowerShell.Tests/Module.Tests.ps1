@@ -12,21 +12,26 @@ Describe 'SqliteBackup module contract' {
             'Export-SqliteBackupReport', 'Get-BackupSchedule', 'Get-SqliteBackup', 'Get-SqliteBackupConfig', 'Get-SqliteBackupLog', 'Invoke-BackupRotation', 'Invoke-SqliteBackupJob', 'Measure-SqliteBackup', 'New-SqliteBackup', 'New-SqliteBackupConfig', 'New-SqliteSampleDatabase', 'Register-BackupSchedule', 'Remove-SqliteBackup', 'Restore-SqliteBackup', 'Test-SqliteBackup', 'Test-SqliteBackupNotification', 'Unregister-BackupSchedule')
     }
 
-    It '-Debug only adds output: no prompt, no failure, in a session that cannot prompt' {
-        # -Debug makes a compiled cmdlet's debug, verbose and warning preferences Inquire; a runspace without a UI (like
-        # cron's -NonInteractive pwsh) fails on the first prompt, which used to fail the backup itself.
+    It '-Debug only adds output: no prompt and no failure under -NonInteractive, as cron runs it' {
+        # -Debug makes a compiled cmdlet's debug, verbose and warning preferences Inquire; a -NonInteractive pwsh fails
+        # on the first prompt, which used to fail the backup itself.
         $dir = New-TestFolder
-        $r = Invoke-InRunspace @"
+        $pwsh = @([Environment]::ProcessPath)
+        if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+        $script = @"
+Import-Module '$ModulePath'
+`$ErrorActionPreference = 'Stop'
 `$db = New-SqliteSampleDatabase '$dir/app.db' -Debug
-`$b = New-SqliteBackup `$db.FullName -Debug; `$b
-Test-SqliteBackup `$b -Level Full -Debug
-Invoke-BackupRotation '$dir/backups' -KeepLast 1 -Debug -Confirm:`$false
+`$b = New-SqliteBackup `$db.FullName -Debug
+`$t = Test-SqliteBackup `$b -Level Full -Debug
+Invoke-BackupRotation '$dir/backups' -KeepLast 1 -Debug -Confirm:`$false | Out-Null
+"RESULT `$(`$b.Verified) `$(`$t.Passed)"
 "@
-        $r.Errors | Should -BeNullOrEmpty
-        @($r.Output | Where-Object { $_ -is [SqliteBackup.Core.BackupInfo] }).Count | Should -Be 1
-        @($r.Output | Where-Object { $_ -is [SqliteBackup.Core.VerificationResult] })[0].Passed | Should -BeTrue
-        $r.Debug.Count | Should -BeGreaterThan 0
-        $r.Verbose.Count | Should -BeGreaterThan 0
+        $rest = @($pwsh | Select-Object -Skip 1)
+        $out = & $pwsh[0] @rest -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        $out | Should -Contain 'RESULT True True'
+        @($out | Where-Object { $_ -like '*DEBUG: Verification:*' }).Count | Should -BeGreaterThan 0
     }
 
     It 'loads native SQLite from the module folder on this platform' {
