@@ -11,6 +11,7 @@ namespace SqliteBackup.PowerShell;
 internal sealed class CmdletLogger(Cmdlet cmdlet) : ILogger
 {
     readonly int _threadId = Environment.CurrentManagedThreadId;
+    bool? _promptFree;
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -19,7 +20,14 @@ internal sealed class CmdletLogger(Cmdlet cmdlet) : ILogger
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         if (Environment.CurrentManagedThreadId != _threadId) return;
+        _promptFree ??= PromptFreeStreams.Apply(cmdlet);
         string message = formatter(state, exception);
+        if (_promptFree == false)
+        {
+            // This PowerShell hides the preferences: the host shows the line and nothing can prompt.
+            if (logLevel is not LogLevel.Error and not LogLevel.Critical && cmdlet is PSCmdlet ps) ps.Host.UI.WriteLine($"{logLevel.ToString().ToUpperInvariant()}: {message}");
+            return;
+        }
         switch (logLevel)
         {
             case LogLevel.Warning: cmdlet.WriteWarning(message); break;

@@ -89,8 +89,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
                 {
                     var error = new SqliteBackupException("RotationRemoveFailed", BackupErrorCategory.WriteError,
                         $"Could not remove '{d.Path}': {e.Message}", "Check the permissions of the backup directory; the next rotation retries.", d.Path, e);
-                    WriteError(ErrorRecords.From(error));
-                    NotifyFailure(Core.Notifications.NotificationMessage.ForFailure("RotationFailed", d.Database, error));
+                    Failed(error, "RotationFailed", d.Database);
                 }
             }
             WriteObject(d);

@@ -64,8 +64,7 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
             }
             catch (SqliteBackupException e)
             {
-                WriteError(ErrorRecords.From(e));
-                NotifyFailure(Core.Notifications.NotificationMessage.ForFailure("BackupFailed", BackupNaming.DatabaseName(db), e), logger);
+                Failed(e, "BackupFailed", BackupNaming.DatabaseName(db), logger);
             }
         }
     }

@@ -52,5 +52,15 @@ public abstract class NotifyingCmdlet : SqliteBackupCmdlet
         if (_targets.Count > 0) Send(message, logger);
     }
 
+    /// <summary>
+    /// The alert goes out before the error is written: with -ErrorAction Stop (or $ErrorActionPreference = 'Stop',
+    /// as admin scripts set) WriteError throws, and nothing after it would run.
+    /// </summary>
+    private protected void Failed(SqliteBackupException error, string notificationEvent, string database, ILogger? logger = null)
+    {
+        NotifyFailure(NotificationMessage.ForFailure(notificationEvent, database, error), logger);
+        WriteError(ErrorRecords.From(error));
+    }
+
     void Send(NotificationMessage message, ILogger? logger) => new Notifier(logger ?? Logger, Smtp()).Send(_targets, message, Cancellation);
 }

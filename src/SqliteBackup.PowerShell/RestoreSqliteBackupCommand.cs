@@ -40,8 +40,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
             }
             catch (SqliteBackupException e)
             {
-                WriteError(ErrorRecords.From(e));
-                NotifyFailure(Core.Notifications.NotificationMessage.ForFailure("RestoreFailed", b.Database, e), logger);
+                Failed(e, "RestoreFailed", b.Database, logger);
             }
         }
     }

@@ -48,4 +48,18 @@ public abstract class SqliteBackupCmdlet : PSCmdlet
     }
 
     private protected void Fail(SqliteBackupException e) => ThrowTerminatingError(ErrorRecords.From(e));
+
+    bool _promptFree;
+
+    // Hide Cmdlet's writers so that every message of ours goes out without a -Debug prompt (see PromptFreeStreams).
+    private protected new void WriteWarning(string text) { EnsurePromptFree(); base.WriteWarning(text); }
+    private protected new void WriteVerbose(string text) { EnsurePromptFree(); base.WriteVerbose(text); }
+    private protected new void WriteDebug(string text) { EnsurePromptFree(); base.WriteDebug(text); }
+
+    void EnsurePromptFree()
+    {
+        if (_promptFree) return;
+        _promptFree = true;
+        PromptFreeStreams.Apply(this);
+    }
 }

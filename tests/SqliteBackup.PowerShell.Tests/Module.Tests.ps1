@@ -12,6 +12,28 @@ Describe 'SqliteBackup module contract' {
             'Export-SqliteBackupReport', 'Get-BackupSchedule', 'Get-SqliteBackup', 'Get-SqliteBackupConfig', 'Get-SqliteBackupLog', 'Invoke-BackupRotation', 'Invoke-SqliteBackupJob', 'Measure-SqliteBackup', 'New-SqliteBackup', 'New-SqliteBackupConfig', 'New-SqliteSampleDatabase', 'Register-BackupSchedule', 'Remove-SqliteBackup', 'Restore-SqliteBackup', 'Test-SqliteBackup', 'Test-SqliteBackupNotification', 'Unregister-BackupSchedule')
     }
 
+    It '-Debug only adds output: no prompt and no failure under -NonInteractive, as cron runs it' {
+        # -Debug makes a compiled cmdlet's debug, verbose and warning preferences Inquire; a -NonInteractive pwsh fails
+        # on the first prompt, which used to fail the backup itself.
+        $dir = New-TestFolder
+        $pwsh = @([Environment]::ProcessPath)
+        if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+        $script = @"
+Import-Module '$ModulePath'
+`$ErrorActionPreference = 'Stop'
+`$db = New-SqliteSampleDatabase '$dir/app.db' -Debug
+`$b = New-SqliteBackup `$db.FullName -Debug
+`$t = Test-SqliteBackup `$b -Level Full -Debug
+Invoke-BackupRotation '$dir/backups' -KeepLast 1 -Debug -Confirm:`$false | Out-Null
+"RESULT `$(`$b.Verified) `$(`$t.Passed)"
+"@
+        $rest = @($pwsh | Select-Object -Skip 1)
+        $out = & $pwsh[0] @rest -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        $out | Should -Contain 'RESULT True True'
+        @($out | Where-Object { $_ -like '*DEBUG: Verification:*' }).Count | Should -BeGreaterThan 0
+    }
+
     It 'loads native SQLite from the module folder on this platform' {
         $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
         Invoke-Sql ':memory:' 'SELECT sqlite_version()' | Should -Match '^3\.'

@@ -7,19 +7,21 @@ BeforeAll {
         $listener.Prefixes.Add("http://127.0.0.1:$port/")
         $listener.Start()
         $bodies = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+        $headers = [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
         $ps = [powershell]::Create()
         $null = $ps.AddScript({
-            param($listener, $bodies, $status)
+            param($listener, $bodies, $status, $headers)
             while ($listener.IsListening) {
                 try { $ctx = $listener.GetContext() } catch { return }
+                $headers.Enqueue([pscustomobject]@{ ContentLength = $ctx.Request.ContentLength64; UserAgent = $ctx.Request.UserAgent; ContentType = $ctx.Request.ContentType; Chunked = $ctx.Request.Headers['Transfer-Encoding'] })
                 $reader = [IO.StreamReader]::new($ctx.Request.InputStream)
                 $bodies.Enqueue($reader.ReadToEnd())
                 $ctx.Response.StatusCode = $status
                 $ctx.Response.Close()
             }
-        }).AddArgument($listener).AddArgument($bodies).AddArgument($Status)
+        }).AddArgument($listener).AddArgument($bodies).AddArgument($Status).AddArgument($headers)
         $handle = $ps.BeginInvoke()
-        [pscustomobject]@{ Url = "http://127.0.0.1:$port/hook/T0K3N"; Listener = $listener; Bodies = $bodies; PS = $ps }
+        [pscustomobject]@{ Url = "http://127.0.0.1:$port/hook/T0K3N"; Listener = $listener; Bodies = $bodies; Headers = $headers; PS = $ps }
     }
     function Stop-Hook($hook) { $hook.Listener.Stop(); $hook.Listener.Close(); $hook.PS.Dispose() }
 }
@@ -42,6 +44,46 @@ Describe 'Notifications from the cmdlets' {
             $messages[0].database | Should -Be 'bad'
             $messages[1].event | Should -Be 'BackupSucceeded'
             (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event NotificationSent).Path | Should -Not -Match 'T0K3N'
+        }
+        finally { Stop-Hook $hook }
+    }
+
+    It 'alerts whatever the error action: -ErrorAction Stop and $ErrorActionPreference = ''Stop'' still notify' {
+        $hook = Start-Hook
+        try {
+            $dir = New-TestFolder
+            Set-Content (Join-Path $dir 'bad.db') 'not sqlite'
+            { New-SqliteBackup (Join-Path $dir 'bad.db') -Notify $hook.Url -ErrorAction Stop } | Should -Throw -ErrorId 'NotASqliteDatabase,*'
+            New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+            $b = New-SqliteBackup (Join-Path $dir 'app.db')
+            Add-Content $b.Path 'tampered'
+            & {
+                $ErrorActionPreference = 'Stop'
+                { $b | Restore-SqliteBackup -Destination (Join-Path $dir 'restored.db') -Notify $hook.Url -Confirm:$false } | Should -Throw
+            }
+            $messages = @($hook.Bodies.ToArray() | ConvertFrom-Json)
+            $messages.event | Should -Be @('BackupFailed', 'RestoreFailed')
+            $messages.database | Should -Be @('bad', 'app')
+        }
+        finally { Stop-Hook $hook }
+    }
+
+    It 'sends webhooks a receiver reading Content-Length understands, with a User-Agent and a text field for chat services' {
+        $hook = Start-Hook
+        try {
+            $dir = New-TestFolder
+            Set-Content (Join-Path $dir 'bad.db') 'not sqlite'
+            New-SqliteBackup (Join-Path $dir 'bad.db') -Notify $hook.Url -ErrorAction SilentlyContinue
+            $h = @($hook.Headers.ToArray())
+            $h.Count | Should -Be 1
+            $h[0].Chunked | Should -BeNullOrEmpty
+            $body = @($hook.Bodies.ToArray())[0]
+            $h[0].ContentLength | Should -Be ([Text.Encoding]::UTF8.GetByteCount($body))
+            $h[0].UserAgent | Should -Match '^SqliteBackup/\d+\.\d+\.\d+'
+            $h[0].ContentType | Should -BeLike 'application/json*'
+            $m = $body | ConvertFrom-Json
+            $m.text | Should -BeLike '`[SqliteBackup`] FAILED: BackupFailed for bad: NotASqliteDatabase*'
+            $m.text | Should -Match 'Error: '
         }
         finally { Stop-Hook $hook }
     }

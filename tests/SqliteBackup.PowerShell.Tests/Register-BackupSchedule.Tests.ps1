@@ -67,6 +67,26 @@ Describe 'Register-BackupSchedule with the real cron daemon' {
     }
 }
 
+Describe 'Unregister-BackupSchedule with the real crontab' {
+    It 'leaves no crontab where there was none before Register' {
+        if (-not $haveCron) {
+            if ($requireCli) { throw 'cron is required here (SQLITEBACKUP_REQUIRE_CLI=1) but crontab or the cron daemon is missing' }
+            Set-ItResult -Skipped -Because 'cron is not installed or not running'
+            return
+        }
+        & crontab -r 2>$null
+        (Get-CrontabState).Exists | Should -BeFalse
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+        Register-BackupSchedule -ConfigPath $config -Cron '0 0 1 1 *' -Scheduler Cron -Name 'as-found' | Out-Null
+        (Get-CrontabState).Exists | Should -BeTrue
+        Unregister-BackupSchedule -Name 'as-found' -Scheduler Cron -Confirm:$false
+        (Get-CrontabState).Exists | Should -BeFalse
+    }
+}
+
 Describe 'Register-BackupSchedule parameters' {
     It 'rejects an invalid cron expression and a bad name without touching the scheduler' {
         $dir = New-TestFolder

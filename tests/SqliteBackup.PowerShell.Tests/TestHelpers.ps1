@@ -34,7 +34,7 @@ function Invoke-InRunspace([string] $Script) {
     try {
         $null = $ps.AddScript("Import-Module '$script:ModulePath'; `$ProgressPreference = 'Continue'; $Script")
         $output = $ps.Invoke()
-        [pscustomobject]@{ Output = $output; Progress = @($ps.Streams.Progress); Errors = @($ps.Streams.Error); Verbose = @($ps.Streams.Verbose) }
+        [pscustomobject]@{ Output = $output; Progress = @($ps.Streams.Progress); Errors = @($ps.Streams.Error); Verbose = @($ps.Streams.Verbose); Debug = @($ps.Streams.Debug); Warning = @($ps.Streams.Warning) }
     }
     finally { $ps.Dispose() }
 }

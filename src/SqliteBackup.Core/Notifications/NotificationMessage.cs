@@ -19,6 +19,10 @@ public sealed record NotificationMessage
     [JsonIgnore]
     public string Subject => $"[SqliteBackup] {(Success ? "OK" : "FAILED")}: {Summary}";
 
+    /// <summary>The whole message as text: Slack, Mattermost and Teams-style incoming webhooks show this field as it is.</summary>
+    [JsonPropertyName("text")]
+    public string Text => $"{Subject}\n{Body()}";
+
     public string Body() =>
         $"{Summary}\n\nEvent: {Event}\nHost: {Host}\nTime (UTC): {TimeUtc:yyyy-MM-dd HH:mm:ss}\n" +
         (Database != null ? $"Database: {Database}\n" : "") + (Path != null ? $"Backup: {Path}\n" : "") +

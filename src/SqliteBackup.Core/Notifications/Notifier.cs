@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
+using System.Net.Http.Headers;
+using System.Text.Json;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,8 @@ namespace SqliteBackup.Core.Notifications;
 public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
 {
     static readonly HttpClient Http = new() { Timeout = Timeout.InfiniteTimeSpan };
+    static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+    static readonly ProductInfoHeaderValue UserAgent = new("SqliteBackup", typeof(Notifier).Assembly.GetName().Version?.ToString(3) ?? "0");
 
     public TimeSpan WebhookTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public int WebhookAttempts { get; init; } = 3;
@@ -54,7 +57,12 @@ public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
             timeout.CancelAfter(WebhookTimeout);
             try
             {
-                using var response = Http.PostAsJsonAsync(target.Address, message, timeout.Token).GetAwaiter().GetResult();
+                // A byte body gives a Content-Length: minimal receivers do not read chunked bodies.
+                using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(message, WebJson));
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+                using var request = new HttpRequestMessage(HttpMethod.Post, target.Address) { Content = content };
+                request.Headers.UserAgent.Add(UserAgent);
+                using var response = Http.SendAsync(request, timeout.Token).GetAwaiter().GetResult();
                 if (response.IsSuccessStatusCode) return;
                 last = new HttpRequestException($"the server answered {(int)response.StatusCode} {response.ReasonPhrase}");
                 // A client error will not fix itself by retrying.

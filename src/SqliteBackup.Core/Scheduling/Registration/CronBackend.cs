@@ -24,7 +24,9 @@ public sealed class CronBackend(string crontabProgram = "crontab") : IScheduleBa
         string before = Read();
         string after = CronTab.Remove(before, name);
         if (after == before) return false;
-        Write(after);
+        // Our lines were all there was: leave no crontab, as before Register made one.
+        if (after.Length == 0) ExternalCommand.RunChecked(crontabProgram, ["-r"]);
+        else Write(after);
         return true;
     }
 
