@@ -24,7 +24,13 @@ Describe 'Verification that cannot run is inconclusive' {
         New-Item -ItemType Directory (Join-Path $disk 'tmp') | Out-Null
         $env:TMPDIR = Join-Path $disk 'tmp'
 
-        $results = Get-SqliteBackup $backups | Test-SqliteBackup -Level Standard -ErrorVariable errs -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        # A check that cannot run is not the backup's fault, but someone must hear that checks are not happening.
+        $heard = Join-Path $dir 'heard.txt'
+        $hook = Join-Path $dir 'hook.sh'
+        Set-Content $hook "#!/bin/sh`necho `"`$SQLITEBACKUP_EVENT `$SQLITEBACKUP_STATUS`" >> '$heard'`n"
+        chmod +x $hook
+        $results = Get-SqliteBackup $backups | Test-SqliteBackup -Level Standard -Notify $hook -ErrorVariable errs -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        Get-Content $heard | Should -Be @('VerificationInconclusive failure', 'VerificationInconclusive failure')
         $decisions = Invoke-BackupRotation $backups -KeepDaily 7 -Confirm:$false
 
         $decisions.Action | Should -Be @('Keep', 'Keep')
