@@ -25,7 +25,6 @@ public sealed class BackupEngine(ILogger? logger = null)
         string destDir = request.ResolveDestination();
         string database = BackupNaming.DatabaseName(source);
         var temps = new List<string>();
-        var scratches = new List<IDisposable?>();
         string? finalPath = null;
         bool published = false;
         try
@@ -53,7 +52,7 @@ public sealed class BackupEngine(ILogger? logger = null)
                 Tags = request.Tags.Distinct(StringComparer.Ordinal).ToList(),
                 Tool = $"SqliteBackup {typeof(BackupEngine).Assembly.GetName().Version?.ToString(3)}",
             };
-            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct, out string? rawCopy, scratches);
+            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct, out var fresh);
             _log.LogDebug("Snapshot, compression and hashing: {Ms} ms ({Method})", clock.ElapsedMilliseconds, manifest.SnapshotMethod);
 
             AtomicFile.Publish(storedTemp, finalPath);
@@ -63,7 +62,7 @@ public sealed class BackupEngine(ILogger? logger = null)
             if (request.Verify != VerificationLevel.None)
             {
                 var phase = Stopwatch.StartNew();
-                var result = new BackupVerifier(_log, request.ScratchPath).Verify(info, request.Verify, null, progress, ct, record: false, rawCopy);
+                var result = new BackupVerifier(_log, request.ScratchPath).Verify(info, request.Verify, null, progress, ct, record: false, fresh);
                 // A check that could not run fails the backup with its real cause (DiskFull...), not as a bad backup.
                 if (result.Inconclusive) throw BackupErrors.NewBackupNotVerified(result.Error!);
                 if (!result.Passed) throw BackupErrors.VerificationFailed(finalPath, result.Message);
@@ -87,7 +86,6 @@ public sealed class BackupEngine(ILogger? logger = null)
         }
         finally
         {
-            foreach (var d in scratches) d?.Dispose();
             foreach (var t in temps)
             foreach (var side in new[] { "", "-journal", "-wal", "-shm" })
                 AtomicFile.TryDelete(t + side);
@@ -107,39 +105,31 @@ public sealed class BackupEngine(ILogger? logger = null)
     };
 
     /// <summary>Reads one consistent snapshot into a stored temporary file; fills the manifest's metadata, sizes and hashes.</summary>
-    /// <param name="rawCopy">
-    /// Set when a Standard or Full verification will follow and the snapshot's uncompressed bytes were kept on disk
-    /// (written from the same buffers that were hashed and compressed), so verification can check them directly.
-    /// </param>
+    /// <param name="fresh">What the capture already proved for the verification that follows (see <see cref="FreshCapture"/>).</param>
     string Capture(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest, List<string> temps,
-        Action<BackupProgress>? progress, CancellationToken ct, out string? rawCopy, List<IDisposable?> scratches)
+        Action<BackupProgress>? progress, CancellationToken ct, out FreshCapture? fresh)
     {
-        // Without compression the stored file is the raw copy; SQLite must not open a published backup, so the verifier decompresses as usual.
-        bool keepRaw = request.Verify >= VerificationLevel.Standard && request.Compression != CompressionKind.None;
-        rawCopy = null;
+        fresh = null;
         var started = DateTime.UtcNow;
         var own = SqliteOwnFile.Of(src);
         string journalMode = SnapshotCopier.JournalMode(src, source, request.BusyTimeout, started);
         manifest.JournalMode = journalMode;
         if (journalMode == "wal" && request.AllowFileRead && own != null)
         {
-            var raw = keepRaw ? RawCopy.TryCreate(request.ScratchPath, Path.GetDirectoryName(finalPath)!, _log) : null;
-            scratches.Add(raw);
-            string? stored = TryCaptureByFileRead(src, own, source, finalPath, request, manifest, temps, started, progress, ct, raw);
-            if (stored != null)
-            {
-                rawCopy = raw is { Abandoned: false } ? raw.Path : null;
-                return stored;
-            }
+            string? stored = TryCaptureByFileRead(src, own, source, finalPath, request, manifest, temps, started, progress, ct, out fresh);
+            if (stored != null) return stored;
         }
         string storedApi = CaptureByBackupApi(src, source, finalPath, request, manifest, temps, progress, ct, out string rawTemp);
-        if (keepRaw) rawCopy = rawTemp;
+        // The backup API's own copy is the raw snapshot, already on disk; without compression it is the stored file, which
+        // SQLite must not open once published, so the verifier decompresses as usual.
+        if (request.Verify >= VerificationLevel.Standard && request.Compression != CompressionKind.None) fresh = new FreshCapture(rawTemp, null);
         return storedApi;
     }
 
     string? TryCaptureByFileRead(SqliteConnection src, SqliteOwnFile own, string source, string finalPath, BackupRequest request, BackupManifest manifest,
-        List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct, RawCopy? rawCopy)
+        List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct, out FreshCapture? fresh)
     {
+        fresh = null;
         using var snapshot = src.BeginTransaction(deferred: true);
         // A deferred transaction starts reading at its first statement; this pins the snapshot until Rollback.
         SnapshotCopier.RetryBusy(() => SqliteFiles.Scalar(src, "SELECT count(*) FROM sqlite_schema"), source, request.BusyTimeout, started);
@@ -154,6 +144,7 @@ public sealed class BackupEngine(ILogger? logger = null)
             return null;
         }
         manifest.SnapshotMethod = SnapshotMethod.FileRead;
+        var frozen = WalIndex.CheckpointState(own);
         request.OnFileReadPinned?.Invoke();
         string storedTemp = AtomicFile.TempPathBeside(finalPath);
         temps.Add(storedTemp);
@@ -163,14 +154,30 @@ public sealed class BackupEngine(ILogger? logger = null)
         var store = BackgroundPriority.Run(() =>
         {
             using var input = new SqliteOwnFileStream(own, length);
-            Store(input, length, storedTemp, request, manifest, pumped, ct, rawCopy);
+            Store(input, length, storedTemp, request, manifest, pumped, ct);
         });
-        // Row counts scan the whole snapshot too, so they also run at background priority, beside the compression.
-        var metadata = BackgroundPriority.Run(() => FillMetadata(src, source, manifest));
+        // Row counts scan the whole snapshot too, so they also run at background priority, beside the compression; so does
+        // Standard verification's quick_check, on the very pages being compressed (the file is frozen; see below).
+        Func<(bool, string)>? quickCheck = null;
+        var metadata = BackgroundPriority.Run(() =>
+        {
+            FillMetadata(src, source, manifest);
+            if (request.Verify == VerificationLevel.Standard) quickCheck = SnapshotQuickCheck(src);
+        });
         WaitReporting(Task.WhenAll(store, metadata), pumped, length, "Backing up " + manifest.Database, "Reading and compressing: ", progress);
-        store.GetAwaiter().GetResult();
-        metadata.GetAwaiter().GetResult();
+        // A tripwire behind the locking argument: no checkpoint began while the file was read (a checkpoint records that
+        // it began, in nBackfillAttempted, before it writes). It must never fire; if it does, nothing is published, and
+        // damage seen meanwhile is blamed on the moving file, not on a healthy source.
+        bool moved = frozen is not { } before || WalIndex.CheckpointState(own) is not { } after || WalIndex.Checkpoints.CheckpointedBetween(before, after);
+        try
+        {
+            store.GetAwaiter().GetResult();
+            metadata.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (moved && e is not OperationCanceledException) { throw BackupErrors.SnapshotMoved(source, e); }
+        if (moved) throw BackupErrors.SnapshotMoved(source);
         snapshot.Rollback();
+        if (quickCheck != null) fresh = new FreshCapture(null, quickCheck);
         return storedTemp;
     }
 
@@ -226,6 +233,18 @@ public sealed class BackupEngine(ILogger? logger = null)
         Report();
     }
 
+    /// <summary>quick_check through the snapshot; its outcome (or what it threw) is handed to the verifier to record.</summary>
+    static Func<(bool, string)> SnapshotQuickCheck(SqliteConnection c)
+    {
+        try
+        {
+            var rows = SqliteFiles.Column(c, "PRAGMA quick_check");
+            (bool, string) r = rows is ["ok"] ? (true, "ok (on the snapshot as it was read, the file unchanged meanwhile)") : (false, string.Join("; ", rows.Take(5)));
+            return () => r;
+        }
+        catch (SqliteException e) { return () => throw e; }
+    }
+
     static void FillMetadata(SqliteConnection c, string source, BackupManifest manifest)
     {
         try
@@ -267,10 +286,9 @@ public sealed class BackupEngine(ILogger? logger = null)
 
     /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
     static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
-        CancellationToken ct, RawCopy? rawCopy = null)
+        CancellationToken ct)
     {
         using var rawHash = new HashingStream(input, leaveOpen: true);
-        rawCopy?.Start();
         using (var output = PrivateFiles.CreateNew(storedTemp, Buffer))
         {
             using var storedHash = new HashingStream(output, leaveOpen: true);
@@ -283,7 +301,6 @@ public sealed class BackupEngine(ILogger? logger = null)
                     ct.ThrowIfCancellationRequested();
                     int n = rawHash.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
                     if (n == 0) throw new IOException($"The database file ended {remaining} bytes early.");
-                    rawCopy?.Write(buffer, n);
                     compressor.Write(buffer, 0, n);
                     remaining -= n;
                     // Write back as we go: one fsync of hundreds of MB at the end stalls every other fsync on the disk.
@@ -301,7 +318,6 @@ public sealed class BackupEngine(ILogger? logger = null)
             manifest.StoredSha256 = storedHash.HashHex();
             manifest.StoredSize = storedHash.BytesWritten;
         }
-        rawCopy?.Finish();
         manifest.RawSha256 = rawHash.HashHex();
         manifest.RawSize = length;
     }

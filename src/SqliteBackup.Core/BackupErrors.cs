@@ -131,4 +131,10 @@ public static class BackupErrors
         cause.ErrorId, cause.Category,
         $"The new backup was removed, and nothing was published, because its verification could not run. {cause.Message}",
         cause.RecommendedAction.Replace("then verify again", "then take the backup again", StringComparison.Ordinal), cause.Target, cause);
+
+    /// <summary>The tripwire behind the file-read snapshot: it must never fire, and if it does nothing is published.</summary>
+    public static SqliteBackupException SnapshotMoved(string path, Exception? inner = null) => new(
+        "SnapshotMoved", BackupErrorCategory.InvalidResult,
+        $"A checkpoint wrote to '{path}' while it was being read, although our read transaction should have held it back; the copy was discarded and no backup was written.",
+        "Take the backup again. If this repeats, report it with the SQLite version and file system: something in this process may have dropped SQLite's locks.", path, inner);
 }

@@ -18,15 +18,14 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
 
     public VerificationResult Verify(BackupInfo backup, VerificationLevel level, string? query = null,
         Action<BackupProgress>? progress = null, CancellationToken ct = default, bool record = true) =>
-        Verify(backup, level, query, progress, ct, record, rawCopy: null);
+        Verify(backup, level, query, progress, ct, record, fresh: null);
 
-    /// <param name="rawCopy">
-    /// For a backup just taken: the uncompressed bytes it was made from, already on disk and hashed into the manifest's
-    /// RawSha256 as they were written. The same facts are then proven without writing a decompressed copy: the stored
-    /// file is decompressed and hashed in memory (it must give RawSha256), while SQLite checks the raw copy on another core.
+    /// <param name="fresh">
+    /// For a backup just taken, what its capture proved (<see cref="FreshCapture"/>): the stored file is then decompressed
+    /// and hashed in memory (it must give RawSha256) instead of into a scratch copy.
     /// </param>
     internal VerificationResult Verify(BackupInfo backup, VerificationLevel level, string? query,
-        Action<BackupProgress>? progress, CancellationToken ct, bool record, string? rawCopy)
+        Action<BackupProgress>? progress, CancellationToken ct, bool record, FreshCapture? fresh)
     {
         if (level == VerificationLevel.None) throw new ArgumentException("Choose Quick, Standard or Full.", nameof(level));
         var started = DateTime.UtcNow;
@@ -81,8 +80,10 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
 
             if (ok && level >= VerificationLevel.Standard)
             {
+                string? rawCopy = fresh?.RawCopy;
+                bool hashOnly = fresh != null;
                 string db = rawCopy ?? "";
-                var early = rawCopy == null ? null : Task.Run(() =>
+                var early = fresh?.SnapshotQuickCheck is { } done ? Task.Run(done, ct) : rawCopy == null ? null : Task.Run(() =>
                 {
                     using var raw = OpenImmutable(rawCopy);
                     return Pragma(raw, "PRAGMA quick_check");
@@ -91,7 +92,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                 ok = Run("Decompress", () =>
                 {
                     (string Hash, long Length) r;
-                    if (rawCopy != null) r = Restorer.Decompress(backup, Stream.Null, ct);
+                    if (hashOnly) r = Restorer.Decompress(backup, Stream.Null, ct);
                     else
                     {
                         scratch = ScratchDirectory.Create(scratchPath, backup.Directory, _log);

@@ -48,6 +48,28 @@ public class CheckpointingWriterTests
     }
 
     [SkippableFact]
+    public void If_our_locks_were_lost_the_tripwire_publishes_nothing()
+    {
+        Cli.Require("sqlite3");
+        using var t = new TempDir();
+        Db.CreatePaired(t["live.db"], wal: true, fillerRows: 20_000);
+        using var writer = new SqliteShell(t["live.db"], busyTimeoutMs: 50);
+        writer.Run("PRAGMA wal_checkpoint(TRUNCATE);");
+        var e = Assert.Throws<SqliteBackupException>(() => new BackupEngine().Create(new BackupRequest(t["live.db"])
+        {
+            Destination = t["backups"],
+            OnFileReadPinned = () =>
+            {
+                // The classic POSIX mistake, made on purpose: closing any descriptor of the -shm drops this process's locks.
+                using (new FileStream(t["live.db"] + "-shm", FileMode.Open, FileAccess.Read, FileShare.ReadWrite)) { }
+                writer.Run(Burst(1) + "PRAGMA wal_checkpoint(FULL);");
+            },
+        }));
+        Assert.Equal("SnapshotMoved", e.ErrorId);
+        Assert.DoesNotContain(Directory.GetFiles(t["backups"]), f => f.EndsWith(".zst") || f.EndsWith(".manifest.json"));
+    }
+
+    [SkippableFact]
     public void Backups_in_a_loop_beside_a_writer_that_checkpoints_in_every_mode_all_restore()
     {
         Cli.Require("sqlite3");
