@@ -8,5 +8,6 @@
         SmtpFrom       = 'Sender address (default sqlitebackup@<machine name>).'
         SmtpSecurity   = 'Auto (STARTTLS when offered, default), None, StartTls or Tls (TLS on connect, usually port 465).'
         SmtpCredential = 'SMTP login. The password stays in memory; it is never logged or written anywhere.'
+        AllowInsecureDirectory = 'Use a backup directory that users other than its owner and root can write (group- or world-writable, including sticky ones such as /tmp, or inside a parent anyone can write without the sticky bit). Refused by default with InsecureBackupDirectory, like OpenSSH''s StrictModes: whoever can write there could plant backups that rotation acts on and restore believes. Even with this switch, manifests and backup files not owned by root, the directory''s owner or you are ignored. A job configuration says the same with "allow_insecure_directory": true.'
     }
 }

@@ -31,6 +31,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         {
             if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
             if (!SqliteFiles.HasSqliteHeader(source)) throw BackupErrors.NotASqliteDatabase(source);
+            Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
             try { PrivateFiles.EnsureDirectory(destDir); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
             BackupCatalog.CleanStale(destDir, _log);

@@ -34,6 +34,10 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [ValidateRange(0, 86400)]
     public int BusyTimeoutSec { get; set; } = 30;
 
+    /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureDirectory { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var p in Path)
@@ -48,6 +52,7 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 Verify = Verify,
                 Tags = Tag,
                 BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
+                AllowInsecureDirectory = AllowInsecureDirectory,
             };
             if (!ShouldProcess(db, $"Back up to '{request.ResolveDestination()}'")) continue;
             var logger = LoggerWithBackupLog(request.ResolveDestination());

@@ -29,7 +29,18 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
         {
             // A failed check is data (Passed = False), not an error; the engine's log already warns about it.
             var logger = LoggerWithBackupLog(b.Directory);
-            var result = new BackupVerifier(logger).Verify(b, Level, Query, Progress, Cancellation);
+            VerificationResult result;
+            if (b.IsOrphan)
+            {
+                // An orphan is registered (given a manifest built from the file itself) only when it passes.
+                try { result = new OrphanRegistration(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Register(b, Level, Query, Progress, Cancellation); }
+                catch (SqliteBackupException e)
+                {
+                    WriteError(ErrorRecords.From(e));
+                    continue;
+                }
+            }
+            else result = new BackupVerifier(logger).Verify(b, Level, Query, Progress, Cancellation);
             WriteObject(result);
             var message = new Core.Notifications.NotificationMessage
             {

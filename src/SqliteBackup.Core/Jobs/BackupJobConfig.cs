@@ -19,6 +19,8 @@ public sealed record BackupJobConfig
     public VerificationLevel Verification { get; init; } = VerificationLevel.Standard;
     public bool WeeklyRestoreTest { get; init; } = true;
     public required string LogFile { get; init; }
+    /// <summary>Use a backup directory or log folder that users other than its owner and root can write (see DirectoryTrust).</summary>
+    public bool AllowInsecureDirectory { get; init; }
     public int RetentionLast { get; init; }
     public int RetentionHours { get; init; }
     public int RetentionDays { get; init; } = 30;

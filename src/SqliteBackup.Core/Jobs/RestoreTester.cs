@@ -11,7 +11,7 @@ namespace SqliteBackup.Core.Jobs;
 /// </summary>
 public sealed class RestoreTester(ILogger logger)
 {
-    public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default)
+    public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default, bool allowInsecureDirectory = false)
     {
         var clock = Stopwatch.StartNew();
         using var scratch = new ScratchDirectory("restoretest");
@@ -20,7 +20,7 @@ public sealed class RestoreTester(ILogger logger)
         bool passed;
         try
         {
-            new Restorer(logger).Restore(backup, new RestoreRequest(target), null, ct);
+            new Restorer(logger).Restore(backup, new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory }, null, ct);
             using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadOnly);
             var integrity = SqliteFiles.Column(c, "PRAGMA integrity_check");
             var fk = SqliteFiles.Column(c, "SELECT \"table\" FROM pragma_foreign_key_check");
