@@ -46,4 +46,39 @@ Describe 'Restore-SqliteBackup' {
         Invoke-Sql $db 'SELECT name FROM departments WHERE id = 77' | Should -Be 'Kept'
         @(Get-SqliteBackup (Join-Path $dir 'backups') -Type PreRestore).Count | Should -Be 0
     }
+
+    Context 'trust' {
+        It 'refuses a symlink at the destination, and follows it only with -FollowSymlink' -Skip:$IsWindows {
+            $d = New-TestFolder
+            $db = Join-Path $d 'app.db'
+            New-SqliteSampleDatabase $db | Out-Null
+            $b = New-SqliteBackup $db -Destination (Join-Path $d 'backups') -Verify None
+            $other = Join-Path $d 'other.db'
+            New-TinyDatabase $other | Out-Null
+            $before = (Get-FileHash $other).Hash
+            $link = Join-Path $d 'link.db'
+            New-Item -ItemType SymbolicLink -Path $link -Target $other | Out-Null
+
+            $b | Restore-SqliteBackup -Destination $link -Force -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'RestoreTargetIsSymlink*'
+            (Get-FileHash $other).Hash | Should -Be $before
+
+            $r = $b | Restore-SqliteBackup -Destination $link -Force -FollowSymlink -Confirm:$false
+            $r.Destination | Should -Be $other
+            (Get-Item $link).LinkTarget | Should -Be $other
+            Invoke-Sql $other 'SELECT count(*) FROM employees' | Should -Be 100
+        }
+
+        It 'says what it kept when the old file was not a usable database' {
+            $d = New-TestFolder
+            $db = Join-Path $d 'app.db'
+            New-SqliteSampleDatabase $db | Out-Null
+            $b = New-SqliteBackup $db -Destination (Join-Path $d 'backups') -Verify None
+            Set-Content $db 'not a database'
+            $r = $b | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -WarningAction SilentlyContinue
+            $text = $r | Format-List | Out-String -Width 400
+            $text | Should -BeLike "*kept as $($r.PreservedPath)*"
+            $text | Should -Not -BeLike '*the destination was new*'
+        }
+    }
 }
