@@ -88,7 +88,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
             if (d.Action == RetentionAction.Remove
                 && ShouldProcess(d.Path, $"Remove {d.Type} backup of '{d.Database}' taken {d.Created:yyyy-MM-dd HH:mm:ss}{(d.Reasons.Count > 0 ? " (" + string.Join(", ", d.Reasons) + ")" : "")}"))
             {
-                try { new BackupRotation(LoggerWithBackupLog(d.Backup.Directory)).Apply(d, AllowInsecureDirectory); }
+                try { new BackupRotation(LoggerWithBackupLog(d.Backup.Directory, AllowInsecureDirectory)).Apply(d, AllowInsecureDirectory); }
                 catch (SqliteBackupException e)
                 {
                     WriteError(ErrorRecords.From(e));

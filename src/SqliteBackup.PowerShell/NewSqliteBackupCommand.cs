@@ -55,7 +55,7 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 AllowInsecureDirectory = AllowInsecureDirectory,
             };
             if (!ShouldProcess(db, $"Back up to '{request.ResolveDestination()}'")) continue;
-            var logger = LoggerWithBackupLog(request.ResolveDestination());
+            var logger = LoggerWithBackupLog(request.ResolveDestination(), AllowInsecureDirectory);
             try
             {
                 var backup = new BackupEngine(logger).Create(request, Progress, Cancellation);

@@ -16,7 +16,7 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
                 continue;
             }
             if (!ShouldProcess(b.Path, $"Delete {b.Type} backup of '{b.Database}' taken {b.Created:yyyy-MM-dd HH:mm:ss}")) continue;
-            try { new BackupCatalog(LoggerWithBackupLog(b.Directory)) { AllowInsecureDirectory = AllowInsecureDirectory }.Remove(b); }
+            try { new BackupCatalog(LoggerWithBackupLog(b.Directory, AllowInsecureDirectory)) { AllowInsecureDirectory = AllowInsecureDirectory }.Remove(b); }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -40,7 +40,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
             {
                 Force = Force, FollowSymlink = FollowSymlink, AllowInsecureDirectory = AllowInsecureDirectory, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
             };
-            var logger = LoggerWithBackupLog(b.Directory);
+            var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             try
             {
                 var restored = new Restorer(logger).Restore(b, request, Progress, Cancellation);

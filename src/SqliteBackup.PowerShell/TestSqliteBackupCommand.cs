@@ -28,7 +28,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
         foreach (var b in Backups())
         {
             // A failed check is data (Passed = False), not an error; the engine's log already warns about it.
-            var logger = LoggerWithBackupLog(b.Directory);
+            var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             VerificationResult result;
             if (b.IsOrphan)
             {

@@ -26,6 +26,14 @@ public static class DirectoryTrust
         var st = Posix.Stat(directory);
         if (st is { } s && s.WritableByOthers && !GroupIsOnlyOwner(s))
             return $"it is writable by {Who(s)} (mode {Octal(s)}, owner uid {s.Uid})";
+        // In a folder others can write (such as /tmp), whoever made the directory, or a symlink by its name, controls it.
+        if (Path.GetDirectoryName(directory) is { } parent && Posix.Stat(parent) is { } ps && ps.WritableByOthers && !GroupIsOnlyOwner(ps))
+        {
+            if (Posix.Lstat(directory) is { IsSymlink: true } link && !IsRootOrMe(link.Uid))
+                return $"it is a symbolic link owned by uid {link.Uid} in '{parent}', which every user can write";
+            if (st is { } own && !IsRootOrMe(own.Uid))
+                return $"it is owned by uid {own.Uid} and sits in '{parent}', which other users can write, so anyone could have made it";
+        }
         for (string? p = Path.GetDirectoryName(directory); p != null; p = Path.GetDirectoryName(p))
         {
             if (Posix.Stat(p) is not { } a || !a.WritableByOthers || a.IsSticky || GroupIsOnlyOwner(a)) continue;
@@ -33,6 +41,8 @@ public static class DirectoryTrust
         }
         return null;
     }
+
+    static bool IsRootOrMe(uint uid) => uid == 0 || uid == Posix.EffectiveUid;
 
     static string Who(FileStatus s) => (s.Mode & 0x2) != 0 ? "every user" : "other members of its group";
 

@@ -134,4 +134,30 @@ public class DirectoryTrustTests
         Assert.Equal([mine.Id], new BackupCatalog().List(t["backups"]).Select(b => b.Id));
         Assert.Equal("UntrustedBackupFile", Assert.Throws<SqliteBackupException>(() => new BackupCatalog().Open(planted.Path)).ErrorId);
     }
+
+    /// <summary>In /tmp anyone can create 'backups' first (or a symlink by that name) and then owns what root writes there.</summary>
+    [SkippableFact]
+    public void A_directory_made_by_another_user_inside_a_folder_everyone_can_write_is_refused()
+    {
+        LocalUser.RequireRoot();
+        using var t = new TempDir();
+        using var mallory = new LocalUser();
+        Directory.CreateDirectory(t["shared"]);
+        File.SetUnixFileMode(t["shared"], StickyWorldWritable);
+        Directory.CreateDirectory(t["shared/backups"]);
+        mallory.Owns(t["shared/backups"]);
+        SampleDatabase.Create(t["app.db"]);
+        var e = Assert.Throws<SqliteBackupException>(() => new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["shared/backups"], Verify = VerificationLevel.None }));
+        Assert.Equal("InsecureBackupDirectory", e.ErrorId);
+
+        Directory.CreateDirectory(t["mallorys"]);
+        mallory.Owns(t["mallorys"]);
+        File.CreateSymbolicLink(t["shared/linked"], t["mallorys"]);
+        mallory.Owns(t["shared/linked"]);
+        Assert.Equal("InsecureBackupDirectory", Assert.Throws<SqliteBackupException>(() => new BackupEngine().Create(
+            new BackupRequest(t["app.db"]) { Destination = t["shared/linked"], Verify = VerificationLevel.None })).ErrorId);
+
+        // Made by us (root) in the same folder: trusted.
+        new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["shared/ours"], Verify = VerificationLevel.None });
+    }
 }
