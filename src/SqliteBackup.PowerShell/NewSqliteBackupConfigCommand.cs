@@ -28,6 +28,8 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
     [Parameter] public SwitchParameter NoRestoreTest { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string? LogFile { get; set; }
     [Parameter] public SwitchParameter Force { get; set; }
+    /// <summary>Writes "allow_insecure_directory": true: the job may use a backup or log folder others can write.</summary>
+    [Parameter] public SwitchParameter AllowInsecureDirectory { get; set; }
 
     protected override void EndProcessing()
     {
@@ -57,6 +59,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
             ["retention_months"] = RetentionMonths,
         };
         if (LogFile != null) section["log_file"] = Relative(LogFile);
+        if (AllowInsecureDirectory) section["allow_insecure_directory"] = true;
         if (!ShouldProcess(file, "Write the \"backup\" section of a backup configuration")) return;
         try
         {
