@@ -34,6 +34,8 @@ public sealed class BackupEngine(ILogger? logger = null)
             Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
             try { PrivateFiles.EnsureDirectory(destDir); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
+            // Again once it exists: someone else may have made it between the check and our mkdir.
+            Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
             BackupCatalog.CleanStale(destDir, _log);
 
             var createdUtc = DateTime.UtcNow;

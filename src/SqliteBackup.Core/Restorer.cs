@@ -69,6 +69,8 @@ public sealed class Restorer(ILogger? logger = null)
                 }, null, ct);
                 progress?.Invoke(new BackupProgress(activity, "Copying into the live database", 80));
                 using var src = SqliteFiles.Open(temp, SqliteOpenMode.ReadOnly);
+                // Checked again just before SQLite opens it by name: the PreRestore backup may have taken a while.
+                ResolveTarget(target, followSymlink: false);
                 using var dst = SqliteFiles.Open(target, SqliteOpenMode.ReadWrite, request.BusyTimeout);
                 new SnapshotCopier(_log).Copy(src, dst, target, request.BusyTimeout, null, ct);
             }
@@ -112,6 +114,8 @@ public sealed class Restorer(ILogger? logger = null)
     /// <summary>
     /// A symlink at the target is never followed, and never silently replaced by a regular file: it is refused, or, when
     /// the caller asks, resolved to the file it finally points to, which is then restored in place of the link's target.
+    /// A link created after this check (in a folder others can write) is either replaced by our rename, never followed,
+    /// or caught by the second check before SQLite opens the target; Linux's fs.protected_symlinks closes what is left.
     /// </summary>
     static string ResolveTarget(string target, bool followSymlink)
     {
