@@ -129,7 +129,7 @@ public sealed class Restorer(ILogger? logger = null)
     /// <summary>Gives the new file the owner, group and mode of the one it replaces (chown needs root; without it, the mode alone).</summary>
     void KeepOwnership(string original, string replacement)
     {
-        if (OperatingSystem.IsWindows() || Trust.Posix.Lstat(original) is not { } st) return;
+        if (!Trust.Posix.Supported || Trust.Posix.Lstat(original) is not { } st) return;
         using var handle = File.OpenHandle(replacement, FileMode.Open, FileAccess.ReadWrite);
         try
         {

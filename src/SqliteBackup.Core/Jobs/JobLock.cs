@@ -28,7 +28,7 @@ public sealed class JobLock : IDisposable
         FileStream? fs = null;
         try
         {
-            if (OperatingSystem.IsWindows()) fs = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            if (!Posix.Supported) fs = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             else
             {
                 fs = NoFollowFile.OpenOrCreate(path);

@@ -59,7 +59,7 @@ public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int kee
         {
             try
             {
-                if (OperatingSystem.IsWindows()) return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                if (!Posix.Supported) return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
                 var fs = NoFollowFile.OpenOrCreate(LockPath);
                 if (Posix.TryLockExclusive(fs.SafeFileHandle)) return fs;
                 fs.Dispose();

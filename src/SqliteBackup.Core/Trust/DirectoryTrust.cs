@@ -21,8 +21,9 @@ public static class DirectoryTrust
     /// <summary>Why the directory is not trusted, or null.</summary>
     public static string? Problem(string directory)
     {
-        if (!Posix.Supported) return null;
+        if (OperatingSystem.IsWindows()) return null;
         directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        if (!Posix.Supported) return ModeOnlyProblem(directory);
         var st = Posix.Stat(directory);
         if (st is { } s && s.WritableByOthers && !GroupIsOnlyOwner(s))
             return $"it is writable by {Who(s)} (mode {Octal(s)}, owner uid {s.Uid})";
@@ -40,6 +41,16 @@ public static class DirectoryTrust
             return $"its parent '{p}' is writable by {Who(a)} without the sticky bit (mode {Octal(a)}), so anyone can replace '{directory}'";
         }
         return null;
+    }
+
+    /// <summary>Where owners cannot be read: at least no group- or world-writable directory.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    static string? ModeOnlyProblem(string directory)
+    {
+        if (!Directory.Exists(directory)) return null;
+        var mode = File.GetUnixFileMode(directory);
+        return (mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0
+            ? $"it is writable by users other than its owner (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')})" : null;
     }
 
     static bool IsRootOrMe(uint uid) => uid == 0 || uid == Posix.EffectiveUid;

@@ -17,8 +17,13 @@ internal static class NoFollowFile
     /// <summary>Opens for reading and writing, creating the file owner-only if it is missing. No lock is taken here.</summary>
     public static FileStream OpenOrCreate(string path, bool append = false)
     {
-        if (OperatingSystem.IsWindows())
-            return new FileStream(path, new FileStreamOptions { Mode = append ? FileMode.Append : FileMode.OpenOrCreate, Access = append ? FileAccess.Write : FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 0 });
+        if (!Posix.Supported)
+        {
+            if (new FileInfo(path).LinkTarget != null) throw BackupErrors.UnsafeFileLink(path, "a symbolic link");
+            var options = new FileStreamOptions { Mode = append ? FileMode.Append : FileMode.OpenOrCreate, Access = append ? FileAccess.Write : FileAccess.ReadWrite, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 0 };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = Private;
+            return new FileStream(path, options);
+        }
         for (int attempt = 0; ; attempt++)
         {
             try
@@ -30,7 +35,7 @@ internal static class NoFollowFile
                     BufferSize = 0, UnixCreateMode = Private,
                 });
             }
-            catch (IOException) when (Posix.Supported)
+            catch (IOException)
             {
                 // Most often EEXIST; any other cause shows up again, with its real errno, in the open below.
             }

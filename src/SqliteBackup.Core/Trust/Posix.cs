@@ -34,8 +34,20 @@ internal static class Posix
     public static int ELOOP => OperatingSystem.IsMacOS() ? 62 : 40;
     public static int EWOULDBLOCK => OperatingSystem.IsMacOS() ? 35 : 11;
 
-    /// <summary>Whether owners can be read here; elsewhere (Windows, other Unixes) the ownership rules are skipped.</summary>
-    public static bool Supported => OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
+    /// <summary>
+    /// Whether these calls work here: Linux with statx (glibc 2.28+, musl 1.2.5+) or macOS. Elsewhere (Windows, an older
+    /// libc) the owner rules are skipped, directory modes come from .NET, and files are opened the way .NET opens them
+    /// after a symlink check (which leaves a window; see <see cref="NoFollowFile"/>).
+    /// </summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatformGuard("windows")]
+    public static bool Supported => Probe.Value;
+
+    static readonly Lazy<bool> Probe = new(() =>
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return false;
+        try { return StatPath("/", follow: false) is { IsDirectory: true }; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException) { return false; }
+    });
 
     public static uint EffectiveUid => geteuid();
 

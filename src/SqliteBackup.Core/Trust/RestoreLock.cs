@@ -26,26 +26,27 @@ internal sealed class RestoreLock : IDisposable
         string path = Path.Combine(Path.GetDirectoryName(target)!, $".sqlitebackup-restore-{Path.GetFileName(target)}.lock");
         for (int attempt = 0; ; attempt++)
         {
-            var fs = OperatingSystem.IsWindows()
-                ? OpenWindows(path, target)
+            var fs = !Posix.Supported
+                ? OpenWithDotNetLock(path, target)
                 : NoFollowFile.OpenOrCreate(path);
-            if (!OperatingSystem.IsWindows() && !Posix.TryLockExclusive(fs.SafeFileHandle))
+            if (Posix.Supported && !Posix.TryLockExclusive(fs.SafeFileHandle))
             {
                 fs.Dispose();
                 throw BackupErrors.RestoreInProgress(target);
             }
             // The previous holder unlinks the file when it is done; a lock on an unlinked inode excludes nobody, so retry
             // until the name still points at the file we locked.
-            if (OperatingSystem.IsWindows() || (Posix.Lstat(path) is { } now && now.SameFile(Posix.Fstat(fs.SafeFileHandle))))
+            if (!Posix.Supported || (Posix.Lstat(path) is { } now && now.SameFile(Posix.Fstat(fs.SafeFileHandle))))
                 return new RestoreLock(fs, path);
             fs.Dispose();
             if (attempt > 20) throw BackupErrors.RestoreInProgress(target);
         }
     }
 
-    static FileStream OpenWindows(string path, string target)
+    /// <summary>Windows (a share-mode lock, the file deleted on close) and Unixes where <see cref="Posix"/> is unavailable (.NET's own flock).</summary>
+    static FileStream OpenWithDotNetLock(string path, string target)
     {
-        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, OperatingSystem.IsWindows() ? FileOptions.DeleteOnClose : FileOptions.None); }
         catch (IOException) { throw BackupErrors.RestoreInProgress(target); }
     }
 
@@ -74,7 +75,7 @@ internal sealed class RestoreLock : IDisposable
     public void Dispose()
     {
         // Unlinked while still locked, so a restore that opened it meanwhile sees the name move on and retries.
-        if (!OperatingSystem.IsWindows()) AtomicFile.TryDelete(_path);
+        if (Posix.Supported) AtomicFile.TryDelete(_path);
         _lock.Dispose();
     }
 }
