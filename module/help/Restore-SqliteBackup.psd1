@@ -10,6 +10,7 @@
         Path           = 'The backup file (or its .manifest.json) to restore.'
         Destination    = 'The database file to restore into. Must not be a directory.'
         Force          = 'Replace an existing database (after a PreRestore backup of it).'
+        FollowSymlink  = 'When -Destination is a symbolic link, restore into the file it finally points to (the link is kept). Without it a link there is refused with RestoreTargetIsSymlink and nothing is changed; a link is never replaced silently.'
         BusyTimeoutSec = 'How long to wait, in seconds, for other connections to release the target (default 30).'
     }
     Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'A backup from Get-SqliteBackup.' })

@@ -11,10 +11,11 @@ public static class AtomicFile
     public const string TempPrefix = ".sqlitebackup-";
     public const string TempSuffix = ".tmp";
 
-    public static string TempPathBeside(string finalPath)
+    /// <param name="tag">Says whose temporary it is (a restore's names its target), so leftovers can be matched to their owner.</param>
+    public static string TempPathBeside(string finalPath, string? tag = null)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(finalPath))!;
-        return Path.Combine(dir, $"{TempPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}{TempSuffix}");
+        return Path.Combine(dir, $"{TempPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}{(tag == null ? "" : "-" + tag)}{TempSuffix}");
     }
 
     /// <summary>Flushes <paramref name="tempPath"/> to disk and renames it onto <paramref name="finalPath"/>.</summary>

@@ -30,10 +30,13 @@ public sealed class BackupEngine(ILogger? logger = null)
         try
         {
             if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
+            Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
             // Opened before anything is written, so a file that is not a database leaves no trace.
             using var src = OpenSource(source, request.BusyTimeout);
             try { PrivateFiles.EnsureDirectory(destDir); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
+            // Again once it exists: someone else may have made it between the check and our mkdir.
+            Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
             BackupCatalog.CleanStale(destDir, _log);
 
             var createdUtc = DateTime.UtcNow;

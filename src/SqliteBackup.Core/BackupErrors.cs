@@ -137,4 +137,34 @@ public static class BackupErrors
         "SnapshotMoved", BackupErrorCategory.InvalidResult,
         $"A checkpoint wrote to '{path}' while it was being read, although our read transaction should have held it back; the copy was discarded and no backup was written.",
         "Take the backup again. If this repeats, report it with the SQLite version and file system: something in this process may have dropped SQLite's locks.", path, inner);
+    // Trust (issue 8, section 3): only our own files, in a directory we trust.
+    public static SqliteBackupException InsecureBackupDirectory(string directory, string problem) => new(
+        "InsecureBackupDirectory", BackupErrorCategory.SecurityError,
+        $"Refusing to use '{directory}': {problem}. Anyone who can write there can plant backups that rotation and restore would trust, or symlinks that this command would follow. Nothing was read or changed.",
+        $"Make it writable only by its owner (chmod go-w '{directory}') or use a private directory. To proceed anyway, add -AllowInsecureDirectory (\"allow_insecure_directory\": true in a job configuration).", directory);
+
+    public static SqliteBackupException UntrustedBackupFile(string manifestPath, string problem) => new(
+        "UntrustedBackupFile", BackupErrorCategory.SecurityError,
+        $"'{manifestPath}' is not a manifest of a backup in this directory: {problem}. Nothing was read, restored or deleted.",
+        "A manifest may only describe the backup file whose name it carries ('<file>.manifest.json'), a regular file owned by you, root or the directory's owner. Remove the stray file if you did not create it.", manifestPath);
+
+    public static SqliteBackupException UnsafeFileLink(string path, string what) => new(
+        "UnsafeFileLink", BackupErrorCategory.SecurityError,
+        $"'{path}' is {what}; it was not opened, so nothing it points to was written.",
+        "Delete it (it is not one of ours) and run the command again; check who could write to that folder.", path);
+
+    public static SqliteBackupException RestoreTargetIsSymlink(string path, string linkTarget) => new(
+        "RestoreTargetIsSymlink", BackupErrorCategory.SecurityError,
+        $"The restore destination '{path}' is a symbolic link to '{linkTarget}'; it was not followed and nothing was changed.",
+        "Pass the real database path as -Destination, or add -FollowSymlink to restore into the file the link points to (the link itself is kept).", path);
+
+    public static SqliteBackupException RestoreInProgress(string path) => new(
+        "RestoreInProgress", BackupErrorCategory.ResourceBusy,
+        $"Another restore to '{path}' is running; this one did nothing.",
+        "Wait for it to finish. A restore that was killed releases its lock with its process.", path);
+
+    public static SqliteBackupException OrphanNotRegistered(string path, string detail) => new(
+        "OrphanNotRegistered", BackupErrorCategory.InvalidData,
+        $"The backup file '{path}' has no manifest and was not registered: {detail}",
+        "Run Test-SqliteBackup -Level Standard or Full on it (from Get-SqliteBackup -IncludeOrphans); only a file that passes is registered. Restore needs a registered backup.", path);
 }

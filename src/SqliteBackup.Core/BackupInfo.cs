@@ -3,8 +3,11 @@ namespace SqliteBackup.Core;
 /// <summary>One backup as found on disk: its manifest plus where it lives. This is what the cmdlets emit.</summary>
 public sealed class BackupInfo
 {
-    public BackupInfo(BackupManifest manifest, string manifestPath)
+    public BackupInfo(BackupManifest manifest, string manifestPath) : this(manifest, manifestPath, isOrphan: false) { }
+
+    internal BackupInfo(BackupManifest manifest, string manifestPath, bool isOrphan)
     {
+        IsOrphan = isOrphan;
         Manifest = manifest;
         ManifestPath = System.IO.Path.GetFullPath(manifestPath);
         Directory = System.IO.Path.GetDirectoryName(ManifestPath)!;
@@ -44,6 +47,11 @@ public sealed class BackupInfo
     public VerificationOutcome? LastOutcome => LastVerificationRecord?.Result;
     public DateTime? LastVerification => LastVerificationRecord is { } r ? DateTime.SpecifyKind(r.TimeUtc, DateTimeKind.Utc).ToLocalTime() : null;
     public string Directory { get; }
+    /// <summary>
+    /// A backup-named file without a manifest (listed by Get-SqliteBackup -IncludeOrphans). Its manifest holds only what
+    /// the file name says, and no checksums; Test-SqliteBackup at Standard or Full registers it when it passes.
+    /// </summary>
+    public bool IsOrphan { get; }
 
     public override string ToString() => Path;
 }

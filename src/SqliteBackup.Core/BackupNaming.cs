@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace SqliteBackup.Core;
 
@@ -15,6 +17,26 @@ public static class BackupNaming
     public static string FileName(string database, DateTime createdUtc, BackupType type, string id, CompressionKind compression) =>
         $"{SafeName(database)}_{createdUtc:yyyyMMdd-HHmmss}_{type.ToString().ToLowerInvariant()}_{id[..8]}.db{Codec.Extension(compression)}";
 
+    static readonly Regex Pattern = new(@"^(?<db>.+)_(?<time>\d{8}-\d{6})_(?<type>[a-z]+)_(?<id>[0-9a-f]{8})\.db(?<ext>\.zst|\.gz)?$", RegexOptions.CultureInvariant);
+
+    /// <summary>Whether a file name is one <see cref="FileName"/> could have produced: the only names we ever delete or trust.</summary>
+    public static bool IsBackupFileName(string name) => TryParse(name, out _);
+
+    /// <summary>What a backup file's name says about it (all an orphan without its manifest has).</summary>
+    public static bool TryParse(string name, out BackupFileName parsed)
+    {
+        parsed = default;
+        var m = Pattern.Match(name);
+        if (!m.Success || name.Contains('/') || name.Contains('\\')) return false;
+        if (!DateTime.TryParseExact(m.Groups["time"].Value, "yyyyMMdd-HHmmss", CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created)) return false;
+        var type = Enum.GetValues<BackupType>().Where(t => t.ToString().ToLowerInvariant() == m.Groups["type"].Value).ToList();
+        if (type.Count != 1) return false;
+        var compression = m.Groups["ext"].Value switch { ".zst" => CompressionKind.Zstd, ".gz" => CompressionKind.Gzip, _ => CompressionKind.None };
+        parsed = new BackupFileName(m.Groups["db"].Value, created, type[0], m.Groups["id"].Value, compression);
+        return true;
+    }
+
     /// <summary>Database names come from user files; keep only characters that are safe in a file name everywhere.</summary>
     static string SafeName(string name)
     {
@@ -23,3 +45,5 @@ public static class BackupNaming
         return sb.Length == 0 ? "db" : sb.ToString();
     }
 }
+
+public readonly record struct BackupFileName(string Database, DateTime CreatedUtc, BackupType Type, string Id8, CompressionKind Compression);

@@ -9,6 +9,8 @@ public sealed record BackupRequest(string DatabasePath)
     public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
     public VerificationLevel Verify { get; init; } = VerificationLevel.Standard;
     public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>Write to a destination that users other than its owner and root can write (see DirectoryTrust).</summary>
+    public bool AllowInsecureDirectory { get; init; }
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Where verification decompresses; null: a hidden folder beside the backup (see <see cref="ScratchDirectory"/>).</summary>
     public string? ScratchPath { get; init; }

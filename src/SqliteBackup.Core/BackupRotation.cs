@@ -52,10 +52,10 @@ public sealed class BackupRotation(ILogger? logger = null)
     };
 
     /// <summary>Removes one backup the plan marked for removal (manifest first, see <see cref="BackupCatalog.Remove"/>).</summary>
-    public void Apply(RotationDecision decision)
+    public void Apply(RotationDecision decision, bool allowInsecureDirectory = false)
     {
         if (decision.Action != RetentionAction.Remove) return;
-        new BackupCatalog(_log).Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved);
+        new BackupCatalog(_log) { AllowInsecureDirectory = allowInsecureDirectory }.Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved);
         decision.Removed = true;
     }
 }

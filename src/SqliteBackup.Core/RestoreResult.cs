@@ -11,6 +11,10 @@ public enum RestoreMethod
 public sealed record RestoreRequest(string Destination)
 {
     public bool Force { get; init; }
+    /// <summary>Restore into the file a symlink at the destination points to (the link is kept); otherwise such a link is refused.</summary>
+    public bool FollowSymlink { get; init; }
+    /// <summary>Read from, and take the PreRestore backup into, a directory that users other than its owner and root can write.</summary>
+    public bool AllowInsecureDirectory { get; init; }
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Where the PreRestore backup of an existing target goes; null means the restored backup's own directory.</summary>
     public string? PreRestoreDirectory { get; init; }

@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Trust;
 
 namespace SqliteBackup.Core;
 
@@ -19,11 +20,13 @@ public sealed class Restorer(ILogger? logger = null)
     public RestoreResult Restore(BackupInfo backup, RestoreRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        string target = Path.GetFullPath(request.Destination);
+        string target = ResolveTarget(Path.GetFullPath(request.Destination), request.FollowSymlink);
         if (Directory.Exists(target)) throw BackupErrors.RestoreTargetIsDirectory(target);
         bool exists = File.Exists(target);
         if (exists && !request.Force) throw BackupErrors.RestoreTargetExists(target);
         string activity = $"Restoring {backup.Database} to {target}";
+        // What is restored is decided by the manifest on disk, after the catalogue's trust check, not by the object given.
+        backup = new BackupCatalog(_log) { AllowInsecureDirectory = request.AllowInsecureDirectory }.Check(backup);
 
         progress?.Invoke(new BackupProgress(activity, "Checking the backup", 0));
         var quick = new BackupVerifier(_log).Verify(backup, VerificationLevel.Quick, record: false, ct: ct);
@@ -33,7 +36,12 @@ public sealed class Restorer(ILogger? logger = null)
 
         string targetDir = Path.GetDirectoryName(target)!;
         if (!Directory.Exists(targetDir)) throw BackupErrors.ForWriteFailure(targetDir, new DirectoryNotFoundException($"The folder '{targetDir}' does not exist."));
-        string temp = AtomicFile.TempPathBeside(target);
+        RestoreLock restoreLock;
+        try { restoreLock = RestoreLock.Acquire(target); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(targetDir, e); }
+        using var _ = restoreLock;
+        RestoreLock.RemoveLeftovers(target, DateTime.UtcNow, _log);
+        string temp = AtomicFile.TempPathBeside(target, RestoreLock.TempTag(target));
         try
         {
             progress?.Invoke(new BackupProgress(activity, "Decompressing", 20));
@@ -62,12 +70,15 @@ public sealed class Restorer(ILogger? logger = null)
                 preRestore = new BackupEngine(_log).Create(new BackupRequest(target)
                 {
                     Destination = request.PreRestoreDirectory ?? backup.Directory,
+                    AllowInsecureDirectory = request.AllowInsecureDirectory,
                     Type = BackupType.PreRestore,
                     Verify = VerificationLevel.Quick,
                     BusyTimeout = request.BusyTimeout,
                 }, null, ct);
                 progress?.Invoke(new BackupProgress(activity, "Copying into the live database", 80));
                 using var src = SqliteFiles.Open(temp, SqliteOpenMode.ReadOnly);
+                // Checked again just before SQLite opens it by name: the PreRestore backup may have taken a while.
+                ResolveTarget(target, followSymlink: false);
                 using var dst = SqliteFiles.Open(target, SqliteOpenMode.ReadWrite, request.BusyTimeout);
                 new SnapshotCopier(_log).Copy(src, dst, target, request.BusyTimeout, null, ct);
             }
@@ -75,6 +86,8 @@ public sealed class Restorer(ILogger? logger = null)
             {
                 if (exists)
                 {
+                    // The application must still be able to open its database: same owner, group and mode as the file replaced.
+                    KeepOwnership(target, temp);
                     // A damaged database cannot be backed up through SQLite, but it is still the user's data: keep it aside.
                     preserved = $"{target}.before-restore-{DateTime.UtcNow:yyyyMMddHHmmss}";
                     File.Move(target, preserved);
@@ -104,6 +117,37 @@ public sealed class Restorer(ILogger? logger = null)
             AtomicFile.TryDelete(temp);
             foreach (var side in SideFiles) AtomicFile.TryDelete(temp + side);
         }
+    }
+
+    /// <summary>
+    /// A symlink at the target is never followed, and never silently replaced by a regular file: it is refused, or, when
+    /// the caller asks, resolved to the file it finally points to, which is then restored in place of the link's target.
+    /// A link created after this check (in a folder others can write) is either replaced by our rename, never followed,
+    /// or caught by the second check before SQLite opens the target; Linux's fs.protected_symlinks closes what is left.
+    /// </summary>
+    static string ResolveTarget(string target, bool followSymlink)
+    {
+        var info = new FileInfo(target);
+        if (info.LinkTarget == null) return target;
+        var final = File.ResolveLinkTarget(target, returnFinalTarget: true);
+        if (!followSymlink || final == null) throw BackupErrors.RestoreTargetIsSymlink(target, info.LinkTarget);
+        return final.FullName;
+    }
+
+    /// <summary>Gives the new file the owner, group and mode of the one it replaces (chown needs root; without it, the mode alone).</summary>
+    void KeepOwnership(string original, string replacement)
+    {
+        if (!Trust.Posix.Supported || Trust.Posix.Lstat(original) is not { } st) return;
+        using var handle = File.OpenHandle(replacement, FileMode.Open, FileAccess.ReadWrite);
+        try
+        {
+            if (st.Uid != Trust.Posix.EffectiveUid || st.Gid != Trust.Posix.Fstat(handle).Gid) Trust.Posix.ChangeOwner(handle, st.Uid, st.Gid);
+        }
+        catch (IOException e)
+        {
+            _log.LogWarning("Could not give {Target} its previous owner (uid {Uid}, gid {Gid}): {Message}", original, st.Uid, st.Gid, e.Message);
+        }
+        File.SetUnixFileMode(handle, (UnixFileMode)(st.Permissions & 0x1FF));
     }
 
     (string, long) DecompressChecked(BackupInfo backup, string temp, string targetDir, CancellationToken ct)

@@ -24,6 +24,10 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
     [ValidateNotNullOrEmpty]
     public string? ConfigPath { get; set; }
 
+    /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureDirectory { get; set; }
+
     protected override void EndProcessing()
     {
         string target = ResolvePath(Path);
@@ -43,7 +47,7 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
         var backups = new List<BackupInfo>();
         foreach (var dir in directories)
         {
-            try { backups.AddRange(new BackupCatalog(Logger).List(dir)); }
+            try { backups.AddRange(new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory || config?.AllowInsecureDirectory == true }.List(dir)); }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
         }
 

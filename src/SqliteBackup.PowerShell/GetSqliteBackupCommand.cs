@@ -27,6 +27,14 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
     [Parameter]
     public DateTime Since { get; set; }
 
+    /// <summary>Also list backup-named files whose manifest is gone (IsOrphan = True); Test-SqliteBackup registers one that passes.</summary>
+    [Parameter]
+    public SwitchParameter IncludeOrphans { get; set; }
+
+    /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureDirectory { get; set; }
+
     protected override void ProcessRecord()
     {
         var patterns = Database?.Select(d => new WildcardPattern(d, WildcardOptions.IgnoreCase)).ToList();
@@ -35,8 +43,16 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
         {
             string dir = ResolvePath(p);
             IReadOnlyList<BackupInfo> all;
-            try { all = new BackupCatalog(Logger).List(dir); }
+            IReadOnlyList<BackupInfo> orphans;
+            try
+            {
+                var catalog = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
+                all = catalog.List(dir);
+                orphans = catalog.ListOrphans(dir);
+            }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }
+            if (orphans.Count > 0 && !IncludeOrphans)
+                WriteWarning($"'{dir}' holds {orphans.Count} backup file(s) without a manifest (orphans), kept but not listed. See them with -IncludeOrphans; Test-SqliteBackup -Level Standard registers one that passes.");
 
             IEnumerable<BackupInfo> selected = all.Where(b =>
                 (patterns == null || patterns.Any(w => w.IsMatch(b.Database)))
@@ -47,6 +63,9 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
                     .SelectMany(g => g.OrderByDescending(b => b.CreatedUtc).Take(Latest))
                     .OrderBy(b => b.CreatedUtc);
             foreach (var b in selected) WriteObject(b);
+            if (IncludeOrphans)
+                foreach (var o in orphans.Where(b => (patterns == null || patterns.Any(w => w.IsMatch(b.Database))) && (Type == null || Type.Contains(b.Type))))
+                    WriteObject(o);
         }
     }
 }

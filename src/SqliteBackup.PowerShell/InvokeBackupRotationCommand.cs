@@ -50,6 +50,10 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
     [Parameter]
     public SwitchParameter Utc { get; set; }
 
+    /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureDirectory { get; set; }
+
     readonly List<BackupInfo> _backups = [];
 
     protected override void ProcessRecord()
@@ -64,7 +68,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
             string dir = ResolvePath(p);
             try
             {
-                var found = new BackupCatalog(Logger).List(dir);
+                var found = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir);
                 if (found.Count == 0) WriteError(ErrorRecords.From(NoBackups(dir)));
                 _backups.AddRange(found);
             }
@@ -84,7 +88,12 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
             if (d.Action == RetentionAction.Remove
                 && ShouldProcess(d.Path, $"Remove {d.Type} backup of '{d.Database}' taken {d.Created:yyyy-MM-dd HH:mm:ss}{(d.Reasons.Count > 0 ? " (" + string.Join(", ", d.Reasons) + ")" : "")}"))
             {
-                try { new BackupRotation(LoggerWithBackupLog(d.Backup.Directory)).Apply(d); }
+                try { new BackupRotation(LoggerWithBackupLog(d.Backup.Directory, AllowInsecureDirectory)).Apply(d, AllowInsecureDirectory); }
+                catch (SqliteBackupException e)
+                {
+                    WriteError(ErrorRecords.From(e));
+                    NotifyFailure(Core.Notifications.NotificationMessage.ForFailure("RotationFailed", d.Database, e));
+                }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     var error = new SqliteBackupException("RotationRemoveFailed", BackupErrorCategory.WriteError,

@@ -19,6 +19,10 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
     [ValidateNotNull]
     public BackupInfo[] InputObject { get; set; } = [];
 
+    /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureDirectory { get; set; }
+
     readonly List<BackupInfo> _backups = [];
     readonly HashSet<string> _directories = new(StringComparer.Ordinal);
 
@@ -33,7 +37,7 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
         foreach (var p in Path)
         {
             string dir = ResolvePath(p);
-            try { _backups.AddRange(new BackupCatalog(Logger).List(dir)); _directories.Add(dir); }
+            try { _backups.AddRange(new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir)); _directories.Add(dir); }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
         }
     }

@@ -37,6 +37,9 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? ScratchPath { get; set; }
+    /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
+    [Parameter]
+    public SwitchParameter AllowInsecureDirectory { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -53,9 +56,10 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 Tags = Tag,
                 BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
                 ScratchPath = ScratchPath == null ? null : ResolvePath(ScratchPath),
+                AllowInsecureDirectory = AllowInsecureDirectory,
             };
             if (!ShouldProcess(db, $"Back up to '{request.ResolveDestination()}'")) continue;
-            var logger = LoggerWithBackupLog(request.ResolveDestination());
+            var logger = LoggerWithBackupLog(request.ResolveDestination(), AllowInsecureDirectory);
             try
             {
                 var backup = new BackupEngine(logger).Create(request, Progress, Cancellation);

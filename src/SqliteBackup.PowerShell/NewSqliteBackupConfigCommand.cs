@@ -29,6 +29,8 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
     [Parameter] [ValidateNotNullOrEmpty] public string? LogFile { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string? ScratchPath { get; set; }
     [Parameter] public SwitchParameter Force { get; set; }
+    /// <summary>Writes "allow_insecure_directory": true: the job may use a backup or log folder others can write.</summary>
+    [Parameter] public SwitchParameter AllowInsecureDirectory { get; set; }
 
     protected override void EndProcessing()
     {
@@ -59,6 +61,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
         };
         if (LogFile != null) section["log_file"] = Relative(LogFile);
         if (ScratchPath != null) section["scratch_directory"] = Relative(ScratchPath);
+        if (AllowInsecureDirectory) section["allow_insecure_directory"] = true;
         if (!ShouldProcess(file, "Write the \"backup\" section of a backup configuration")) return;
         try
         {

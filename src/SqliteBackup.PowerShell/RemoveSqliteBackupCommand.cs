@@ -10,8 +10,14 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
     {
         foreach (var b in Backups())
         {
+            if (b.IsOrphan)
+            {
+                WriteError(ErrorRecords.From(OrphanNeedsRegistration(b)));
+                continue;
+            }
             if (!ShouldProcess(b.Path, $"Delete {b.Type} backup of '{b.Database}' taken {b.Created:yyyy-MM-dd HH:mm:ss}")) continue;
-            try { new BackupCatalog(LoggerWithBackupLog(b.Directory)).Remove(b); }
+            try { new BackupCatalog(LoggerWithBackupLog(b.Directory, AllowInsecureDirectory)) { AllowInsecureDirectory = AllowInsecureDirectory }.Remove(b); }
+            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 WriteError(ErrorRecords.From(new SqliteBackupException("BackupRemoveFailed", BackupErrorCategory.WriteError,

@@ -14,6 +14,10 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Restore into the file a symlink at -Destination points to (the link is kept). Without it such a link is refused.</summary>
+    [Parameter]
+    public SwitchParameter FollowSymlink { get; set; }
+
     [Parameter]
     [ValidateRange(0, 86400)]
     public int BusyTimeoutSec { get; set; } = 30;
@@ -23,12 +27,20 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
         string target = ResolvePath(Destination);
         foreach (var b in Backups())
         {
+            if (b.IsOrphan)
+            {
+                WriteError(ErrorRecords.From(OrphanNeedsRegistration(b)));
+                continue;
+            }
             string action = File.Exists(target)
                 ? $"Replace the database with backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss} (a PreRestore backup is taken first)"
                 : $"Create the database from backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}";
             if (!ShouldProcess(target, action)) continue;
-            var request = new RestoreRequest(target) { Force = Force, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec) };
-            var logger = LoggerWithBackupLog(b.Directory);
+            var request = new RestoreRequest(target)
+            {
+                Force = Force, FollowSymlink = FollowSymlink, AllowInsecureDirectory = AllowInsecureDirectory, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
+            };
+            var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             try
             {
                 var restored = new Restorer(logger).Restore(b, request, Progress, Cancellation);

@@ -16,10 +16,16 @@ public abstract class SqliteBackupCmdlet : PSCmdlet
 
     /// <summary>
     /// The shell's streams plus the backup log of a backup directory, so every operation leaves its history beside the
-    /// backups it touched (or in -LogPath where a command offers it).
+    /// backups it touched (or in -LogPath where a command offers it). A directory others can write gets no log line
+    /// unless allowed: the command itself refuses that directory and says why.
     /// </summary>
-    private protected ILogger LoggerWithBackupLog(string backupDirectory, string? logPath = null) =>
-        new CompositeLogger(Logger, new BackupLogProvider(new JsonLinesLog(logPath ?? Path.Combine(backupDirectory, JsonLinesLog.DefaultFileName), createDirectory: logPath != null)).CreateLogger("cmdlet"));
+    private protected ILogger LoggerWithBackupLog(string backupDirectory, bool allowInsecureDirectory, string? logPath = null)
+    {
+        string file = logPath ?? Path.Combine(backupDirectory, JsonLinesLog.DefaultFileName);
+        if (!allowInsecureDirectory && Core.Trust.DirectoryTrust.Problem(Path.GetDirectoryName(file)!) != null) return Logger;
+        return new CompositeLogger(Logger, new BackupLogProvider(new JsonLinesLog(file, createDirectory: logPath != null)).CreateLogger("cmdlet"));
+    }
+
     private protected CancellationToken Cancellation => _stopping.Token;
 
     protected override void StopProcessing() => _stopping.Cancel();

@@ -33,8 +33,20 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
         {
             // A failed check is data (Outcome = Failed), not an error; the engine's log already warns about it. A check
             // that could not run is an error naming its cause (DiskFull...), since only the caller can fix that.
-            var logger = LoggerWithBackupLog(b.Directory);
-            var result = new BackupVerifier(logger, ScratchPath == null ? null : ResolvePath(ScratchPath)).Verify(b, Level, Query, Progress, Cancellation);
+            var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
+            string? scratch = ScratchPath == null ? null : ResolvePath(ScratchPath);
+            VerificationResult result;
+            if (b.IsOrphan)
+            {
+                // An orphan is registered (given a manifest built from the file itself) only when it passes.
+                try { result = new OrphanRegistration(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Register(b, Level, Query, Progress, Cancellation); }
+                catch (SqliteBackupException e)
+                {
+                    WriteError(ErrorRecords.From(e));
+                    continue;
+                }
+            }
+            else result = new BackupVerifier(logger, scratch).Verify(b, Level, Query, Progress, Cancellation);
             WriteObject(result);
             var message = new Core.Notifications.NotificationMessage
             {

@@ -6,10 +6,15 @@ namespace SqliteBackup.Core.Tests;
 public sealed class ListLogger : ILogger
 {
     public List<string> Messages { get; } = [];
+    public List<string> Warnings { get; } = [];
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
     public bool IsEnabled(LogLevel logLevel) => true;
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        lock (Messages) Messages.Add(formatter(state, exception));
+        lock (Messages)
+        {
+            Messages.Add(formatter(state, exception));
+            if (logLevel == LogLevel.Warning) Warnings.Add(formatter(state, exception));
+        }
     }
 }

@@ -12,6 +12,8 @@ public sealed class TmpfsMount : IDisposable
     {
         Path = path;
         Directory.CreateDirectory(path);
+        // A tmpfs root is 1777 unless told otherwise, which the backup-directory trust check rightly refuses.
+        if (!options.Contains("mode=")) options += ",mode=0755";
         var (code, _, err) = Cli.Run("mount", "-t", "tmpfs", "-o", options, "tmpfs", path);
         Mounted = code == 0;
         MountError = err;

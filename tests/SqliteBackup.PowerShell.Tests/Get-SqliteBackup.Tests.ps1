@@ -92,3 +92,47 @@ Describe 'The backup log beside the backups' {
         Test-Path (Join-Path $dir 'backups') | Should -BeFalse
     }
 }
+
+Describe 'Get-SqliteBackup: orphans and untrusted directories' {
+    Context 'orphans' {
+        It 'warns about a backup file without a manifest, lists it with -IncludeOrphans, and Test-SqliteBackup registers it' {
+            $d = New-TestFolder
+            $db = Join-Path $d 'app.db'
+            New-SqliteSampleDatabase $db | Out-Null
+            $dest = Join-Path $d 'backups'
+            $b = New-SqliteBackup $db -Destination $dest -Verify None
+            Remove-Item $b.ManifestPath
+            (Get-Item $b.Path).LastWriteTimeUtc = (Get-Date).ToUniversalTime().AddDays(-2)
+
+            @(Get-SqliteBackup $dest -WarningVariable warn -WarningAction SilentlyContinue).Count | Should -Be 0
+            ($warn -join "`n") | Should -BeLike '*1 backup file(s) without a manifest*'
+            $orphan = Get-SqliteBackup $dest -IncludeOrphans -WarningAction SilentlyContinue
+            $orphan.IsOrphan | Should -BeTrue
+            $orphan.Path | Should -Be $b.Path
+
+            $result = Get-SqliteBackup $dest -IncludeOrphans -WarningAction SilentlyContinue | Where-Object IsOrphan | Test-SqliteBackup -Level Standard
+            $result.Passed | Should -BeTrue
+            $registered = Get-SqliteBackup $dest
+            $registered.Path | Should -Be $b.Path
+            $registered.Verified | Should -BeTrue
+            $registered.IsOrphan | Should -BeFalse
+        }
+    }
+
+    Context 'trust' {
+        It 'refuses a world-writable (even sticky) directory with InsecureBackupDirectory, unless -AllowInsecureDirectory' -Skip:$IsWindows {
+            $d = New-TestFolder
+            $db = Join-Path $d 'app.db'
+            New-TinyDatabase $db | Out-Null
+            $dest = Join-Path $d 'backups'
+            New-SqliteBackup $db -Destination $dest -Verify None | Out-Null
+            chmod 1777 $dest
+            Get-SqliteBackup $dest -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'InsecureBackupDirectory*'
+            $err[0].ErrorDetails.RecommendedAction + $err[0].CategoryInfo.Reason + $err[0].Exception.Message | Should -Not -BeNullOrEmpty
+            @(Get-SqliteBackup $dest -AllowInsecureDirectory).Count | Should -Be 1
+            New-SqliteBackup $db -Destination $dest -Verify None -ErrorVariable err2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err2[0].FullyQualifiedErrorId | Should -BeLike 'InsecureBackupDirectory*'
+        }
+    }
+}

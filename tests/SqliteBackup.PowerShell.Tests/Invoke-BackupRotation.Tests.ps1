@@ -99,4 +99,33 @@ Describe 'Invoke-BackupRotation duration parsing' {
         (Invoke-BackupRotation (Join-Path $dir 'b') -KeepWithin 2d -Utc -WhatIf | Where-Object Action -eq Keep).Count | Should -Be 2
         { Invoke-BackupRotation (Join-Path $dir 'b') -KeepWithin 2 -WhatIf } | Should -Throw -ExpectedMessage "*'2' is not a retention duration*"
     }
+
+    It 'never deletes a file that a planted manifest names' {
+        $d = New-TestFolder
+        $db = Join-Path $d 'app.db'
+        New-TinyDatabase $db | Out-Null
+        $dest = Join-Path $d 'backups'
+        $real = New-DailyBackups $db $dest 3 (Get-Date)
+        Set-Content (Join-Path $dest 'important.txt') 'precious'
+        $json = (Get-Content -Raw $real[0].ManifestPath) -replace '"file":\s*"[^"]*"', '"file": "important.txt"' -replace '"id":\s*"[^"]*"', '"id": "0123456789abcdef0123456789abcdef"'
+        Set-Content (Join-Path $dest 'important.txt.manifest.json') $json
+        Invoke-BackupRotation $dest -KeepLast 1 -Confirm:$false -WarningVariable warn -WarningAction SilentlyContinue | Out-Null
+        Get-Content (Join-Path $dest 'important.txt') | Should -Be 'precious'
+        ($warn -join "`n") | Should -BeLike '*important.txt*'
+    }
+
+    It 'refuses a directory others can write unless -AllowInsecureDirectory' -Skip:$IsWindows {
+        $d = New-TestFolder
+        $db = Join-Path $d 'app.db'
+        New-TinyDatabase $db | Out-Null
+        $dest = Join-Path $d 'backups'
+        New-DailyBackups $db $dest 3 (Get-Date) | Out-Null
+        chmod 1777 $dest
+        Invoke-BackupRotation $dest -KeepLast 1 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InsecureBackupDirectory*'
+        $err[0].CategoryInfo.Category | Should -Be 'SecurityError'
+        @(Get-SqliteBackup $dest -AllowInsecureDirectory).Count | Should -Be 3
+        Invoke-BackupRotation $dest -KeepLast 1 -Confirm:$false -AllowInsecureDirectory | Out-Null
+        @(Get-SqliteBackup $dest -AllowInsecureDirectory).Count | Should -Be 1
+    }
 }

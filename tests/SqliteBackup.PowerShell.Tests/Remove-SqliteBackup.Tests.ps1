@@ -34,4 +34,26 @@ Describe 'Remove-SqliteBackup' {
         $meta.ConfirmImpact | Should -Be 'High'
         $meta.SupportsShouldProcess | Should -BeTrue
     }
+
+    It 'deletes nothing when a manifest names a file that is not its own backup' {
+        $real = (Get-SqliteBackup $backupDir)[0]
+        Set-Content (Join-Path $backupDir 'important.txt') 'precious'
+        $json = (Get-Content -Raw $real.ManifestPath) -replace '"file":\s*"[^"]*"', '"file": "important.txt"'
+        $planted = Join-Path $backupDir 'X.manifest.json'
+        Set-Content $planted $json
+        Remove-SqliteBackup -Path $planted -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'UntrustedBackupFile*'
+        Get-Content (Join-Path $backupDir 'important.txt') | Should -Be 'precious'
+        Test-Path $planted | Should -BeTrue
+    }
+
+    It 'refuses an orphan and tells how to register it' {
+        $victim = (Get-SqliteBackup $backupDir)[0]
+        Remove-Item $victim.ManifestPath
+        (Get-Item $victim.Path).LastWriteTimeUtc = (Get-Date).ToUniversalTime().AddDays(-2)
+        Get-SqliteBackup $backupDir -IncludeOrphans -WarningAction SilentlyContinue | Where-Object IsOrphan |
+            Remove-SqliteBackup -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'OrphanNotRegistered*'
+        Test-Path $victim.Path | Should -BeTrue
+    }
 }

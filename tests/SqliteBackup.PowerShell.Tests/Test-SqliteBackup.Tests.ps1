@@ -52,4 +52,16 @@ Describe 'Test-SqliteBackup' {
         Set-Content (Join-Path $dir 'x.db') 'x'
         { Test-SqliteBackup -Path (Join-Path $dir 'x.db') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound,SqliteBackup.PowerShell.TestSqliteBackupCommand'
     }
+
+    It 'refuses a manifest that names a file other than its own backup' {
+        $d = New-TestFolder
+        $db = Join-Path $d 'app.db'
+        New-TinyDatabase $db | Out-Null
+        $b = New-SqliteBackup $db -Destination (Join-Path $d 'backups') -Verify None
+        $planted = Join-Path $d 'backups/X.manifest.json'
+        # Names a real backup file, just not its own: the manifest's name decides which file it may describe.
+        Copy-Item $b.ManifestPath $planted
+        Test-SqliteBackup -Path $planted -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'UntrustedBackupFile*'
+    }
 }

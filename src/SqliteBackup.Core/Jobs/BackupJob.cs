@@ -22,6 +22,9 @@ public sealed class BackupJob(ILogger logger)
             logger.LogInformation("Backups are disabled in {Path}; nothing to do", config.ConfigPath);
             return results;
         }
+        // Before anything is created or locked: the lock, the log and rotation all trust what these folders hold.
+        Trust.DirectoryTrust.Demand(config.BackupDirectory, config.AllowInsecureDirectory);
+        Trust.DirectoryTrust.Demand(Path.GetDirectoryName(config.LogFile)!, config.AllowInsecureDirectory);
         using var jobLock = JobLock.Acquire(config.BackupDirectory);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
         // The log is read once per run, not once per database: it can hold megabytes of history.
@@ -60,13 +63,14 @@ public sealed class BackupJob(ILogger logger)
                 Compression = config.Compression,
                 Verify = config.Verification,
                 ScratchPath = config.ScratchDirectory,
+                AllowInsecureDirectory = config.AllowInsecureDirectory,
             }, progress, ct);
             result = result with { Backup = backup };
 
-            var mine = new BackupCatalog(logger).List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
+            var mine = new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
             var rotation = new BackupRotation(logger);
             var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local);
-            foreach (var d in decisions) rotation.Apply(d);
+            foreach (var d in decisions) rotation.Apply(d, config.AllowInsecureDirectory);
             result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
 
             bool due = !lastRestoreTest.TryGetValue(backup.Database, out var last) || DateTime.UtcNow - last >= RestoreTestInterval;
@@ -75,7 +79,7 @@ public sealed class BackupJob(ILogger logger)
                 // What rotation kept is what is left in the directory: no second listing needed.
                 var candidates = decisions.Where(d => !d.Removed && d.Backup.Verified != false).Select(d => d.Backup).ToList();
                 var chosen = candidates[random.Next(candidates.Count)];
-                var test = new RestoreTester(logger, config.ScratchDirectory).Test(chosen, ct);
+                var test = new RestoreTester(logger, config.ScratchDirectory).Test(chosen, ct, config.AllowInsecureDirectory);
                 result = result with { RestoreTest = test };
                 // A test that could not run (no space...) proves nothing: it is logged, and tried again next run.
                 if (test.Outcome == VerificationOutcome.Failed)

@@ -21,6 +21,8 @@ public sealed record BackupJobConfig
     public required string LogFile { get; init; }
     /// <summary>Where verification and the restore test decompress; null: a hidden folder beside the backups (see ScratchDirectory).</summary>
     public string? ScratchDirectory { get; init; }
+    /// <summary>Use a backup directory or log folder that users other than its owner and root can write (see DirectoryTrust).</summary>
+    public bool AllowInsecureDirectory { get; init; }
     public int RetentionLast { get; init; }
     public int RetentionHours { get; init; }
     public int RetentionDays { get; init; } = 30;

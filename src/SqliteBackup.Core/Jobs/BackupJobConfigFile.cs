@@ -21,7 +21,7 @@ public static class BackupJobConfigFile
     static readonly string[] Keys =
     [
         "enabled", "automatic_daily", "backup_time", "backup_on_shutdown", "backup_directory", "database", "databases",
-        "compression", "verification", "weekly_restore_test", "log_file", "scratch_directory",
+        "compression", "verification", "weekly_restore_test", "log_file", "scratch_directory", "allow_insecure_directory",
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
     ];
@@ -112,6 +112,7 @@ public static class BackupJobConfigFile
             WeeklyRestoreTest = Bool(path, b, "weekly_restore_test") ?? true,
             LogFile = Resolve(String(path, b, "log_file") ?? Path.Combine(backupDir, Logging.JsonLinesLog.DefaultFileName)),
             ScratchDirectory = String(path, b, "scratch_directory") is { } scratch ? Resolve(scratch) : null,
+            AllowInsecureDirectory = Bool(path, b, "allow_insecure_directory") ?? false,
             RetentionLast = Count(path, b, "retention_last", 0),
             RetentionHours = Count(path, b, "retention_hours", 0),
             RetentionDays = Count(path, b, "retention_days", 30),

@@ -13,7 +13,7 @@ namespace SqliteBackup.Core.Jobs;
 /// <param name="scratchPath">Where to restore; null: a hidden folder beside the backup (see <see cref="ScratchDirectory"/>).</param>
 public sealed class RestoreTester(ILogger logger, string? scratchPath = null)
 {
-    public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default)
+    public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default, bool allowInsecureDirectory = false)
     {
         var clock = Stopwatch.StartNew();
         VerificationOutcome outcome;
@@ -23,7 +23,7 @@ public sealed class RestoreTester(ILogger logger, string? scratchPath = null)
         {
             scratch = ScratchDirectory.Create(scratchPath, backup.Directory, logger);
             string target = scratch.File(backup.Database + ".db");
-            new Restorer(logger).Restore(backup, new RestoreRequest(target), null, ct);
+            new Restorer(logger).Restore(backup, new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory }, null, ct);
             using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadOnly);
             var integrity = SqliteFiles.Column(c, "PRAGMA integrity_check");
             var fk = SqliteFiles.Column(c, "SELECT \"table\" FROM pragma_foreign_key_check");

@@ -17,6 +17,7 @@ public static class BackupEvents
     public static readonly EventId VerificationInconclusive = new(1012, nameof(VerificationInconclusive));
     public static readonly EventId RotationRemoved = new(1020, nameof(RotationRemoved));
     public static readonly EventId BackupRemoved = new(1021, nameof(BackupRemoved));
+    public static readonly EventId OrphanRegistered = new(1022, nameof(OrphanRegistered));
     public static readonly EventId RestoreCompleted = new(1030, nameof(RestoreCompleted));
     public static readonly EventId RestoreTested = new(1031, nameof(RestoreTested));
     public static readonly EventId RestoreTestFailed = new(1032, nameof(RestoreTestFailed));

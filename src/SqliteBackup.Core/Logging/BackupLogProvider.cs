@@ -49,7 +49,7 @@ public sealed class BackupLogProvider(JsonLinesLog log) : ILoggerProvider
             }
             // The log must never be the reason a backup fails.
             try { log.Append(entry); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteBackupException) { }
         }
     }
 }

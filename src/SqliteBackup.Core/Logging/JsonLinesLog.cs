@@ -1,4 +1,5 @@
 using System.Text;
+using SqliteBackup.Core.Trust;
 
 namespace SqliteBackup.Core.Logging;
 
@@ -17,6 +18,7 @@ public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int kee
     /// <summary>Hidden, so it does not clutter a backup directory listing.</summary>
     string LockPath => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "." + System.IO.Path.GetFileName(Path) + ".lock");
 
+    /// <summary>Throws UnsafeFileLink when the log or its lock is a symlink or a hard link (see NoFollowFile).</summary>
     public void Append(BackupLogEntry entry)
     {
         byte[] line = Encoding.UTF8.GetBytes(entry.ToJsonLine() + "\n");
@@ -24,14 +26,22 @@ public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int kee
         if (createDirectory) PrivateFiles.EnsureDirectory(dir);
         else if (!Directory.Exists(dir)) return;
         using var _ = AcquireLock(TimeSpan.FromSeconds(10));
-        if (File.Exists(Path) && new FileInfo(Path).Length + line.Length > maxBytes) Roll();
-        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var fs = new FileStream(Path, options);
-        fs.Write(line);
-        fs.Flush(flushToDisk: false);
+        var fs = NoFollowFile.OpenOrCreate(Path, append: true);
+        try
+        {
+            if (fs.Length > 0 && fs.Length + line.Length > maxBytes)
+            {
+                fs.Dispose();
+                Roll();
+                fs = NoFollowFile.OpenOrCreate(Path, append: true);
+            }
+            fs.Write(line);
+            fs.Flush(flushToDisk: false);
+        }
+        finally { fs.Dispose(); }
     }
 
+    /// <summary>Renames never follow a symlink at either name, so rolling over needs no extra care.</summary>
     void Roll()
     {
         for (int i = keepFiles - 1; i >= 1; i--)
@@ -49,13 +59,15 @@ public sealed class JsonLinesLog(string path, long maxBytes = 10L << 20, int kee
         {
             try
             {
-                return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                if (!Posix.Supported) return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                var fs = NoFollowFile.OpenOrCreate(LockPath);
+                if (Posix.TryLockExclusive(fs.SafeFileHandle)) return fs;
+                fs.Dispose();
+                if (DateTime.UtcNow >= deadline) throw new IOException($"The backup log lock '{LockPath}' stayed locked for {timeout.TotalSeconds:0} s.");
             }
             // Only another writer holding the lock is worth waiting for; a read-only or full disk will not change in 10 s.
-            catch (IOException e) when (DateTime.UtcNow < deadline && e.HResult is not (1 or 13 or 30) && !BackupErrors.IsDiskFull(e))
-            {
-                Thread.Sleep(Random.Shared.Next(1, 10));
-            }
+            catch (IOException e) when (DateTime.UtcNow < deadline && e.HResult is not (1 or 13 or 30) && !BackupErrors.IsDiskFull(e)) { }
+            Thread.Sleep(Random.Shared.Next(1, 10));
         }
     }
 
