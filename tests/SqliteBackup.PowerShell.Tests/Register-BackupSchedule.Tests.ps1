@@ -49,12 +49,13 @@ Describe 'Register-BackupSchedule with the real cron daemon' {
 
             $deadline = (Get-Date).AddSeconds(150)
             $found = $null
+            # The backup appears before the job has rotated, restore-tested and logged its end: wait for the end.
             while (-not $found -and (Get-Date) -lt $deadline) {
                 Start-Sleep -Seconds 3
-                $found = Get-SqliteBackup (Join-Path $app 'backups') -Type Automatic -ErrorAction SilentlyContinue | Where-Object Verified
+                $found = Get-SqliteBackupLog (Join-Path $app 'backups') -Event JobCompleted -ErrorAction SilentlyContinue
             }
             $found | Should -Not -BeNullOrEmpty -Because 'cron should have run the job within 150 s'
-            (Get-SqliteBackupLog (Join-Path $app 'backups') -Event JobCompleted) | Should -Not -BeNullOrEmpty
+            Get-SqliteBackup (Join-Path $app 'backups') -Type Automatic | Where-Object Verified | Should -Not -BeNullOrEmpty
             # cron runs commands in the user's home directory: an injected touch would land there (or here).
             Test-Path (Join-Path $HOME $token) | Should -BeFalse
             Test-Path (Join-Path $dir $token) | Should -BeFalse
