@@ -64,7 +64,10 @@ public sealed class BackupJob(ILogger logger)
 
             var mine = new BackupCatalog(logger).List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
             var rotation = new BackupRotation(logger);
-            var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local);
+            var now = DateTimeOffset.UtcNow;
+            var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local, now: now);
+            foreach (var d in decisions.Where(d => d.FutureDated))
+                BackupRotation.WarnFutureDated(logger, d, now);
             foreach (var d in decisions) rotation.Apply(d);
             result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
 

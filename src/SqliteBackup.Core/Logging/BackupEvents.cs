@@ -23,4 +23,5 @@ public static class BackupEvents
     public static readonly EventId JobFailed = new(1042, nameof(JobFailed));
     public static readonly EventId NotificationSent = new(1050, nameof(NotificationSent));
     public static readonly EventId NotificationFailed = new(1051, nameof(NotificationFailed));
+    public static readonly EventId FutureDatedBackup = new(1022, nameof(FutureDatedBackup));
 }
