@@ -18,7 +18,7 @@
         KeepWeekly        = 'Keep the newest backup of each of the n newest ISO weeks that have backups. -1: every week.'
         KeepMonthly       = 'Keep the newest backup of each of the n newest months that have backups. -1: every month.'
         KeepYearly        = 'Keep the newest backup of each of the n newest years that have backups. -1: every year.'
-        KeepWithin        = 'Keep every backup within this duration of the newest backup: restic''s form (1y2m3d4h, calendar arithmetic) or a TimeSpan of whole hours.'
+        KeepWithin        = 'Keep every backup within this duration of the newest backup: restic''s form (1y2m3d4h, calendar arithmetic; unlike restic, no negative part and each unit at most once, so -3d and 1d1d are refused) or a positive TimeSpan of whole hours.'
         KeepWithinHourly  = 'Keep the newest backup of each hour within this duration of the newest backup.'
         KeepWithinDaily   = 'Keep the newest backup of each day within this duration of the newest backup.'
         KeepWithinWeekly  = 'Keep the newest backup of each ISO week within this duration of the newest backup.'

@@ -76,6 +76,14 @@ Describe 'Invoke-BackupRotation' {
         @(Get-SqliteBackup $backupDir).Count | Should -Be 10
     }
 
+    It 'rejects a negative duration, a repeated unit and a negative TimeSpan before removing anything' {
+        foreach ($bad in '-3d', '1d1d', '7d-2h') {
+            { Invoke-BackupRotation $backupDir -KeepWithin $bad -Confirm:$false } | Should -Throw -ExpectedMessage "*'$bad' is not a retention duration*each unit at most once*such as 7d, 12h or 1y6m*"
+        }
+        { Invoke-BackupRotation $backupDir -KeepWithinDaily ([timespan]::FromDays(-3)) -Confirm:$false } | Should -Throw -ExpectedMessage '*negative*'
+        @(Get-SqliteBackup $backupDir).Count | Should -Be 10
+    }
+
     It 'reports an empty directory, a directory that is not a backup directory and a missing one' {
         $empty = New-TestFolder
         { Invoke-BackupRotation $empty -KeepLast 1 -ErrorAction Stop } | Should -Throw -ErrorId 'NoBackupsFound,SqliteBackup.PowerShell.InvokeBackupRotationCommand'
