@@ -31,6 +31,8 @@ public sealed class BackupEngine(ILogger? logger = null)
         {
             if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
             if (!SqliteFiles.HasSqliteHeader(source)) throw BackupErrors.NotASqliteDatabase(source);
+            if (new FileInfo(source).Length == 0) throw BackupErrors.DatabaseFileEmpty(source);
+            if (File.Exists(destDir)) throw BackupErrors.BackupDirectoryIsFile(destDir);
             try { PrivateFiles.EnsureDirectory(destDir); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
             BackupCatalog.CleanStale(destDir, _log);

@@ -115,7 +115,8 @@ public sealed class Restorer(ILogger? logger = null)
     {
         try
         {
-            if (!SqliteFiles.HasSqliteHeader(path)) return false;
+            // An empty file is no database to take a PreRestore backup of; it is kept aside like a damaged one.
+            if (new FileInfo(path).Length == 0 || !SqliteFiles.HasSqliteHeader(path)) return false;
             using var c = SqliteFiles.Open(path, SqliteOpenMode.ReadOnly);
             SqliteFiles.Scalar(c, "SELECT count(*) FROM sqlite_schema");
             return true;

@@ -130,4 +130,33 @@ public class BackupErrorTests
         // Once the lock is gone the same backup succeeds.
         Assert.NotNull(new BackupEngine().Create(new BackupRequest(t["locked.db"]) { Destination = t["b"] }));
     }
+
+    // ---- issue 8: bad input refused before anything is written, and errors that name the real cause --------------
+
+    [Fact]
+    public void An_empty_file_is_not_a_database_to_back_up()
+    {
+        using var t = new TempDir();
+        File.WriteAllBytes(t["app.db"], []);
+        var e = Fails(new BackupRequest(t["app.db"]) { Destination = t["b"] });
+        Assert.Equal("DatabaseFileEmpty", e.ErrorId);
+        Assert.Equal(BackupErrorCategory.InvalidData, e.Category);
+        Assert.Contains("0 bytes", e.Message);
+        Assert.False(Directory.Exists(t["b"]));
+        Assert.Equal(0, new FileInfo(t["app.db"]).Length);
+    }
+
+    [Fact]
+    public void Restoring_over_an_empty_file_replaces_it_and_keeps_it_aside()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var backup = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["b"] });
+        File.WriteAllBytes(t["target.db"], []);
+        var r = new Restorer().Restore(backup, new RestoreRequest(t["target.db"]) { Force = true });
+        Assert.Equal(RestoreMethod.Rename, r.Method);
+        Assert.Equal(100, Db.Count(t["target.db"], "employees"));
+        Assert.NotNull(r.PreservedPath);
+        Assert.Equal(0, new FileInfo(r.PreservedPath!).Length);
+    }
 }

@@ -16,6 +16,14 @@ Describe 'New-SqliteBackup' {
         Test-Path "$($b.Path).manifest.json" | Should -BeTrue
     }
 
+    It 'refuses an empty file before writing anything' {
+        $dir = New-TestFolder
+        $empty = Join-Path $dir 'empty.db'
+        [IO.File]::WriteAllBytes($empty, [byte[]]@())
+        { New-SqliteBackup $empty -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseFileEmpty,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+        Test-Path (Join-Path $dir 'backups') | Should -BeFalse
+    }
+
     It 'resolves relative paths against the PowerShell location, not the process directory' {
         $dir = New-TestFolder
         New-SqliteSampleDatabase (Join-Path $dir 'rel.db') | Out-Null
