@@ -43,7 +43,16 @@ public static class BackupJobConfigFile
         catch (JsonException e) { throw Invalid(path, "", $"it is not valid JSON: {e.Message}"); }
         if (root is not JsonObject obj || obj[Section] is not JsonObject b)
             throw Invalid(path, "", $"it has no \"{Section}\" object at the top level.");
+        return FromSection(path, b, checkDatabases);
+    }
 
+    /// <summary>
+    /// Reads a "backup" section that is not (yet) in a file, as <see cref="Load"/> would read it from <paramref name="path"/>:
+    /// lets a command check everything it is about to write before it writes anything.
+    /// </summary>
+    public static BackupJobConfig FromSection(string path, JsonObject b, bool checkDatabases = true)
+    {
+        path = Path.GetFullPath(path);
         foreach (var (key, _) in b)
             if (!Keys.Contains(key))
                 throw Invalid(path, key, $"is not a known setting. Known settings: {string.Join(", ", Keys)}.");
