@@ -97,6 +97,9 @@ public sealed class BackupEngine(ILogger? logger = null)
         SqliteException se when SqliteFiles.IsBusy(se) => BackupErrors.DatabaseLocked(source, TimeSpan.Zero, se),
         SqliteException se when SqliteFiles.IsCorrupt(se) => BackupErrors.DatabaseCorrupt(source, se.Message, se),
         _ when BackupErrors.IsDiskFull(e) => BackupErrors.DiskFull(destDir, e),
+        // The destination is a fresh file of ours without a journal: a hot journal or an unreadable WAL is the source's.
+        SqliteException se when SqliteFailureCauses.IsHotJournal(se) => BackupErrors.SourceNeedsRecovery(source, se),
+        SqliteException se when SqliteFailureCauses.IsUnreadableWal(source, se) => BackupErrors.SourceReadOnlyWal(source, se),
         SqliteException se when se.SqliteErrorCode is 14 or 8 or 10 => BackupErrors.DestinationNotWritable(destDir, se), // CANTOPEN, READONLY, IOERR
         IOException or UnauthorizedAccessException => BackupErrors.DestinationNotWritable(destDir, e),
         _ => new SqliteBackupException("BackupFailed", BackupErrorCategory.InvalidOperation,

@@ -88,6 +88,8 @@ public sealed class Restorer(ILogger? logger = null)
             throw e switch
             {
                 SqliteException se when SqliteFiles.IsBusy(se) => BackupErrors.DatabaseLocked(target, request.BusyTimeout, se),
+                // Only the database being replaced can have a journal; the decompressed copy is a fresh file of ours.
+                SqliteException se when SqliteFailureCauses.IsHotJournal(se) => BackupErrors.RestoreTargetNeedsRecovery(target, se),
                 _ => BackupErrors.ForWriteFailure(target, e),
             };
         }

@@ -22,7 +22,7 @@ public sealed class BackupJob(ILogger logger)
             logger.LogInformation("Backups are disabled in {Path}; nothing to do", config.ConfigPath);
             return results;
         }
-        using var jobLock = JobLock.Acquire(config.BackupDirectory);
+        using var jobLock = AcquireLock(config.BackupDirectory);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
         // The log is read once per run, not once per database: it can hold megabytes of history.
         var lastRestoreTest = config.WeeklyRestoreTest ? LastRestoreTests(new JsonLinesLog(config.LogFile)) : [];
@@ -87,7 +87,21 @@ public sealed class BackupJob(ILogger logger)
         {
             result = result with { ErrorId = e.ErrorId, Error = e.Message };
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Rotation and the restore test touch the backup directory too; a failure there is this database's, not the job's.
+            var mapped = BackupErrors.ForWriteFailure(config.BackupDirectory, e);
+            result = result with { ErrorId = mapped.ErrorId, Error = mapped.Message };
+        }
         return result with { Duration = clock.Elapsed };
+    }
+
+    /// <summary>The lock is the job's first write, so a backup directory that cannot be one is reported here, by name.</summary>
+    static JobLock AcquireLock(string backupDirectory)
+    {
+        if (File.Exists(backupDirectory)) throw BackupErrors.BackupDirectoryIsFile(backupDirectory);
+        try { return JobLock.Acquire(backupDirectory); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(backupDirectory, e); }
     }
 
     /// <summary>Notifications never fail the job: the notifier logs and swallows its own failures.</summary>
