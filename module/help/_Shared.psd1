@@ -6,7 +6,8 @@
         SmtpServer     = 'SMTP server for mailto: targets.'
         SmtpPort       = 'SMTP port (default 587).'
         SmtpFrom       = 'Sender address (default sqlitebackup@<machine name>).'
-        SmtpSecurity   = 'Auto (STARTTLS when offered, default), None, StartTls or Tls (TLS on connect, usually port 465).'
-        SmtpCredential = 'SMTP login. The password stays in memory; it is never logged or written anywhere.'
+        SmtpSecurity   = 'Auto (STARTTLS when offered, default; a login needs it), None, StartTls or Tls (TLS on connect, usually port 465).'
+        SmtpCredential = 'SMTP login. The password stays in memory; it is never logged or written anywhere, and it is only sent over TLS (STARTTLS or Tls): with Auto and a server that offers no STARTTLS, or with None, the login is refused (SmtpPlainTextAuthRefused, a warning) unless -SmtpAllowPlainTextAuth.'
+        SmtpAllowPlainTextAuth = 'Allow -SmtpCredential to be sent over a connection without TLS (in clear text). Only for a trusted path, such as a relay on localhost. Configuration key: smtp_allow_plaintext_auth.'
     }
 }

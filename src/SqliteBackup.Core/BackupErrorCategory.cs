@@ -18,4 +18,5 @@ public enum BackupErrorCategory
     OperationTimeout,
     ResourceUnavailable,
     WriteError,
+    SecurityError,
 }

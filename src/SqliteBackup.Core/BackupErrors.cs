@@ -120,4 +120,9 @@ public static class BackupErrors
         "BackupDirectoryIsFile", BackupErrorCategory.InvalidArgument,
         $"The backup directory '{path}' is a file, not a directory. Nothing was written.",
         "Point the backup directory (-Destination, or backup_directory in the configuration) at a directory, or move the file out of the way.", path);
+
+    public static SqliteBackupException SmtpPlainTextAuthRefused(string server) => new(
+        "SmtpPlainTextAuthRefused", BackupErrorCategory.SecurityError,
+        $"The SMTP login to {server} was not attempted: the connection is not encrypted (no TLS, or the server offers no STARTTLS), so the password would travel in clear text. No password was sent and no mail either.",
+        "Use TLS: -SmtpSecurity StartTls (port 587) or Tls (port 465), smtp_security in the configuration. Only if the path to the server is trusted (e.g. a relay on localhost), allow it explicitly with -SmtpAllowPlainTextAuth or \"smtp_allow_plaintext_auth\": true (SmtpSettings.AllowPlainTextAuth).", server);
 }

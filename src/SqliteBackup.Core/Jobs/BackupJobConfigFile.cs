@@ -24,6 +24,7 @@ public static class BackupJobConfigFile
         "compression", "verification", "weekly_restore_test", "log_file",
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
+        "smtp_allow_plaintext_auth",
     ];
 
     public static SqliteBackupException Invalid(string path, string key, string problem) => new(
@@ -102,6 +103,7 @@ public static class BackupJobConfigFile
                 Security = Enum(path, b, "smtp_security", Notifications.SmtpSecurity.Auto),
                 UserName = String(path, b, "smtp_user"),
                 PasswordVariable = String(path, b, "smtp_password_env"),
+                AllowPlainTextAuth = Bool(path, b, "smtp_allow_plaintext_auth") ?? false,
             };
         }
         var config = new BackupJobConfig
