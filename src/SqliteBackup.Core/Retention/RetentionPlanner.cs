@@ -2,7 +2,7 @@ namespace SqliteBackup.Core.Retention;
 
 /// <summary>
 /// Decides which backups rotation keeps: restic's <c>forget</c> policy (internal/data/snapshot_policy.go, ApplyPolicy)
-/// plus three rules of ours. Pure: no clock, no I/O; the same input gives the same decisions.
+/// plus four rules of ours. Pure: no clock, no I/O; the same input gives the same decisions.
 /// </summary>
 /// <remarks>
 /// Our rules, applied around restic's:
