@@ -8,7 +8,7 @@
         Path     = 'Backup directories to read. Default: ./backups. Accepts directory objects from the pipeline.'
         Database = 'Only backups of these databases (the database file name without extension). Wildcards are allowed.'
         Type     = 'Only backups of these types: Manual, Automatic, PreMigration, Shutdown, PreRestore.'
-        Latest   = 'Only the newest n backups of each database.'
+        Latest   = 'Only the newest n backups of each database. A backup dated more than 5 minutes after this machine''s clock (taken while a clock was wrong) ranks after every backup dated up to now, and a warning names it, so -Latest 1 | Restore-SqliteBackup never picks it silently. It is still listed without -Latest.'
         Since    = 'Only backups created at or after this time (local time unless the DateTime says otherwise).'
         IncludeOrphans = 'Also list orphans: backup-named files whose manifest is gone (IsOrphan = True, no checksums, details from the file name), after the commands listed them. Orphans are never deleted by cleanup; Test-SqliteBackup -Level Standard or Full registers one that passes (a new manifest built from the file itself). Without this switch a warning says how many there are.'
     }

@@ -4,6 +4,7 @@
         'Invoke-BackupRotation decides, per backup directory and database, which backups to keep, using the rules of restic''s forget command: the newest backup in each of the n newest hour, day, ISO week, month or year buckets, the n latest backups, everything within a duration of the newest backup (or the newest of each bucket within it), and backups carrying given tags. One backup may satisfy several rules; -1 means unlimited; when a rule still has count left after the buckets run out, the oldest backup is kept for it.'
         'With no -Keep* rule at all, the policy is -KeepDaily 30 -KeepWeekly 12 -KeepMonthly 12.'
         'Manual backups are never removed and never use a count; PreRestore and PreMigration backups are treated the same unless -IncludeType names them. The newest backup that passed verification is never removed. A backup whose latest verification failed never stands for its bucket and is removed (reason "verification failed").'
+        'A backup dated more than 5 minutes after this machine''s clock (a clock set wrong for one run) decides nothing: it is kept (reason "dated in the future", FutureDated is true), the other backups are planned as if it were absent, and a warning (event FutureDatedBackup in the backup log) names it and says to correct the clock; remove it by hand with Remove-SqliteBackup once you know what it holds. Invoke-SqliteBackupJob does the same.'
         'Buckets are calendar buckets in the local time zone of the machine (a day is a local calendar day, also across daylight-saving changes), or in UTC with -Utc.'
         'The output is one decision per backup (Action Keep or Remove, with Reasons), newest first per database, so | Where-Object Action -eq Remove reads naturally. -WhatIf shows what would go and removes nothing. A removal deletes the manifest first, then the file.'
     )
@@ -17,7 +18,7 @@
         KeepWeekly        = 'Keep the newest backup of each of the n newest ISO weeks that have backups. -1: every week.'
         KeepMonthly       = 'Keep the newest backup of each of the n newest months that have backups. -1: every month.'
         KeepYearly        = 'Keep the newest backup of each of the n newest years that have backups. -1: every year.'
-        KeepWithin        = 'Keep every backup within this duration of the newest backup: restic''s form (1y2m3d4h, calendar arithmetic) or a TimeSpan of whole hours.'
+        KeepWithin        = 'Keep every backup within this duration of the newest backup: restic''s form (1y2m3d4h, calendar arithmetic; unlike restic, no negative part and each unit at most once, so -3d and 1d1d are refused) or a positive TimeSpan of whole hours.'
         KeepWithinHourly  = 'Keep the newest backup of each hour within this duration of the newest backup.'
         KeepWithinDaily   = 'Keep the newest backup of each day within this duration of the newest backup.'
         KeepWithinWeekly  = 'Keep the newest backup of each ISO week within this duration of the newest backup.'

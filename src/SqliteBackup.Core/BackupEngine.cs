@@ -30,6 +30,9 @@ public sealed class BackupEngine(ILogger? logger = null)
         try
         {
             if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
+            // Checked by name (stat only): no descriptor of ours is opened on the database.
+            if (new FileInfo(source).Length == 0) throw BackupErrors.DatabaseFileEmpty(source);
+            if (File.Exists(destDir)) throw BackupErrors.BackupDirectoryIsFile(destDir);
             Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
             // Opened before anything is written, so a file that is not a database leaves no trace.
             using var src = OpenSource(source, request.BusyTimeout);
@@ -101,6 +104,9 @@ public sealed class BackupEngine(ILogger? logger = null)
         SqliteException se when SqliteFiles.IsBusy(se) => BackupErrors.DatabaseLocked(source, TimeSpan.Zero, se),
         SqliteException se when SqliteFiles.IsCorrupt(se) => BackupErrors.DatabaseCorrupt(source, se.Message, se),
         _ when BackupErrors.IsDiskFull(e) => BackupErrors.DiskFull(destDir, e),
+        // The destination is a fresh file of ours without a journal: a hot journal or an unreadable WAL is the source's.
+        SqliteException se when SqliteFailureCauses.IsHotJournal(se) => BackupErrors.SourceNeedsRecovery(source, se),
+        SqliteException se when SqliteFailureCauses.IsUnreadableWal(source, se) => BackupErrors.SourceReadOnlyWal(source, se),
         SqliteException se when se.SqliteErrorCode is 14 or 8 or 10 => BackupErrors.DestinationNotWritable(destDir, se), // CANTOPEN, READONLY, IOERR
         IOException or UnauthorizedAccessException => BackupErrors.DestinationNotWritable(destDir, e),
         _ => new SqliteBackupException("BackupFailed", BackupErrorCategory.InvalidOperation,

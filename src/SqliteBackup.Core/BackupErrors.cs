@@ -167,4 +167,35 @@ public static class BackupErrors
         "OrphanNotRegistered", BackupErrorCategory.InvalidData,
         $"The backup file '{path}' has no manifest and was not registered: {detail}",
         "Run Test-SqliteBackup -Level Standard or Full on it (from Get-SqliteBackup -IncludeOrphans); only a file that passes is registered. Restore needs a registered backup.", path);
+    // ---- issue 8, time and secrets: bad input refused up front, and failures named for their real cause ----------
+
+    public static SqliteBackupException DatabaseFileEmpty(string path) => new(
+        "DatabaseFileEmpty", BackupErrorCategory.InvalidData,
+        $"'{path}' is an empty file (0 bytes), not a database: there is nothing to back up. No backup was written.",
+        "Check -Path: the application may not have created its database yet, or keeps it elsewhere. SQLite reads an empty file as a new, empty database, so a backup of it would restore nothing.", path);
+
+    public static SqliteBackupException SourceNeedsRecovery(string path, Exception inner) => new(
+        "SourceNeedsRecovery", BackupErrorCategory.InvalidOperation,
+        $"The database '{path}' has a hot journal ('{path}-journal', left by a writer that crashed mid-transaction). SQLite must roll it back before anyone can read the database, and a backup only reads. Nothing was changed and no backup was written.",
+        "Open the database once with the application or the sqlite3 CLI (e.g. sqlite3 <db> 'PRAGMA quick_check') as a user who can write it and its directory, so SQLite rolls back the hot journal; then back it up. Never delete the -journal file: that corrupts the database.", path, inner);
+
+    public static SqliteBackupException SourceReadOnlyWal(string path, Exception inner) => new(
+        "SourceReadOnlyWal", BackupErrorCategory.ReadError,
+        $"The database '{path}' is in WAL mode and its '-shm' file does not exist. SQLite cannot read a WAL database without creating that file beside it, which is not possible here (a read-only file system or a directory you cannot write to). No backup was written.",
+        "Back it up where it is writable: remount the file system read-write or run as a user who can write the directory, or copy the database file (with its -wal, if any) to a writable place and back up the copy. To make a database readable on read-only media, switch it to PRAGMA journal_mode=DELETE before the medium is made read-only.", path, inner);
+
+    public static SqliteBackupException RestoreTargetNeedsRecovery(string path, Exception inner) => new(
+        "RestoreTargetNeedsRecovery", BackupErrorCategory.InvalidOperation,
+        $"The database '{path}' being replaced has a hot journal ('{path}-journal', left by a writer that crashed mid-transaction), so it cannot be read for its PreRestore backup. Nothing was changed.",
+        "Open the database once with the application or the sqlite3 CLI (e.g. sqlite3 <db> 'PRAGMA quick_check') as a user who can write it and its directory, so SQLite rolls back the hot journal; then restore again. Never delete the -journal file: that corrupts the database.", path, inner);
+
+    public static SqliteBackupException BackupDirectoryIsFile(string path) => new(
+        "BackupDirectoryIsFile", BackupErrorCategory.InvalidArgument,
+        $"The backup directory '{path}' is a file, not a directory. Nothing was written.",
+        "Point the backup directory (-Destination, or backup_directory in the configuration) at a directory, or move the file out of the way.", path);
+
+    public static SqliteBackupException SmtpPlainTextAuthRefused(string server) => new(
+        "SmtpPlainTextAuthRefused", BackupErrorCategory.SecurityError,
+        $"The SMTP login to {server} was not attempted: the connection is not encrypted (no TLS, or the server offers no STARTTLS), so the password would travel in clear text. No password was sent and no mail either.",
+        "Use TLS: -SmtpSecurity StartTls (port 587) or Tls (port 465), smtp_security in the configuration. Only if the path to the server is trusted (e.g. a relay on localhost), allow it explicitly with -SmtpAllowPlainTextAuth or \"smtp_allow_plaintext_auth\": true (SmtpSettings.AllowPlainTextAuth).", server);
 }

@@ -17,10 +17,13 @@ public sealed class BackupRotation(ILogger? logger = null)
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
     /// <param name="rotatedTypes">Types taken out of the default protection (never Manual).</param>
+    /// <param name="now">The clock that decides which backups are dated in the future (see <see cref="FutureDated"/>);
+    /// this machine's clock when null, so no caller can forget it.</param>
     public static IReadOnlyList<RotationDecision> Plan(IEnumerable<BackupInfo> backups, RetentionPolicy policy, TimeZoneInfo zone,
         IReadOnlyCollection<BackupType>? rotatedTypes = null, DateTimeOffset? now = null)
     {
         policy.Validate();
+        now ??= DateTimeOffset.UtcNow;
         var byId = new Dictionary<string, (BackupInfo Backup, string Group)>(StringComparer.Ordinal);
         var candidates = new List<RetentionCandidate>();
         foreach (var b in backups)
@@ -38,7 +41,7 @@ public sealed class BackupRotation(ILogger? logger = null)
         {
             var b = byId[d.Candidate.Id].Backup;
             var reasons = d.Action == RetentionAction.Remove && b.Verified == false ? ["verification failed"] : d.Reasons;
-            decisions.Add(new RotationDecision(b, d.Action, reasons));
+            decisions.Add(new RotationDecision(b, d.Action, reasons) { FutureDated = d.FutureDated });
         }
         return decisions;
     }
@@ -50,6 +53,19 @@ public sealed class BackupRotation(ILogger? logger = null)
         false => VerificationState.Failed,
         null => b.LastOutcome == VerificationOutcome.Inconclusive ? VerificationState.Inconclusive : VerificationState.Unknown,
     };
+    /// <summary>
+    /// Warns about a backup the plan found dated in the future (what rotation did about it and how to fix it), as a
+    /// FutureDatedBackup event that carries the database, id and path like every other event of the backup log.
+    /// </summary>
+    public static void WarnFutureDated(ILogger log, RotationDecision d, DateTimeOffset now)
+    {
+        string text = FutureDated.Warning(d.Path, d.Database, new DateTimeOffset(d.Backup.CreatedUtc), now,
+            d.Action == RetentionAction.Keep
+                ? "Rotation kept it and planned the other backups as if it were absent, so nothing was removed on the strength of its date."
+                : "It failed verification, so rotation removed it; its date decided nothing.");
+        KeyValuePair<string, object?>[] values = [new("Database", d.Database), new("Id", d.Backup.Id), new("Path", d.Path)];
+        log.Log(LogLevel.Warning, BackupEvents.FutureDatedBackup, values, null, (_, _) => text);
+    }
 
     /// <summary>Removes one backup the plan marked for removal (manifest first, see <see cref="BackupCatalog.Remove"/>).</summary>
     public void Apply(RotationDecision decision, bool allowInsecureDirectory = false)

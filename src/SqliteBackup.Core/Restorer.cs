@@ -109,6 +109,8 @@ public sealed class Restorer(ILogger? logger = null)
             throw e switch
             {
                 SqliteException se when SqliteFiles.IsBusy(se) => BackupErrors.DatabaseLocked(target, request.BusyTimeout, se),
+                // Only the database being replaced can have a journal; the decompressed copy is a fresh file of ours.
+                SqliteException se when SqliteFailureCauses.IsHotJournal(se) => BackupErrors.RestoreTargetNeedsRecovery(target, se),
                 _ => BackupErrors.ForWriteFailure(target, e),
             };
         }
@@ -167,7 +169,8 @@ public sealed class Restorer(ILogger? logger = null)
     {
         try
         {
-            if (!SqliteFiles.HasSqliteHeader(path)) return false;
+            // An empty file is no database to take a PreRestore backup of; it is kept aside like a damaged one.
+            if (new FileInfo(path).Length == 0 || !SqliteFiles.HasSqliteHeader(path)) return false;
             using var c = SqliteFiles.Open(path, SqliteOpenMode.ReadOnly);
             SqliteFiles.Scalar(c, "SELECT count(*) FROM sqlite_schema");
             return true;

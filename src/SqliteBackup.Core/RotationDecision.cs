@@ -9,6 +9,8 @@ public sealed class RotationDecision(BackupInfo backup, RetentionAction action, 
     public RetentionAction Action { get; } = action;
     public IReadOnlyList<string> Reasons { get; } = reasons;
     public bool Removed { get; internal set; }
+    /// <summary>Dated after the clock rotation ran by: kept (unless it failed verification) and decided nothing else.</summary>
+    public bool FutureDated { get; init; }
 
     public string Database => Backup.Database;
     public DateTime Created => Backup.Created;

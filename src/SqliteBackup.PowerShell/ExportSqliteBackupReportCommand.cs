@@ -34,14 +34,13 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
         if (Directory.Exists(target))
             Fail(new SqliteBackupException("ReportPathIsDirectory", BackupErrorCategory.InvalidArgument,
                 $"'{target}' is a directory; the report is one HTML file.", "Give a file name such as ./backup-report.html.", target));
-        if (!ShouldProcess(target, "Write backup report")) return;
-
         BackupJobConfig? config = null;
         if (ConfigPath != null)
         {
             try { config = BackupJobConfigFile.Load(ResolvePath(ConfigPath), checkDatabases: false); }
             catch (SqliteBackupException e) { Fail(e); }
         }
+        if (!ShouldProcess(target, "Write backup report")) return;
 
         var directories = (BackupPath?.Select(ResolvePath) ?? [config?.BackupDirectory ?? ResolvePath("backups")]).Distinct(StringComparer.Ordinal).ToList();
         var backups = new List<BackupInfo>();

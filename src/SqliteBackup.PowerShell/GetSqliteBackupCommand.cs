@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using SqliteBackup.Core;
+using SqliteBackup.Core.Retention;
 
 namespace SqliteBackup.PowerShell;
 
@@ -34,6 +35,30 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
     /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
     [Parameter]
     public SwitchParameter AllowInsecureDirectory { get; set; }
+    /// <summary>
+    /// The newest backups of each database by date, where a backup dated in the future (a wrong clock) ranks after every
+    /// backup dated up to now: its date says nothing about how fresh it is, and '-Latest 1 | Restore-SqliteBackup' must not
+    /// pick it silently. Each one passed over or picked is named in a warning.
+    /// </summary>
+    IEnumerable<BackupInfo> LatestOfEach(List<BackupInfo> backups)
+    {
+        var now = DateTimeOffset.UtcNow;
+        bool Future(BackupInfo b) => FutureDated.Is(new DateTimeOffset(b.CreatedUtc), now);
+        var picked = new List<BackupInfo>();
+        foreach (var g in backups.GroupBy(b => b.Database, StringComparer.OrdinalIgnoreCase))
+        {
+            var ranked = g.OrderBy(Future).ThenByDescending(b => b.CreatedUtc).ToList();
+            for (int i = 0; i < ranked.Count; i++)
+            {
+                if (!Future(ranked[i])) { if (i < Latest) picked.Add(ranked[i]); continue; }
+                WriteWarning(FutureDated.Warning(ranked[i].Path, ranked[i].Database, new DateTimeOffset(ranked[i].CreatedUtc), now, i < Latest
+                    ? "-Latest picked it only because fewer backups of that database are dated up to now; it may not be the newest."
+                    : "-Latest passed it over for the newest backups dated up to now; list it without -Latest."));
+                if (i < Latest) picked.Add(ranked[i]);
+            }
+        }
+        return picked.OrderBy(b => b.CreatedUtc);
+    }
 
     protected override void ProcessRecord()
     {
@@ -58,10 +83,7 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
                 (patterns == null || patterns.Any(w => w.IsMatch(b.Database)))
                 && (Type == null || Type.Contains(b.Type))
                 && (sinceUtc == null || b.CreatedUtc >= sinceUtc));
-            if (Latest > 0)
-                selected = selected.GroupBy(b => b.Database, StringComparer.OrdinalIgnoreCase)
-                    .SelectMany(g => g.OrderByDescending(b => b.CreatedUtc).Take(Latest))
-                    .OrderBy(b => b.CreatedUtc);
+            if (Latest > 0) selected = LatestOfEach(selected.ToList());
             foreach (var b in selected) WriteObject(b);
             if (IncludeOrphans)
                 foreach (var o in orphans.Where(b => (patterns == null || patterns.Any(w => w.IsMatch(b.Database))) && (Type == null || Type.Contains(b.Type))))

@@ -82,9 +82,12 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
         var selected = _backups.Where(b => patterns == null || patterns.Any(w => w.IsMatch(b.Database))).ToList();
         var policy = Policy();
         WriteVerbose($"Retention policy: {policy}; buckets in {(Utc ? "UTC" : "local time (" + TimeZoneInfo.Local.Id + ")")}");
-        var decisions = BackupRotation.Plan(selected, policy, Utc ? TimeZoneInfo.Utc : TimeZoneInfo.Local, IncludeType);
+        var now = DateTimeOffset.UtcNow;
+        var decisions = BackupRotation.Plan(selected, policy, Utc ? TimeZoneInfo.Utc : TimeZoneInfo.Local, IncludeType, now);
         foreach (var d in decisions.OrderBy(d => d.Database, StringComparer.Ordinal).ThenByDescending(d => d.Backup.CreatedUtc))
         {
+            if (d.FutureDated)
+                BackupRotation.WarnFutureDated(LoggerWithBackupLog(d.Backup.Directory), d, now);
             if (d.Action == RetentionAction.Remove
                 && ShouldProcess(d.Path, $"Remove {d.Type} backup of '{d.Database}' taken {d.Created:yyyy-MM-dd HH:mm:ss}{(d.Reasons.Count > 0 ? " (" + string.Join(", ", d.Reasons) + ")" : "")}"))
             {

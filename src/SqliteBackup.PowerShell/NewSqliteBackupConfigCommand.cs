@@ -62,11 +62,12 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
         if (LogFile != null) section["log_file"] = Relative(LogFile);
         if (ScratchPath != null) section["scratch_directory"] = Relative(ScratchPath);
         if (AllowInsecureDirectory) section["allow_insecure_directory"] = true;
-        if (!ShouldProcess(file, "Write the \"backup\" section of a backup configuration")) return;
         try
         {
+            // Checked as the job will read it before anything is written.
+            var config = BackupJobConfigFile.FromSection(file, section, checkDatabases: false);
+            if (!ShouldProcess(file, "Write the \"backup\" section of a backup configuration")) return;
             BackupJobConfigFile.Save(file, section, Force);
-            var config = BackupJobConfigFile.Load(file, checkDatabases: false);
             foreach (var db in config.Databases.Where(d => !File.Exists(d)))
                 WriteWarning($"The database '{db}' does not exist yet; the job will fail for it until it does.");
             WriteObject(config);

@@ -22,6 +22,8 @@ public abstract class NotifyingCmdlet : SqliteBackupCmdlet
     [Parameter] [ValidateNotNullOrEmpty] public string SmtpFrom { get; set; } = "sqlitebackup@" + Environment.MachineName;
     [Parameter] public SmtpSecurity SmtpSecurity { get; set; } = SmtpSecurity.Auto;
     [Parameter] [Credential] public PSCredential? SmtpCredential { get; set; }
+    /// <summary>Lets -SmtpCredential go over a connection without TLS; refused otherwise (SmtpPlainTextAuthRefused).</summary>
+    [Parameter] public SwitchParameter SmtpAllowPlainTextAuth { get; set; }
 
     IReadOnlyList<NotificationTarget> _targets = [];
 
@@ -40,6 +42,7 @@ public abstract class NotifyingCmdlet : SqliteBackupCmdlet
         Security = SmtpSecurity,
         UserName = SmtpCredential?.UserName,
         Password = SmtpCredential is null ? null : new NetworkCredential("", SmtpCredential.Password).Password,
+        AllowPlainTextAuth = SmtpAllowPlainTextAuth,
     };
 
     private protected void NotifySuccess(Func<NotificationMessage> message, ILogger? logger = null)

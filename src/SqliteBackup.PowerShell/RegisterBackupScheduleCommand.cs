@@ -41,15 +41,22 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     {
         try
         {
-            string? config = ParameterSetName == DatabaseSet ? CreateConfig() : ResolvePath(ConfigPath);
-            if (config == null) return;
-            var job = BackupJobConfigFile.Load(config);
+            // Everything is checked before anything is written: a configuration is only worth writing for a schedule
+            // that can be registered, and -WhatIf shows both steps.
+            var (config, section) = ParameterSetName == DatabaseSet ? PlanConfig() : (ResolvePath(ConfigPath), null);
+            var job = section != null ? BackupJobConfigFile.FromSection(config, section) : BackupJobConfigFile.Load(config);
             var backend = ScheduleBackends.For(Scheduler);
             bool shutdown = job.BackupOnShutdown && backend.Kind is SchedulerKind.Systemd or SchedulerKind.TaskScheduler;
             if (job.BackupOnShutdown && !shutdown)
                 WriteWarning($"{backend.Kind} has no shutdown trigger: \"backup_on_shutdown\" is not scheduled. Use systemd or Task Scheduler for that, or run the job from your shutdown scripts.");
             var definition = new ScheduleDefinition(Name ?? DefaultName(config), Spec(job), JobCommand(config), shutdown);
-            if (!ShouldProcess($"{definition.Name} ({backend.Kind})", $"Run the backup job of '{config}' {definition.Schedule}")) return;
+            bool write = section == null || ShouldProcess(config, "Write a backup configuration");
+            if (!ShouldProcess($"{definition.Name} ({backend.Kind})", $"Run the backup job of '{config}' {definition.Schedule}") || !write) return;
+            if (section != null)
+            {
+                BackupJobConfigFile.Save(config, section, overwriteSection: true);
+                WriteVerbose($"Configuration written to {config}");
+            }
             backend.Register(definition);
             WriteObject(backend.List().FirstOrDefault(s => s.Name == definition.Name));
         }
@@ -96,8 +103,8 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
         return $"{(stem.Length > 40 ? stem[..40] : stem)}-{hash}";
     }
 
-    /// <summary>-Path/-Destination without a configuration: write one into the backup directory for the user.</summary>
-    string? CreateConfig()
+    /// <summary>-Path/-Destination without a configuration: the one to write into the backup directory for the user.</summary>
+    (string File, JsonObject Section) PlanConfig()
     {
         var databases = Path.Select(ResolvePath).ToList();
         string dir = Destination != null ? ResolvePath(Destination) : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(databases[0])!, "backups");
@@ -111,9 +118,6 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
             ["backup_directory"] = ".",
             ["databases"] = new JsonArray(databases.Select(d => (JsonNode)JsonValue.Create(Rel(d))!).ToArray()),
         };
-        if (!ShouldProcess(file, "Write a backup configuration")) return null;
-        BackupJobConfigFile.Save(file, section, overwriteSection: true);
-        WriteVerbose($"Configuration written to {file}");
-        return file;
+        return (file, section);
     }
 }

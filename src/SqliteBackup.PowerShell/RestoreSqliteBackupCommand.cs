@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using SqliteBackup.Core;
+using SqliteBackup.Core.Retention;
 
 namespace SqliteBackup.PowerShell;
 
@@ -35,6 +36,10 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
             string action = File.Exists(target)
                 ? $"Replace the database with backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss} (a PreRestore backup is taken first)"
                 : $"Create the database from backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}";
+            var now = DateTimeOffset.UtcNow;
+            if (FutureDated.Is(new DateTimeOffset(b.CreatedUtc), now))
+                WriteWarning(FutureDated.Warning(b.Path, b.Database, new DateTimeOffset(b.CreatedUtc), now,
+                    "Its date says nothing about how fresh it is: check with Get-SqliteBackup that it is the backup you mean to restore."));
             if (!ShouldProcess(target, action)) continue;
             var request = new RestoreRequest(target)
             {

@@ -228,6 +228,13 @@ Describe 'Export-SqliteBackupReport parameters' {
         (Get-DataStat $html)['count'] | Should -Be 1
     }
 
+    It 'checks -ConfigPath before anything, so -WhatIf reports a bad configuration instead of a plan' {
+        $dir = New-TestFolder
+        { Export-SqliteBackupReport (Join-Path $dir 'r.html') -ConfigPath (Join-Path $dir 'missing.json') -WhatIf -ErrorAction Stop } |
+            Should -Throw -ErrorId 'BackupConfigNotFound,SqliteBackup.PowerShell.ExportSqliteBackupReportCommand'
+        Test-Path (Join-Path $dir 'r.html') | Should -BeFalse
+    }
+
     It '-WhatIf writes nothing; a relative -Path means the current location' {
         $dir = New-TestFolder
         New-Item -ItemType Directory (Join-Path $dir 'backups') | Out-Null

@@ -35,6 +35,24 @@ Describe 'Get-SqliteBackup' {
         (Get-SqliteBackup $backupDir -Since (Get-Date).AddMinutes(-10)).Count | Should -Be 3
     }
 
+    It '-Latest prefers backups dated up to now over one dated in the future, and warns about it' {
+        $d = New-TestFolder
+        New-TinyDatabase (Join-Path $d 'x.db') | Out-Null
+        $real = New-SqliteBackup (Join-Path $d 'x.db') -Destination (Join-Path $d 'b') -Verify None
+        $ahead = New-SqliteBackup (Join-Path $d 'x.db') -Destination (Join-Path $d 'b') -Verify None
+        Set-BackupCreated $ahead ([datetime]::UtcNow.AddYears(1))
+        $latest = Get-SqliteBackup (Join-Path $d 'b') -Latest 1 -WarningVariable w -WarningAction SilentlyContinue
+        $latest.Id | Should -Be $real.Id
+        "$w" | Should -BeLike "*$($ahead.Path)*in the future*passed it over*"
+        # With nothing else to pick it is still listed, never silently.
+        $only = Get-SqliteBackup (Join-Path $d 'b') -Latest 1 -Type Manual -Since ([datetime]::Now.AddMonths(6)) -WarningVariable w2 -WarningAction SilentlyContinue
+        $only.Id | Should -Be $ahead.Id
+        "$w2" | Should -BeLike "*$($ahead.Path)*may not be the newest*"
+        # Listing without -Latest shows everything, without a warning.
+        @(Get-SqliteBackup (Join-Path $d 'b') -WarningVariable w3).Count | Should -Be 2
+        @($w3).Count | Should -Be 0
+    }
+
     It 'runs "Get-SqliteBackup | Where Size -lt 1KB | Test-SqliteBackup" exactly as written' {
         Push-Location $dir
         try { $results = Get-SqliteBackup | Where Size -lt 1KB | Test-SqliteBackup }

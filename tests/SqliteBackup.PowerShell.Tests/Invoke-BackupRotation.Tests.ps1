@@ -76,6 +76,14 @@ Describe 'Invoke-BackupRotation' {
         @(Get-SqliteBackup $backupDir).Count | Should -Be 10
     }
 
+    It 'rejects a negative duration, a repeated unit and a negative TimeSpan before removing anything' {
+        foreach ($bad in '-3d', '1d1d', '7d-2h') {
+            { Invoke-BackupRotation $backupDir -KeepWithin $bad -Confirm:$false } | Should -Throw -ExpectedMessage "*'$bad' is not a retention duration*each unit at most once*such as 7d, 12h or 1y6m*"
+        }
+        { Invoke-BackupRotation $backupDir -KeepWithinDaily ([timespan]::FromDays(-3)) -Confirm:$false } | Should -Throw -ExpectedMessage '*negative*'
+        @(Get-SqliteBackup $backupDir).Count | Should -Be 10
+    }
+
     It 'reports an empty directory, a directory that is not a backup directory and a missing one' {
         $empty = New-TestFolder
         { Invoke-BackupRotation $empty -KeepLast 1 -ErrorAction Stop } | Should -Throw -ErrorId 'NoBackupsFound,SqliteBackup.PowerShell.InvokeBackupRotationCommand'
@@ -127,5 +135,30 @@ Describe 'Invoke-BackupRotation duration parsing' {
         @(Get-SqliteBackup $dest -AllowInsecureDirectory).Count | Should -Be 3
         Invoke-BackupRotation $dest -KeepLast 1 -Confirm:$false -AllowInsecureDirectory | Out-Null
         @(Get-SqliteBackup $dest -AllowInsecureDirectory).Count | Should -Be 1
+    }
+}
+
+Describe 'Invoke-BackupRotation and a backup dated in the future' {
+    It 'removes nothing on the strength of it, keeps it, and says which backup it is and how to fix the clock' {
+        $dir = New-TestFolder
+        $db = Join-Path $dir 'app.db'
+        $backups = Join-Path $dir 'backups'
+        New-SqliteSampleDatabase $db | Out-Null
+        $made = 1..3 | ForEach-Object { New-SqliteBackup $db -Destination $backups -Type Automatic -Verify Quick }
+        $now = [datetime]::UtcNow
+        Set-BackupCreated $made[0] $now.AddDays(-2)
+        Set-BackupCreated $made[1] $now.AddHours(-1)
+        Set-BackupCreated $made[2] $now.AddDays(30)   # the clock was a month ahead for this run
+
+        $decisions = Invoke-BackupRotation $backups -KeepWithin 7d -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
+
+        @($decisions | Where-Object Removed).Count | Should -Be 0
+        @(Get-SqliteBackup $backups).Count | Should -Be 3
+        $future = $decisions | Where-Object FutureDated
+        $future.Backup.Id | Should -Be $made[2].Id
+        $future.Reasons | Should -Be @('dated in the future')
+        @($w).Count | Should -Be 1
+        "$w" | Should -BeLike "*$($made[2].Path)*dated in the future: $('{0:yyyy-MM-dd}' -f $now.AddDays(30))*correct it*Remove-SqliteBackup -Path*"
+        (Get-SqliteBackupLog $backups -Event FutureDatedBackup).BackupId | Should -Be $made[2].Id
     }
 }

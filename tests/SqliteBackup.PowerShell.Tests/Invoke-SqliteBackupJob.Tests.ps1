@@ -63,6 +63,16 @@ Describe 'Invoke-SqliteBackupJob' {
         (Get-SqliteBackupLog (Join-Path $dir 'backups') | Out-String -Width 150) | Should -Match 'Time\s+Level\s+Event\s+Database\s+Message'
     }
 
+    It 'names a backup directory that is a file instead of failing with a raw IOException' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        Set-Content (Join-Path $dir 'backups') 'a file, not a directory'
+        $config = Join-Path $dir 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') -LogFile (Join-Path $dir 'log.jsonl') | Out-Null
+        { Invoke-SqliteBackupJob $config -ErrorAction Stop } | Should -Throw -ErrorId 'BackupDirectoryIsFile,SqliteBackup.PowerShell.InvokeSqliteBackupJobCommand'
+        Get-Content (Join-Path $dir 'backups') | Should -Be 'a file, not a directory'
+    }
+
     It 'warns once about damaged log lines and reads the rest' {
         Invoke-SqliteBackupJob -ConfigPath $config | Out-Null
         Add-Content (Join-Path $dir 'backups' 'sqlitebackup-log.jsonl') '{ damaged'

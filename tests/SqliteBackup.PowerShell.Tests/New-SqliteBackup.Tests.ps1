@@ -32,6 +32,14 @@ Describe 'New-SqliteBackup' {
         & sqlite3 $b.Path 'PRAGMA integrity_check; SELECT count(*) FROM employees;' | Should -Be @('ok', '100')
     }
 
+    It 'refuses an empty file before writing anything' {
+        $dir = New-TestFolder
+        $empty = Join-Path $dir 'empty.db'
+        [IO.File]::WriteAllBytes($empty, [byte[]]@())
+        { New-SqliteBackup $empty -ErrorAction Stop } | Should -Throw -ErrorId 'DatabaseFileEmpty,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+        Test-Path (Join-Path $dir 'backups') | Should -BeFalse
+    }
+
     It 'resolves relative paths against the PowerShell location, not the process directory' {
         $dir = New-TestFolder
         New-SqliteSampleDatabase (Join-Path $dir 'rel.db') | Out-Null

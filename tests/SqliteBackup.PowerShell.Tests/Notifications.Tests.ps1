@@ -130,3 +130,38 @@ Describe 'Notifications from the cmdlets' {
         finally { Stop-Hook $hook }
     }
 }
+
+Describe 'SMTP login over an unencrypted connection' {
+    It 'is refused by default with SmtpPlainTextAuthRefused, and sent with -SmtpAllowPlainTextAuth' {
+        if (-not $env:SQLITEBACKUP_MAILDEV -or -not (Test-Path $env:SQLITEBACKUP_MAILDEV)) {
+            if ($env:SQLITEBACKUP_REQUIRE_CLI -eq '1') { throw 'maildev is required (SQLITEBACKUP_REQUIRE_CLI=1) but SQLITEBACKUP_MAILDEV does not name it' }
+            Set-ItResult -Skipped -Because 'maildev is not installed (set SQLITEBACKUP_MAILDEV)'
+            return
+        }
+        $smtpPort = Get-Random -Minimum 20000 -Maximum 40000
+        $webPort = $smtpPort + 20000
+        # maildev with a login offers AUTH but no STARTTLS: the case where a password would go out in clear.
+        $server = Start-Process $env:SQLITEBACKUP_MAILDEV -PassThru -ArgumentList '--ip', '127.0.0.1', '--smtp', $smtpPort, '--web-ip', '127.0.0.1', '--web', $webPort, '--silent', '--incoming-user', 'backup-user', '--incoming-pass', 's3cret-Pa55' -RedirectStandardOutput (Join-Path $TestDrive 'maildev.out')
+        try {
+            $deadline = (Get-Date).AddSeconds(30)
+            while ($true) {
+                try { Invoke-RestMethod "http://127.0.0.1:$webPort/api/email" | Out-Null; break }
+                catch { if ((Get-Date) -gt $deadline -or $server.HasExited) { throw "maildev did not start: $_" }; Start-Sleep -Milliseconds 200 }
+            }
+            $cred = [pscredential]::new('backup-user', (ConvertTo-SecureString 's3cret-Pa55' -AsPlainText -Force))
+            $common = @{ Notify = 'mailto:ops@example.com'; SmtpServer = '127.0.0.1'; SmtpPort = $smtpPort; SmtpCredential = $cred }
+
+            $refused = Test-SqliteBackupNotification @common -WarningVariable w -WarningAction SilentlyContinue
+            $refused.Sent | Should -BeFalse
+            "$w" | Should -Match 'SmtpPlainTextAuthRefused'
+            "$w" | Should -Match 'SmtpAllowPlainTextAuth'
+            "$w" | Should -Not -Match 's3cret'
+            $mails = { ((Invoke-WebRequest "http://127.0.0.1:$webPort/api/email").Content | ConvertFrom-Json -NoEnumerate).Count }
+            & $mails | Should -Be 0
+
+            (Test-SqliteBackupNotification @common -SmtpAllowPlainTextAuth).Sent | Should -BeTrue
+            & $mails | Should -Be 1
+        }
+        finally { Stop-Process -Id $server.Id -ErrorAction SilentlyContinue }
+    }
+}

@@ -106,6 +106,27 @@ Describe 'Register-BackupSchedule parameters' {
         Test-Path (Join-Path $dir 'bk') | Should -BeFalse
     }
 
+    It 'validates every input before writing a configuration, and -WhatIf shows what would be written and registered' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $bk = Join-Path $dir 'bk'
+        { Register-BackupSchedule -Path (Join-Path $dir 'app.db') -Destination $bk -Cron '61 * * * *' -Scheduler Cron -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidSchedule,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+        Test-Path $bk | Should -BeFalse
+        { Register-BackupSchedule -Path (Join-Path $dir 'missing.db') -Destination $bk -Daily -Scheduler Cron -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidBackupConfig,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+        Test-Path $bk | Should -BeFalse
+
+        # What-if messages go to the host, so run a real pwsh and read its console output.
+        $pwsh = [Environment]::ProcessPath
+        [string[]] $prefix = if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+        $script = "Import-Module '$ModulePath'; Register-BackupSchedule -Path '$(Join-Path $dir 'app.db')' -Destination '$bk' -Cron '15 3 * * *' -Scheduler Cron -Name whatif-test -WhatIf"
+        $out = (& $pwsh @prefix -NoProfile -NonInteractive -Command $script 2>&1) -join "`n"
+        $out | Should -Match ([regex]::Escape((Join-Path $bk 'sqlitebackup.json')))
+        $out | Should -Match 'Write a backup configuration'
+        $out | Should -Match 'whatif-test \(Cron\)'
+        $out | Should -Match '15 3 \* \* \*'
+        Test-Path $bk | Should -BeFalse
+    }
+
     It 'reports an unknown schedule name on Unregister' {
         if (-not $haveCron) { Set-ItResult -Skipped -Because 'cron is not installed'; return }
         { Unregister-BackupSchedule -Name 'no-such-schedule' -Scheduler Cron -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ScheduleNotFound,SqliteBackup.PowerShell.UnregisterBackupScheduleCommand'

@@ -16,6 +16,15 @@ Describe 'Restore-SqliteBackup' {
         if (Get-Command sqlite3 -ErrorAction SilentlyContinue) { sqlite3 $target 'PRAGMA integrity_check;' | Should -Be 'ok' }
     }
 
+    It 'warns before restoring a backup dated in the future' {
+        Set-BackupCreated $b ([datetime]::UtcNow.AddDays(10))
+        $ahead = Get-SqliteBackup (Join-Path $dir 'backups')
+        $ahead | Restore-SqliteBackup -Destination (Join-Path $dir 'copy.db') -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        "$w" | Should -BeLike "*$($b.Path)*ahead of this machine's clock*check with Get-SqliteBackup*"
+        $b | Restore-SqliteBackup -Destination (Join-Path $dir 'copy2.db') -Confirm:$false -WarningVariable w2 | Out-Null
+        @($w2).Count | Should -Be 0   # the object from before the change still has its true date
+    }
+
     It 'changes nothing with -WhatIf' {
         Invoke-Sql $db 'DELETE FROM assignments; DELETE FROM employees' | Out-Null
         $b | Restore-SqliteBackup -Destination $db -Force -WhatIf

@@ -25,7 +25,7 @@ public sealed class BackupJob(ILogger logger)
         // Before anything is created or locked: the lock, the log and rotation all trust what these folders hold.
         Trust.DirectoryTrust.Demand(config.BackupDirectory, config.AllowInsecureDirectory);
         Trust.DirectoryTrust.Demand(Path.GetDirectoryName(config.LogFile)!, config.AllowInsecureDirectory);
-        using var jobLock = JobLock.Acquire(config.BackupDirectory);
+        using var jobLock = AcquireLock(config.BackupDirectory);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
         // The log is read once per run, not once per database: it can hold megabytes of history.
         var lastRestoreTest = config.WeeklyRestoreTest ? LastRestoreTests(new JsonLinesLog(config.LogFile)) : [];
@@ -69,7 +69,10 @@ public sealed class BackupJob(ILogger logger)
 
             var mine = new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
             var rotation = new BackupRotation(logger);
-            var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local);
+            var now = DateTimeOffset.UtcNow;
+            var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local, now: now);
+            foreach (var d in decisions.Where(d => d.FutureDated))
+                BackupRotation.WarnFutureDated(logger, d, now);
             foreach (var d in decisions) rotation.Apply(d, config.AllowInsecureDirectory);
             result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
 
@@ -90,7 +93,21 @@ public sealed class BackupJob(ILogger logger)
         {
             result = result with { ErrorId = e.ErrorId, Error = e.Message };
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Rotation and the restore test touch the backup directory too; a failure there is this database's, not the job's.
+            var mapped = BackupErrors.ForWriteFailure(config.BackupDirectory, e);
+            result = result with { ErrorId = mapped.ErrorId, Error = mapped.Message };
+        }
         return result with { Duration = clock.Elapsed };
+    }
+
+    /// <summary>The lock is the job's first write, so a backup directory that cannot be one is reported here, by name.</summary>
+    static JobLock AcquireLock(string backupDirectory)
+    {
+        if (File.Exists(backupDirectory)) throw BackupErrors.BackupDirectoryIsFile(backupDirectory);
+        try { return JobLock.Acquire(backupDirectory); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(backupDirectory, e); }
     }
 
     /// <summary>Notifications never fail the job: the notifier logs and swallows its own failures.</summary>

@@ -24,6 +24,7 @@ public static class BackupJobConfigFile
         "compression", "verification", "weekly_restore_test", "log_file", "scratch_directory", "allow_insecure_directory",
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
+        "smtp_allow_plaintext_auth",
     ];
 
     public static SqliteBackupException Invalid(string path, string key, string problem) => new(
@@ -43,7 +44,16 @@ public static class BackupJobConfigFile
         catch (JsonException e) { throw Invalid(path, "", $"it is not valid JSON: {e.Message}"); }
         if (root is not JsonObject obj || obj[Section] is not JsonObject b)
             throw Invalid(path, "", $"it has no \"{Section}\" object at the top level.");
+        return FromSection(path, b, checkDatabases);
+    }
 
+    /// <summary>
+    /// Reads a "backup" section that is not (yet) in a file, as <see cref="Load"/> would read it from <paramref name="path"/>:
+    /// lets a command check everything it is about to write before it writes anything.
+    /// </summary>
+    public static BackupJobConfig FromSection(string path, JsonObject b, bool checkDatabases = true)
+    {
+        path = Path.GetFullPath(path);
         foreach (var (key, _) in b)
             if (!Keys.Contains(key))
                 throw Invalid(path, key, $"is not a known setting. Known settings: {string.Join(", ", Keys)}.");
@@ -93,6 +103,7 @@ public static class BackupJobConfigFile
                 Security = Enum(path, b, "smtp_security", Notifications.SmtpSecurity.Auto),
                 UserName = String(path, b, "smtp_user"),
                 PasswordVariable = String(path, b, "smtp_password_env"),
+                AllowPlainTextAuth = Bool(path, b, "smtp_allow_plaintext_auth") ?? false,
             };
         }
         var config = new BackupJobConfig

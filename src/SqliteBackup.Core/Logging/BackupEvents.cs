@@ -27,4 +27,5 @@ public static class BackupEvents
     public static readonly EventId JobFailed = new(1042, nameof(JobFailed));
     public static readonly EventId NotificationSent = new(1050, nameof(NotificationSent));
     public static readonly EventId NotificationFailed = new(1051, nameof(NotificationFailed));
+    public static readonly EventId FutureDatedBackup = new(1023, nameof(FutureDatedBackup));
 }

@@ -42,7 +42,9 @@ public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 failed.Add(target);
-                logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {Database} failed: {Error}", target.Redacted, message.Database, e.Message);
+                // Our own refusals carry an ErrorId and what to do, which the one line in the log must keep.
+                string error = e is SqliteBackupException sbe ? $"{sbe.ErrorId}: {sbe.Message} {sbe.RecommendedAction}" : e.Message;
+                logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {Database} failed: {Error}", target.Redacted, message.Database, error);
             }
         }
         return failed;
@@ -86,6 +88,9 @@ public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
         mail.To.Add(MailboxAddress.Parse(target.Address));
         mail.Subject = message.Subject;
         mail.Body = new TextPart("plain") { Text = message.Body() };
+        string? user = smtp.UserName;
+        bool login = user != null;
+        if (login && smtp.Security == SmtpSecurity.None && !smtp.AllowPlainTextAuth) throw BackupErrors.SmtpPlainTextAuthRefused(smtp.ToString());
         using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
         var options = smtp.Security switch
         {
@@ -95,7 +100,14 @@ public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
             _ => SecureSocketOptions.StartTlsWhenAvailable,
         };
         client.Connect(smtp.Host, smtp.Port, options, ct);
-        if (smtp.UserName != null) client.Authenticate(smtp.UserName, smtp.ResolvePassword() ?? "", ct);
+        // Checked on the connection itself, before AUTH: with Auto, a server (or someone in the path stripping STARTTLS
+        // from its answer) decides whether TLS happens, and the password must not depend on that.
+        if (login && !client.IsSecure && !smtp.AllowPlainTextAuth)
+        {
+            client.Disconnect(quit: true, ct);
+            throw BackupErrors.SmtpPlainTextAuthRefused(smtp.ToString());
+        }
+        if (user != null) client.Authenticate(user, smtp.ResolvePassword() ?? "", ct);
         client.Send(mail, ct);
         client.Disconnect(quit: true, ct);
     }

@@ -22,6 +22,12 @@ public sealed record SmtpSettings(string Host, int Port = 587, string From = "sq
     public string? Password { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Lets a password go to the server over a connection without TLS (Security None, or Auto when the server offers no
+    /// STARTTLS). Off by default: anyone on the path reads an SMTP password sent in clear.
+    /// </summary>
+    public bool AllowPlainTextAuth { get; init; }
+
     public string? ResolvePassword() => Password ?? (PasswordVariable is { } v ? Environment.GetEnvironmentVariable(v) : null);
 
     public override string ToString() => $"{Host}:{Port} ({Security}{(UserName != null ? ", as " + UserName : "")})";

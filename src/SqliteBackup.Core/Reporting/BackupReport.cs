@@ -56,7 +56,7 @@ public static class BackupReport
             Backups = unique,
             Statistics = BackupStatistics.Compute(unique, entries, utcNow),
             Policy = policy,
-            Retention = BackupRotation.Plan(unique, policy, zone),
+            Retention = BackupRotation.Plan(unique, policy, zone, now: new DateTimeOffset(utcNow)),
             Failures = failures,
             Schedules = schedules ?? ReportSchedules.Unknown,
         };

@@ -6,16 +6,23 @@ namespace SqliteBackup.Core.Retention;
 
 /// <summary>
 /// A calendar span in restic's duration form, such as <c>1y2m3d4h</c>: years, months and days are calendar units
-/// (a month back from 31 March is not 30 days back), hours are elapsed hours. Components may be negative, as in restic
-/// (<c>1y-5d</c>); a zero duration switches a <c>within</c> rule off.
+/// (a month back from 31 March is not 30 days back), hours are elapsed hours; a zero duration switches a <c>within</c>
+/// rule off. Parsing is stricter than restic's: no negative part and no unit twice (see <see cref="Parse"/>).
 /// </summary>
 public readonly record struct RetentionDuration(int Years, int Months, int Days, int Hours)
 {
-    const string FormHint = "Use whole numbers followed by y (years), m (months), d (days) or h (hours), such as 7d, 12h or 1y6m.";
+    const string FormHint = "Use whole numbers followed by y (years), m (months), d (days) or h (hours), each unit at most once, such as 7d, 12h or 1y6m.";
 
     public bool IsZero => Years == 0 && Months == 0 && Days == 0 && Hours == 0;
 
-    /// <summary>Parses restic's form. When a unit appears twice the later value wins, as in restic.</summary>
+    /// <summary>Some part is below zero: only possible by constructing one in code, never by parsing.</summary>
+    public bool IsNegative => Years < 0 || Months < 0 || Days < 0 || Hours < 0;
+
+    /// <summary>
+    /// Parses restic's form, refusing two things restic accepts because in a rule that decides deletions they are far
+    /// more likely typos than intent: a negative part (<c>-3d</c> reaches forward from the newest backup, <c>1d-2h</c>
+    /// means 22h) and a repeated unit (restic silently keeps the last, so <c>1d1d</c> is one day).
+    /// </summary>
     /// <exception cref="FormatException">The text is not in restic's duration form; the message quotes it.</exception>
     public static RetentionDuration Parse(string text)
     {
@@ -39,11 +46,12 @@ public readonly record struct RetentionDuration(int Years, int Months, int Days,
         if (s.IsEmpty) { error = "it is empty"; return false; }
 
         int years = 0, months = 0, days = 0, hours = 0;
+        string seen = "";
         int i = 0;
         while (i < s.Length)
         {
             int start = i;
-            if (s[i] == '-') i++;
+            if (s[i] == '-') { error = $"a duration cannot be negative (the '-' at position {start + 1})"; return false; }
             int digitsStart = i;
             while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
             if (i == digitsStart) { error = $"expected a number at position {start + 1}"; return false; }
@@ -53,6 +61,8 @@ public readonly record struct RetentionDuration(int Years, int Months, int Days,
                 return false;
             }
             if (i == s.Length) { error = $"no unit after the number {n}"; return false; }
+            if (seen.Contains(s[i])) { error = $"the unit '{s[i]}' appears twice"; return false; }
+            seen += s[i];
             switch (s[i])
             {
                 case 'y': years = n; break;
@@ -73,9 +83,11 @@ public readonly record struct RetentionDuration(int Years, int Months, int Days,
     /// Whole days become calendar days and the remainder hours; a TimeSpan carries no months or years. Sub-hour parts are
     /// refused rather than rounded, because rounding either way would silently move the retention window.
     /// </summary>
-    /// <exception cref="ArgumentException">The span is not a whole number of hours.</exception>
+    /// <exception cref="ArgumentException">The span is negative or not a whole number of hours.</exception>
     public static RetentionDuration FromTimeSpan(TimeSpan span)
     {
+        if (span < TimeSpan.Zero)
+            throw new ArgumentException($"A retention duration cannot be negative, but {span} is. Use a positive span such as 7.00:00:00 or the form 7d.", nameof(span));
         if (span.Ticks % TimeSpan.TicksPerHour != 0)
             throw new ArgumentException($"A retention duration must be a whole number of hours, but {span} is not. Round it to hours or use the form 7d12h.", nameof(span));
         return new RetentionDuration(0, 0, span.Days, span.Hours);

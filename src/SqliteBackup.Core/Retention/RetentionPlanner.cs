@@ -2,7 +2,7 @@ namespace SqliteBackup.Core.Retention;
 
 /// <summary>
 /// Decides which backups rotation keeps: restic's <c>forget</c> policy (internal/data/snapshot_policy.go, ApplyPolicy)
-/// plus three rules of ours. Pure: no clock, no I/O; the same input gives the same decisions.
+/// plus four rules of ours. Pure: no clock, no I/O; the same input gives the same decisions.
 /// </summary>
 /// <remarks>
 /// Our rules, applied around restic's:
@@ -15,6 +15,10 @@ namespace SqliteBackup.Core.Retention;
 /// the within windows would let a run of failing backups age the good ones out.</item>
 /// <item>The newest candidate whose verification passed is kept ("newest verified") whatever the policy says. This is
 /// applied after restic's pass and changes no count.</item>
+/// <item>With <c>now</c> given, a candidate dated more than <see cref="FutureDated.Tolerance"/> after it is kept as
+/// <see cref="FutureDated.Reason"/> (unless its verification failed) and otherwise planned as if it were absent: it fills no
+/// bucket, uses no count, anchors no window and is never "newest verified". So everything else is decided exactly as
+/// restic would without it, and nothing is removed on the strength of a wrong clock.</item>
 /// </list>
 /// Sanity check for the "well under 200 ms for 100,000 backups" budget (benchmarks live in bench/, not in unit tests):
 /// <code>var list = Enumerable.Range(0, 100_000).Select(i => new RetentionCandidate($"{i}", t0.AddMinutes(-37 * i), [])).ToList();
@@ -39,7 +43,8 @@ public static class RetentionPlanner
     /// local time when null. Buckets follow the wall clock, as restic's do: a 23- or 25-hour day is still one day, and the
     /// hour a fall-back night repeats is one hourly bucket.</param>
     /// <param name="now">If given, candidates at or after it cannot be the newest backup the within windows reach back
-    /// from, as restic guards against clock skew. When no candidate qualifies, the windows hold everything, as in restic.</param>
+    /// from, as restic guards against clock skew (when no candidate qualifies, the windows hold everything, as in restic),
+    /// and candidates dated beyond it by more than <see cref="FutureDated.Tolerance"/> are kept and take no part in the plan.</param>
     /// <exception cref="ArgumentException">The policy is invalid (see <see cref="RetentionPolicy.Validate"/>) or a candidate is null.</exception>
     public static IReadOnlyList<RetentionDecision> Plan(
         IEnumerable<RetentionCandidate> candidates, RetentionPolicy policy, TimeZoneInfo? zone = null, DateTimeOffset? now = null)
@@ -53,9 +58,12 @@ public static class RetentionPlanner
         int n = sorted.Length;
         var reasons = new List<string>?[n];
 
+        var future = new bool[n];
+        for (int k = 0; k < n; k++) future[k] = now is { } t && FutureDated.Is(sorted[k].Time, t);
         var eligible = new List<int>(n);
         for (int k = 0; k < n; k++)
         {
+            if (future[k]) continue;
             if (!sorted[k].IsProtected && sorted[k].Verification != VerificationState.Failed) eligible.Add(k);
         }
         ApplyResticPolicy(sorted, eligible, policy, zone, now, reasons);
@@ -66,7 +74,8 @@ public static class RetentionPlanner
             var c = sorted[k];
             if (c.IsProtected)
                 (reasons[k] ??= []).Add(string.IsNullOrWhiteSpace(c.ProtectedReason) ? DefaultProtectedReason : c.ProtectedReason);
-            if (!newestVerifiedSeen && c.Verification == VerificationState.Passed)
+            if (future[k] && (c.IsProtected || c.Verification != VerificationState.Failed)) (reasons[k] ??= []).Add(FutureDated.Reason);
+            if (!newestVerifiedSeen && c.Verification == VerificationState.Passed && !future[k])
             {
                 newestVerifiedSeen = true;
                 (reasons[k] ??= []).Add(NewestVerifiedReason);
@@ -76,9 +85,9 @@ public static class RetentionPlanner
         var decisions = new RetentionDecision[n];
         for (int k = 0; k < n; k++)
         {
-            decisions[k] = reasons[k] is { } r
+            decisions[k] = (reasons[k] is { } r
                 ? new RetentionDecision(sorted[k], RetentionAction.Keep, r)
-                : new RetentionDecision(sorted[k], RetentionAction.Remove, NoReasons);
+                : new RetentionDecision(sorted[k], RetentionAction.Remove, NoReasons)) with { FutureDated = future[k] };
         }
         return decisions;
     }

@@ -43,7 +43,7 @@ public sealed record RetentionPolicy
     /// <summary>This policy, or <see cref="Default"/> when it has no rule: what a rotation without -Keep* parameters means.</summary>
     public RetentionPolicy OrDefault() => IsEmpty ? Default : this;
 
-    /// <exception cref="ArgumentException">A count is below -1 or a tag list is null; the message names the rule.</exception>
+    /// <exception cref="ArgumentException">A count is below -1, a duration is negative or a tag list is null; the message names the rule.</exception>
     public void Validate()
     {
         CheckCount(KeepLast, nameof(KeepLast));
@@ -52,6 +52,12 @@ public sealed record RetentionPolicy
         CheckCount(KeepWeekly, nameof(KeepWeekly));
         CheckCount(KeepMonthly, nameof(KeepMonthly));
         CheckCount(KeepYearly, nameof(KeepYearly));
+        CheckDuration(KeepWithin, nameof(KeepWithin));
+        CheckDuration(KeepWithinHourly, nameof(KeepWithinHourly));
+        CheckDuration(KeepWithinDaily, nameof(KeepWithinDaily));
+        CheckDuration(KeepWithinWeekly, nameof(KeepWithinWeekly));
+        CheckDuration(KeepWithinMonthly, nameof(KeepWithinMonthly));
+        CheckDuration(KeepWithinYearly, nameof(KeepWithinYearly));
         for (int i = 0; i < KeepTags.Count; i++)
         {
             if (KeepTags[i] is null || KeepTags[i].Any(t => t is null))
@@ -63,6 +69,12 @@ public sealed record RetentionPolicy
     {
         if (value < -1)
             throw new ArgumentException($"{rule} is {value}, but a retention count must be -1 (keep all), 0 (rule off) or a positive number.", rule);
+    }
+
+    static void CheckDuration(RetentionDuration? value, string rule)
+    {
+        if (value is { IsNegative: true } d)
+            throw new ArgumentException($"{rule} is {d}, but a retention duration cannot be negative: it would reach forward from the newest backup. Use whole positive units such as 7d or 1y6m.", rule);
     }
 
     internal static bool IsOff(RetentionDuration? d) => d is not { IsZero: false };

@@ -84,4 +84,15 @@ public class BackupJobConfigFileTests
         Assert.Contains("8080", text);
         Assert.Contains("./y.db", text);
     }
+
+    [Fact]
+    public void Plain_text_SMTP_login_is_off_unless_the_file_allows_it()
+    {
+        using var t = new TempDir();
+        File.WriteAllText(t["app.db"], "");
+        var off = BackupJobConfigFile.Load(Write(t, """{ "database": "./app.db", "smtp_server": "mail", "smtp_user": "u", "smtp_password_env": "P" }"""));
+        Assert.False(off.Smtp!.AllowPlainTextAuth);
+        var on = BackupJobConfigFile.Load(Write(t, """{ "database": "./app.db", "smtp_server": "mail", "smtp_user": "u", "smtp_password_env": "P", "smtp_allow_plaintext_auth": true }""", "on.json"));
+        Assert.True(on.Smtp!.AllowPlainTextAuth);
+    }
 }
