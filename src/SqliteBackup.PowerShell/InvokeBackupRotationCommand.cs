@@ -87,15 +87,14 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
         foreach (var d in decisions.OrderBy(d => d.Database, StringComparer.Ordinal).ThenByDescending(d => d.Backup.CreatedUtc))
         {
             if (d.FutureDated)
-                BackupRotation.WarnFutureDated(LoggerWithBackupLog(d.Backup.Directory), d, now);
+                BackupRotation.WarnFutureDated(LoggerWithBackupLog(d.Backup.Directory, AllowInsecureDirectory), d, now);
             if (d.Action == RetentionAction.Remove
                 && ShouldProcess(d.Path, $"Remove {d.Type} backup of '{d.Database}' taken {d.Created:yyyy-MM-dd HH:mm:ss}{(d.Reasons.Count > 0 ? " (" + string.Join(", ", d.Reasons) + ")" : "")}"))
             {
                 try { new BackupRotation(LoggerWithBackupLog(d.Backup.Directory, AllowInsecureDirectory)).Apply(d, AllowInsecureDirectory); }
                 catch (SqliteBackupException e)
                 {
-                    WriteError(ErrorRecords.From(e));
-                    NotifyFailure(Core.Notifications.NotificationMessage.ForFailure("RotationFailed", d.Database, e));
+                    Failed(e, "RotationFailed", d.Database);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
