@@ -21,8 +21,9 @@ Describe 'Restore-SqliteBackup' {
         $ahead = Get-SqliteBackup (Join-Path $dir 'backups')
         $ahead | Restore-SqliteBackup -Destination (Join-Path $dir 'copy.db') -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue | Out-Null
         "$w" | Should -BeLike "*$($b.Path)*ahead of this machine's clock*check with Get-SqliteBackup*"
-        $b | Restore-SqliteBackup -Destination (Join-Path $dir 'copy2.db') -Confirm:$false -WarningVariable w2 | Out-Null
-        @($w2).Count | Should -Be 0   # the object from before the change still has its true date
+        # A pipeline object is read again from disk before a restore, so an old object carrying the true date warns too.
+        $b | Restore-SqliteBackup -Destination (Join-Path $dir 'copy2.db') -Confirm:$false -WarningVariable w2 -WarningAction SilentlyContinue | Out-Null
+        "$w2" | Should -BeLike "*$($b.Path)*ahead of this machine's clock*"
     }
 
     It 'changes nothing with -WhatIf' {
