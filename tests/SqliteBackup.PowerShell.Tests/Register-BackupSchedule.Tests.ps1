@@ -12,6 +12,13 @@ BeforeAll {
     $script:haveCron = [bool](Get-Command crontab -ErrorAction SilentlyContinue) -and [bool](& pgrep -x cron 2>$null)
     $script:requireCli = $env:SQLITEBACKUP_REQUIRE_CLI -eq '1'
     if ($haveCron) { $script:original = Get-CrontabState }
+    # In an It: false (and the test skipped) without cron, unless CI requires it.
+    function Test-CronPresent {
+        if ($haveCron) { return $true }
+        if ($requireCli) { throw 'cron is required here (SQLITEBACKUP_REQUIRE_CLI=1) but crontab or the cron daemon is missing' }
+        Set-ItResult -Skipped -Because 'cron is not installed or not running'
+        return $false
+    }
 }
 
 AfterAll {
@@ -22,11 +29,7 @@ AfterAll {
 
 Describe 'Register-BackupSchedule with the real cron daemon' {
     It 'runs the job from cron within 150 s, then unregisters leaving every foreign line intact' {
-        if (-not $haveCron) {
-            if ($requireCli) { throw 'cron is required here (SQLITEBACKUP_REQUIRE_CLI=1) but crontab or the cron daemon is missing' }
-            Set-ItResult -Skipped -Because 'cron is not installed or not running'
-            return
-        }
+        if (-not (Test-CronPresent)) { return }
         $foreign = "# a foreign comment`nMAILTO=`"`"`n17 3 * * * /bin/true % not ours # sqlitebackup:fake in a foreign command`n"
         Set-CrontabText $foreign
         $before = (Get-CrontabState).Text
@@ -70,11 +73,7 @@ Describe 'Register-BackupSchedule with the real cron daemon' {
 
 Describe 'Unregister-BackupSchedule with the real crontab' {
     It 'leaves no crontab where there was none before Register' {
-        if (-not $haveCron) {
-            if ($requireCli) { throw 'cron is required here (SQLITEBACKUP_REQUIRE_CLI=1) but crontab or the cron daemon is missing' }
-            Set-ItResult -Skipped -Because 'cron is not installed or not running'
-            return
-        }
+        if (-not (Test-CronPresent)) { return }
         & crontab -r 2>$null
         (Get-CrontabState).Exists | Should -BeFalse
         $dir = New-TestFolder
