@@ -63,6 +63,8 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
             return outcome == VerificationOutcome.Passed;
         }
 
+        // A new backup's stored file is decompressed and hashed from the start, beside the Quick checks.
+        var hashing = fresh != null && level >= VerificationLevel.Standard ? Task.Run(() => Restorer.HashDecompressed(backup, ct), ct) : null;
         try
         {
             progress?.Invoke(new BackupProgress(activity, "Checking size and SHA-256", 0));
@@ -92,7 +94,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                 ok = Run("Decompress", () =>
                 {
                     (string Hash, long Length) r;
-                    if (hashOnly) r = Restorer.Decompress(backup, Stream.Null, ct);
+                    if (hashOnly) r = hashing!.GetAwaiter().GetResult();
                     else
                     {
                         scratch = ScratchDirectory.Create(scratchPath, backup.Directory, _log);
@@ -135,6 +137,8 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
         }
         finally
         {
+            // Whatever the checks found, the file is not left open behind us.
+            try { hashing?.Wait(CancellationToken.None); } catch (AggregateException) { }
             c?.Dispose();
             scratch?.Dispose();
         }

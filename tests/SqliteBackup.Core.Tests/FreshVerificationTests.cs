@@ -79,4 +79,18 @@ public class FreshVerificationTests
         var later = new BackupVerifier().Verify(b, VerificationLevel.Full);
         Assert.True(later.Passed, later.Message);
     }
+
+    [Theory]
+    [InlineData(CompressionKind.Zstd)]
+    [InlineData(CompressionKind.Gzip)]
+    [InlineData(CompressionKind.None)]
+    public void Hashing_on_another_core_gives_the_raw_hash_and_size(CompressionKind compression)
+    {
+        using var t = new TempDir();
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 5000);
+        var b = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["b"], Compression = compression, Verify = VerificationLevel.Quick });
+        var (hash, length) = Restorer.HashDecompressed(b, default);
+        Assert.Equal(b.Manifest.RawSha256, hash);
+        Assert.Equal(b.Manifest.RawSize, length);
+    }
 }
