@@ -37,12 +37,19 @@ public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
                     case NotificationKind.Email: SendEmail(target, message, ct); break;
                     case NotificationKind.Command: RunCommand(target, message); break;
                 }
-                logger.LogInformation(BackupEvents.NotificationSent, "Notification sent to {Target} about {Database}: {Summary}", target.Redacted, message.Database, message.Summary);
+                // {Database} also fills the log entry's Database field, so it is only used when there is one.
+                if (message.Database != null)
+                    logger.LogInformation(BackupEvents.NotificationSent, "Notification sent to {Target} about {Database}: {Summary}", target.Redacted, message.Database, message.Summary);
+                else
+                    logger.LogInformation(BackupEvents.NotificationSent, "Notification sent to {Target} about {About}: {Summary}", target.Redacted, message.About, message.Summary);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 failed.Add(target);
-                logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {Database} failed: {Error}", target.Redacted, message.Database, e.Message);
+                if (message.Database != null)
+                    logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {Database} failed: {Error}", target.Redacted, message.Database, e.Message);
+                else
+                    logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {About} failed: {Error}", target.Redacted, message.About, e.Message);
             }
         }
         return failed;
