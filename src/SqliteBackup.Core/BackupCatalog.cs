@@ -19,6 +19,7 @@ public sealed class BackupCatalog(ILogger? logger = null)
     public IReadOnlyList<BackupInfo> List(string directory)
     {
         directory = Path.GetFullPath(directory);
+        if (File.Exists(directory)) throw BackupErrors.BackupPathIsFile(directory, SqliteFiles.HasSqliteHeader(directory));
         if (!Directory.Exists(directory)) throw BackupErrors.BackupDirectoryNotFound(directory);
         var list = new List<BackupInfo>();
         foreach (var manifestPath in Directory.EnumerateFiles(directory, "*" + BackupManifest.Suffix))

@@ -30,6 +30,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         bool published = false;
         try
         {
+            if (Directory.Exists(source)) throw BackupErrors.DatabasePathIsDirectory(source);
             if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
             // Opened before anything is written, so a file that is not a database leaves no trace.
             using var src = OpenSource(source, request.BusyTimeout);
