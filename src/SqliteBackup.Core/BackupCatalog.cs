@@ -49,7 +49,12 @@ public sealed class BackupCatalog(ILogger? logger = null)
         path = Path.GetFullPath(path);
         string manifestPath = path.EndsWith(BackupManifest.Suffix, StringComparison.OrdinalIgnoreCase) ? path : BackupManifest.PathFor(path);
         var m = File.Exists(manifestPath) ? ReadManifest(manifestPath, out _) : null;
-        if (m == null) throw BackupErrors.BackupNotFound(path);
+        if (m == null)
+        {
+            if (Directory.Exists(path)) throw BackupErrors.BackupPathIsDirectory(path);
+            if (File.Exists(path) && !BackupNaming.IsBackupFileName(Path.GetFileName(path)) && SqliteFiles.HasSqliteHeader(path)) throw BackupErrors.BackupPathIsDatabase(path);
+            throw BackupErrors.BackupNotFound(path);
+        }
         return new BackupInfo(m, manifestPath);
     }
 

@@ -155,12 +155,22 @@ public static class BackupErrors
 
     /// <summary>A file where a backup directory was expected; a database file gets a hint at the command the user meant.</summary>
     public static SqliteBackupException BackupPathIsFile(string path, bool isDatabase) => isDatabase
-        ? new("BackupPathIsDatabase", BackupErrorCategory.InvalidArgument,
-            $"'{path}' is a database file, not a backup directory.",
-            $"To list its backups, run Get-SqliteBackup -Database {BackupNaming.DatabaseName(path)} from the folder that holds its 'backups' folder, or pass that folder: Get-SqliteBackup '{Path.Combine(Path.GetDirectoryName(path) ?? ".", "backups")}'.", path)
+        ? BackupPathIsDatabase(path, "a backup directory")
         : new("BackupPathIsFile", BackupErrorCategory.InvalidArgument,
             $"'{path}' is a file, not a backup directory.",
             "Pass the folder that holds the backups (by default 'backups' beside the database).", path);
+
+    /// <summary>A folder where one backup was expected (Test-, Restore-, Remove-SqliteBackup -Path).</summary>
+    public static SqliteBackupException BackupPathIsDirectory(string path) => new(
+        "BackupPathIsDirectory", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a directory, not a backup.",
+        $"Pipe the backups it holds instead, for example: Get-SqliteBackup '{path}' | Test-SqliteBackup.", path);
+
+    /// <summary>A live database where a backup or a backup directory was expected.</summary>
+    public static SqliteBackupException BackupPathIsDatabase(string path, string expected = "a backup") => new(
+        "BackupPathIsDatabase", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a database file, not {expected}.",
+        $"To list its backups, run Get-SqliteBackup -Database {BackupNaming.DatabaseName(path)} from the folder that holds its 'backups' folder, or pass that folder: Get-SqliteBackup '{Path.Combine(Path.GetDirectoryName(path) ?? ".", "backups")}'.", path);
 
     public static SqliteBackupException NotABackupLog(string path) => new(
         "NotABackupLog", BackupErrorCategory.InvalidData,

@@ -22,4 +22,8 @@ public static class BackupNaming
         foreach (char c in name) sb.Append(char.IsLetterOrDigit(c) || c is '-' or '.' ? c : '_');
         return sb.Length == 0 ? "db" : sb.ToString();
     }
+
+    /// <summary>Whether a file name has the shape <see cref="FileName"/> gives (an uncompressed backup is a SQLite file too).</summary>
+    public static bool IsBackupFileName(string fileName) =>
+        System.Text.RegularExpressions.Regex.IsMatch(fileName, @"_\d{8}-\d{6}_[a-z]+_[0-9a-f]{8}\.db(\.[a-z0-9]+)?$");
 }

@@ -51,6 +51,14 @@ Describe 'New-SqliteBackupConfig and Get-SqliteBackupConfig' {
         $json.backup.databases | Should -Be @('./b.db')
     }
 
+    It 'warns that a database path that is a directory is one, not that it does not exist yet' {
+        $dir = New-TestFolder
+        New-Item -ItemType Directory (Join-Path $dir 'data') | Out-Null
+        New-SqliteBackupConfig (Join-Path $dir 'backup.json') -Database (Join-Path $dir 'data') -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        "$w" | Should -Match "'$([regex]::Escape((Join-Path $dir 'data')))' is a directory, not a database file"
+        "$w" | Should -Not -Match 'does not exist'
+    }
+
     It 'reports a bad value with the key that holds it' {
         $dir = New-TestFolder
         Set-Content (Join-Path $dir 'c.json') '{ "backup": { "databases": ["./x.db"], "backup_time": "25:00" } }'

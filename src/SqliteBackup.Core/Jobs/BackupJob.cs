@@ -25,7 +25,7 @@ public sealed class BackupJob(ILogger logger)
         using var jobLock = AcquireLock(config, ct);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
         // The log is read once per run, not once per database: it can hold megabytes of history.
-        var lastRestoreTest = config.WeeklyRestoreTest ? LastRestoreTests(new JsonLinesLog(config.LogFile)) : [];
+        var lastRestoreTest = config.WeeklyRestoreTest ? ReadLastRestoreTests(config) : [];
         for (int i = 0; i < config.Databases.Count; i++)
         {
             string db = config.Databases[i];
@@ -67,7 +67,7 @@ public sealed class BackupJob(ILogger logger)
         var steps = new List<JobPlanStep>();
         if (!config.Enabled) return steps;
         var existing = Directory.Exists(config.BackupDirectory) ? new BackupCatalog(logger).List(config.BackupDirectory) : [];
-        var lastRestoreTest = config.WeeklyRestoreTest && File.Exists(config.LogFile) ? LastRestoreTests(new JsonLinesLog(config.LogFile)) : [];
+        var lastRestoreTest = config.WeeklyRestoreTest && File.Exists(config.LogFile) ? ReadLastRestoreTests(config) : [];
         foreach (var db in config.Databases)
         {
             string source = Path.GetFullPath(db), name = BackupNaming.DatabaseName(source);
@@ -173,6 +173,17 @@ public sealed class BackupJob(ILogger logger)
             Error = failed.Count > 0 ? string.Join("\n", failed.Select(r => $"{r.Database}: {r.Error}")) : null,
         };
         new Notifications.Notifier(logger, config.Smtp).Send(config.Notify, message, ct);
+    }
+
+    /// <summary>A log that cannot be read must not stop the backups: the restore tests are then simply due.</summary>
+    Dictionary<string, DateTime> ReadLastRestoreTests(BackupJobConfig config)
+    {
+        try { return LastRestoreTests(new JsonLinesLog(config.LogFile)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Could not read the backup log {Path} to find the last restore tests ({Error}); every restore test is due", config.LogFile, e.Message);
+            return [];
+        }
     }
 
     static Dictionary<string, DateTime> LastRestoreTests(JsonLinesLog log) => log.Read()
