@@ -37,9 +37,10 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
         IReadOnlyList<DatabaseJobResult> results;
         try { results = new BackupJob(logger).Run(config, Progress, Cancellation); }
         catch (SqliteBackupException e) { Fail(e); return; }
+        // Every result first: with -ErrorAction Stop the first WriteError ends the pipeline.
+        foreach (var r in results) WriteObject(r);
         foreach (var r in results)
         {
-            WriteObject(r);
             if (!r.Succeeded)
                 WriteError(ErrorRecords.From(new SqliteBackupException(r.ErrorId ?? "BackupJobFailed", BackupErrorCategory.InvalidResult,
                     $"The backup job failed for '{r.DatabasePath}': {r.Error}", $"See the backup log {config.LogFile} (Get-SqliteBackupLog).", r.DatabasePath)));

@@ -264,3 +264,17 @@ Describe 'Invoke-SqliteBackupJob -WhatIf' {
         $after | Should -Be $before
     }
 }
+
+Describe 'Invoke-SqliteBackupJob with -ErrorAction Stop' {
+    It 'still returns every database''s result before the error stops the script' {
+        $dir = New-TestFolder
+        Set-Content (Join-Path $dir 'bad.db') 'not sqlite'
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        Set-Content $config (@{ backup = @{ databases = @('./bad.db', './app.db'); weekly_restore_test = $false } } | ConvertTo-Json -Depth 5)
+        $o = [Collections.Generic.List[object]]::new()
+        { Invoke-SqliteBackupJob -ConfigPath $config -ErrorAction Stop | ForEach-Object { $o.Add($_) } } | Should -Throw -ErrorId 'NotASqliteDatabase,*'
+        $o.Database | Should -Be @('bad', 'app')
+        $o[1].Succeeded | Should -BeTrue
+    }
+}
