@@ -24,6 +24,7 @@ public sealed class BackupCatalog(ILogger? logger = null)
     public IReadOnlyList<BackupInfo> List(string directory)
     {
         directory = Path.GetFullPath(directory);
+        if (File.Exists(directory)) throw BackupErrors.BackupPathIsFile(directory, SqliteFiles.HasSqliteHeader(directory));
         if (!Directory.Exists(directory)) throw BackupErrors.BackupDirectoryNotFound(directory);
         DirectoryTrust.Demand(directory, AllowInsecureDirectory);
         var owners = TrustedOwners.For(directory);
@@ -49,11 +50,13 @@ public sealed class BackupCatalog(ILogger? logger = null)
         path = Path.GetFullPath(path);
         string manifestPath = path.EndsWith(BackupManifest.Suffix, StringComparison.OrdinalIgnoreCase) ? path : BackupManifest.PathFor(path);
         string directory = Path.GetDirectoryName(manifestPath)!;
+        if (Directory.Exists(path)) throw BackupErrors.BackupPathIsDirectory(path);
         if (!Directory.Exists(directory)) throw BackupErrors.BackupNotFound(path);
         DirectoryTrust.Demand(directory, AllowInsecureDirectory);
         var info = Load(manifestPath, TrustedOwners.For(directory), out string? problem, out bool untrusted);
         if (info != null) return info;
         if (untrusted) throw BackupErrors.UntrustedBackupFile(manifestPath, problem!);
+        if (File.Exists(path) && !BackupNaming.IsBackupFileName(Path.GetFileName(path)) && SqliteFiles.HasSqliteHeader(path)) throw BackupErrors.BackupPathIsDatabase(path);
         throw BackupErrors.BackupNotFound(path);
     }
 

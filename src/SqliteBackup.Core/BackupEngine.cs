@@ -29,6 +29,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         bool published = false;
         try
         {
+            if (Directory.Exists(source)) throw BackupErrors.DatabasePathIsDirectory(source);
             if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
             // Checked by name (stat only): no descriptor of ours is opened on the database.
             if (new FileInfo(source).Length == 0) throw BackupErrors.DatabaseFileEmpty(source);

@@ -198,4 +198,48 @@ public static class BackupErrors
         "SmtpPlainTextAuthRefused", BackupErrorCategory.SecurityError,
         $"The SMTP login to {server} was not attempted: the connection is not encrypted (no TLS, or the server offers no STARTTLS), so the password would travel in clear text. No password was sent and no mail either.",
         "Use TLS: -SmtpSecurity StartTls (port 587) or Tls (port 465), smtp_security in the configuration. Only if the path to the server is trusted (e.g. a relay on localhost), allow it explicitly with -SmtpAllowPlainTextAuth or \"smtp_allow_plaintext_auth\": true (SmtpSettings.AllowPlainTextAuth).", server);
+    // ---- Failures that must fail one thing only, and messages that name the real problem (issue 9, items 1, 2, 13, 17) ----
+
+    /// <summary>Anything unexpected in one database's step of a job: that database fails, the job goes on.</summary>
+    public static SqliteBackupException JobStepFailed(string database, string step, Exception e) => e switch
+    {
+        UnauthorizedAccessException => new("PermissionDenied", BackupErrorCategory.PermissionDenied,
+            $"The backup job could not {step} for '{database}': {e.Message}",
+            "Give the account that runs the job the right to change that file (check its permissions and immutable/read-only attributes: lsattr, chattr -i), then run the job again.", database, e),
+        IOException => new("StorageIOError", BackupErrorCategory.WriteError,
+            $"The backup job could not {step} for '{database}': {e.Message}",
+            "Check the disk or share holding the backups (free space, dmesg, mount), then run the job again.", database, e),
+        _ => new("BackupJobStepFailed", BackupErrorCategory.InvalidOperation,
+            $"The backup job could not {step} for '{database}': {e.GetType().Name}: {e.Message}",
+            "See the backup log (Get-SqliteBackupLog -Level Warning) for what happened before, fix the cause, then run the job again.", database, e),
+    };
+
+    public static SqliteBackupException DatabasePathIsDirectory(string path) => new(
+        "DatabasePathIsDirectory", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a directory, not a database file.",
+        $"Pass the database file itself, for example '{Path.Combine(path, "app.db")}', or back up every database in it with Get-ChildItem '{path}' -Filter *.db | New-SqliteBackup.", path);
+
+    /// <summary>A file where a backup directory was expected; a database file gets a hint at the command the user meant.</summary>
+    public static SqliteBackupException BackupPathIsFile(string path, bool isDatabase) => isDatabase
+        ? BackupPathIsDatabase(path, "a backup directory")
+        : new("BackupPathIsFile", BackupErrorCategory.InvalidArgument,
+            $"'{path}' is a file, not a backup directory.",
+            "Pass the folder that holds the backups (by default 'backups' beside the database).", path);
+
+    /// <summary>A folder where one backup was expected (Test-, Restore-, Remove-SqliteBackup -Path).</summary>
+    public static SqliteBackupException BackupPathIsDirectory(string path) => new(
+        "BackupPathIsDirectory", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a directory, not a backup.",
+        $"Pipe the backups it holds instead, for example: Get-SqliteBackup '{path}' | Test-SqliteBackup.", path);
+
+    /// <summary>A live database where a backup or a backup directory was expected.</summary>
+    public static SqliteBackupException BackupPathIsDatabase(string path, string expected = "a backup") => new(
+        "BackupPathIsDatabase", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a database file, not {expected}.",
+        $"To list its backups, run Get-SqliteBackup -Database {BackupNaming.DatabaseName(path)} from the folder that holds its 'backups' folder, or pass that folder: Get-SqliteBackup '{Path.Combine(Path.GetDirectoryName(path) ?? ".", "backups")}'.", path);
+
+    public static SqliteBackupException NotABackupLog(string path) => new(
+        "NotABackupLog", BackupErrorCategory.InvalidData,
+        $"'{path}' is not a backup log: none of its lines is a backup log entry.",
+        $"Pass the backup directory or the log file it holds ({Logging.JsonLinesLog.DefaultFileName}), or the file named by the configuration's log_file.", path);
 }

@@ -29,21 +29,50 @@ public sealed class BackupRotation(ILogger? logger = null)
         foreach (var b in backups)
         {
             if (!byId.TryAdd(b.Id, (b, b.Directory + "\0" + b.Database))) continue; // the same backup given twice is decided once
-            bool isProtected = b.Type == BackupType.Manual || (ProtectedByDefault.Contains(b.Type) && rotatedTypes?.Contains(b.Type) != true);
-            candidates.Add(new RetentionCandidate(b.Id, new DateTimeOffset(b.CreatedUtc), b.Tags, isProtected,
-                isProtected ? b.Type.ToString().ToLowerInvariant() : null,
-                StateOf(b)));
+            candidates.Add(CandidateFor(b, rotatedTypes));
         }
         var groups = RetentionPlanner.PlanGroups(candidates, c => byId[c.Id].Group, policy, zone, StringComparer.Ordinal, now);
         var decisions = new List<RotationDecision>(candidates.Count);
         foreach (var g in groups)
         foreach (var d in g.Decisions)
-        {
-            var b = byId[d.Candidate.Id].Backup;
-            var reasons = d.Action == RetentionAction.Remove && b.Verified == false ? ["verification failed"] : d.Reasons;
-            decisions.Add(new RotationDecision(b, d.Action, reasons) { FutureDated = d.FutureDated });
-        }
+            decisions.Add(DecisionFor(byId[d.Candidate.Id].Backup, d, policy));
         return decisions;
+    }
+
+    /// <summary>
+    /// Plans one database's backups as if a new backup taken at <paramref name="newUtc"/> were already among them: what a
+    /// job would remove after its backup, for -WhatIf. Returns decisions for the existing backups only.
+    /// </summary>
+    public static IReadOnlyList<RotationDecision> PlanWithNewBackup(IReadOnlyList<BackupInfo> backups, DateTime newUtc, BackupType newType,
+        bool newVerified, RetentionPolicy policy, TimeZoneInfo zone)
+    {
+        policy.Validate();
+        var byId = backups.DistinctBy(b => b.Id).ToDictionary(b => b.Id, StringComparer.Ordinal);
+        const string NewId = "\0new backup"; // no manifest id can contain NUL
+        bool newProtected = ProtectedByDefault.Contains(newType);
+        var candidates = byId.Values.Select(b => CandidateFor(b, null))
+            .Append(new RetentionCandidate(NewId, new DateTimeOffset(DateTime.SpecifyKind(newUtc, DateTimeKind.Utc)), [], newProtected,
+                newProtected ? newType.ToString().ToLowerInvariant() : null, newVerified ? VerificationState.Passed : VerificationState.Unknown));
+        return RetentionPlanner.Plan(candidates, policy, zone)
+            .Where(d => d.Candidate.Id != NewId)
+            .Select(d => DecisionFor(byId[d.Candidate.Id], d, policy))
+            .ToList();
+    }
+
+    static RetentionCandidate CandidateFor(BackupInfo b, IReadOnlyCollection<BackupType>? rotatedTypes)
+    {
+        bool isProtected = b.Type == BackupType.Manual || (ProtectedByDefault.Contains(b.Type) && rotatedTypes?.Contains(b.Type) != true);
+        return new RetentionCandidate(b.Id, new DateTimeOffset(b.CreatedUtc), b.Tags, isProtected,
+            isProtected ? b.Type.ToString().ToLowerInvariant() : null, StateOf(b));
+    }
+
+    static RotationDecision DecisionFor(BackupInfo b, RetentionDecision d, RetentionPolicy policy)
+    {
+        // The planner gives a removed backup no reason (no rule keeps it); people reading the table need one.
+        IReadOnlyList<string> reasons = d.Action != RetentionAction.Remove ? d.Reasons
+            : b.Verified == false ? ["verification failed"]
+            : [$"not kept by any rule ({policy})"];
+        return new RotationDecision(b, d.Action, reasons) { FutureDated = d.FutureDated };
     }
 
     /// <summary>Only proof counts: the latest conclusive check decides, and checks that could not run change nothing.</summary>

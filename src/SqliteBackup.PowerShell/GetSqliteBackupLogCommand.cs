@@ -14,6 +14,10 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
 
     [Parameter] [ValidateRange(1, int.MaxValue)] public int Last { get; set; }
     [Parameter] public DateTime Since { get; set; }
+    static readonly string[] Levels = ["Trace", "Debug", "Information", "Warning", "Error", "Critical"];
+
+    static int LevelRank(string level) => Array.FindIndex(Levels, l => l.Equals(level, StringComparison.OrdinalIgnoreCase));
+
     [Parameter] [ValidateSet("Trace", "Debug", "Information", "Warning", "Error", "Critical")] public string[]? Level { get; set; }
     [Parameter] [SupportsWildcards] public string[]? Event { get; set; }
     [Parameter] [SupportsWildcards] public string[]? Database { get; set; }
@@ -31,11 +35,19 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
         var events = Event?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
         var databases = Database?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
         DateTime? since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since.ToUniversalTime() : null;
+        // As in every log viewer, a level means that level and above; with several, the lowest given.
+        int? minLevel = Level?.Min(LevelRank);
         int damaged = 0;
         string? firstDamaged = null;
-        var selected = new JsonLinesLog(file).Read((f, line) => { damaged++; firstDamaged ??= $"{f} line {line}"; })
+        var all = new JsonLinesLog(file).Read((f, line) => { damaged++; firstDamaged ??= $"{f} line {line}"; }).ToList();
+        if (all.Count == 0 && damaged > 0)
+        {
+            WriteError(ErrorRecords.From(Core.BackupErrors.NotABackupLog(file)));
+            return;
+        }
+        var selected = all
             .Where(e => (since == null || e.Time >= since)
-                && (Level == null || Level.Contains(e.Level, StringComparer.OrdinalIgnoreCase))
+                && (minLevel == null || LevelRank(e.Level) >= minLevel)
                 && (events == null || events.Any(w => w.IsMatch(e.Event)))
                 && (databases == null || (e.Database != null && databases.Any(w => w.IsMatch(e.Database)))))
             .ToList();

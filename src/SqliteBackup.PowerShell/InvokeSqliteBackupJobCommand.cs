@@ -5,7 +5,7 @@ using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsLifecycle.Invoke, "SqliteBackupJob")]
+[Cmdlet(VerbsLifecycle.Invoke, "SqliteBackupJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(DatabaseJobResult))]
 public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
 {
@@ -20,21 +20,44 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
     protected override void ProcessRecord()
     {
         BackupJobConfig config;
-        try { config = BackupJobConfigFile.Load(ResolvePath(ConfigPath)); }
+        // A listed database that is missing fails on its own in the run (logged, alerted), not the whole job here.
+        try { config = BackupJobConfigFile.Load(ResolvePath(ConfigPath), checkDatabases: false); }
         catch (SqliteBackupException e) { Fail(e); return; }
         if (ScratchPath != null) config = config with { ScratchDirectory = ResolvePath(ScratchPath) };
+
+        if (!ShouldProcess($"Running the backup job from '{config.ConfigPath}' for {config.Databases.Count} database(s) into '{config.BackupDirectory}'.",
+                $"Run the backup job from '{config.ConfigPath}'?", "Invoke-SqliteBackupJob", out var reason))
+        {
+            if (reason == ShouldProcessReason.WhatIf) Preview(config);
+            return;
+        }
 
         var log = new JsonLinesLog(config.LogFile);
         var logger = new CompositeLogger(Logger, new BackupLogProvider(log).CreateLogger("job"));
         IReadOnlyList<DatabaseJobResult> results;
         try { results = new BackupJob(logger).Run(config, Progress, Cancellation); }
         catch (SqliteBackupException e) { Fail(e); return; }
+        // Every result first: with -ErrorAction Stop the first WriteError ends the pipeline.
+        foreach (var r in results) WriteObject(r);
         foreach (var r in results)
         {
-            WriteObject(r);
             if (!r.Succeeded)
                 WriteError(ErrorRecords.From(new SqliteBackupException(r.ErrorId ?? "BackupJobFailed", BackupErrorCategory.InvalidResult,
                     $"The backup job failed for '{r.DatabasePath}': {r.Error}", $"See the backup log {config.LogFile} (Get-SqliteBackupLog).", r.DatabasePath)));
+        }
+    }
+
+    /// <summary>-WhatIf: each step the run would take, through ShouldProcess so it reads as PowerShell's own "What if:" lines.</summary>
+    void Preview(BackupJobConfig config)
+    {
+        if (!config.Enabled) { WriteWarning($"Backups are disabled in '{config.ConfigPath}'; the job would do nothing."); return; }
+        IReadOnlyList<JobPlanStep> steps;
+        try { steps = new BackupJob(Logger).Preview(config, DateTime.UtcNow); }
+        catch (SqliteBackupException e) { Fail(e); return; }
+        foreach (var s in steps)
+        {
+            if (s.WouldFail) WriteWarning(s.Action);
+            else ShouldProcess(s.Target, s.Action);
         }
     }
 }

@@ -48,6 +48,8 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
         // Failures come from the backup logs of the directories measured.
         var log = _directories.Select(d => System.IO.Path.Combine(d, JsonLinesLog.DefaultFileName)).Where(File.Exists)
             .SelectMany(f => new JsonLinesLog(f).Read()).ToList();
-        WriteObject(BackupStatistics.Compute(unique, log, DateTime.UtcNow));
+        // Piped backups are a selection: another database's failures in the same log are not theirs.
+        var databases = ParameterSetName == ObjectSet ? unique.Select(b => b.Database).ToHashSet(StringComparer.Ordinal) : null;
+        WriteObject(BackupStatistics.Compute(unique, log, DateTime.UtcNow, databases));
     }
 }

@@ -69,7 +69,9 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
             if (!ShouldProcess(file, "Write the \"backup\" section of a backup configuration")) return;
             BackupJobConfigFile.Save(file, section, Force);
             foreach (var db in config.Databases.Where(d => !File.Exists(d)))
-                WriteWarning($"The database '{db}' does not exist yet; the job will fail for it until it does.");
+                WriteWarning(Directory.Exists(db)
+                    ? $"'{db}' is a directory, not a database file; the job will fail for it. Name the database file in it."
+                    : $"The database '{db}' does not exist yet; the job will fail for it until it does.");
             WriteObject(config);
         }
         catch (SqliteBackupException e) { Fail(e); }

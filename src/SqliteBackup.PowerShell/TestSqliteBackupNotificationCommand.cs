@@ -17,7 +17,7 @@ public sealed class TestSqliteBackupNotificationCommand : NotifyingCmdlet
 
     protected override void EndProcessing()
     {
-        var message = new NotificationMessage { Event = "NotificationTest", Success = true, Summary = $"test notification from {Environment.MachineName}" };
+        var message = new NotificationMessage { Event = "NotificationTest", Success = true, Summary = $"test notification from {Environment.MachineName}", Topic = "the test notification" };
         var targets = Notify.Select(NotificationTarget.Parse).ToList();
         var failed = new Notifier(Logger, Smtp()).Send(targets, message, Cancellation);
         foreach (var t in targets)

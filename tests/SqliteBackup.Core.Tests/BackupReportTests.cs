@@ -153,7 +153,7 @@ public class BackupReportTests
             Assert.Equal(d.Action.ToString(), row.Action);
             Assert.Equal(string.Join(", ", d.Reasons), row.Reasons);
             foreach (var label in new[] { "daily", "weekly", "monthly" })
-                Assert.True(d.Reasons.Any(r => r.Contains(label + " snapshot")) == row.Keep.Contains(label), $"{d}: '{label}' vs [{string.Join(" ", row.Keep)}]");
+                Assert.True((d.Action == RetentionAction.Keep && d.Reasons.Any(r => r.Contains(label + " snapshot"))) == row.Keep.Contains(label), $"{d}: '{label}' vs [{string.Join(" ", row.Keep)}]");
             Assert.Equal(d.Reasons.Contains("manual"), row.Keep.Contains("manual"));
             if (d.Action == RetentionAction.Remove) Assert.Empty(row.Keep);
         }

@@ -41,7 +41,7 @@ public class BackupRotationTests
             "app 03-04 Automatic: Keep daily snapshot",
             "app 03-03 PreRestore: Keep prerestore",
             "app 03-02 PreMigration: Keep premigration",
-            "app 03-01 Automatic: Remove",
+            "app 03-01 Automatic: Remove not kept by any rule (keep 1 daily snapshots)",
         ], Summary(plan));
     }
 
@@ -57,7 +57,7 @@ public class BackupRotationTests
         var plan = BackupRotation.Plan(list, new RetentionPolicy { KeepLast = 1 }, TimeZoneInfo.Utc, [BackupType.PreRestore, BackupType.Manual]);
         Assert.Equal([
             "app 03-04 Automatic: Keep last snapshot",
-            "app 03-03 PreRestore: Remove",
+            "app 03-03 PreRestore: Remove not kept by any rule (keep 1 latest snapshots)",
             "app 03-02 Manual: Keep manual",
         ], Summary(plan));
     }
@@ -77,7 +77,7 @@ public class BackupRotationTests
             "app 03-04 Automatic: Remove verification failed",
             "app 03-04 Automatic: Keep daily snapshot",
             "app 03-03 Automatic: Keep newest verified",
-            "app 03-02 Automatic: Remove",
+            "app 03-02 Automatic: Remove not kept by any rule (keep 1 daily snapshots)",
         ], Summary(plan));
     }
 

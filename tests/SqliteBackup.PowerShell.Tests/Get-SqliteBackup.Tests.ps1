@@ -81,6 +81,15 @@ Describe 'Get-SqliteBackup' {
         ($warnings -join "`n") | Should -Match 'not valid JSON'
     }
 
+    It 'says a database file given as the path is a database, and how to list its backups' {
+        $e = $null
+        Get-SqliteBackup (Join-Path $dir 'app.db') -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'BackupPathIsDatabase,SqliteBackup.PowerShell.GetSqliteBackupCommand'
+        "$($e[0])" | Should -Match "is a database file, not a backup directory"
+        $e[0].ErrorDetails.RecommendedAction | Should -Match 'Get-SqliteBackup -Database app'
+        $e[0].ErrorDetails.RecommendedAction | Should -Match ([regex]::Escape((Join-Path $dir 'backups')))
+    }
+
     It 'reports a missing directory as BackupDirectoryNotFound' {
         { Get-SqliteBackup (Join-Path $dir 'nope') -ErrorAction Stop } | Should -Throw -ErrorId 'BackupDirectoryNotFound,SqliteBackup.PowerShell.GetSqliteBackupCommand'
     }

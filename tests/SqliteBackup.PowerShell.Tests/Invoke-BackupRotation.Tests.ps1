@@ -31,6 +31,7 @@ Describe 'Invoke-BackupRotation' {
         ($kept | Where-Object Type -eq Automatic | ForEach-Object { $_.Backup.CreatedUtc.Day } | Sort-Object) | Should -Be @(18, 19, 20)
         $removed.Count | Should -Be 7
         $removed.Removed | Should -Not -Contain $false
+        foreach ($r in $removed) { $r.Reasons | Should -Be @('not kept by any rule (keep 3 daily snapshots)') }
         foreach ($r in $removed) { Test-Path $r.Path | Should -BeFalse; Test-Path $r.Backup.ManifestPath | Should -BeFalse }
         (Get-SqliteBackup $backupDir).Id | Sort-Object | Should -Be ($kept.Backup.Id | Sort-Object)
         @(Get-ChildItem $backupDir -Filter *.db*).Count | Should -Be 8

@@ -1,4 +1,25 @@
-BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    # The scheduler's entry script in a child pwsh, as cron runs it; returns its exit code and output.
+    function Invoke-JobScript([string] $Config, [string[]] $Extra = @()) {
+        $script = Join-Path (Get-Module SqliteBackup).ModuleBase 'Start-SqliteBackupJob.ps1'
+        $pwsh = @([Environment]::ProcessPath)
+        if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+        $out = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script -ConfigPath $Config @Extra 2>&1
+        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out -join "`n") }
+    }
+    # chattr +i makes a file undeletable even for root, on file systems that support it (ext4, not tmpfs).
+    function Test-Chattr([string] $Dir) {
+        if (-not $IsLinux -or (& id -u) -ne '0' -or -not (Get-Command chattr -ErrorAction SilentlyContinue)) { return $false }
+        $probe = Join-Path $Dir '.chattr-probe'
+        Set-Content $probe 'x'
+        & chattr +i $probe 2>$null
+        $ok = $LASTEXITCODE -eq 0
+        & chattr -i $probe 2>$null
+        Remove-Item $probe
+        return $ok
+    }
+}
 
 Describe 'New-SqliteBackupConfig and Get-SqliteBackupConfig' {
     It 'writes a configuration with defaults; paths inside its folder are relative to the file, others absolute' {
@@ -28,6 +49,14 @@ Describe 'New-SqliteBackupConfig and Get-SqliteBackupConfig' {
         $json = Get-Content -Raw $file | ConvertFrom-Json
         $json.server.port | Should -Be 8080
         $json.backup.databases | Should -Be @('./b.db')
+    }
+
+    It 'warns that a database path that is a directory is one, not that it does not exist yet' {
+        $dir = New-TestFolder
+        New-Item -ItemType Directory (Join-Path $dir 'data') | Out-Null
+        New-SqliteBackupConfig (Join-Path $dir 'backup.json') -Database (Join-Path $dir 'data') -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+        "$w" | Should -Match "'$([regex]::Escape((Join-Path $dir 'data')))' is a directory, not a database file"
+        "$w" | Should -Not -Match 'does not exist'
     }
 
     It 'reports a bad value with the key that holds it' {
@@ -145,5 +174,117 @@ Describe 'Invoke-SqliteBackupJob progress' {
         $job.StatusDescription | Should -Contain 'a (1 of 2)'
         $job.StatusDescription | Should -Contain 'b (2 of 2)'
         ($r.Progress | Where-Object { $_.ActivityId -eq 2 -and $_.ParentActivityId -eq 1 }).Count | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'Invoke-SqliteBackupJob: a failure never silences the rest or the alert' {
+    It 'a listed database that does not exist fails alone: logged, notified, exit 1, and the others are backed up, verified and rotated' {
+        $hook = Start-Hook
+        try {
+            $dir = New-TestFolder
+            New-SqliteSampleDatabase (Join-Path $dir 'a.db') | Out-Null
+            $config = Join-Path $dir 'backup.json'
+            Set-Content $config (@{ backup = @{ databases = @('./a.db', './missing.db'); weekly_restore_test = $false; notify = @($hook.Url) } } | ConvertTo-Json -Depth 5)
+            $run = Invoke-JobScript $config
+            $run.ExitCode | Should -Be 1 -Because $run.Output
+            $backups = @(Get-SqliteBackup (Join-Path $dir 'backups'))
+            $backups.Count | Should -Be 1
+            $backups[0].Database | Should -Be 'a'
+            $backups[0].Verified | Should -BeTrue
+            $failed = Get-SqliteBackupLog (Join-Path $dir 'backups') -Event BackupFailed
+            $failed.Database | Should -Be 'missing'
+            (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event JobFailed).Message | Should -Match 'missing'
+            $deadline = (Get-Date).AddSeconds(10)
+            while ($hook.Bodies.Count -lt 1 -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            $messages = @($hook.Bodies.ToArray() | ConvertFrom-Json)
+            $messages.Count | Should -Be 1
+            $messages[0].event | Should -Be 'JobFailed'
+            $messages[0].database | Should -Be 'missing'
+            $messages[0].failedDatabases | Should -Be @('missing')
+            $messages[0].text | Should -Match 'missing.*DatabaseNotFound'
+        }
+        finally { Stop-Hook $hook }
+    }
+
+    It 'an old backup that rotation cannot delete fails that database only; the next database is still backed up, and the alert names the failed one' {
+        $dir = New-TestFolder
+        if (-not (Test-Chattr $dir)) {
+            if ($env:SQLITEBACKUP_REQUIRE_CLI -eq '1') { throw 'chattr +i needs root and ext4-like file system here (SQLITEBACKUP_REQUIRE_CLI=1)' }
+            Set-ItResult -Skipped -Because 'chattr +i is not available here (needs root and a file system that supports it)'
+            return
+        }
+        $hook = Start-Hook
+        $stuck = $null
+        try {
+            New-SqliteSampleDatabase (Join-Path $dir 'a.db') | Out-Null
+            New-SqliteSampleDatabase (Join-Path $dir 'b.db') | Out-Null
+            $old = New-SqliteBackup (Join-Path $dir 'a.db') -Destination (Join-Path $dir 'backups') -Type Automatic -Verify None
+            Set-BackupCreated $old (Get-Date).AddDays(-10)
+            $stuck = $old.ManifestPath
+            & chattr +i $stuck
+            $config = Join-Path $dir 'backup.json'
+            Set-Content $config (@{ backup = @{ databases = @('./a.db', './b.db'); weekly_restore_test = $false; notify = @($hook.Url)
+                retention_last = 1; retention_days = 0; retention_weeks = 0; retention_months = 0 } } | ConvertTo-Json -Depth 5)
+            $r = Invoke-SqliteBackupJob -ConfigPath $config -ErrorVariable e -ErrorAction SilentlyContinue
+            $r.Count | Should -Be 2
+            $r[0].Succeeded | Should -BeFalse
+            $r[0].Error | Should -Match ([regex]::Escape($old.ManifestPath))
+            $r[1].Succeeded | Should -BeTrue
+            $r[1].Verified | Should -BeTrue
+            $e.Count | Should -Be 1
+            $e[0].TargetObject | Should -Be (Join-Path $dir 'a.db')
+            $messages = @($hook.Bodies.ToArray() | ConvertFrom-Json)
+            $messages.Count | Should -Be 1
+            $messages[0].event | Should -Be 'JobFailed'
+            $messages[0].failedDatabases | Should -Be @('a')
+            $messages[0].summary | Should -Match '1 of 2'
+        }
+        finally {
+            if ($stuck) { & chattr -i $stuck }
+            Stop-Hook $hook
+        }
+    }
+}
+
+Describe 'Invoke-SqliteBackupJob -WhatIf' {
+    It 'says what would be backed up, verified, rotated (with reasons) and restore-tested, and changes nothing' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        Set-Content $config (@{ backup = @{ databases = @('./app.db', './gone.db'); retention_last = 2; retention_days = 0; retention_weeks = 0; retention_months = 0 } } | ConvertTo-Json -Depth 5)
+        $backups = Join-Path $dir 'backups'
+        $made = New-DailyBackups (Join-Path $dir 'app.db') $backups 3 (Get-Date).AddDays(-1)
+        Add-Content (Join-Path $backups 'sqlitebackup-log.jsonl') '' -NoNewline
+        $before = Get-ChildItem -Recurse -Force $dir | ForEach-Object { '{0} {1} {2}' -f $_.FullName, $_.LastWriteTimeUtc.Ticks, $(if (-not $_.PSIsContainer) { (Get-FileHash $_.FullName).Hash }) }
+
+        $pwsh = @([Environment]::ProcessPath)
+        if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+        $out = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; Invoke-SqliteBackupJob -ConfigPath '$config' -WhatIf" 2>&1
+        $text = $out -join "`n"
+        $LASTEXITCODE | Should -Be 0 -Because $text
+        $text | Should -Match ('What if: .*"Back up as Automatic \(zstd\), then verify \(Standard\)" on target "{0}"' -f [regex]::Escape((Join-Path $dir 'app.db')))
+        # The new backup would be the newest; with retention_last 2 the two oldest existing ones go.
+        $text | Should -Match ('"Remove by rotation: not kept by any rule \(keep 2 latest snapshots\)" on target "{0}"' -f [regex]::Escape($made[0].Path))
+        $text | Should -Match ('"Remove by rotation: not kept by any rule \(keep 2 latest snapshots\)" on target "{0}"' -f [regex]::Escape($made[1].Path))
+        $text | Should -Match ('"Keep by rotation: last snapshot" on target "{0}"' -f [regex]::Escape($made[2].Path))
+        $text | Should -Match '"Restore-test one backup of app, chosen at random \(no restore test in the log yet\)" on target "app"'
+        $text | Should -Match 'gone\.db.*does not exist'
+
+        $after = Get-ChildItem -Recurse -Force $dir | ForEach-Object { '{0} {1} {2}' -f $_.FullName, $_.LastWriteTimeUtc.Ticks, $(if (-not $_.PSIsContainer) { (Get-FileHash $_.FullName).Hash }) }
+        $after | Should -Be $before
+    }
+}
+
+Describe 'Invoke-SqliteBackupJob with -ErrorAction Stop' {
+    It 'still returns every database''s result before the error stops the script' {
+        $dir = New-TestFolder
+        Set-Content (Join-Path $dir 'bad.db') 'not sqlite'
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        Set-Content $config (@{ backup = @{ databases = @('./bad.db', './app.db'); weekly_restore_test = $false } } | ConvertTo-Json -Depth 5)
+        $o = [Collections.Generic.List[object]]::new()
+        { Invoke-SqliteBackupJob -ConfigPath $config -ErrorAction Stop | ForEach-Object { $o.Add($_) } } | Should -Throw -ErrorId 'NotASqliteDatabase,*'
+        $o.Database | Should -Be @('bad', 'app')
+        $o[1].Succeeded | Should -BeTrue
     }
 }

@@ -38,4 +38,20 @@ Describe 'Measure-SqliteBackup' {
         $m.Count | Should -Be 0
         $m.VerifiedShare | Should -BeNullOrEmpty
     }
+
+    It 'survives ConvertTo-Json, and counts only the failures of the databases measured' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        New-SqliteSampleDatabase (Join-Path $dir 'crm.db') | Out-Null
+        Set-Content (Join-Path $dir 'bad.db') 'not sqlite'
+        $backups = Join-Path $dir 'backups'
+        New-SqliteBackup (Join-Path $dir 'app.db') -Destination $backups | Out-Null
+        New-SqliteBackup (Join-Path $dir 'crm.db') -Destination $backups | Out-Null
+        New-SqliteBackup (Join-Path $dir 'bad.db') -Destination $backups -ErrorAction SilentlyContinue
+        $json = Measure-SqliteBackup $backups | ConvertTo-Json -ErrorAction Stop | ConvertFrom-Json
+        $json.ByType.Manual | Should -Be 2
+        $json.ByDatabase.crm | Should -Be 1
+        (Measure-SqliteBackup $backups).FailuresLast30Days | Should -Be 1
+        (Get-SqliteBackup $backups -Database crm | Measure-SqliteBackup).FailuresLast30Days | Should -Be 0
+    }
 }

@@ -79,6 +79,12 @@ Describe 'New-SqliteBackup' {
         $errs[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
     }
 
+    It 'says a directory given as -Path is a directory, not that it does not exist' {
+        $dir = New-TestFolder
+        { New-SqliteBackup $dir -ErrorAction Stop } | Should -Throw -ErrorId 'DatabasePathIsDirectory,SqliteBackup.PowerShell.NewSqliteBackupCommand' -ExpectedMessage "*'$dir' is a directory, not a database file*"
+        Test-Path (Join-Path $dir 'backups') | Should -BeFalse
+    }
+
     It 'refuses a file that is not SQLite with NotASqliteDatabase and leaves nothing behind' {
         $dir = New-TestFolder
         Set-Content (Join-Path $dir 'notes.db') 'not a database'

@@ -1,29 +1,5 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-    # A real HTTP listener on loopback that records what it is sent and answers with a chosen status.
-    function Start-Hook([int] $Status = 200) {
-        $port = Get-Random -Minimum 20000 -Maximum 60000
-        $listener = [System.Net.HttpListener]::new()
-        $listener.Prefixes.Add("http://127.0.0.1:$port/")
-        $listener.Start()
-        $bodies = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
-        $headers = [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript({
-            param($listener, $bodies, $status, $headers)
-            while ($listener.IsListening) {
-                try { $ctx = $listener.GetContext() } catch { return }
-                $headers.Enqueue([pscustomobject]@{ ContentLength = $ctx.Request.ContentLength64; UserAgent = $ctx.Request.UserAgent; ContentType = $ctx.Request.ContentType; Chunked = $ctx.Request.Headers['Transfer-Encoding'] })
-                $reader = [IO.StreamReader]::new($ctx.Request.InputStream)
-                $bodies.Enqueue($reader.ReadToEnd())
-                $ctx.Response.StatusCode = $status
-                $ctx.Response.Close()
-            }
-        }).AddArgument($listener).AddArgument($bodies).AddArgument($Status).AddArgument($headers)
-        $handle = $ps.BeginInvoke()
-        [pscustomobject]@{ Url = "http://127.0.0.1:$port/hook/T0K3N"; Listener = $listener; Bodies = $bodies; Headers = $headers; PS = $ps }
-    }
-    function Stop-Hook($hook) { $hook.Listener.Stop(); $hook.Listener.Close(); $hook.PS.Dispose() }
 }
 
 Describe 'Notifications from the cmdlets' {
@@ -117,6 +93,16 @@ Describe 'Notifications from the cmdlets' {
 
     It 'rejects a malformed target before doing anything' {
         { New-SqliteBackup ./x.db -Notify 'relative/hook.sh' -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidNotificationTarget,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+    }
+
+    It 'a failing notification without a database names what it was about' {
+        $hook = Start-Hook -Status 500
+        try {
+            Test-SqliteBackupNotification -Notify $hook.Url -WarningVariable w -WarningAction SilentlyContinue | Out-Null
+            ($w -join "`n") | Should -Not -Match '\(null\)|about\s+failed'
+            ($w -join "`n") | Should -Match 'about the test notification failed'
+        }
+        finally { Stop-Hook $hook }
     }
 
     It 'Test-SqliteBackupNotification reports each target' {

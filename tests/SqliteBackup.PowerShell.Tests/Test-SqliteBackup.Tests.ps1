@@ -64,4 +64,20 @@ Describe 'Test-SqliteBackup' {
         Test-SqliteBackup -Path $planted -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'UntrustedBackupFile*'
     }
+
+    It 'says a folder or a database given as -Path is not a backup, and how to get at its backups' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        New-SqliteBackup (Join-Path $dir 'app.db') | Out-Null
+        $backups = Join-Path $dir 'backups'
+        $e = $null
+        Test-SqliteBackup -Path $backups -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'BackupPathIsDirectory,SqliteBackup.PowerShell.TestSqliteBackupCommand'
+        "$($e[0])" | Should -Match 'is a directory, not a backup'
+        $e[0].ErrorDetails.RecommendedAction | Should -Match ([regex]::Escape("Get-SqliteBackup '$backups' | Test-SqliteBackup"))
+        Test-SqliteBackup -Path (Join-Path $dir 'app.db') -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -Be 'BackupPathIsDatabase,SqliteBackup.PowerShell.TestSqliteBackupCommand'
+        "$($e[0])" | Should -Match 'is a database file, not a backup'
+        $e[0].ErrorDetails.RecommendedAction | Should -Match 'Get-SqliteBackup -Database app'
+    }
 }

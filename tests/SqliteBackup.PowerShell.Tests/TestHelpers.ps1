@@ -75,3 +75,28 @@ function New-CompressibleDatabase([string] $Path) {
     Invoke-Sql $Path "PRAGMA journal_mode=WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, pad TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 1000) INSERT INTO t SELECT i, printf('%.1000c', 'x') FROM n;" | Out-Null
     Get-Item $Path
 }
+
+# A real HTTP listener on loopback that records what it is sent and answers with a chosen status.
+function Start-Hook([int] $Status = 200) {
+    $port = Get-Random -Minimum 20000 -Maximum 60000
+    $listener = [System.Net.HttpListener]::new()
+    $listener.Prefixes.Add("http://127.0.0.1:$port/")
+    $listener.Start()
+    $bodies = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+    $headers = [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript({
+        param($listener, $bodies, $status, $headers)
+        while ($listener.IsListening) {
+            try { $ctx = $listener.GetContext() } catch { return }
+            $headers.Enqueue([pscustomobject]@{ ContentLength = $ctx.Request.ContentLength64; UserAgent = $ctx.Request.UserAgent; ContentType = $ctx.Request.ContentType; Chunked = $ctx.Request.Headers['Transfer-Encoding'] })
+            $reader = [IO.StreamReader]::new($ctx.Request.InputStream)
+            $bodies.Enqueue($reader.ReadToEnd())
+            $ctx.Response.StatusCode = $status
+            $ctx.Response.Close()
+        }
+    }).AddArgument($listener).AddArgument($bodies).AddArgument($Status).AddArgument($headers)
+    $handle = $ps.BeginInvoke()
+    [pscustomobject]@{ Url = "http://127.0.0.1:$port/hook/T0K3N"; Listener = $listener; Bodies = $bodies; Headers = $headers; PS = $ps }
+}
+function Stop-Hook($hook) { $hook.Listener.Stop(); $hook.Listener.Close(); $hook.PS.Dispose() }

@@ -22,22 +22,17 @@ public sealed class BackupJob(ILogger logger)
             logger.LogInformation("Backups are disabled in {Path}; nothing to do", config.ConfigPath);
             return results;
         }
-        // Before anything is created or locked: the lock, the log and rotation all trust what these folders hold.
-        Trust.DirectoryTrust.Demand(config.BackupDirectory, config.AllowInsecureDirectory);
-        Trust.DirectoryTrust.Demand(Path.GetDirectoryName(config.LogFile)!, config.AllowInsecureDirectory);
-        using var jobLock = AcquireLock(config.BackupDirectory);
+        using var jobLock = AcquireLock(config, ct);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
         // The log is read once per run, not once per database: it can hold megabytes of history.
-        var lastRestoreTest = config.WeeklyRestoreTest ? LastRestoreTests(new JsonLinesLog(config.LogFile)) : [];
+        var lastRestoreTest = config.WeeklyRestoreTest ? ReadLastRestoreTests(config) : [];
         for (int i = 0; i < config.Databases.Count; i++)
         {
             string db = config.Databases[i];
             ct.ThrowIfCancellationRequested();
             progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath),
                 $"{BackupNaming.DatabaseName(db)} ({i + 1} of {config.Databases.Count})", i * 100 / config.Databases.Count, Level: 0));
-            var result = RunOne(config, db, lastRestoreTest, progress, random, ct);
-            results.Add(result);
-            Report(config, result, ct);
+            results.Add(RunOne(config, db, lastRestoreTest, progress, random, ct));
         }
         progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath), "Done", 100, Completed: true, Level: 0));
         int failed = results.Count(r => !r.Succeeded);
@@ -46,7 +41,64 @@ public sealed class BackupJob(ILogger logger)
         else
             logger.LogError(BackupEvents.JobFailed, "Backup job from {Path} failed for {Failed} of {Count} database(s): {Error}",
                 config.ConfigPath, failed, results.Count, string.Join("; ", results.Where(r => !r.Succeeded).Select(r => $"{r.Database}: {r.Error}")));
+        Report(config, results, ct);
         return results;
+    }
+
+    /// <summary>A job that cannot start fails every database, and says so in its alert; a job already running is not a failure.</summary>
+    JobLock AcquireLock(BackupJobConfig config, CancellationToken ct)
+    {
+        SqliteBackupException error;
+        try
+        {
+            // Before anything is created or locked: the lock, the log and rotation all trust what these folders hold.
+            Trust.DirectoryTrust.Demand(config.BackupDirectory, config.AllowInsecureDirectory);
+            Trust.DirectoryTrust.Demand(Path.GetDirectoryName(config.LogFile)!, config.AllowInsecureDirectory);
+            // The lock is the job's first write, so a backup directory that cannot be one is reported here, by name.
+            if (File.Exists(config.BackupDirectory)) throw BackupErrors.BackupDirectoryIsFile(config.BackupDirectory);
+            return JobLock.Acquire(config.BackupDirectory);
+        }
+        catch (SqliteBackupException e) when (e.ErrorId == "BackupJobAlreadyRunning") { throw; }
+        catch (SqliteBackupException e) { error = e; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { error = BackupErrors.ForWriteFailure(config.BackupDirectory, e); }
+        logger.LogError(BackupEvents.JobFailed, "Backup job from {Path} could not start: {Error}", config.ConfigPath, error.Message);
+        Report(config, config.Databases.Select(db => new DatabaseJobResult(BackupNaming.DatabaseName(db), db) { ErrorId = error.ErrorId, Error = error.Message }).ToList(), ct);
+        throw error;
+    }
+
+    /// <summary>
+    /// What <see cref="Run"/> would do now, read-only: no lock, no log line, no file. Rotation is planned as if this run's
+    /// backup were already there (verified, unless verification is off), by the same planner the run uses.
+    /// </summary>
+    public IReadOnlyList<JobPlanStep> Preview(BackupJobConfig config, DateTime utcNow)
+    {
+        var steps = new List<JobPlanStep>();
+        if (!config.Enabled) return steps;
+        var existing = Directory.Exists(config.BackupDirectory) ? new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory) : [];
+        var lastRestoreTest = config.WeeklyRestoreTest && File.Exists(config.LogFile) ? ReadLastRestoreTests(config) : [];
+        foreach (var db in config.Databases)
+        {
+            string source = Path.GetFullPath(db), name = BackupNaming.DatabaseName(source);
+            if (Directory.Exists(source) || !File.Exists(source))
+            {
+                steps.Add(new(name, source, (Directory.Exists(source) ? BackupErrors.DatabasePathIsDirectory(source) : BackupErrors.DatabaseNotFound(source)).Message
+                    + " The job would fail for it.", WouldFail: true));
+                continue;
+            }
+            steps.Add(new(name, source, $"Back up as Automatic ({config.Compression.ToString().ToLowerInvariant()})"
+                + (config.Verification == VerificationLevel.None ? ", not verified" : $", then verify ({config.Verification})")));
+            var mine = existing.Where(b => b.Database == name).ToList();
+            var decisions = BackupRotation.PlanWithNewBackup(mine, utcNow, BackupType.Automatic, config.Verification != VerificationLevel.None,
+                config.RetentionPolicy, TimeZoneInfo.Local);
+            foreach (var d in decisions)
+                steps.Add(new(name, d.Path, $"{(d.Action == Retention.RetentionAction.Remove ? "Remove" : "Keep")} by rotation: {string.Join(", ", d.Reasons)}"));
+            if (!config.WeeklyRestoreTest) continue;
+            bool tested = lastRestoreTest.TryGetValue(name, out var last);
+            if (!tested || utcNow - last >= RestoreTestInterval)
+                steps.Add(new(name, name, $"Restore-test one backup of {name}, chosen at random ("
+                    + (tested ? $"the last restore test was on {last:yyyy-MM-dd HH:mm} UTC" : "no restore test in the log yet") + ")"));
+        }
+        return steps;
     }
 
     DatabaseJobResult RunOne(BackupJobConfig config, string db, IReadOnlyDictionary<string, DateTime> lastRestoreTest,
@@ -54,6 +106,7 @@ public sealed class BackupJob(ILogger logger)
     {
         var clock = Stopwatch.StartNew();
         var result = new DatabaseJobResult(BackupNaming.DatabaseName(db), db);
+        string step = "back up";
         try
         {
             var backup = new BackupEngine(logger).Create(new BackupRequest(db)
@@ -66,6 +119,7 @@ public sealed class BackupJob(ILogger logger)
                 AllowInsecureDirectory = config.AllowInsecureDirectory,
             }, progress, ct);
             result = result with { Backup = backup };
+            step = "rotate the backups";
 
             var mine = new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
             var rotation = new BackupRotation(logger);
@@ -77,8 +131,9 @@ public sealed class BackupJob(ILogger logger)
             result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
 
             bool due = !lastRestoreTest.TryGetValue(backup.Database, out var last) || DateTime.UtcNow - last >= RestoreTestInterval;
-            if (config.WeeklyRestoreTest && due)
+            if (config.WeeklyRestoreTest && due && decisions.Any(d => !d.Removed && d.Backup.Verified != false))
             {
+                step = "restore-test a backup";
                 // What rotation kept is what is left in the directory: no second listing needed.
                 var candidates = decisions.Where(d => !d.Removed && d.Backup.Verified != false).Select(d => d.Backup).ToList();
                 var chosen = candidates[random.Next(candidates.Count)];
@@ -97,33 +152,57 @@ public sealed class BackupJob(ILogger logger)
         {
             // Rotation and the restore test touch the backup directory too; a failure there is this database's, not the job's.
             var mapped = BackupErrors.ForWriteFailure(config.BackupDirectory, e);
+            logger.LogError(BackupEvents.JobStepFailed, e, "Backup job step failed for {Database} ({ErrorId}): {Error}", result.Database, mapped.ErrorId, mapped.Message);
             result = result with { ErrorId = mapped.ErrorId, Error = mapped.Message };
+        }
+        // Anything else (an old backup that cannot be deleted, a bug) fails this database only: the next ones still
+        // get their backup, and the failure is logged and alerted like any other.
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var error = BackupErrors.JobStepFailed(db, step, e);
+            logger.LogError(BackupEvents.JobStepFailed, e, "Backup job step failed for {Database} ({ErrorId}): {Error}", result.Database, error.ErrorId, error.Message);
+            result = result with { ErrorId = error.ErrorId, Error = error.Message };
         }
         return result with { Duration = clock.Elapsed };
     }
 
-    /// <summary>The lock is the job's first write, so a backup directory that cannot be one is reported here, by name.</summary>
-    static JobLock AcquireLock(string backupDirectory)
+    /// <summary>
+    /// One alert per run, naming every database that failed, so a job with several failures is one message, not a storm.
+    /// Notifications never fail the job: the notifier logs and swallows its own failures.
+    /// </summary>
+    void Report(BackupJobConfig config, IReadOnlyList<DatabaseJobResult> results, CancellationToken ct)
     {
-        if (File.Exists(backupDirectory)) throw BackupErrors.BackupDirectoryIsFile(backupDirectory);
-        try { return JobLock.Acquire(backupDirectory); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(backupDirectory, e); }
-    }
-
-    /// <summary>Notifications never fail the job: the notifier logs and swallows its own failures.</summary>
-    void Report(BackupJobConfig config, DatabaseJobResult r, CancellationToken ct)
-    {
-        if (config.Notify.Count == 0 || (r.Succeeded && !config.NotifyOnSuccess)) return;
+        var failed = results.Where(r => !r.Succeeded).ToList();
+        if (config.Notify.Count == 0 || results.Count == 0 || (failed.Count == 0 && !config.NotifyOnSuccess)) return;
+        // With one database in question the message is about it, with its backup; otherwise it is about the job.
+        var single = failed.Count == 1 ? failed[0] : failed.Count == 0 && results.Count == 1 ? results[0] : null;
+        string job = Path.GetFileName(config.ConfigPath);
+        string summary = failed.Count > 0
+            ? $"scheduled backup job {job}: {failed.Count} of {results.Count} database(s) FAILED: " + string.Join(", ", failed.Select(r => $"{r.Database} ({r.ErrorId})"))
+            : $"scheduled backup job {job}: {results.Count} database(s) backed up: " + string.Join(", ", results.Select(r => $"{r.Database} ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)"
+                + (r.RestoreTest?.Outcome == VerificationOutcome.Inconclusive ? $"; the restore test could not run ({r.RestoreTest.Message})" : "")));
         var message = new Notifications.NotificationMessage
         {
-            Event = r.Succeeded ? "JobCompleted" : "JobFailed",
-            Success = r.Succeeded,
-            Summary = r.Succeeded ? $"scheduled backup of {r.Database} succeeded ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)"
-                + (r.RestoreTest?.Outcome == VerificationOutcome.Inconclusive ? $"; the restore test could not run ({r.RestoreTest.Message})" : "")
-                : $"scheduled backup of {r.Database} FAILED: {r.ErrorId}",
-            Database = r.Database, BackupId = r.Backup?.Id, Path = r.Backup?.Path, Size = r.Backup?.Size, Error = r.Error,
+            Event = failed.Count == 0 ? "JobCompleted" : "JobFailed",
+            Success = failed.Count == 0,
+            Summary = summary,
+            Topic = $"the backup job {config.ConfigPath}",
+            Database = single?.Database, BackupId = single?.Backup?.Id, Path = single?.Backup?.Path, Size = single?.Backup?.Size,
+            FailedDatabases = failed.Count > 0 ? failed.Select(r => r.Database).ToList() : null,
+            Error = failed.Count > 0 ? string.Join("\n", failed.Select(r => $"{r.Database}: {r.Error}")) : null,
         };
         new Notifications.Notifier(logger, config.Smtp).Send(config.Notify, message, ct);
+    }
+
+    /// <summary>A log that cannot be read must not stop the backups: the restore tests are then simply due.</summary>
+    Dictionary<string, DateTime> ReadLastRestoreTests(BackupJobConfig config)
+    {
+        try { return LastRestoreTests(new JsonLinesLog(config.LogFile)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("Could not read the backup log {Path} to find the last restore tests ({Error}); every restore test is due", config.LogFile, e.Message);
+            return [];
+        }
     }
 
     static Dictionary<string, DateTime> LastRestoreTests(JsonLinesLog log) => log.Read()

@@ -25,6 +25,8 @@ public static class BackupEvents
     public static readonly EventId JobStarted = new(1040, nameof(JobStarted));
     public static readonly EventId JobCompleted = new(1041, nameof(JobCompleted));
     public static readonly EventId JobFailed = new(1042, nameof(JobFailed));
+    /// <summary>One database's step of a job (rotation, restore test) failed unexpectedly; the job went on with the others.</summary>
+    public static readonly EventId JobStepFailed = new(1043, nameof(JobStepFailed));
     public static readonly EventId NotificationSent = new(1050, nameof(NotificationSent));
     public static readonly EventId NotificationFailed = new(1051, nameof(NotificationFailed));
     public static readonly EventId FutureDatedBackup = new(1023, nameof(FutureDatedBackup));

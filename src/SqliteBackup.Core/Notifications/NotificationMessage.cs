@@ -9,12 +9,20 @@ public sealed record NotificationMessage
     public required bool Success { get; init; }
     public required string Summary { get; init; }
     public string? Database { get; init; }
+    /// <summary>What a message that is not about one database is about ("the backup job /etc/app/backup.json").</summary>
+    public string? Topic { get; init; }
+    /// <summary>Databases that failed, when the message reports a whole job.</summary>
+    public IReadOnlyList<string>? FailedDatabases { get; init; }
     public string? BackupId { get; init; }
     public string? Path { get; init; }
     public long? Size { get; init; }
     public string? Error { get; init; }
     public string Host { get; init; } = Environment.MachineName;
     public DateTime TimeUtc { get; init; } = DateTime.UtcNow;
+
+    /// <summary>What the message is about, for "notification about X failed": never empty.</summary>
+    [JsonIgnore]
+    public string About => Database ?? Topic ?? Event;
 
     [JsonIgnore]
     public string Subject => $"[SqliteBackup] {(Success ? "OK" : "FAILED")}: {Summary}";
@@ -25,7 +33,8 @@ public sealed record NotificationMessage
 
     public string Body() =>
         $"{Summary}\n\nEvent: {Event}\nHost: {Host}\nTime (UTC): {TimeUtc:yyyy-MM-dd HH:mm:ss}\n" +
-        (Database != null ? $"Database: {Database}\n" : "") + (Path != null ? $"Backup: {Path}\n" : "") +
+        (Database != null ? $"Database: {Database}\n" : "") +
+        (FailedDatabases is { Count: > 0 } ? $"Failed: {string.Join(", ", FailedDatabases)}\n" : "") + (Path != null ? $"Backup: {Path}\n" : "") +
         (Size != null ? $"Size: {Size} bytes\n" : "") + (Error != null ? $"Error: {Error}\n" : "");
 
     public static NotificationMessage ForBackup(BackupInfo b) => new()
@@ -36,6 +45,6 @@ public sealed record NotificationMessage
 
     public static NotificationMessage ForFailure(string evt, string? database, SqliteBackupException e) => new()
     {
-        Event = evt, Success = false, Summary = $"{evt} for {database ?? "?"}: {e.ErrorId}", Database = database, Error = e.Message,
+        Event = evt, Success = false, Summary = $"{evt} for {database ?? e.Target ?? "?"}: {e.ErrorId}", Database = database, Error = e.Message,
     };
 }

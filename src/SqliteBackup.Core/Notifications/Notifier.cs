@@ -37,14 +37,21 @@ public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
                     case NotificationKind.Email: SendEmail(target, message, ct); break;
                     case NotificationKind.Command: RunCommand(target, message); break;
                 }
-                logger.LogInformation(BackupEvents.NotificationSent, "Notification sent to {Target} about {Database}: {Summary}", target.Redacted, message.Database, message.Summary);
+                // {Database} also fills the log entry's Database field, so it is only used when there is one.
+                if (message.Database != null)
+                    logger.LogInformation(BackupEvents.NotificationSent, "Notification sent to {Target} about {Database}: {Summary}", target.Redacted, message.Database, message.Summary);
+                else
+                    logger.LogInformation(BackupEvents.NotificationSent, "Notification sent to {Target} about {About}: {Summary}", target.Redacted, message.About, message.Summary);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 failed.Add(target);
                 // Our own refusals carry an ErrorId and what to do, which the one line in the log must keep.
                 string error = e is SqliteBackupException sbe ? $"{sbe.ErrorId}: {sbe.Message} {sbe.RecommendedAction}" : e.Message;
-                logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {Database} failed: {Error}", target.Redacted, message.Database, error);
+                if (message.Database != null)
+                    logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {Database} failed: {Error}", target.Redacted, message.Database, error);
+                else
+                    logger.LogWarning(BackupEvents.NotificationFailed, "Notification to {Target} about {About} failed: {Error}", target.Redacted, message.About, error);
             }
         }
         return failed;

@@ -1,0 +1,35 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'TestHelpers.ps1') }
+
+Describe 'Get-SqliteBackupLog' {
+    It '-Level Warning means Warning and above' {
+        $hook = Start-Hook -Status 500
+        try {
+            $dir = New-TestFolder
+            New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+            Set-Content (Join-Path $dir 'bad.db') 'not sqlite'
+            New-SqliteBackup (Join-Path $dir 'app.db') -Notify $hook.Url -NotifyOn Always -WarningAction SilentlyContinue | Out-Null
+            New-SqliteBackup (Join-Path $dir 'bad.db') -ErrorAction SilentlyContinue
+            $all = Get-SqliteBackupLog (Join-Path $dir 'backups')
+            $all.Level | Should -Contain 'Information'
+            $w = Get-SqliteBackupLog (Join-Path $dir 'backups') -Level Warning
+            ($w.Level | Sort-Object -Unique) | Should -Be @('Error', 'Warning')
+            $w.Count | Should -Be @($all | Where-Object Level -in 'Warning', 'Error', 'Critical').Count
+            (Get-SqliteBackupLog (Join-Path $dir 'backups') -Level Error).Level | Sort-Object -Unique | Should -Be 'Error'
+        }
+        finally { Stop-Hook $hook }
+    }
+
+    It 'refuses a file that is not a backup log, saying so, instead of counting damaged lines' {
+        $dir = New-TestFolder
+        $notLog = Join-Path $dir 'notes.txt'
+        Set-Content $notLog (1..24 | ForEach-Object { "line $_" })
+        $r = Get-SqliteBackupLog $notLog -ErrorVariable e -ErrorAction SilentlyContinue -WarningVariable w -WarningAction SilentlyContinue
+        $r | Should -BeNullOrEmpty
+        $w | Should -BeNullOrEmpty
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'NotABackupLog,SqliteBackup.PowerShell.GetSqliteBackupLogCommand'
+        "$($e[0])" | Should -Match 'not a backup log'
+        $db = New-SqliteSampleDatabase (Join-Path $dir 'app.db')
+        { Get-SqliteBackupLog (Join-Path $dir 'app.db') -ErrorAction Stop } | Should -Throw -ErrorId 'NotABackupLog,*'
+    }
+}
