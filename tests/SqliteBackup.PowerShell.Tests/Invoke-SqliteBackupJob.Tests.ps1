@@ -16,7 +16,7 @@ BeforeAll {
         & chattr +i $probe 2>$null
         $ok = $LASTEXITCODE -eq 0
         & chattr -i $probe 2>$null
-        Remove-Item $probe
+        Remove-Item $probe -Force   # a dot file is hidden: Remove-Item needs -Force for it
         return $ok
     }
 }
