@@ -80,8 +80,10 @@ internal sealed partial class ScratchDirectory : IDisposable
             if (pid == Environment.ProcessId || AtomicFile.ProcessIsAlive(pid)) continue;
             try
             {
-                // Never follow a link planted under our name: only a real folder is ours to empty.
+                // Never follow a link planted under our name, and never empty another user's folder that merely looks
+                // like ours (in /tmp anyone can make one): only a real folder of our own user is ours to remove.
                 if (new DirectoryInfo(dir).LinkTarget != null) continue;
+                if (Trust.Posix.Supported && Trust.Posix.Lstat(dir) is { } st && st.Uid != Trust.Posix.EffectiveUid) continue;
                 Directory.Delete(dir, recursive: true);
                 removed++;
                 log.LogInformation("Removed the scratch folder {Directory} left by process {Pid}, which is gone", dir, pid);

@@ -6,7 +6,8 @@ namespace SqliteBackup.Core.Trust;
 /// symlinks that a job running as root follows. A sticky world-writable directory such as /tmp counts as writable by
 /// others: the sticky bit stops others deleting our files, not adding their own. An ancestor writable by others without
 /// the sticky bit is refused too, since anyone could rename the directory away and put their own in its place.
-/// A group-writable directory is fine when the group holds only the owner (user private groups, umask 002).
+/// A group-writable directory is fine when the group holds only the owner (user private groups, umask 002). Every
+/// folder above it must belong to root or to the user running us, as OpenSSH demands of the path to authorized_keys.
 /// </summary>
 public static class DirectoryTrust
 {
@@ -37,7 +38,12 @@ public static class DirectoryTrust
         }
         for (string? p = Path.GetDirectoryName(directory); p != null; p = Path.GetDirectoryName(p))
         {
-            if (Posix.Stat(p) is not { } a || !a.WritableByOthers || a.IsSticky || GroupIsOnlyOwner(a)) continue;
+            if (Posix.Stat(p) is not { } a) continue;
+            // Like OpenSSH for ~/.ssh: the owner of any folder on the path can rename what is below it and put their own
+            // in its place, sticky bit or not.
+            if (!IsRootOrMe(a.Uid))
+                return $"its parent '{p}' is owned by uid {a.Uid}, who could replace '{directory}' with a folder of their own";
+            if (!a.WritableByOthers || a.IsSticky || GroupIsOnlyOwner(a)) continue;
             return $"its parent '{p}' is writable by {Who(a)} without the sticky bit (mode {Octal(a)}), so anyone can replace '{directory}'";
         }
         return null;

@@ -47,6 +47,41 @@ public class DirectoryTrustTests
     }
 
     [SkippableFact]
+    public void A_backup_directory_below_a_folder_of_another_user_is_refused_because_they_could_swap_it()
+    {
+        // Found by a hostile-user test: the owner of /home/x could rename x/backups away, plant a folder of their own with
+        // a matching manifest, and root's '-Latest 1 | Restore-SqliteBackup' restored the planted database.
+        LocalUser.RequireRoot();
+        using var t = new TempDir();
+        using var other = new LocalUser();
+        Directory.CreateDirectory(t["home"]);
+        other.Owns(t["home"]);
+        File.SetUnixFileMode(t["home"], (UnixFileMode)0b111_101_101);
+        SampleDatabase.Create(t["app.db"]);
+        var e = Assert.Throws<SqliteBackupException>(() =>
+            new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = Path.Combine(t["home"], "backups"), Verify = VerificationLevel.None }));
+        Assert.Equal("InsecureBackupDirectory", e.ErrorId);
+        Assert.Contains($"owned by uid {other.Uid}", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(t["home"], "backups")));
+    }
+
+    [SkippableFact]
+    public void Stale_scratch_cleanup_leaves_another_users_look_alike_folders_alone()
+    {
+        LocalUser.RequireRoot();
+        using var t = new TempDir();
+        using var other = new LocalUser();
+        string theirs = t[$".sqlitebackup-99999-{new string('a', 32)}.tmp"];
+        string ours = t[$".sqlitebackup-99998-{new string('b', 32)}.tmp"];
+        Directory.CreateDirectory(Path.Combine(theirs, "sub"));
+        Directory.CreateDirectory(ours);
+        other.Owns(theirs);
+        ScratchDirectory.RemoveStale(t.Path, NullLogger.Instance);
+        Assert.True(Directory.Exists(Path.Combine(theirs, "sub")));
+        Assert.False(Directory.Exists(ours));
+    }
+
+    [SkippableFact]
     public void The_override_allows_an_insecure_directory()
     {
         Skip.If(OperatingSystem.IsWindows());
