@@ -198,4 +198,26 @@ public static class BackupErrors
         "SmtpPlainTextAuthRefused", BackupErrorCategory.SecurityError,
         $"The SMTP login to {server} was not attempted: the connection is not encrypted (no TLS, or the server offers no STARTTLS), so the password would travel in clear text. No password was sent and no mail either.",
         "Use TLS: -SmtpSecurity StartTls (port 587) or Tls (port 465), smtp_security in the configuration. Only if the path to the server is trusted (e.g. a relay on localhost), allow it explicitly with -SmtpAllowPlainTextAuth or \"smtp_allow_plaintext_auth\": true (SmtpSettings.AllowPlainTextAuth).", server);
+
+    // ---- issue 9, restore must never surprise ------------------------------------------------------------------
+
+    public static SqliteBackupException RestoreSeveralBackupsForOneTarget(string target, IEnumerable<string> backups) => new(
+        "RestoreSeveralBackupsForOneTarget", BackupErrorCategory.InvalidArgument,
+        $"Several backups were given for one target '{target}' ({string.Join(", ", backups)}); each would overwrite the one before, so nothing was restored.",
+        "Pick one backup per target, e.g. Get-SqliteBackup -Database <name> -Latest 1, or restore each backup to the database it was taken from with -ToSourcePath.", target);
+
+    public static SqliteBackupException RestoreTargetAmbiguous() => new(
+        "RestoreTargetAmbiguous", BackupErrorCategory.InvalidArgument,
+        "Say where to restore: give either -Destination <file> or -ToSourcePath (each backup back to the database it was taken from), not both and not neither. Nothing was restored.",
+        "Add -Destination ./app.db, or -ToSourcePath.", null);
+
+    public static SqliteBackupException PreRestoreLocationNotWritable(string directory, string target) => new(
+        "PreRestoreLocationNotWritable", BackupErrorCategory.PermissionDenied,
+        $"The PreRestore backup of '{target}' cannot be written to '{directory}' (read-only, or no permission to create files there). Nothing was changed.",
+        "Choose a writable folder with -PreRestorePath, or skip the PreRestore backup explicitly with -NoPreRestoreBackup.", directory);
+
+    public static SqliteBackupException RestoreWalPageSizeMismatch(string target, long targetPageSize, long backupPageSize, Exception? inner) => new(
+        "RestoreWalPageSizeMismatch", BackupErrorCategory.ResourceBusy,
+        $"'{target}' is a WAL database with {targetPageSize}-byte pages and the backup has {backupPageSize}-byte pages. SQLite cannot change the page size of a WAL database in place, and switching it out of WAL mode first needs every other connection to it closed, which they are not. Nothing was changed and no PreRestore backup was taken.",
+        "Stop the application that has the database open and restore again, or restore into a new file (-Destination) and swap it in while the application is stopped.", target, inner);
 }
