@@ -44,6 +44,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
     {
         if ((Destination == null) == !ToSourcePath) Fail(BackupErrors.RestoreTargetAmbiguous());
         if (PreRestorePath != null && NoPreRestoreBackup) Fail(BackupErrors.RestoreTargetAmbiguous());
+        base.BeginProcessing();
     }
 
     // Everything is collected first: several backups for one target are refused before any of them is restored.
