@@ -211,6 +211,11 @@ public static class BackupErrors
         "Say where to restore: give either -Destination <file> or -ToSourcePath (each backup back to the database it was taken from), not both and not neither. Nothing was restored.",
         "Add -Destination ./app.db, or -ToSourcePath.", null);
 
+    public static SqliteBackupException PreRestoreOptionsConflict() => new(
+        "PreRestoreOptionsConflict", BackupErrorCategory.InvalidArgument,
+        "-PreRestorePath says where the PreRestore backup goes and -NoPreRestoreBackup says to take none; give one of them. Nothing was restored.",
+        "Drop -NoPreRestoreBackup to keep the current database in -PreRestorePath, or drop -PreRestorePath to replace it without a PreRestore backup.", null);
+
     public static SqliteBackupException PreRestoreLocationNotWritable(string directory, string target) => new(
         "PreRestoreLocationNotWritable", BackupErrorCategory.PermissionDenied,
         $"The PreRestore backup of '{target}' cannot be written to '{directory}' (read-only, or no permission to create files there). Nothing was changed.",

@@ -43,7 +43,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
     protected override void BeginProcessing()
     {
         if ((Destination == null) == !ToSourcePath) Fail(BackupErrors.RestoreTargetAmbiguous());
-        if (PreRestorePath != null && NoPreRestoreBackup) Fail(BackupErrors.RestoreTargetAmbiguous());
+        if (PreRestorePath != null && NoPreRestoreBackup) Fail(BackupErrors.PreRestoreOptionsConflict());
         base.BeginProcessing();
     }
 

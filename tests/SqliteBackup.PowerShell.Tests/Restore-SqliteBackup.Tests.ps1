@@ -144,6 +144,7 @@ Describe 'Restore-SqliteBackup' {
                 $r.PreRestoreBackup.Manifest.TableRowCounts['employees'] | Should -Be 0
 
                 $before = @(Get-ChildItem -Recurse $dir -Filter '*.manifest.json').Count
+                { $rb | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -NoPreRestoreBackup -PreRestorePath $elsewhere -ErrorAction Stop } | Should -Throw -ErrorId 'PreRestoreOptionsConflict,*'
                 $r = $rb | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -NoPreRestoreBackup -WarningAction SilentlyContinue
                 $r.PreRestoreBackup | Should -BeNullOrEmpty
                 @(Get-ChildItem -Recurse $dir -Filter '*.manifest.json').Count | Should -Be $before
