@@ -242,4 +242,31 @@ public static class BackupErrors
         "NotABackupLog", BackupErrorCategory.InvalidData,
         $"'{path}' is not a backup log: none of its lines is a backup log entry.",
         $"Pass the backup directory or the log file it holds ({Logging.JsonLinesLog.DefaultFileName}), or the file named by the configuration's log_file.", path);
+
+    // ---- issue 9, restore must never surprise ------------------------------------------------------------------
+
+    public static SqliteBackupException RestoreSeveralBackupsForOneTarget(string target, IEnumerable<string> backups) => new(
+        "RestoreSeveralBackupsForOneTarget", BackupErrorCategory.InvalidArgument,
+        $"Several backups were given for one target '{target}' ({string.Join(", ", backups)}); each would overwrite the one before, so nothing was restored.",
+        "Pick one backup per target, e.g. Get-SqliteBackup -Database <name> -Latest 1, or restore each backup to the database it was taken from with -ToSourcePath.", target);
+
+    public static SqliteBackupException RestoreTargetAmbiguous() => new(
+        "RestoreTargetAmbiguous", BackupErrorCategory.InvalidArgument,
+        "Say where to restore: give either -Destination <file> or -ToSourcePath (each backup back to the database it was taken from), not both and not neither. Nothing was restored.",
+        "Add -Destination ./app.db, or -ToSourcePath.", null);
+
+    public static SqliteBackupException PreRestoreOptionsConflict() => new(
+        "PreRestoreOptionsConflict", BackupErrorCategory.InvalidArgument,
+        "-PreRestorePath says where the PreRestore backup goes and -NoPreRestoreBackup says to take none; give one of them. Nothing was restored.",
+        "Drop -NoPreRestoreBackup to keep the current database in -PreRestorePath, or drop -PreRestorePath to replace it without a PreRestore backup.", null);
+
+    public static SqliteBackupException PreRestoreLocationNotWritable(string directory, string target) => new(
+        "PreRestoreLocationNotWritable", BackupErrorCategory.PermissionDenied,
+        $"The PreRestore backup of '{target}' cannot be written to '{directory}' (read-only, or no permission to create files there). Nothing was changed.",
+        "Choose a writable folder with -PreRestorePath, or skip the PreRestore backup explicitly with -NoPreRestoreBackup.", directory);
+
+    public static SqliteBackupException RestoreWalPageSizeMismatch(string target, long targetPageSize, long backupPageSize, Exception? inner) => new(
+        "RestoreWalPageSizeMismatch", BackupErrorCategory.ResourceBusy,
+        $"'{target}' is a WAL database with {targetPageSize}-byte pages and the backup has {backupPageSize}-byte pages. SQLite cannot change the page size of a WAL database in place, and switching it out of WAL mode first needs every other connection to it closed, which they are not. Nothing was changed and no PreRestore backup was taken.",
+        "Stop the application that has the database open and restore again, or restore into a new file (-Destination) and swap it in while the application is stopped.", target, inner);
 }

@@ -18,6 +18,8 @@ public sealed record RestoreRequest(string Destination)
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Where the PreRestore backup of an existing target goes; null means the restored backup's own directory.</summary>
     public string? PreRestoreDirectory { get; init; }
+    /// <summary>Replace an existing database without a PreRestore backup of it (the caller said so explicitly).</summary>
+    public bool NoPreRestoreBackup { get; init; }
 }
 
 public sealed record RestoreResult(BackupInfo Backup, string Destination, RestoreMethod Method, BackupInfo? PreRestoreBackup, string? PreservedPath, TimeSpan Duration)

@@ -68,21 +68,40 @@ public sealed class Restorer(ILogger? logger = null)
             bool usable = exists && IsUsableDatabase(target);
             if (exists && usable)
             {
-                progress?.Invoke(new BackupProgress(activity, "Taking a PreRestore backup of the current database", 60));
-                preRestore = new BackupEngine(_log).Create(new BackupRequest(target)
-                {
-                    Destination = request.PreRestoreDirectory ?? backup.Directory,
-                    AllowInsecureDirectory = request.AllowInsecureDirectory,
-                    Type = BackupType.PreRestore,
-                    Verify = VerificationLevel.Quick,
-                    BusyTimeout = request.BusyTimeout,
-                }, null, ct);
-                progress?.Invoke(new BackupProgress(activity, "Copying into the live database", 80));
+                // Both decided before anything is changed: a refusal leaves no PreRestore backup and no altered target behind.
+                string? preRestoreDir = request.NoPreRestoreBackup ? null : ChoosePreRestoreDirectory(request, backup, target);
                 using var src = SqliteFiles.Open(temp, SqliteOpenMode.ReadOnly);
-                // Checked again just before SQLite opens it by name: the PreRestore backup may have taken a while.
-                ResolveTarget(target, followSymlink: false);
-                using var dst = SqliteFiles.Open(target, SqliteOpenMode.ReadWrite, request.BusyTimeout);
-                new SnapshotCopier(_log).Copy(src, dst, target, request.BusyTimeout, null, ct);
+                bool leftWal = LeaveWalForPageSize(target, Convert.ToInt64(SqliteFiles.Scalar(src, "PRAGMA page_size")), request.BusyTimeout);
+                try
+                {
+                    if (preRestoreDir != null)
+                    {
+                        progress?.Invoke(new BackupProgress(activity, "Taking a PreRestore backup of the current database", 60));
+                        try
+                        {
+                            preRestore = new BackupEngine(_log).Create(new BackupRequest(target)
+                            {
+                                Destination = preRestoreDir,
+                                AllowInsecureDirectory = request.AllowInsecureDirectory,
+                                Type = BackupType.PreRestore,
+                                Verify = VerificationLevel.Quick,
+                                BusyTimeout = request.BusyTimeout,
+                            }, null, ct);
+                        }
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(preRestoreDir, e); }
+                    }
+                    else _log.LogWarning("Replacing {Target} without a PreRestore backup, as asked (-NoPreRestoreBackup)", target);
+                    progress?.Invoke(new BackupProgress(activity, "Copying into the live database", 80));
+                    // Checked again just before SQLite opens it by name: the PreRestore backup may have taken a while.
+                    ResolveTarget(target, followSymlink: false);
+                    using var dst = SqliteFiles.Open(target, SqliteOpenMode.ReadWrite, request.BusyTimeout);
+                    new SnapshotCopier(_log).Copy(src, dst, target, request.BusyTimeout, null, ct);
+                }
+                finally
+                {
+                    // The application expects the journal mode it chose; WAL comes back whatever the backup's header said.
+                    if (leftWal) ReturnToWal(target, request.BusyTimeout);
+                }
             }
             else
             {
@@ -136,6 +155,53 @@ public sealed class Restorer(ILogger? logger = null)
         var final = File.ResolveLinkTarget(target, returnFinalTarget: true);
         if (!followSymlink || final == null) throw BackupErrors.RestoreTargetIsSymlink(target, info.LinkTarget);
         return final.FullName;
+    }
+
+    /// <summary>
+    /// The default is the restored backup's directory; when that is read-only the PreRestore backup goes to a 'backups'
+    /// folder beside the target, with a warning saying so. A place chosen by the caller is never replaced by another.
+    /// </summary>
+    string ChoosePreRestoreDirectory(RestoreRequest request, BackupInfo backup, string target)
+    {
+        if (request.PreRestoreDirectory is { } chosen)
+            return DirectoryAccess.CanCreateFilesIn(chosen) ? chosen : throw BackupErrors.PreRestoreLocationNotWritable(chosen, target);
+        if (DirectoryAccess.CanCreateFilesIn(backup.Directory)) return backup.Directory;
+        string beside = Path.Combine(Path.GetDirectoryName(target)!, "backups");
+        if (!DirectoryAccess.CanCreateFilesIn(beside)) throw BackupErrors.PreRestoreLocationNotWritable(backup.Directory, target);
+        _log.LogWarning("The backup directory {Directory} is read-only, so the PreRestore backup of {Target} goes to {Fallback} instead (choose the place with -PreRestorePath)",
+            backup.Directory, target, beside);
+        return beside;
+    }
+
+    /// <summary>
+    /// SQLite cannot change the page size of a WAL database, so the backup API fails ("readonly database") when the
+    /// backup's page size differs. Such a target is switched out of WAL first, which works only when no other
+    /// connection has it open; otherwise the restore is refused with that reason before anything is written.
+    /// </summary>
+    static bool LeaveWalForPageSize(string target, long backupPageSize, TimeSpan busyTimeout)
+    {
+        using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadWrite, busyTimeout);
+        long pageSize = Convert.ToInt64(SqliteFiles.Scalar(c, "PRAGMA page_size"));
+        if (pageSize == backupPageSize || SqliteFiles.Scalar(c, "PRAGMA journal_mode") as string != "wal") return false;
+        try
+        {
+            if (SqliteFiles.Scalar(c, "PRAGMA journal_mode=DELETE") as string == "delete") return true;
+        }
+        catch (SqliteException e) when (SqliteFiles.IsBusy(e)) { throw BackupErrors.RestoreWalPageSizeMismatch(target, pageSize, backupPageSize, e); }
+        throw BackupErrors.RestoreWalPageSizeMismatch(target, pageSize, backupPageSize, null);
+    }
+
+    void ReturnToWal(string target, TimeSpan busyTimeout)
+    {
+        try
+        {
+            using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadWrite, busyTimeout);
+            SqliteFiles.Scalar(c, "PRAGMA journal_mode=WAL");
+        }
+        catch (SqliteException e)
+        {
+            _log.LogWarning("{Target} was restored but could not be switched back to WAL mode: {Message}. Run PRAGMA journal_mode=WAL on it.", target, e.Message);
+        }
     }
 
     /// <summary>Gives the new file the owner, group and mode of the one it replaces (chown needs root; without it, the mode alone).</summary>

@@ -4,13 +4,19 @@ using SqliteBackup.Core.Retention;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsData.Restore, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ObjectSet)]
+// ConfirmImpact Medium: creating a new file does not prompt; replacing an existing database asks on its own (see Consent).
+[Cmdlet(VerbsData.Restore, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ObjectSet)]
 [OutputType(typeof(RestoreResult))]
 public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
 {
-    [Parameter(Mandatory = true)]
+    /// <summary>The database file to restore into; exactly one backup may be given for it. Either this or -ToSourcePath.</summary>
+    [Parameter]
     [ValidateNotNullOrEmpty]
-    public string Destination { get; set; } = "";
+    public string? Destination { get; set; }
+
+    /// <summary>Restore each backup to the database it was taken from (its manifest's SourcePath). Either this or -Destination.</summary>
+    [Parameter]
+    public SwitchParameter ToSourcePath { get; set; }
 
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -23,42 +29,93 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
     [ValidateRange(0, 86400)]
     public int BusyTimeoutSec { get; set; } = 30;
 
+    /// <summary>Where the PreRestore backup of a replaced database goes (default: the restored backup's directory).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PreRestorePath { get; set; }
+
+    /// <summary>Replace an existing database without taking a PreRestore backup of it first.</summary>
+    [Parameter]
+    public SwitchParameter NoPreRestoreBackup { get; set; }
+
+    readonly List<BackupInfo> _backups = [];
+
+    protected override void BeginProcessing()
+    {
+        if ((Destination == null) == !ToSourcePath) Fail(BackupErrors.RestoreTargetAmbiguous());
+        if (PreRestorePath != null && NoPreRestoreBackup) Fail(BackupErrors.PreRestoreOptionsConflict());
+        base.BeginProcessing();
+    }
+
+    // Everything is collected first: several backups for one target are refused before any of them is restored.
     protected override void ProcessRecord()
     {
-        string target = ResolvePath(Destination);
         foreach (var b in Backups())
         {
-            if (b.IsOrphan)
-            {
-                WriteError(ErrorRecords.From(OrphanNeedsRegistration(b)));
-                continue;
-            }
-            string action = File.Exists(target)
-                ? $"Replace the database with backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss} (a PreRestore backup is taken first)"
-                : $"Create the database from backup {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}";
-            var now = DateTimeOffset.UtcNow;
-            if (FutureDated.Is(new DateTimeOffset(b.CreatedUtc), now))
-                WriteWarning(FutureDated.Warning(b.Path, b.Database, new DateTimeOffset(b.CreatedUtc), now,
-                    "Its date says nothing about how fresh it is: check with Get-SqliteBackup that it is the backup you mean to restore."));
-            if (!ShouldProcess(target, action)) continue;
-            var request = new RestoreRequest(target)
-            {
-                Force = Force, FollowSymlink = FollowSymlink, AllowInsecureDirectory = AllowInsecureDirectory, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
-            };
-            var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
-            try
-            {
-                var restored = new Restorer(logger).Restore(b, request, Progress, Cancellation);
-                WriteObject(restored);
-                NotifySuccess(() => new Core.Notifications.NotificationMessage
-                {
-                    Event = "RestoreCompleted", Success = true, Summary = $"{b.Database} restored to {target}", Database = b.Database, BackupId = b.Id, Path = b.Path,
-                }, logger);
-            }
-            catch (SqliteBackupException e)
-            {
-                Failed(e, "RestoreFailed", b.Database, logger);
-            }
+            if (b.IsOrphan) WriteError(ErrorRecords.From(OrphanNeedsRegistration(b)));
+            else _backups.Add(b);
         }
+    }
+
+    protected override void EndProcessing()
+    {
+        var byTarget = _backups.GroupBy(b => ResolvePath(Destination ?? b.SourcePath), StringComparer.Ordinal).ToList();
+        var clashes = byTarget.Where(g => g.Count() > 1).ToList();
+        foreach (var g in clashes)
+            WriteError(ErrorRecords.From(BackupErrors.RestoreSeveralBackupsForOneTarget(g.Key, g.Select(b => $"{b.Database} {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}"))));
+        if (clashes.Count > 0) return;
+        foreach (var g in byTarget) RestoreOne(g.Single(), g.Key);
+    }
+
+    void RestoreOne(BackupInfo b, string target)
+    {
+        bool exists = File.Exists(target);
+        string what = $"backup of {b.Database} taken {b.Created:yyyy-MM-dd HH:mm:ss} ({b.Id[..8]})";
+        string action = exists
+            ? $"Replace the database with the {what}" + (NoPreRestoreBackup ? " (no PreRestore backup: -NoPreRestoreBackup)" : " (a PreRestore backup is taken first)")
+            : $"Create the database from the {what}";
+        var now = DateTimeOffset.UtcNow;
+        if (FutureDated.Is(new DateTimeOffset(b.CreatedUtc), now))
+            WriteWarning(FutureDated.Warning(b.Path, b.Database, new DateTimeOffset(b.CreatedUtc), now,
+                "Its date says nothing about how fresh it is: check with Get-SqliteBackup that it is the backup you mean to restore."));
+        if (!ShouldProcess(target, action)) return;
+        if (exists && !Force && !Consent(target, what))
+        {
+            Failed(BackupErrors.RestoreTargetExists(target), "RestoreFailed", b.Database);
+            return;
+        }
+        var request = new RestoreRequest(target)
+        {
+            Force = true, FollowSymlink = FollowSymlink, AllowInsecureDirectory = AllowInsecureDirectory, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
+            PreRestoreDirectory = PreRestorePath == null ? null : ResolvePath(PreRestorePath), NoPreRestoreBackup = NoPreRestoreBackup,
+        };
+        var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
+        try
+        {
+            var restored = new Restorer(logger).Restore(b, request, Progress, Cancellation);
+            WriteObject(restored);
+            NotifySuccess(() => new Core.Notifications.NotificationMessage
+            {
+                Event = "RestoreCompleted", Success = true, Summary = $"{b.Database} restored to {target}", Database = b.Database, BackupId = b.Id, Path = b.Path,
+            }, logger);
+        }
+        catch (SqliteBackupException e)
+        {
+            Failed(e, "RestoreFailed", b.Database, logger);
+        }
+    }
+
+    /// <summary>
+    /// Replacing a database without -Force asks, as ConfirmImpact High would. -Confirm (already asked by ShouldProcess)
+    /// counts as the answer; -Confirm:$false, a declined prompt or a host that cannot ask (-NonInteractive) means no.
+    /// </summary>
+    bool Consent(string target, string what)
+    {
+        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var c)) return c is SwitchParameter { IsPresent: true } || c is true;
+        try
+        {
+            return ShouldContinue($"'{target}' exists. Replace it with the {what}?" + (NoPreRestoreBackup ? "" : " A PreRestore backup of it is taken first."), "Replace an existing database");
+        }
+        catch (Exception e) when (e is PSInvalidOperationException or System.Management.Automation.Host.HostException or NotImplementedException) { return false; }
     }
 }

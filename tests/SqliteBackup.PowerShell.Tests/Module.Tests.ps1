@@ -56,11 +56,10 @@ Invoke-BackupRotation '$dir/backups' -KeepLast 1 -Debug -Confirm:`$false | Out-N
         }
     }
 
-    It 'Restore-SqliteBackup and Remove-SqliteBackup confirm by default; New-SqliteBackup supports -WhatIf' {
-        foreach ($n in 'Restore-SqliteBackup', 'Remove-SqliteBackup') {
-            $meta = [System.Management.Automation.CommandMetadata]::new((Get-Command $n))
-            $meta.ConfirmImpact | Should -Be 'High'
-        }
+    It 'Remove-SqliteBackup confirms by default; Restore-SqliteBackup asks only to replace a database (Medium, see its tests); New-SqliteBackup supports -WhatIf' {
+        [System.Management.Automation.CommandMetadata]::new((Get-Command Remove-SqliteBackup)).ConfirmImpact | Should -Be 'High'
+        # Creating a new file does not prompt; replacing one asks unless -Force (Restore-SqliteBackup.Tests.ps1, 'confirmation').
+        [System.Management.Automation.CommandMetadata]::new((Get-Command Restore-SqliteBackup)).ConfirmImpact | Should -Be 'Medium'
         (Get-Command New-SqliteBackup).Parameters.ContainsKey('WhatIf') | Should -BeTrue
     }
 

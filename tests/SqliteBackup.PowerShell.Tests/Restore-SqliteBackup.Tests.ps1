@@ -57,6 +57,137 @@ Describe 'Restore-SqliteBackup' {
         @(Get-SqliteBackup (Join-Path $dir 'backups') -Type PreRestore).Count | Should -Be 0
     }
 
+    Context 'one backup per target' {
+        It 'refuses several backups for one -Destination before touching anything, naming the databases' {
+            $other = Join-Path $dir 'other.db'
+            New-TinyDatabase $other | Out-Null
+            New-SqliteBackup $other | Out-Null
+            Invoke-Sql $db 'INSERT INTO departments VALUES (77, ''Kept'', 0)' | Out-Null
+            $all = Get-SqliteBackup (Join-Path $dir 'backups') -Latest 1
+            @($all).Count | Should -Be 2
+            $all | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'RestoreSeveralBackupsForOneTarget,*'
+            "$($err[0])" | Should -BeLike '*app*other*'
+            Invoke-Sql $db 'SELECT name FROM departments WHERE id = 77' | Should -Be 'Kept'
+            @(Get-SqliteBackup (Join-Path $dir 'backups') -Type PreRestore).Count | Should -Be 0
+        }
+
+        It 'names the database in the -WhatIf text' -Skip:$IsWindows {
+            # "What if" lines go to the host, not to a stream: read them from a child shell's console output.
+            $pwsh = @([Environment]::ProcessPath)
+            if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+            $text = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command "Import-Module '$script:ModulePath'; Restore-SqliteBackup -Path '$($b.Path)' -Destination '$db' -Force -WhatIf" 2>&1 | Out-String
+            $text | Should -BeLike "*What if*Replace the database with the backup of app taken*"
+        }
+
+        It 'restores each backup to its own source path with -ToSourcePath, and refuses two for one source' {
+            $other = Join-Path $dir 'other.db'
+            New-TinyDatabase $other | Out-Null
+            $ob = New-SqliteBackup $other
+            Invoke-Sql $db 'DELETE FROM assignments; DELETE FROM employees' | Out-Null
+            Invoke-Sql $other 'CREATE TABLE later (x)' | Out-Null
+            $r = @($b, $ob) | Restore-SqliteBackup -ToSourcePath -Force -Confirm:$false
+            @($r).Count | Should -Be 2
+            Invoke-Sql $db 'SELECT count(*) FROM employees' | Should -Be 100
+            Invoke-Sql $other "SELECT count(*) FROM sqlite_schema WHERE name = 'later'" | Should -Be 0
+
+            $b2 = New-SqliteBackup $db
+            Invoke-Sql $db 'DELETE FROM assignments; DELETE FROM employees' | Out-Null
+            @($b, $b2) | Restore-SqliteBackup -ToSourcePath -Force -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'RestoreSeveralBackupsForOneTarget,*'
+            Invoke-Sql $db 'SELECT count(*) FROM employees' | Should -Be 0
+            { $b | Restore-SqliteBackup -ToSourcePath -Destination $db -Force -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RestoreTargetAmbiguous,*'
+            { $b | Restore-SqliteBackup -Force -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RestoreTargetAmbiguous,*'
+        }
+    }
+
+    Context 'confirmation' {
+        It 'restores into a new file and, with -Force, over an existing one without prompting under -NonInteractive' -Skip:$IsWindows {
+            $pwsh = @([Environment]::ProcessPath)
+            if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+            $copy = Join-Path $dir 'copy.db'
+            $script = "Import-Module '$script:ModulePath'; `$ErrorActionPreference = 'Stop'; " +
+                "Restore-SqliteBackup -Path '$($b.Path)' -Destination '$copy' | Out-Null; " +
+                "try { Restore-SqliteBackup -Path '$($b.Path)' -Destination '$db' | Out-Null; exit 3 } catch { if (`$_.FullyQualifiedErrorId -notlike 'RestoreTargetExists,*') { Write-Host `$_; exit 4 } }; " +
+                "Restore-SqliteBackup -Path '$($b.Path)' -Destination '$db' -Force | Out-Null"
+            Invoke-Sql $db 'DELETE FROM assignments; DELETE FROM employees' | Out-Null
+            $out = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because "$out"
+            Invoke-Sql $copy 'SELECT count(*) FROM employees' | Should -Be 100
+            Invoke-Sql $db 'SELECT count(*) FROM employees' | Should -Be 100
+        }
+    }
+
+    Context 'PreRestore backup' {
+        It 'falls back with a warning beside the target when the backup directory is read-only; -PreRestorePath and -NoPreRestoreBackup choose' -Skip:$IsWindows {
+            $disk = Join-Path $dir 'ro'
+            if (-not (Mount-TestTmpfs $disk 'size=4m,mode=0755')) { Set-ItResult -Skipped -Because 'needs root to mount a tmpfs'; return }
+            try {
+                $rb = New-SqliteBackup $db -Destination $disk -Verify None
+                & mount -o remount,ro $disk
+                Invoke-Sql $db 'DELETE FROM assignments; DELETE FROM employees' | Out-Null
+                $r = $rb | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -WarningVariable w -WarningAction SilentlyContinue
+                "$w" | Should -BeLike "*$disk*read-only*$(Join-Path $dir 'backups')*-PreRestorePath*"
+                $r.PreRestoreBackup.Directory | Should -Be (Join-Path $dir 'backups')
+                Invoke-Sql $db 'SELECT count(*) FROM employees' | Should -Be 100
+
+                # A place the user chose is never swapped for another: the error names it, and nothing is changed.
+                Invoke-Sql $db 'DELETE FROM assignments; DELETE FROM employees' | Out-Null
+                $rb | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -PreRestorePath $disk -ErrorVariable err -ErrorAction SilentlyContinue
+                $err[0].FullyQualifiedErrorId | Should -BeLike 'PreRestoreLocationNotWritable,*'
+                "$($err[0])" | Should -BeLike "*'$disk'*"
+                Invoke-Sql $db 'SELECT count(*) FROM employees' | Should -Be 0
+
+                $elsewhere = Join-Path $dir 'pre'
+                $r = $rb | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -PreRestorePath $elsewhere
+                $r.PreRestoreBackup.Directory | Should -Be $elsewhere
+                $r.PreRestoreBackup.Manifest.TableRowCounts['employees'] | Should -Be 0
+
+                $before = @(Get-ChildItem -Recurse $dir -Filter '*.manifest.json').Count
+                { $rb | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -NoPreRestoreBackup -PreRestorePath $elsewhere -ErrorAction Stop } | Should -Throw -ErrorId 'PreRestoreOptionsConflict,*'
+                $r = $rb | Restore-SqliteBackup -Destination $db -Force -Confirm:$false -NoPreRestoreBackup -WarningAction SilentlyContinue
+                $r.PreRestoreBackup | Should -BeNullOrEmpty
+                @(Get-ChildItem -Recurse $dir -Filter '*.manifest.json').Count | Should -Be $before
+            }
+            finally { Dismount-TestTmpfs $disk }
+        }
+    }
+
+    Context 'page size' {
+        It 'restores over a WAL database whose page size differs from the backup''s' {
+            if (-not (Get-Command sqlite3 -ErrorAction SilentlyContinue)) {
+                if ($env:SQLITEBACKUP_REQUIRE_CLI -eq '1') { throw 'sqlite3 CLI missing (SQLITEBACKUP_REQUIRE_CLI=1)' }
+                Set-ItResult -Skipped -Because 'needs the sqlite3 CLI'; return
+            }
+            $target = Join-Path $dir 'wal.db'
+            sqlite3 $target 'PRAGMA page_size=8192; PRAGMA journal_mode=WAL; CREATE TABLE other (x); INSERT INTO other VALUES (1);' | Out-Null
+            sqlite3 $target 'PRAGMA page_size;' | Should -Be 8192
+            sqlite3 $target 'PRAGMA journal_mode;' | Should -Be 'wal'
+            $r = $b | Restore-SqliteBackup -Destination $target -Force -Confirm:$false
+            $r.Method | Should -Be 'BackupApi'
+            sqlite3 $target 'SELECT count(*) FROM employees;' | Should -Be 100
+            sqlite3 $target 'PRAGMA integrity_check;' | Should -Be 'ok'
+            sqlite3 $target 'PRAGMA journal_mode;' | Should -Be 'wal'
+            $r.PreRestoreBackup.Manifest.TableRowCounts['other'] | Should -Be 1
+        }
+
+        It 'refuses, naming the real reason and leaving no PreRestore backup, while another connection holds such a WAL database open' {
+            $target = Join-Path $dir 'wal.db'
+            Invoke-Sql $target 'PRAGMA page_size=8192; PRAGMA journal_mode=WAL; CREATE TABLE other (x);' | Out-Null
+            $holder = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$target;Pooling=False")
+            $holder.Open()
+            try {
+                $cmd = $holder.CreateCommand(); $cmd.CommandText = 'SELECT count(*) FROM other'; $cmd.ExecuteScalar() | Out-Null
+                $b | Restore-SqliteBackup -Destination $target -Force -Confirm:$false -BusyTimeoutSec 1 -ErrorVariable err -ErrorAction SilentlyContinue
+            }
+            finally { $holder.Dispose() }
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'RestoreWalPageSizeMismatch,*'
+            "$($err[0])" | Should -BeLike '*8192*4096*'
+            @(Get-SqliteBackup (Join-Path $dir 'backups') -Type PreRestore).Count | Should -Be 0
+            Invoke-Sql $target 'PRAGMA journal_mode' | Should -Be 'wal'
+        }
+    }
+
     Context 'trust' {
         It 'refuses a symlink at the destination, and follows it only with -FollowSymlink' -Skip:$IsWindows {
             $d = New-TestFolder
