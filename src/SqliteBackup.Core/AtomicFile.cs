@@ -49,7 +49,7 @@ public static class AtomicFile
     }
 
     /// <summary>A rename is only durable once the directory entry is on disk; Windows has no such call and no need.</summary>
-    static void FlushDirectory(string dir)
+    internal static void FlushDirectory(string dir)
     {
         if (OperatingSystem.IsWindows()) return;
         try

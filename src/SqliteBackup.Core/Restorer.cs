@@ -43,7 +43,12 @@ public sealed class Restorer(ILogger? logger = null)
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(targetDir, e); }
         using var _ = restoreLock;
         RestoreLock.RemoveLeftovers(target, DateTime.UtcNow, _log);
-        string temp = AtomicFile.TempPathBeside(target, RestoreLock.TempTag(target));
+        // The decompressed copy is checked and read from a private folder in the backup's own (trusted) directory, never
+        // beside the target: a user who can write the target's folder could swap a file there, between our writing it and
+        // reopening it by name, for a link to a database they may not read (a hostile-user test made root copy one in).
+        using var scratch = ScratchDirectory.Create(null, backup.Directory, _log);
+        string temp = scratch.File("restore.db");
+        string beside = AtomicFile.TempPathBeside(target, RestoreLock.TempTag(target));
         try
         {
             progress?.Invoke(new BackupProgress(activity, "Decompressing", 20));
@@ -105,10 +110,11 @@ public sealed class Restorer(ILogger? logger = null)
             }
             else
             {
+                // The rename needs the copy on the target's file system. It is written, given its owner and mode, and
+                // flushed through the descriptor we created, so nothing swapped in by name can be written or chowned.
+                PlaceBeside(temp, beside, exists ? target : null);
                 if (exists)
                 {
-                    // The application must still be able to open its database: same owner, group and mode as the file replaced.
-                    KeepOwnership(target, temp);
                     // A damaged database cannot be backed up through SQLite, but it is still the user's data: keep it aside.
                     preserved = $"{target}.before-restore-{DateTime.UtcNow:yyyyMMddHHmmss}";
                     File.Move(target, preserved);
@@ -117,7 +123,8 @@ public sealed class Restorer(ILogger? logger = null)
                 }
                 // Side files without their database belong to something else; left in place they could be replayed into ours.
                 foreach (var side in SideFiles) AtomicFile.TryDelete(target + side);
-                AtomicFile.Publish(temp, target);
+                File.Move(beside, target, overwrite: true);
+                AtomicFile.FlushDirectory(targetDir);
             }
             var result = new RestoreResult(backup, target, usable ? RestoreMethod.BackupApi : RestoreMethod.Rename, preRestore, preserved, clock.Elapsed);
             _log.LogInformation(BackupEvents.RestoreCompleted, "Restored backup {Id} of {Database} to {Path} by {Method} in {DurationMs} ms",
@@ -137,8 +144,8 @@ public sealed class Restorer(ILogger? logger = null)
         }
         finally
         {
-            AtomicFile.TryDelete(temp);
-            foreach (var side in SideFiles) AtomicFile.TryDelete(temp + side);
+            // The scratch folder goes with everything in it; the copy beside the target is gone once renamed.
+            AtomicFile.TryDelete(beside);
         }
     }
 
@@ -205,10 +212,20 @@ public sealed class Restorer(ILogger? logger = null)
     }
 
     /// <summary>Gives the new file the owner, group and mode of the one it replaces (chown needs root; without it, the mode alone).</summary>
-    void KeepOwnership(string original, string replacement)
+    /// <summary>Copies the checked database to a new file beside the target, owned and moded like <paramref name="original"/>.</summary>
+    void PlaceBeside(string checkedCopy, string beside, string? original)
+    {
+        using var output = PrivateFiles.CreateNew(beside, 1 << 20);
+        using (var input = new FileStream(checkedCopy, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan))
+            input.CopyTo(output);
+        // The application must still be able to open its database: same owner, group and mode as the file replaced.
+        if (original != null) KeepOwnership(original, output.SafeFileHandle);
+        output.Flush(flushToDisk: true);
+    }
+
+    void KeepOwnership(string original, Microsoft.Win32.SafeHandles.SafeFileHandle handle)
     {
         if (!Trust.Posix.Supported || Trust.Posix.Lstat(original) is not { } st) return;
-        using var handle = File.OpenHandle(replacement, FileMode.Open, FileAccess.ReadWrite);
         try
         {
             if (st.Uid != Trust.Posix.EffectiveUid || st.Gid != Trust.Posix.Fstat(handle).Gid) Trust.Posix.ChangeOwner(handle, st.Uid, st.Gid);

@@ -21,6 +21,26 @@ public class RestoreTrustTests
         Assert.NotNull(new FileInfo(t["app-restored.db"]).LinkTarget);
     }
 
+    [Fact]
+    public void The_copy_a_restore_reads_back_is_never_in_the_targets_folder()
+    {
+        // Whoever can write the target's folder could swap a file there, between our writing it and SQLite reopening it by
+        // name, for a link to a database they may not read: a hostile-user test made root copy such a database into theirs.
+        using var t = new TempDir();
+        var b = Plant.Backup(t);
+        Directory.CreateDirectory(t["app"]);
+        SampleDatabase.Create(t["app/app.db"], employees: 3);
+        var seen = new List<string>();
+        new Restorer().Restore(b, new RestoreRequest(t["app/app.db"]) { Force = true, NoPreRestoreBackup = true }, p =>
+        {
+            if (p.Status.StartsWith("Copying into the live database", StringComparison.Ordinal) || p.Status.StartsWith("PRAGMA quick_check", StringComparison.Ordinal))
+                seen.AddRange(Directory.GetFileSystemEntries(t["app"]).Select(Path.GetFileName)!);
+        });
+        Assert.NotEmpty(seen);
+        Assert.DoesNotContain(seen, f => f!.Contains(".tmp", StringComparison.Ordinal));
+        Assert.Equal(100, Db.Count(t["app/app.db"], "employees"));
+    }
+
     [SkippableFact]
     public void A_restore_asked_to_follow_a_symlink_restores_into_its_target_and_keeps_the_link()
     {
