@@ -210,34 +210,38 @@ Describe 'Restore-SqliteBackup' {
             Invoke-Sql $other 'SELECT count(*) FROM employees' | Should -Be 100
         }
 
-        It 'the next restore removes the temporary copy that a killed restore left beside the target' -Skip:$IsWindows {
+        It 'a killed restore leaves nothing beside the target, and the next one removes its copy from the backup folder' -Skip:$IsWindows {
             $d = New-TestFolder
             $db = Join-Path $d 'app.db'
+            $backups = Join-Path $d 'backups'
             New-SqliteSampleDatabase $db | Out-Null
-            $b = New-SqliteBackup $db -Destination (Join-Path $d 'backups') -Verify None
-            # The target is held by a writer, so the restore waits with its decompressed copy beside it: kill it there.
+            $b = New-SqliteBackup $db -Destination $backups -Verify None
+            # The target is held by a writer, so the restore waits with its decompressed copy ready: kill it there. The copy
+            # sits in a private folder in the backup directory, never beside the target, where another user could swap it.
             $holder = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$db;Pooling=False")
             $holder.Open()
             $cmd = $holder.CreateCommand(); $cmd.CommandText = 'BEGIN EXCLUSIVE'; $cmd.ExecuteNonQuery() | Out-Null
             $pwsh = @([Environment]::ProcessPath)
             if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
-            $script = "Import-Module '$script:ModulePath'; Restore-SqliteBackup -Path '$($b.Path)' -Destination '$db' -Force -BusyTimeoutSec 60 -Confirm:`$false"
+            $script = "Import-Module '$script:ModulePath'; Restore-SqliteBackup -Path '$($b.Path)' -Destination '$db' -Force -NoPreRestoreBackup -BusyTimeoutSec 60 -Confirm:`$false"
             $child = Start-Process -FilePath $pwsh[0] -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', "`"$script`"")) -PassThru
             try {
                 $deadline = (Get-Date).AddSeconds(30)
-                while (-not (Get-ChildItem $d -Force -Filter '.sqlitebackup-*.tmp') -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 20 }
+                while (-not (Get-ChildItem $backups -Force -Directory -Filter '.sqlitebackup-*.tmp' | Where-Object { Get-ChildItem $_ -Filter 'restore.db' }) -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 20 }
                 Start-Sleep -Milliseconds 300
                 Stop-Process -Id $child.Id -Force
                 $child.WaitForExit()
             }
             finally { $holder.Dispose() }
-            $left = @(Get-ChildItem $d -Force -Filter '.sqlitebackup-*.tmp')
+            @(Get-ChildItem $d -Force -Filter '.sqlitebackup-*.tmp').Count | Should -Be 0
+            $left = @(Get-ChildItem $backups -Force -Directory -Filter '.sqlitebackup-*.tmp')
             $left.Count | Should -Be 1
-            $left[0].Length | Should -BeGreaterThan 0
+            (Get-Item (Join-Path $left[0].FullName 'restore.db')).Length | Should -BeGreaterThan 0
 
-            $b | Restore-SqliteBackup -Destination $db -Force -Confirm:$false | Out-Null
+            $b | Restore-SqliteBackup -Destination $db -Force -NoPreRestoreBackup -Confirm:$false | Out-Null
             Test-Path $left[0].FullName | Should -BeFalse
             @(Get-ChildItem $d -Force -Filter '.sqlitebackup-*').Count | Should -Be 0
+            @(Get-ChildItem $backups -Force -Directory -Filter '.sqlitebackup-*').Count | Should -Be 0
         }
 
         It 'says what it kept when the old file was not a usable database' {
