@@ -33,9 +33,10 @@ public sealed class BackupRotation(ILogger? logger = null)
         }
         var groups = RetentionPlanner.PlanGroups(candidates, c => byId[c.Id].Group, policy, zone, StringComparer.Ordinal, now);
         var decisions = new List<RotationDecision>(candidates.Count);
+        var notKept = NotKept(policy);
         foreach (var g in groups)
         foreach (var d in g.Decisions)
-            decisions.Add(DecisionFor(byId[d.Candidate.Id].Backup, d, policy));
+            decisions.Add(DecisionFor(byId[d.Candidate.Id].Backup, d, notKept));
         return decisions;
     }
 
@@ -53,9 +54,10 @@ public sealed class BackupRotation(ILogger? logger = null)
         var candidates = byId.Values.Select(b => CandidateFor(b, null))
             .Append(new RetentionCandidate(NewId, new DateTimeOffset(DateTime.SpecifyKind(newUtc, DateTimeKind.Utc)), [], newProtected,
                 newProtected ? newType.ToString().ToLowerInvariant() : null, newVerified ? VerificationState.Passed : VerificationState.Unknown));
+        var notKept = NotKept(policy);
         return RetentionPlanner.Plan(candidates, policy, zone)
             .Where(d => d.Candidate.Id != NewId)
-            .Select(d => DecisionFor(byId[d.Candidate.Id], d, policy))
+            .Select(d => DecisionFor(byId[d.Candidate.Id], d, notKept))
             .ToList();
     }
 
@@ -66,12 +68,15 @@ public sealed class BackupRotation(ILogger? logger = null)
             isProtected ? b.Type.ToString().ToLowerInvariant() : null, StateOf(b));
     }
 
-    static RotationDecision DecisionFor(BackupInfo b, RetentionDecision d, RetentionPolicy policy)
+    /// <summary>The reason a removed backup gets, built once per plan: 100,000 decisions must not format the policy each.</summary>
+    static string[] NotKept(RetentionPolicy policy) => [$"not kept by any rule ({policy})"];
+
+    static RotationDecision DecisionFor(BackupInfo b, RetentionDecision d, string[] notKept)
     {
         // The planner gives a removed backup no reason (no rule keeps it); people reading the table need one.
         IReadOnlyList<string> reasons = d.Action != RetentionAction.Remove ? d.Reasons
             : b.Verified == false ? ["verification failed"]
-            : [$"not kept by any rule ({policy})"];
+            : notKept;
         return new RotationDecision(b, d.Action, reasons) { FutureDated = d.FutureDated };
     }
 

@@ -106,12 +106,13 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
     }
 
     /// <summary>
-    /// Replacing a database without -Force asks, as ConfirmImpact High would. -Confirm (already asked by ShouldProcess)
-    /// counts as the answer; -Confirm:$false, a declined prompt or a host that cannot ask (-NonInteractive) means no.
+    /// Replacing a database without -Force asks, as ConfirmImpact High would. -Confirm (already answered through
+    /// ShouldProcess) and -Confirm:$false (a script that says not to ask) both count as consent; a declined prompt or a
+    /// host that cannot ask (-NonInteractive) means no.
     /// </summary>
     bool Consent(string target, string what)
     {
-        if (MyInvocation.BoundParameters.TryGetValue("Confirm", out var c)) return c is SwitchParameter { IsPresent: true } || c is true;
+        if (MyInvocation.BoundParameters.ContainsKey("Confirm")) return true;
         try
         {
             return ShouldContinue($"'{target}' exists. Replace it with the {what}?" + (NoPreRestoreBackup ? "" : " A PreRestore backup of it is taken first."), "Replace an existing database");

@@ -33,12 +33,13 @@ Describe 'Restore-SqliteBackup' {
         @(Get-SqliteBackup (Join-Path $dir 'backups')).Count | Should -Be 1
     }
 
-    It 'needs -Force for an existing database, then keeps a PreRestore backup of it' {
+    It 'needs -Force (or -Confirm:$false) for an existing database where no one can be asked, then keeps a PreRestore backup of it' {
         Invoke-Sql $db 'DELETE FROM assignments; DELETE FROM employees WHERE id > 1' | Out-Null
-        { $b | Restore-SqliteBackup -Destination $db -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'RestoreTargetExists,SqliteBackup.PowerShell.RestoreSqliteBackupCommand'
+        # The suite runs under -NonInteractive: the question cannot be asked, so the answer is no.
+        { $b | Restore-SqliteBackup -Destination $db -ErrorAction Stop } | Should -Throw -ErrorId 'RestoreTargetExists,SqliteBackup.PowerShell.RestoreSqliteBackupCommand'
         Invoke-Sql $db 'SELECT count(*) FROM employees' | Should -Be 1
 
-        $r = $b | Restore-SqliteBackup -Destination $db -Force -Confirm:$false
+        $r = $b | Restore-SqliteBackup -Destination $db -Confirm:$false
         Invoke-Sql $db 'SELECT count(*) FROM employees' | Should -Be 100
         $pre = Get-SqliteBackup (Join-Path $dir 'backups') -Type PreRestore
         $pre.Id | Should -Be $r.PreRestoreBackup.Id
