@@ -34,6 +34,22 @@ Invoke-BackupRotation '$dir/backups' -KeepLast 1 -Debug -Confirm:`$false | Out-N
         @($out | Where-Object { $_ -like '*DEBUG: Verification:*' }).Count | Should -BeGreaterThan 0
     }
 
+    It 'views have no wide blank columns in a 160-column console' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $b = New-SqliteBackup (Join-Path $dir 'app.db') -Verify Quick
+        $views = @{
+            backup       = $b
+            verification = Test-SqliteBackup $b -Level Quick
+            rotation     = Invoke-BackupRotation (Join-Path $dir 'backups') -KeepLast 1 -WhatIf
+        }
+        foreach ($name in $views.Keys) {
+            $lines = ($views[$name] | Out-String -Width 160) -split "`n" | ForEach-Object { $_.TrimEnd() } | Where-Object { $_ }
+            $lines | Should -Not -BeNullOrEmpty
+            foreach ($line in $lines) { $line | Should -Not -Match ' {30}' -Because "the $name view should not pad a column with blanks: '$line'" }
+        }
+    }
+
     It 'loads native SQLite from the module folder on this platform' {
         $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
         Invoke-Sql ':memory:' 'SELECT sqlite_version()' | Should -Match '^3\.'
