@@ -13,6 +13,7 @@
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.DatabaseJobResult'; Description = 'One per database: Succeeded, Backup, Verified, Kept, Removed, RestoreTest, Error.' })
     Examples    = @(
         @{ Code = 'Invoke-SqliteBackupJob -ConfigPath ./backup.json'; Remarks = 'Runs the job now, as the scheduler would.' }
+        @{ Code = 'Invoke-SqliteBackupJob -ConfigPath ./backup.json -WhatIf'; Remarks = 'Shows what a run would back up, verify, keep or remove by rotation (with each reason) and restore-test; changes nothing, takes no lock and writes no log line.' }
         @{ Code = 'pwsh -NoProfile -NonInteractive -File (Join-Path (Get-Module SqliteBackup).ModuleBase Start-SqliteBackupJob.ps1) -ConfigPath /srv/app/backup.json; $LASTEXITCODE'; Remarks = 'What the scheduled task runs; the exit code is 0 only when every database succeeded.' }
     )
     Links       = @('New-SqliteBackupConfig', 'Get-SqliteBackupLog', 'Register-BackupSchedule')

@@ -19,6 +19,7 @@
     Examples    = @(
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Standard verification of every small backup in ./backups.' }
         @{ Code = 'Test-SqliteBackup -Path ./backups/app_20261126-020000_automatic_1a2b3c4d.db.zst -Level Full -Query "SELECT count(*) > 0 FROM invoices"'; Remarks = 'Full verification of one backup file with an application-level check.' }
+        @{ Code = 'Get-SqliteBackup /backups | Test-SqliteBackup -ScratchPath /var/tmp/sqlitebackup'; Remarks = 'Decompresses into a folder with room instead of beside the backups; a check that finds no room is Inconclusive (an error named DiskFull), never Failed.' }
         @{ Code = '(Get-SqliteBackup -Latest 1 | Test-SqliteBackup -Level Full).Checks'; Remarks = 'Shows each check of a full verification of the newest backup of each database.' }
     )
     Links       = @('Get-SqliteBackup', 'New-SqliteBackup', 'Restore-SqliteBackup')
