@@ -83,7 +83,6 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
             if (ok && level >= VerificationLevel.Standard)
             {
                 string? rawCopy = fresh?.RawCopy;
-                bool hashOnly = fresh != null;
                 string db = rawCopy ?? "";
                 var early = fresh?.SnapshotQuickCheck is { } done ? Task.Run(done, ct) : rawCopy == null ? null : Task.Run(() =>
                 {
@@ -94,7 +93,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                 ok = Run("Decompress", () =>
                 {
                     (string Hash, long Length) r;
-                    if (hashOnly) r = hashing!.GetAwaiter().GetResult();
+                    if (hashing != null) r = hashing.GetAwaiter().GetResult();
                     else
                     {
                         scratch = ScratchDirectory.Create(scratchPath, backup.Directory, _log);

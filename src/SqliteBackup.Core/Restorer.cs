@@ -263,13 +263,6 @@ public sealed class Restorer(ILogger? logger = null)
         catch (SqliteException e) when (SqliteFiles.IsCorrupt(e)) { return false; }
     }
 
-    /// <summary>Decompresses a backup into a new owner-only file; returns the SHA-256 and length of what was written.</summary>
-    internal static (string Hash, long Length) Decompress(BackupInfo backup, string destination, CancellationToken ct)
-    {
-        using var output = PrivateFiles.CreateNew(destination, 1 << 20);
-        return Decompress(backup, output, ct);
-    }
-
     /// <summary>
     /// The SHA-256 and length of a backup's decompressed bytes, without writing them: decompression and hashing run on
     /// two cores, so a new backup's Standard check costs about one decompression.
@@ -308,11 +301,12 @@ public sealed class Restorer(ILogger? logger = null)
         return (Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant(), total);
     }
 
-    /// <summary>Decompresses a backup into <paramref name="output"/> (Stream.Null to only hash it); returns the SHA-256 and length of the result.</summary>
-    internal static (string Hash, long Length) Decompress(BackupInfo backup, Stream output, CancellationToken ct)
+    /// <summary>Decompresses a backup into a new owner-only file; returns the SHA-256 and length of what was written.</summary>
+    internal static (string Hash, long Length) Decompress(BackupInfo backup, string destination, CancellationToken ct)
     {
         const int Buffer = 1 << 20;
         using var input = new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
+        using var output = PrivateFiles.CreateNew(destination, Buffer);
         using var hashing = new HashingStream(output, leaveOpen: true);
         using (var d = Codec.Decompress(backup.Compression, input))
         {
@@ -324,7 +318,7 @@ public sealed class Restorer(ILogger? logger = null)
                 hashing.Write(buffer, 0, n);
             }
         }
-        // Scratch copies for verification need no durability, and a restore made durable by rename goes through AtomicFile.Publish.
+        // Scratch copies need no durability: a restore's copy is flushed where it is placed beside the target.
         output.Flush();
         return (hashing.HashHex(), hashing.BytesWritten);
     }
