@@ -17,9 +17,7 @@ Describe 'Verification that cannot run is inconclusive' {
         if (-not (Mount-TestTmpfs $disk 'size=512k')) { Set-ItResult -Skipped -Because 'needs root to mount a tmpfs'; return }
         $db = (New-CompressibleDatabase (Join-Path $dir 'app.db')).FullName
         $backups = Join-Path $disk 'backups'
-        $made = 1..2 | ForEach-Object { New-SqliteBackup $db -Destination $backups -Type Automatic -Verify None }
-        Set-BackupCreated $made[0] (Get-Date).ToUniversalTime().AddDays(-2)
-        Set-BackupCreated $made[1] (Get-Date).ToUniversalTime().AddDays(-1)
+        $made = @(New-DailyBackups $db $backups 2 (Get-Date).ToUniversalTime().AddDays(-1))
         # The temporary directory is on the same small disk: wherever the copy goes, it does not fit.
         New-Item -ItemType Directory (Join-Path $disk 'tmp') | Out-Null
         $env:TMPDIR = Join-Path $disk 'tmp'
@@ -53,9 +51,7 @@ Describe 'Verification that cannot run is inconclusive' {
         if (-not (Mount-TestTmpfs $disk 'size=512k')) { Set-ItResult -Skipped -Because 'needs root to mount a tmpfs'; return }
         $db = (New-CompressibleDatabase (Join-Path $dir 'app.db')).FullName
         $backups = Join-Path $disk 'backups'
-        $made = 1..2 | ForEach-Object { New-SqliteBackup $db -Destination $backups -Type Automatic -Verify None }
-        Set-BackupCreated $made[0] (Get-Date).ToUniversalTime().AddDays(-2)
-        Set-BackupCreated $made[1] (Get-Date).ToUniversalTime().AddDays(-1)
+        $made = @(New-DailyBackups $db $backups 2 (Get-Date).ToUniversalTime().AddDays(-1))
         $bytes = [IO.File]::ReadAllBytes($made[0].Path); $bytes[$bytes.Length / 2] = $bytes[$bytes.Length / 2] -bxor 1; [IO.File]::WriteAllBytes($made[0].Path, $bytes)
         $env:TMPDIR = $backups
 
