@@ -13,7 +13,7 @@
         IncludeOrphans = 'Also list orphans: backup-named files whose manifest is gone (IsOrphan = True, no checksums, details from the file name), after the commands listed them. Orphans are never deleted by cleanup; Test-SqliteBackup -Level Standard or Full registers one that passes (a new manifest built from the file itself). Without this switch a warning says how many there are.'
     }
     Inputs      = @(@{ Type = 'System.String'; Description = 'Backup directory paths.' })
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'One object per backup.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'One object per backup.' })
     Examples    = @(
         @{ Code = 'Get-SqliteBackup ./backups'; Remarks = 'Lists every backup in ./backups as a table with human-readable sizes.' }
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Verifies the suspiciously small backups in ./backups.' }

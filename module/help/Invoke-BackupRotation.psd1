@@ -28,8 +28,8 @@
         IncludeType       = 'Let rotation remove these normally protected types: PreRestore, PreMigration. Manual backups are always protected.'
         Utc               = 'Compute hour, day, week, month and year buckets in UTC instead of local time.'
     }
-    Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.RotationDecision'; Description = 'One per backup: Database, Created, Type, Action (Keep or Remove), Reasons, Removed, Path, Backup.' })
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Retention.RotationDecision'; Description = 'One per backup: Database, Created, Type, Action (Keep or Remove), Reasons, Removed, Path, Backup.' })
     Examples    = @(
         @{ Code = 'Invoke-BackupRotation ./backups -KeepDaily 30 -KeepWeekly 12 -KeepMonthly 12 -WhatIf'; Remarks = 'Shows which backups a 30/12/12 policy would remove, without removing anything.' }
         @{ Code = 'Get-SqliteBackup ./backups -Database app | Invoke-BackupRotation -KeepDaily 7 | Where-Object Action -eq Remove'; Remarks = 'Keeps one backup per day for the last seven days that have backups of app, and lists what was removed.' }

@@ -7,8 +7,8 @@
         Path        = 'Backup directories to measure. Default: ./backups.'
         InputObject = 'Backups from Get-SqliteBackup (for example filtered by database or type).'
     }
-    Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.BackupStatistics'; Description = 'One statistics object for everything measured.' })
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupStatistics'; Description = 'One statistics object for everything measured.' })
     Examples    = @(
         @{ Code = 'Measure-SqliteBackup ./backups'; Remarks = 'The whole backup directory at a glance.' }
         @{ Code = 'Get-SqliteBackup /backups -Database app -Type Automatic | Measure-SqliteBackup'; Remarks = 'Only the scheduled backups of app.' }

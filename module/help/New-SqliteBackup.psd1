@@ -19,7 +19,7 @@
         @{ Type = 'System.String'; Description = 'Database paths.' }
         @{ Type = 'System.IO.FileInfo'; Description = 'Database files, bound by their FullName.' }
     )
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'The new backup: Database, Created, Type, Size (bytes), RawSize, Compression, Verified, Path, Id and the full Manifest.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'The new backup: Database, Created, Type, Size (bytes), RawSize, Compression, Verified, Path, Id and the full Manifest.' })
     Notes       = @('For a database in rollback-journal mode a constant writer can restart the copy; after three restarts the rest of the copy is taken under one short read lock, which the writer waits out with its own busy timeout. In WAL mode writers are never blocked.')
     Examples    = @(
         @{ Code = 'New-SqliteBackup -Path ./app.db -Type Manual'; Remarks = 'Backs up app.db into ./backups (zstd, Standard verification) and prints the backup.' }

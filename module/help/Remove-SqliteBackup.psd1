@@ -8,7 +8,7 @@
         InputObject = 'Backups from Get-SqliteBackup.'
         Path        = 'Backup files (or their .manifest.json) to delete.'
     }
-    Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
     Outputs     = @(@{ Type = 'None'; Description = 'Nothing.' })
     Examples    = @(
         @{ Code = 'Get-SqliteBackup ./backups -Type Manual | Where-Object Created -lt (Get-Date).AddYears(-1) | Remove-SqliteBackup -WhatIf'; Remarks = 'Shows which manual backups older than a year would be deleted.' }

@@ -19,8 +19,8 @@
         FollowSymlink  = 'When -Destination is a symbolic link, restore into the file it finally points to (the link is kept). Without it a link there is refused with RestoreTargetIsSymlink and nothing is changed; a link is never replaced silently.'
         BusyTimeoutSec = 'How long to wait, in seconds, for other connections to release the target (default 30).'
     }
-    Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'A backup from Get-SqliteBackup.' })
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.RestoreResult'; Description = 'Destination, Method (Rename or BackupApi), the restored Backup, the PreRestoreBackup taken, and Duration.' })
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'A backup from Get-SqliteBackup.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Restore.RestoreResult'; Description = 'Destination, Method (Rename or BackupApi), the restored Backup, the PreRestoreBackup taken, and Duration.' })
     Examples    = @(
         @{ Code = 'Get-SqliteBackup ./backups -Database app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force'; Remarks = 'Puts the newest backup of app back in place, keeping the current database as a PreRestore backup.' }
         @{ Code = 'Restore-SqliteBackup -Path ./backups/app_20261126-020000_automatic_1a2b3c4d.db.zst -Destination /tmp/app-copy.db'; Remarks = 'Restores one backup into a new file, for example to inspect it.' }

@@ -14,8 +14,8 @@
         Level       = 'Quick, Standard (default) or Full.'
         Query       = 'With -Level Full: SQL run against the restored copy. It passes when its first value is not NULL, 0, false or empty, for example: SELECT count(*) > 0 FROM orders.'
     }
-    Inputs      = @(@{ Type = 'SqliteBackup.Core.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.VerificationResult'; Description = 'Database, Level, Outcome (Passed, Failed or Inconclusive), Passed, Checks (name, outcome, duration, message), Duration, Message, and for an inconclusive check Cause and Error.' })
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Verification.VerificationResult'; Description = 'Database, Level, Outcome (Passed, Failed or Inconclusive), Passed, Checks (name, outcome, duration, message), Duration, Message, and for an inconclusive check Cause and Error.' })
     Examples    = @(
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Standard verification of every small backup in ./backups.' }
         @{ Code = 'Test-SqliteBackup -Path ./backups/app_20261126-020000_automatic_1a2b3c4d.db.zst -Level Full -Query "SELECT count(*) > 0 FROM invoices"'; Remarks = 'Full verification of one backup file with an application-level check.' }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Reporting;

@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Scheduling.Registration;
 
 namespace SqliteBackup.PowerShell;

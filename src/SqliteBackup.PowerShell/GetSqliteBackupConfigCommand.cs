@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using SqliteBackup.Core;
 using SqliteBackup.Core.Jobs;
 
 namespace SqliteBackup.PowerShell;

@@ -28,7 +28,7 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
         string file = Directory.Exists(path) ? System.IO.Path.Combine(path, JsonLinesLog.DefaultFileName) : path;
         if (!File.Exists(file))
         {
-            WriteError(ErrorRecords.From(new Core.SqliteBackupException("BackupLogNotFound", Core.BackupErrorCategory.ObjectNotFound,
+            WriteError(ErrorRecords.From(new Core.Errors.SqliteBackupException("BackupLogNotFound", Core.Errors.BackupErrorCategory.ObjectNotFound,
                 $"There is no backup log at '{file}'.", "Pass the backup directory or the log file named by the configuration's log_file.", file)));
             return;
         }
@@ -42,7 +42,7 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
         var all = new JsonLinesLog(file).Read((f, line) => { damaged++; firstDamaged ??= $"{f} line {line}"; }).ToList();
         if (all.Count == 0 && damaged > 0)
         {
-            WriteError(ErrorRecords.From(Core.BackupErrors.NotABackupLog(file)));
+            WriteError(ErrorRecords.From(Core.Errors.BackupErrors.NotABackupLog(file)));
             return;
         }
         var selected = all

@@ -1,7 +1,8 @@
 using System.Management.Automation;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Storage;
 
 namespace SqliteBackup.PowerShell;
 

@@ -1,5 +1,9 @@
 using System.Management.Automation;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.PowerShell;
 

@@ -1,7 +1,9 @@
 using System.Management.Automation;
 using System.Text.Json.Nodes;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Jobs;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.PowerShell;
 

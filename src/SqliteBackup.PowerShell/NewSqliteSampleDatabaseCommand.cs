@@ -1,5 +1,6 @@
 using System.Management.Automation;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Errors;
 
 namespace SqliteBackup.PowerShell;
 

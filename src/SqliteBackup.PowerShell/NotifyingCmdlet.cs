@@ -1,7 +1,7 @@
 using System.Management.Automation;
 using System.Net;
 using Microsoft.Extensions.Logging;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Notifications;
 
 namespace SqliteBackup.PowerShell;

@@ -1,11 +1,11 @@
 using System.Management.Automation;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
-using SqliteBackup.Core;
+using System.Text;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
-using SqliteBackup.Core.Scheduling;
 using SqliteBackup.Core.Scheduling.Registration;
+using SqliteBackup.Core.Scheduling;
 
 namespace SqliteBackup.PowerShell;
 

@@ -1,5 +1,7 @@
 using System.Management.Automation;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Restore;
 using SqliteBackup.Core.Retention;
 
 namespace SqliteBackup.PowerShell;

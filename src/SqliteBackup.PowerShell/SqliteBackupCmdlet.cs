@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using Microsoft.Extensions.Logging;
-using SqliteBackup.Core;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.PowerShell;

@@ -1,5 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Restore;
 
 namespace SqliteBackup.Core.Tests;
 

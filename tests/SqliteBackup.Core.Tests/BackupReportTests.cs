@@ -1,10 +1,15 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Reporting;
 using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Scheduling.Registration;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests;
 

@@ -1,5 +1,9 @@
 using CsCheck;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests;
 

@@ -1,4 +1,9 @@
 using System.Diagnostics;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Snapshot;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests;
 

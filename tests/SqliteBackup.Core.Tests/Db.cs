@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Snapshot;
 
 namespace SqliteBackup.Core.Tests;
 

@@ -1,4 +1,10 @@
 using Microsoft.Data.Sqlite;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Restore;
+using SqliteBackup.Core.Snapshot;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests;
 

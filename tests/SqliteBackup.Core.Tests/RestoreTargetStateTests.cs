@@ -1,4 +1,9 @@
 using Microsoft.Data.Sqlite;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Restore;
+using SqliteBackup.Core.Snapshot;
 
 namespace SqliteBackup.Core.Tests;
 

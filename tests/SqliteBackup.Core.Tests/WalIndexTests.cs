@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Snapshot;
 namespace SqliteBackup.Core.Tests;
 
 /// <summary>The tripwire's rule: did a checkpoint begin between two readings of the wal-index?</summary>

@@ -17,7 +17,7 @@ Describe 'Get-SqliteBackup' {
         $all = Get-SqliteBackup $backupDir
         $all.Count | Should -Be 3
         $all.Id | Should -Be $made.Id
-        $all[0] | Should -BeOfType ([SqliteBackup.Core.BackupInfo])
+        $all[0] | Should -BeOfType ([SqliteBackup.Core.Catalog.BackupInfo])
         $all[0].Created.Kind | Should -Be 'Local'
         $all[0].CreatedUtc.Kind | Should -Be 'Utc'
     }

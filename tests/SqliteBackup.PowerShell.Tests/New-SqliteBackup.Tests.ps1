@@ -5,7 +5,7 @@ Describe 'New-SqliteBackup' {
         $dir = New-TestFolder
         New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
         $b = New-SqliteBackup -Path (Join-Path $dir 'app.db')
-        $b | Should -BeOfType ([SqliteBackup.Core.BackupInfo])
+        $b | Should -BeOfType ([SqliteBackup.Core.Catalog.BackupInfo])
         $b.Path | Should -BeLike (Join-Path $dir 'backups' 'app_*_manual_*.db.zst')
         $b.Type | Should -Be 'Manual'
         $b.Compression | Should -Be 'Zstd'

@@ -1,6 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Jobs;
 

@@ -1,4 +1,7 @@
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Jobs;
 

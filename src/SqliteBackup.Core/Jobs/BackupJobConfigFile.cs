@@ -1,6 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Jobs;
 

@@ -1,3 +1,5 @@
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Verification;
 namespace SqliteBackup.Core.Jobs;
 
 /// <summary>What one job run did for one database; the job's output, one per database.</summary>

@@ -1,3 +1,5 @@
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Trust;
 
 namespace SqliteBackup.Core.Jobs;

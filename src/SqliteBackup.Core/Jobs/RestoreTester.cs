@@ -1,7 +1,12 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Restore;
+using SqliteBackup.Core.Snapshot;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Jobs;
 

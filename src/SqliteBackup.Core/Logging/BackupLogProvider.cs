@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Errors;
 
 namespace SqliteBackup.Core.Logging;
 

@@ -1,4 +1,6 @@
 using System.Text;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Trust;
 
 namespace SqliteBackup.Core.Logging;

@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
 
 namespace SqliteBackup.Core.Notifications;
 

@@ -5,6 +5,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using Microsoft.Extensions.Logging;
 using MimeKit;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.Core.Notifications;

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Reporting;
 

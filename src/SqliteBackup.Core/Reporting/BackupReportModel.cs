@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Retention;
 

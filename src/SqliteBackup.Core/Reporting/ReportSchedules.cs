@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Scheduling.Registration;
 
 namespace SqliteBackup.Core.Reporting;

@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Errors;
 namespace SqliteBackup.Core.Trust;
 
 /// <summary>

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Storage;
 
 namespace SqliteBackup.Core.Trust;
 

@@ -1,4 +1,7 @@
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Jobs;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests.Jobs;
 

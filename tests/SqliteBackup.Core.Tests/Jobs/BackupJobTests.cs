@@ -1,6 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests.Jobs;
 

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.Core.Tests.Jobs;

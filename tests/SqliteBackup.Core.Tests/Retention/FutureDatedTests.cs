@@ -1,7 +1,11 @@
 using CsCheck;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests.Retention;
 

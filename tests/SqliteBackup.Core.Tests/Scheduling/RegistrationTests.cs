@@ -1,5 +1,6 @@
-using SqliteBackup.Core.Scheduling;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Scheduling.Registration;
+using SqliteBackup.Core.Scheduling;
 
 namespace SqliteBackup.Core.Tests.Scheduling;
 

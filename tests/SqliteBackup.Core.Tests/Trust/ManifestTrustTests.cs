@@ -1,3 +1,6 @@
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Retention;
 
 namespace SqliteBackup.Core.Tests.Trust;

@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
 

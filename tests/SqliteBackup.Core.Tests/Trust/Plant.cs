@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests.Trust;
 

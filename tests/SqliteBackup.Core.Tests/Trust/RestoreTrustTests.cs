@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Restore;
 
 namespace SqliteBackup.Core.Tests.Trust;
 

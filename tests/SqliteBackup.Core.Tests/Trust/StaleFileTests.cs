@@ -1,3 +1,7 @@
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Verification;
 namespace SqliteBackup.Core.Tests.Trust;
 
 /// <summary>Cleanup deletes only our temporary-file pattern; a backup-named file without a manifest is an orphan, reported and kept.</summary>

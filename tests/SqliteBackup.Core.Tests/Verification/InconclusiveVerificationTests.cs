@@ -1,7 +1,13 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Jobs;
+using SqliteBackup.Core.Restore;
 using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests.Verification;
 

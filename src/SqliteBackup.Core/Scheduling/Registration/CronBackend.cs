@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Errors;
 namespace SqliteBackup.Core.Scheduling.Registration;
 
 /// <summary>The user's crontab, edited through the crontab program: our lines carry a marker, every other line stays as it was.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SqliteBackup.Core.Errors;
 
 namespace SqliteBackup.Core.Scheduling.Registration;
 

@@ -1,3 +1,5 @@
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Storage;
 namespace SqliteBackup.Core.Scheduling.Registration;
 
 /// <summary>launchd LaunchAgents in ~/Library/LaunchAgents, loaded with launchctl. (Not runnable on the Linux machines this is tested on: the plist is golden-tested, this class only places it.)</summary>

@@ -1,3 +1,5 @@
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Storage;
 namespace SqliteBackup.Core.Scheduling.Registration;
 
 /// <summary>

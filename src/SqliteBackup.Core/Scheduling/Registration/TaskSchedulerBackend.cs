@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Storage;
 namespace SqliteBackup.Core.Scheduling.Registration;
 
 /// <summary>

@@ -1,0 +1,340 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Snapshot;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Verification;
+
+namespace SqliteBackup.Core.Backups;
+
+/// <summary>
+/// Takes backups. The order of work is what makes a backup trustworthy: read one consistent snapshot, compress and
+/// hash it in one pass into a private temporary file, publish that by rename, verify what was published, and only
+/// then write the manifest, the one thing that makes the backup exist.
+/// </summary>
+public sealed class BackupEngine(ILogger? logger = null)
+{
+    const int Buffer = 1 << 20;
+    const long FlushEvery = 8L << 20;
+    readonly ILogger _log = logger ?? NullLogger.Instance;
+
+    public BackupInfo Create(BackupRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        string source = Path.GetFullPath(request.DatabasePath);
+        string destDir = request.ResolveDestination();
+        string database = BackupNaming.DatabaseName(source);
+        var temps = new List<string>();
+        string? finalPath = null;
+        bool published = false;
+        try
+        {
+            if (Directory.Exists(source)) throw BackupErrors.DatabasePathIsDirectory(source);
+            if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
+            // Checked by name (stat only): no descriptor of ours is opened on the database.
+            if (new FileInfo(source).Length == 0) throw BackupErrors.DatabaseFileEmpty(source);
+            if (File.Exists(destDir)) throw BackupErrors.BackupDirectoryIsFile(destDir);
+            Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
+            // Opened before anything is written, so a file that is not a database leaves no trace.
+            using var src = OpenSource(source, request.BusyTimeout);
+            try { PrivateFiles.EnsureDirectory(destDir); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
+            // Again once it exists: someone else may have made it between the check and our mkdir.
+            Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
+            BackupCatalog.CleanStale(destDir, _log);
+
+            var createdUtc = DateTime.UtcNow;
+            string id = BackupNaming.NewId();
+            finalPath = Path.Combine(destDir, BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression));
+            _log.LogInformation(BackupEvents.BackupStarted, "Backing up {Database} from {Source} to {Path}", database, source, finalPath);
+            var manifest = new BackupManifest
+            {
+                Id = id,
+                File = Path.GetFileName(finalPath),
+                Database = database,
+                SourcePath = source,
+                CreatedUtc = createdUtc,
+                Type = request.Type,
+                Compression = request.Compression,
+                Tags = request.Tags.Distinct(StringComparer.Ordinal).ToList(),
+                Tool = $"SqliteBackup {typeof(BackupEngine).Assembly.GetName().Version?.ToString(3)}",
+            };
+            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct, out var fresh);
+            _log.LogDebug("Snapshot, compression and hashing: {Ms} ms ({Method})", clock.ElapsedMilliseconds, manifest.SnapshotMethod);
+
+            AtomicFile.Publish(storedTemp, finalPath);
+            published = true;
+            var info = new BackupInfo(manifest, BackupManifest.PathFor(finalPath));
+
+            if (request.Verify != VerificationLevel.None)
+            {
+                var phase = Stopwatch.StartNew();
+                var result = new BackupVerifier(_log, request.ScratchPath).Verify(info, request.Verify, null, progress, ct, record: false, fresh);
+                // A check that could not run fails the backup with its real cause (DiskFull...), not as a bad backup.
+                if (result.Inconclusive) throw BackupErrors.NewBackupNotVerified(result.Error!);
+                if (!result.Passed) throw BackupErrors.VerificationFailed(finalPath, result.Message);
+                manifest.Verifications.Add(result.ToRecord());
+                _log.LogDebug("Verification: {Ms} ms", phase.ElapsedMilliseconds);
+            }
+            manifest.DurationMs = clock.ElapsedMilliseconds;
+            AtomicFile.WriteAllBytes(info.ManifestPath, manifest.ToJson(), overwrite: false);
+            _log.LogInformation(BackupEvents.BackupSucceeded, "Backup {Id} of {Database} written to {Path}: {StoredSize} bytes stored, {RawSize} raw, in {DurationMs} ms",
+                id, database, finalPath, manifest.StoredSize, manifest.RawSize, manifest.DurationMs);
+            progress?.Invoke(new BackupProgress("Backing up " + database, "Done", 100, Completed: true));
+            return info;
+        }
+        catch (Exception e)
+        {
+            if (published) AtomicFile.TryDelete(finalPath);
+            if (e is OperationCanceledException) throw;
+            var mapped = Map(e, source, destDir);
+            _log.LogError(BackupEvents.BackupFailed, mapped, "Backup of {Database} from {Source} failed ({ErrorId}): {Error}", database, source, mapped.ErrorId, mapped.Message);
+            throw mapped;
+        }
+        finally
+        {
+            foreach (var t in temps)
+            foreach (var side in new[] { "", "-journal", "-wal", "-shm" })
+                AtomicFile.TryDelete(t + side);
+        }
+    }
+
+    static SqliteBackupException Map(Exception e, string source, string destDir) => e switch
+    {
+        SqliteBackupException sbe => sbe,
+        SqliteException se when SqliteFiles.IsBusy(se) => BackupErrors.DatabaseLocked(source, TimeSpan.Zero, se),
+        SqliteException se when SqliteFiles.IsCorrupt(se) => BackupErrors.DatabaseCorrupt(source, se.Message, se),
+        _ when BackupErrors.IsDiskFull(e) => BackupErrors.DiskFull(destDir, e),
+        // The destination is a fresh file of ours without a journal: a hot journal or an unreadable WAL is the source's.
+        SqliteException se when SqliteFailureCauses.IsHotJournal(se) => BackupErrors.SourceNeedsRecovery(source, se),
+        SqliteException se when SqliteFailureCauses.IsUnreadableWal(source, se) => BackupErrors.SourceReadOnlyWal(source, se),
+        SqliteException se when se.SqliteErrorCode is 14 or 8 or 10 => BackupErrors.DestinationNotWritable(destDir, se), // CANTOPEN, READONLY, IOERR
+        IOException or UnauthorizedAccessException => BackupErrors.DestinationNotWritable(destDir, e),
+        _ => new SqliteBackupException("BackupFailed", BackupErrorCategory.InvalidOperation,
+            $"The backup of '{source}' failed: {e.Message}", "See the inner exception; no backup file was left behind.", source, e),
+    };
+
+    /// <summary>Reads one consistent snapshot into a stored temporary file; fills the manifest's metadata, sizes and hashes.</summary>
+    /// <param name="fresh">What the capture already proved for the verification that follows (see <see cref="FreshCapture"/>).</param>
+    string Capture(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest, List<string> temps,
+        Action<BackupProgress>? progress, CancellationToken ct, out FreshCapture? fresh)
+    {
+        fresh = null;
+        var started = DateTime.UtcNow;
+        var own = SqliteOwnFile.Of(src);
+        string journalMode = SnapshotCopier.JournalMode(src, source, request.BusyTimeout, started);
+        manifest.JournalMode = journalMode;
+        if (journalMode == "wal" && request.AllowFileRead && own != null)
+        {
+            string? stored = TryCaptureByFileRead(src, own, source, finalPath, request, manifest, temps, started, progress, ct, out fresh);
+            if (stored != null) return stored;
+        }
+        string storedApi = CaptureByBackupApi(src, source, finalPath, request, manifest, temps, progress, ct, out string rawTemp);
+        // The backup API's own copy is the raw snapshot, already on disk; without compression it is the stored file, which
+        // SQLite must not open once published, so the verifier decompresses as usual.
+        if (request.Verify >= VerificationLevel.Standard && request.Compression != CompressionKind.None) fresh = new FreshCapture(rawTemp, null);
+        return storedApi;
+    }
+
+    string? TryCaptureByFileRead(SqliteConnection src, SqliteOwnFile own, string source, string finalPath, BackupRequest request, BackupManifest manifest,
+        List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct, out FreshCapture? fresh)
+    {
+        fresh = null;
+        using var snapshot = src.BeginTransaction(deferred: true);
+        // A deferred transaction starts reading at its first statement; this pins the snapshot until Rollback.
+        SnapshotCopier.RetryBusy(() => SqliteFiles.Scalar(src, "SELECT count(*) FROM sqlite_schema"), source, request.BusyTimeout, started);
+        int pageSize = Convert.ToInt32(SqliteFiles.Scalar(src, "PRAGMA page_size"));
+        long pageCount = Convert.ToInt64(SqliteFiles.Scalar(src, "PRAGMA page_count"));
+        long length = pageSize * pageCount;
+        // Checked after the transaction began: if every WAL frame is in the file now, our snapshot is the file.
+        if (!WalIndex.IsFullyBackfilled(own) || own.Length() < length)
+        {
+            _log.LogDebug("The WAL of {Source} holds frames not yet checkpointed; copying through the backup API", source);
+            snapshot.Rollback();
+            return null;
+        }
+        manifest.SnapshotMethod = SnapshotMethod.FileRead;
+        var frozen = WalIndex.CheckpointState(own);
+        request.OnFileReadPinned?.Invoke();
+        string storedTemp = AtomicFile.TempPathBeside(finalPath);
+        temps.Add(storedTemp);
+        var pumped = new StrongBox<long>();
+        // The file is frozen while our read transaction lasts, so it can be compressed on another core while this
+        // thread counts rows through the same snapshot.
+        var store = BackgroundPriority.Run(() =>
+        {
+            using var input = new SqliteOwnFileStream(own, length);
+            Store(input, length, storedTemp, request, manifest, pumped, ct);
+        });
+        // Row counts scan the whole snapshot too, so they also run at background priority, beside the compression; so does
+        // Standard verification's quick_check, on the very pages being compressed (the file is frozen; see below).
+        Func<(bool, string)>? quickCheck = null;
+        var metadata = BackgroundPriority.Run(() =>
+        {
+            FillMetadata(src, source, manifest);
+            if (request.Verify == VerificationLevel.Standard) quickCheck = SnapshotQuickCheck(src);
+        });
+        WaitReporting(Task.WhenAll(store, metadata), pumped, length, "Backing up " + manifest.Database, "Reading and compressing: ", progress);
+        // A tripwire behind the locking argument: no checkpoint began while the file was read (a checkpoint records that
+        // it began, in nBackfillAttempted, before it writes). It must never fire; if it does, nothing is published, and
+        // damage seen meanwhile is blamed on the moving file, not on a healthy source.
+        bool moved = frozen is not { } before || WalIndex.CheckpointState(own) is not { } after || WalIndex.Checkpoints.CheckpointedBetween(before, after);
+        try
+        {
+            store.GetAwaiter().GetResult();
+            metadata.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (moved && e is not OperationCanceledException) { throw BackupErrors.SnapshotMoved(source, e); }
+        if (moved) throw BackupErrors.SnapshotMoved(source);
+        snapshot.Rollback();
+        if (quickCheck != null) fresh = new FreshCapture(null, quickCheck);
+        return storedTemp;
+    }
+
+    string CaptureByBackupApi(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest,
+        List<string> temps, Action<BackupProgress>? progress, CancellationToken ct, out string rawTemp)
+    {
+        manifest.SnapshotMethod = SnapshotMethod.BackupApi;
+        rawTemp = AtomicFile.TempPathBeside(finalPath);
+        temps.Add(rawTemp);
+        try { using (PrivateFiles.CreateNew(rawTemp)) { } }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(Path.GetDirectoryName(finalPath)!, e); }
+
+        string activity = "Backing up " + manifest.Database;
+        using (var dest = SqliteFiles.Open(rawTemp, SqliteOpenMode.ReadWrite))
+        {
+            // The temporary copy needs no crash safety of its own: a crash leaves a stale temporary, never a backup.
+            SqliteFiles.Exec(dest, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;");
+            int lastPercent = -1;
+            var result = new SnapshotCopier(_log, request.PagesPerStep).Copy(src, dest, source, request.BusyTimeout, (done, total) =>
+            {
+                int percent = total == 0 ? 100 : (int)(done * 100 / total);
+                if (percent == lastPercent) return;
+                lastPercent = percent;
+                progress?.Invoke(new BackupProgress(activity, $"Copying pages: {done:N0} of {total:N0}", percent));
+            }, ct, manifest.JournalMode);
+            if (result.Restarts > 0) _log.LogInformation("Concurrent writers restarted the copy {Restarts} time(s)", result.Restarts);
+            FillMetadata(dest, source, manifest);
+        }
+
+        if (request.Compression == CompressionKind.None)
+        {
+            manifest.RawSha256 = manifest.StoredSha256 = HashingStream.HashFile(rawTemp, out long length);
+            manifest.RawSize = manifest.StoredSize = length;
+            return rawTemp;
+        }
+        string storedTemp = AtomicFile.TempPathBeside(finalPath);
+        temps.Add(storedTemp);
+        using var input = new FileStream(rawTemp, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
+        var pumped = new StrongBox<long>();
+        var store = BackgroundPriority.Run(() => Store(input, input.Length, storedTemp, request, manifest, pumped, ct));
+        WaitReporting(store, pumped, input.Length, "Compressing " + manifest.Database, "", progress);
+        store.GetAwaiter().GetResult();
+        return storedTemp;
+    }
+
+    /// <summary>Waits for a background store on the caller's thread, which is the only one allowed to report progress.</summary>
+    static void WaitReporting(Task store, StrongBox<long> pumped, long length, string activity, string status, Action<BackupProgress>? progress)
+    {
+        void Report() => progress?.Invoke(new BackupProgress(activity, $"{status}{Volatile.Read(ref pumped.Value) / 1048576:N0} of {length / 1048576:N0} MiB",
+            length == 0 ? 100 : (int)(Volatile.Read(ref pumped.Value) * 100 / length)));
+        Report();
+        while (!((IAsyncResult)store).AsyncWaitHandle.WaitOne(100)) Report();
+        Report();
+    }
+
+    /// <summary>quick_check through the snapshot; its outcome (or what it threw) is handed to the verifier to record.</summary>
+    static Func<(bool, string)> SnapshotQuickCheck(SqliteConnection c)
+    {
+        try
+        {
+            var rows = SqliteFiles.Column(c, "PRAGMA quick_check");
+            (bool, string) r = rows is ["ok"] ? (true, "ok (on the snapshot as it was read, the file unchanged meanwhile)") : (false, string.Join("; ", rows.Take(5)));
+            return () => r;
+        }
+        catch (SqliteException e) { return () => throw e; }
+    }
+
+    static void FillMetadata(SqliteConnection c, string source, BackupManifest manifest)
+    {
+        try
+        {
+            manifest.PageSize = Convert.ToInt32(SqliteFiles.Scalar(c, "PRAGMA page_size"));
+            manifest.PageCount = Convert.ToInt64(SqliteFiles.Scalar(c, "PRAGMA page_count"));
+            manifest.UserVersion = Convert.ToInt64(SqliteFiles.Scalar(c, "PRAGMA user_version"));
+            manifest.SqliteVersion = Convert.ToString(SqliteFiles.Scalar(c, "SELECT sqlite_version()"))!;
+            manifest.TableRowCounts = SqliteFiles.RowCounts(c);
+        }
+        catch (SqliteException e) when (SqliteFiles.IsCorrupt(e))
+        {
+            throw BackupErrors.DatabaseCorrupt(source, e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// Read-only, so closing our connection can never checkpoint or otherwise rewrite the source. No memory map: the
+    /// file-read snapshot reads through SQLite's descriptor from another thread, and pread needs no shared mapping.
+    /// </summary>
+    static SqliteConnection OpenSource(string source, TimeSpan busyTimeout)
+    {
+        try
+        {
+            var c = SqliteFiles.Open(source, SqliteOpenMode.ReadOnly, busyTimeout);
+            try
+            {
+                // The header is read through SQLite's descriptor: a FileStream of ours closed now would drop the locks
+                // that another connection of this process (an application hosting the engine) holds on the file.
+                var own = SqliteOwnFile.Of(c);
+                if (!(own != null ? SqliteFiles.HasSqliteHeader(own) : SqliteFiles.HasSqliteHeader(source))) throw BackupErrors.NotASqliteDatabase(source);
+                SqliteFiles.Exec(c, "PRAGMA mmap_size=0");
+            }
+            catch { c.Dispose(); throw; }
+            return c;
+        }
+        catch (SqliteException e) when (SqliteFiles.IsCorrupt(e)) { throw BackupErrors.NotASqliteDatabase(source); }
+    }
+
+    /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
+    static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
+        CancellationToken ct)
+    {
+        using var rawHash = new HashingStream(input, leaveOpen: true);
+        using (var output = PrivateFiles.CreateNew(storedTemp, Buffer))
+        {
+            using var storedHash = new HashingStream(output, leaveOpen: true);
+            using (var compressor = Codec.Compress(request.Compression, storedHash, request.ZstdLevel))
+            {
+                var buffer = new byte[Buffer];
+                long remaining = length, flushedAt = 0;
+                while (remaining > 0)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    int n = rawHash.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+                    if (n == 0) throw new IOException($"The database file ended {remaining} bytes early.");
+                    compressor.Write(buffer, 0, n);
+                    remaining -= n;
+                    // Write back as we go: one fsync of hundreds of MB at the end stalls every other fsync on the disk.
+                    if (storedHash.BytesWritten - flushedAt >= FlushEvery)
+                    {
+                        output.Flush(flushToDisk: true);
+                        flushedAt = storedHash.BytesWritten;
+                    }
+                    Volatile.Write(ref pumped.Value, length - remaining);
+                }
+            }
+            storedHash.Flush();
+            // No final fsync here: AtomicFile.Publish makes the file durable before it renames it.
+            output.Flush();
+            manifest.StoredSha256 = storedHash.HashHex();
+            manifest.StoredSize = storedHash.BytesWritten;
+        }
+        manifest.RawSha256 = rawHash.HashHex();
+        manifest.RawSize = length;
+    }
+}

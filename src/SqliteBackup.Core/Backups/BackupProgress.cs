@@ -1,0 +1,5 @@
+namespace SqliteBackup.Core.Backups;
+
+/// <summary>A progress report; the shell turns these into Write-Progress, so they are raised on the caller's thread.</summary>
+/// <param name="Level">0 for a whole job, 1 for one operation inside it; a shell shows the two as nested progress bars.</param>
+public readonly record struct BackupProgress(string Activity, string Status, int PercentComplete, bool Completed = false, int Level = 1);

@@ -1,0 +1,60 @@
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Verification;
+namespace SqliteBackup.Core.Catalog;
+
+/// <summary>One backup as found on disk: its manifest plus where it lives. This is what the cmdlets emit.</summary>
+public sealed class BackupInfo
+{
+    public BackupInfo(BackupManifest manifest, string manifestPath) : this(manifest, manifestPath, isOrphan: false) { }
+
+    internal BackupInfo(BackupManifest manifest, string manifestPath, bool isOrphan)
+    {
+        IsOrphan = isOrphan;
+        Manifest = manifest;
+        ManifestPath = System.IO.Path.GetFullPath(manifestPath);
+        Directory = System.IO.Path.GetDirectoryName(ManifestPath)!;
+        Path = System.IO.Path.Combine(Directory, manifest.File);
+    }
+
+    public BackupManifest Manifest { get; }
+    public string ManifestPath { get; }
+    public string Path { get; }
+
+    public string Id => Manifest.Id;
+    public string Database => Manifest.Database;
+    public DateTime CreatedUtc => DateTime.SpecifyKind(Manifest.CreatedUtc, DateTimeKind.Utc);
+    /// <summary>Local time, for display and for comparisons typed at a prompt (Get-Date is local).</summary>
+    public DateTime Created => CreatedUtc.ToLocalTime();
+    public BackupType Type => Manifest.Type;
+    /// <summary>Bytes on disk, so `Where Size -lt 1KB` means what it says.</summary>
+    public long Size => Manifest.StoredSize;
+    public long StoredSize => Manifest.StoredSize;
+    public long RawSize => Manifest.RawSize;
+    public CompressionKind Compression => Manifest.Compression;
+    public IReadOnlyList<string> Tags => Manifest.Tags;
+    public string SourcePath => Manifest.SourcePath;
+    public VerificationRecord? LastVerificationRecord => Manifest.Verifications.Count == 0 ? null : Manifest.Verifications[^1];
+    /// <summary>
+    /// Outcome of the latest verification that proved something; null when none did. A check that could not run
+    /// (<see cref="VerificationOutcome.Inconclusive"/>) adds no evidence, so it neither clears an earlier failure nor an
+    /// earlier pass.
+    /// </summary>
+    public bool? Verified => Manifest.Verifications.LastOrDefault(r => r.Result != VerificationOutcome.Inconclusive)?.Result switch
+    {
+        VerificationOutcome.Passed => true,
+        VerificationOutcome.Failed => false,
+        _ => null,
+    };
+    /// <summary>What the latest verification attempt came to, Inconclusive included; null when it was never verified.</summary>
+    public VerificationOutcome? LastOutcome => LastVerificationRecord?.Result;
+    public DateTime? LastVerification => LastVerificationRecord is { } r ? DateTime.SpecifyKind(r.TimeUtc, DateTimeKind.Utc).ToLocalTime() : null;
+    public string Directory { get; }
+    /// <summary>
+    /// A backup-named file without a manifest (listed by Get-SqliteBackup -IncludeOrphans). Its manifest holds only what
+    /// the file name says, and no checksums; Test-SqliteBackup at Standard or Full registers it when it passes.
+    /// </summary>
+    public bool IsOrphan { get; }
+
+    public override string ToString() => Path;
+}

@@ -1,0 +1,49 @@
+using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Verification;
+
+namespace SqliteBackup.Core.Catalog;
+
+/// <summary>History at a glance: what a set of backups adds up to, and how many failures the log recorded lately.</summary>
+public sealed record BackupStatistics
+{
+    public static readonly TimeSpan FailureWindow = TimeSpan.FromDays(30);
+    /// <summary>The backup log events that count as failures. VerificationInconclusive and RestoreTestInconclusive do not: they prove nothing.</summary>
+    public static readonly IReadOnlySet<string> FailureEvents = new HashSet<string>(StringComparer.Ordinal) { "BackupFailed", "VerificationFailed", "RestoreTestFailed", "JobFailed", "JobStepFailed" };
+
+    public int Count { get; init; }
+    public long TotalStoredSize { get; init; }
+    public long TotalRawSize { get; init; }
+    public DateTime? Oldest { get; init; }
+    public DateTime? Newest { get; init; }
+    /// <summary>Keyed by the type's name: ConvertTo-Json and other serializers take only string keys.</summary>
+    public IReadOnlyDictionary<string, int> ByType { get; init; } = new Dictionary<string, int>();
+    public IReadOnlyDictionary<string, int> ByDatabase { get; init; } = new Dictionary<string, int>();
+    /// <summary>Share (0..1) of backups whose latest verification passed; null when there are none.</summary>
+    public double? VerifiedShare { get; init; }
+    /// <summary>Backups whose latest check could not run (no space, no permission): not failed, but worth checking again.</summary>
+    public int Inconclusive { get; init; }
+    public int FailuresLast30Days { get; init; }
+    public double? AverageDurationMs { get; init; }
+
+    /// <param name="databases">When the backups are a selection (piped in), only these databases' failures count; null: every failure in the log.</param>
+    public static BackupStatistics Compute(IReadOnlyCollection<BackupInfo> backups, IEnumerable<BackupLogEntry> log, DateTime utcNow,
+        IReadOnlySet<string>? databases = null)
+    {
+        var since = utcNow - FailureWindow;
+        return new BackupStatistics
+        {
+            Count = backups.Count,
+            TotalStoredSize = backups.Sum(b => b.StoredSize),
+            TotalRawSize = backups.Sum(b => b.RawSize),
+            Oldest = backups.Count == 0 ? null : backups.Min(b => b.Created),
+            Newest = backups.Count == 0 ? null : backups.Max(b => b.Created),
+            ByType = backups.GroupBy(b => b.Type).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(), g => g.Count(), StringComparer.Ordinal),
+            ByDatabase = backups.GroupBy(b => b.Database, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            VerifiedShare = backups.Count == 0 ? null : backups.Count(b => b.Verified == true) / (double)backups.Count,
+            Inconclusive = backups.Count(b => b.LastOutcome == VerificationOutcome.Inconclusive),
+            FailuresLast30Days = log.Count(e => FailureEvents.Contains(e.Event) && e.Time.ToUniversalTime() >= since
+                && (databases == null || (e.Database != null && databases.Contains(e.Database)))),
+            AverageDurationMs = backups.Count == 0 ? null : backups.Average(b => (double)b.Manifest.DurationMs),
+        };
+    }
+}

@@ -1,0 +1,275 @@
+using Microsoft.Data.Sqlite;
+using SqliteBackup.Core.Verification;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Reporting;
+
+namespace SqliteBackup.Core.Errors;
+
+/// <summary>The catalogue of user-facing failures, so each ErrorId is spelt once.</summary>
+public static class BackupErrors
+{
+    public static SqliteBackupException DatabaseNotFound(string path) => new(
+        "DatabaseNotFound", BackupErrorCategory.ObjectNotFound,
+        $"The database '{path}' does not exist.",
+        "Check the path; relative paths are resolved against the current location.", path);
+
+    public static SqliteBackupException NotASqliteDatabase(string path) => new(
+        "NotASqliteDatabase", BackupErrorCategory.InvalidData,
+        $"'{path}' is not a SQLite database (its header is not 'SQLite format 3'). It may be another kind of file, or an encrypted database.",
+        "Point -Path at a plain SQLite database file. Encrypted databases (SQLCipher, SEE) are not supported.", path);
+
+    public static SqliteBackupException DatabaseCorrupt(string path, string detail, Exception? inner = null) => new(
+        "DatabaseCorrupt", BackupErrorCategory.InvalidData,
+        $"The database '{path}' is damaged: {detail}. No backup was written.",
+        "Run 'sqlite3 <db> \"PRAGMA integrity_check\"' to see the damage, and restore the database from an earlier good backup.", path, inner);
+
+    public static SqliteBackupException DatabaseLocked(string path, TimeSpan waited, Exception? inner = null) => new(
+        "DatabaseLocked", BackupErrorCategory.ResourceBusy,
+        $"The database '{path}' stayed locked by another connection for {waited.TotalSeconds:0.#} s, so no consistent snapshot could be read.",
+        "Retry when the long-running write transaction has finished, or raise -BusyTimeout.", path, inner);
+
+    public static SqliteBackupException DestinationNotWritable(string path, Exception inner) => new(
+        "DestinationNotWritable", BackupErrorCategory.PermissionDenied,
+        $"Cannot write to the backup destination '{path}': {inner.Message}",
+        "Choose a destination directory you can write to, or fix its permissions.", path, inner);
+
+    public static SqliteBackupException DiskFull(string path, Exception inner) => new(
+        "DiskFull", BackupErrorCategory.ResourceUnavailable,
+        $"The disk holding '{path}' ran out of space. The partial file was removed; earlier backups are untouched.",
+        "Free space on that disk (Invoke-BackupRotation can remove old backups) or choose another destination.", path, inner);
+
+    public static SqliteBackupException BackupNotFound(string path) => new(
+        "BackupNotFound", BackupErrorCategory.ObjectNotFound,
+        $"No backup with a valid manifest was found at '{path}'.",
+        "Use Get-SqliteBackup to list the backups in a directory; a backup is its file plus '<file>.manifest.json'.", path);
+
+    public static SqliteBackupException BackupDirectoryNotFound(string path) => new(
+        "BackupDirectoryNotFound", BackupErrorCategory.ObjectNotFound,
+        $"The backup directory '{path}' does not exist.",
+        "Pass the directory that New-SqliteBackup wrote to (by default 'backups' beside the database).", path);
+
+    public static SqliteBackupException ChecksumMismatch(string path, string detail) => new(
+        "BackupChecksumMismatch", BackupErrorCategory.InvalidData,
+        $"The backup '{path}' does not match its manifest: {detail}. It has been changed or damaged since it was written.",
+        "Do not restore from it. Pick another backup (Get-SqliteBackup) and run Test-SqliteBackup on it.", path);
+
+    public static SqliteBackupException VerificationFailed(string path, string detail) => new(
+        "BackupVerificationFailed", BackupErrorCategory.InvalidResult,
+        $"The backup '{path}' failed verification: {detail}",
+        "Do not rely on this backup. Take a new one and check the source database with PRAGMA integrity_check.", path);
+
+    public static SqliteBackupException RestoreTargetIsDirectory(string path) => new(
+        "RestoreTargetIsDirectory", BackupErrorCategory.InvalidArgument,
+        $"The restore destination '{path}' is a directory.",
+        "Pass the path of the database file to restore into, e.g. -Destination ./app.db.", path);
+
+    public static SqliteBackupException RestoreTargetExists(string path) => new(
+        "RestoreTargetExists", BackupErrorCategory.ResourceExists,
+        $"The restore destination '{path}' already exists.",
+        "Add -Force to replace it; a PreRestore backup of the current database is taken first.", path);
+
+    public static SqliteBackupException InvalidQuery(string query, Exception inner) => new(
+        "InvalidVerificationQuery", BackupErrorCategory.InvalidArgument,
+        $"The verification query failed to run: {inner.Message}",
+        "Check the SQL of -Query against a copy of the database with the sqlite3 CLI.", query, inner);
+
+    /// <summary>Turns I/O failures while writing into the specific error a user can act on.</summary>
+    public static SqliteBackupException ForWriteFailure(string path, Exception ex) => ex switch
+    {
+        SqliteBackupException sbe => sbe,
+        _ when IsDiskFull(ex) => DiskFull(path, ex),
+        _ => DestinationNotWritable(path, ex),
+    };
+
+    public static bool IsDiskFull(Exception ex)
+    {
+        for (Exception? e = ex; e != null; e = e.InnerException)
+        {
+            if (e is SqliteException { SqliteErrorCode: 13 }) return true; // SQLITE_FULL
+            if (e is IOException io)
+            {
+                int hr = io.HResult;
+                // ENOSPC (28) and EDQUOT (122 on Linux) on Unix; ERROR_HANDLE_DISK_FULL and ERROR_DISK_FULL on Windows.
+                if (hr == 28 || hr == 122 || hr == unchecked((int)0x80070027) || hr == unchecked((int)0x80070070)) return true;
+                if (e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)) return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- Checks that could not run (issue 8, section 2): inconclusive, never "failed" ----------------------------
+
+    /// <summary>
+    /// A verification that could not run, under the ErrorId of its real cause (DiskFull, PermissionDenied, StorageIOError,
+    /// else VerificationInconclusive). It says nothing against the backup, and the message says so.
+    /// </summary>
+    public static SqliteBackupException CheckCouldNotRun(string backupPath, string check, InconclusiveCause cause, string detail,
+        string? scratch, long rawSize, Exception? inner = null)
+    {
+        string where = scratch == null ? "" : $" (scratch folder '{scratch}')";
+        string room = rawSize > 0 ? $" ({HumanSize.Format(rawSize)} for the decompressed database)" : "";
+        string prefix = $"Could not verify '{backupPath}': {check} could not run";
+        const string NotEvidence = " This says nothing against the backup itself.";
+        const string Scratch = "-ScratchPath (scratch_directory in a job configuration)";
+        return cause switch
+        {
+            InconclusiveCause.DiskFull => new("DiskFull", BackupErrorCategory.ResourceUnavailable,
+                $"{prefix} because the disk ran out of space{where}: {detail}.{NotEvidence}",
+                $"Free space there{room}, or pass {Scratch} to a folder with room, then verify again.", scratch ?? backupPath, inner),
+            InconclusiveCause.PermissionDenied => new("PermissionDenied", BackupErrorCategory.PermissionDenied,
+                $"{prefix} for lack of permission{where}: {detail}.{NotEvidence}",
+                $"Run as an account that can read the backup and write the scratch folder, or pass {Scratch} to a folder it can write, then verify again.",
+                scratch ?? backupPath, inner),
+            InconclusiveCause.IOError => new("StorageIOError", BackupErrorCategory.ReadError,
+                $"{prefix} because of an I/O error{where}: {detail}.{NotEvidence}",
+                "Check the disk or share holding the backup and the scratch folder (dmesg, mount), then verify again.", backupPath, inner),
+            _ => new("VerificationInconclusive", cause == InconclusiveCause.OutOfMemory ? BackupErrorCategory.ResourceUnavailable : BackupErrorCategory.InvalidOperation,
+                $"{prefix} ({cause}){where}: {detail}.{NotEvidence}",
+                "Fix the cause named above, then verify again.", backupPath, inner),
+        };
+    }
+
+    /// <summary>A new backup whose verification could not run is not kept: it would be a backup nobody checked.</summary>
+    public static SqliteBackupException NewBackupNotVerified(SqliteBackupException cause) => new(
+        cause.ErrorId, cause.Category,
+        $"The new backup was removed, and nothing was published, because its verification could not run. {cause.Message}",
+        cause.RecommendedAction.Replace("then verify again", "then take the backup again", StringComparison.Ordinal), cause.Target, cause);
+
+    /// <summary>The tripwire behind the file-read snapshot: it must never fire, and if it does nothing is published.</summary>
+    public static SqliteBackupException SnapshotMoved(string path, Exception? inner = null) => new(
+        "SnapshotMoved", BackupErrorCategory.InvalidResult,
+        $"A checkpoint wrote to '{path}' while it was being read, although our read transaction should have held it back; the copy was discarded and no backup was written.",
+        "Take the backup again. If this repeats, report it with the SQLite version and file system: something in this process may have dropped SQLite's locks.", path, inner);
+    // Trust (issue 8, section 3): only our own files, in a directory we trust.
+    public static SqliteBackupException InsecureBackupDirectory(string directory, string problem) => new(
+        "InsecureBackupDirectory", BackupErrorCategory.SecurityError,
+        $"Refusing to use '{directory}': {problem}. Anyone who can write there can plant backups that rotation and restore would trust, or symlinks that this command would follow. Nothing was read or changed.",
+        $"Make it writable only by its owner (chmod go-w '{directory}') or use a private directory. To proceed anyway, add -AllowInsecureDirectory (\"allow_insecure_directory\": true in a job configuration).", directory);
+
+    public static SqliteBackupException UntrustedBackupFile(string manifestPath, string problem) => new(
+        "UntrustedBackupFile", BackupErrorCategory.SecurityError,
+        $"'{manifestPath}' is not a manifest of a backup in this directory: {problem}. Nothing was read, restored or deleted.",
+        "A manifest may only describe the backup file whose name it carries ('<file>.manifest.json'), a regular file owned by you, root or the directory's owner. Remove the stray file if you did not create it.", manifestPath);
+
+    public static SqliteBackupException UnsafeFileLink(string path, string what) => new(
+        "UnsafeFileLink", BackupErrorCategory.SecurityError,
+        $"'{path}' is {what}; it was not opened, so nothing it points to was written.",
+        "Delete it (it is not one of ours) and run the command again; check who could write to that folder.", path);
+
+    public static SqliteBackupException RestoreTargetIsSymlink(string path, string linkTarget) => new(
+        "RestoreTargetIsSymlink", BackupErrorCategory.SecurityError,
+        $"The restore destination '{path}' is a symbolic link to '{linkTarget}'; it was not followed and nothing was changed.",
+        "Pass the real database path as -Destination, or add -FollowSymlink to restore into the file the link points to (the link itself is kept).", path);
+
+    public static SqliteBackupException RestoreInProgress(string path) => new(
+        "RestoreInProgress", BackupErrorCategory.ResourceBusy,
+        $"Another restore to '{path}' is running; this one did nothing.",
+        "Wait for it to finish. A restore that was killed releases its lock with its process.", path);
+
+    public static SqliteBackupException OrphanNotRegistered(string path, string detail) => new(
+        "OrphanNotRegistered", BackupErrorCategory.InvalidData,
+        $"The backup file '{path}' has no manifest and was not registered: {detail}",
+        "Run Test-SqliteBackup -Level Standard or Full on it (from Get-SqliteBackup -IncludeOrphans); only a file that passes is registered. Restore needs a registered backup.", path);
+    // ---- issue 8, time and secrets: bad input refused up front, and failures named for their real cause ----------
+
+    public static SqliteBackupException DatabaseFileEmpty(string path) => new(
+        "DatabaseFileEmpty", BackupErrorCategory.InvalidData,
+        $"'{path}' is an empty file (0 bytes), not a database: there is nothing to back up. No backup was written.",
+        "Check -Path: the application may not have created its database yet, or keeps it elsewhere. SQLite reads an empty file as a new, empty database, so a backup of it would restore nothing.", path);
+
+    public static SqliteBackupException SourceNeedsRecovery(string path, Exception inner) => new(
+        "SourceNeedsRecovery", BackupErrorCategory.InvalidOperation,
+        $"The database '{path}' has a hot journal ('{path}-journal', left by a writer that crashed mid-transaction). SQLite must roll it back before anyone can read the database, and a backup only reads. Nothing was changed and no backup was written.",
+        "Open the database once with the application or the sqlite3 CLI (e.g. sqlite3 <db> 'PRAGMA quick_check') as a user who can write it and its directory, so SQLite rolls back the hot journal; then back it up. Never delete the -journal file: that corrupts the database.", path, inner);
+
+    public static SqliteBackupException SourceReadOnlyWal(string path, Exception inner) => new(
+        "SourceReadOnlyWal", BackupErrorCategory.ReadError,
+        $"The database '{path}' is in WAL mode and its '-shm' file does not exist. SQLite cannot read a WAL database without creating that file beside it, which is not possible here (a read-only file system or a directory you cannot write to). No backup was written.",
+        "Back it up where it is writable: remount the file system read-write or run as a user who can write the directory, or copy the database file (with its -wal, if any) to a writable place and back up the copy. To make a database readable on read-only media, switch it to PRAGMA journal_mode=DELETE before the medium is made read-only.", path, inner);
+
+    public static SqliteBackupException RestoreTargetNeedsRecovery(string path, Exception inner) => new(
+        "RestoreTargetNeedsRecovery", BackupErrorCategory.InvalidOperation,
+        $"The database '{path}' being replaced has a hot journal ('{path}-journal', left by a writer that crashed mid-transaction), so it cannot be read for its PreRestore backup. Nothing was changed.",
+        "Open the database once with the application or the sqlite3 CLI (e.g. sqlite3 <db> 'PRAGMA quick_check') as a user who can write it and its directory, so SQLite rolls back the hot journal; then restore again. Never delete the -journal file: that corrupts the database.", path, inner);
+
+    public static SqliteBackupException BackupDirectoryIsFile(string path) => new(
+        "BackupDirectoryIsFile", BackupErrorCategory.InvalidArgument,
+        $"The backup directory '{path}' is a file, not a directory. Nothing was written.",
+        "Point the backup directory (-Destination, or backup_directory in the configuration) at a directory, or move the file out of the way.", path);
+
+    public static SqliteBackupException SmtpPlainTextAuthRefused(string server) => new(
+        "SmtpPlainTextAuthRefused", BackupErrorCategory.SecurityError,
+        $"The SMTP login to {server} was not attempted: the connection is not encrypted (no TLS, or the server offers no STARTTLS), so the password would travel in clear text. No password was sent and no mail either.",
+        "Use TLS: -SmtpSecurity StartTls (port 587) or Tls (port 465), smtp_security in the configuration. Only if the path to the server is trusted (e.g. a relay on localhost), allow it explicitly with -SmtpAllowPlainTextAuth or \"smtp_allow_plaintext_auth\": true (SmtpSettings.AllowPlainTextAuth).", server);
+    // ---- Failures that must fail one thing only, and messages that name the real problem (issue 9, items 1, 2, 13, 17) ----
+
+    /// <summary>Anything unexpected in one database's step of a job: that database fails, the job goes on.</summary>
+    public static SqliteBackupException JobStepFailed(string database, string step, Exception e) => e switch
+    {
+        UnauthorizedAccessException => new("PermissionDenied", BackupErrorCategory.PermissionDenied,
+            $"The backup job could not {step} for '{database}': {e.Message}",
+            "Give the account that runs the job the right to change that file (check its permissions and immutable/read-only attributes: lsattr, chattr -i), then run the job again.", database, e),
+        IOException => new("StorageIOError", BackupErrorCategory.WriteError,
+            $"The backup job could not {step} for '{database}': {e.Message}",
+            "Check the disk or share holding the backups (free space, dmesg, mount), then run the job again.", database, e),
+        _ => new("BackupJobStepFailed", BackupErrorCategory.InvalidOperation,
+            $"The backup job could not {step} for '{database}': {e.GetType().Name}: {e.Message}",
+            "See the backup log (Get-SqliteBackupLog -Level Warning) for what happened before, fix the cause, then run the job again.", database, e),
+    };
+
+    public static SqliteBackupException DatabasePathIsDirectory(string path) => new(
+        "DatabasePathIsDirectory", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a directory, not a database file.",
+        $"Pass the database file itself, for example '{Path.Combine(path, "app.db")}', or back up every database in it with Get-ChildItem '{path}' -Filter *.db | New-SqliteBackup.", path);
+
+    /// <summary>A file where a backup directory was expected; a database file gets a hint at the command the user meant.</summary>
+    public static SqliteBackupException BackupPathIsFile(string path, bool isDatabase) => isDatabase
+        ? BackupPathIsDatabase(path, "a backup directory")
+        : new("BackupPathIsFile", BackupErrorCategory.InvalidArgument,
+            $"'{path}' is a file, not a backup directory.",
+            "Pass the folder that holds the backups (by default 'backups' beside the database).", path);
+
+    /// <summary>A folder where one backup was expected (Test-, Restore-, Remove-SqliteBackup -Path).</summary>
+    public static SqliteBackupException BackupPathIsDirectory(string path) => new(
+        "BackupPathIsDirectory", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a directory, not a backup.",
+        $"Pipe the backups it holds instead, for example: Get-SqliteBackup '{path}' | Test-SqliteBackup.", path);
+
+    /// <summary>A live database where a backup or a backup directory was expected.</summary>
+    public static SqliteBackupException BackupPathIsDatabase(string path, string expected = "a backup") => new(
+        "BackupPathIsDatabase", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a database file, not {expected}.",
+        $"To list its backups, run Get-SqliteBackup -Database {BackupNaming.DatabaseName(path)} from the folder that holds its 'backups' folder, or pass that folder: Get-SqliteBackup '{Path.Combine(Path.GetDirectoryName(path) ?? ".", "backups")}'.", path);
+
+    public static SqliteBackupException NotABackupLog(string path) => new(
+        "NotABackupLog", BackupErrorCategory.InvalidData,
+        $"'{path}' is not a backup log: none of its lines is a backup log entry.",
+        $"Pass the backup directory or the log file it holds ({Logging.JsonLinesLog.DefaultFileName}), or the file named by the configuration's log_file.", path);
+
+    // ---- issue 9, restore must never surprise ------------------------------------------------------------------
+
+    public static SqliteBackupException RestoreSeveralBackupsForOneTarget(string target, IEnumerable<string> backups) => new(
+        "RestoreSeveralBackupsForOneTarget", BackupErrorCategory.InvalidArgument,
+        $"Several backups were given for one target '{target}' ({string.Join(", ", backups)}); each would overwrite the one before, so nothing was restored.",
+        "Pick one backup per target, e.g. Get-SqliteBackup -Database <name> -Latest 1, or restore each backup to the database it was taken from with -ToSourcePath.", target);
+
+    public static SqliteBackupException RestoreTargetAmbiguous() => new(
+        "RestoreTargetAmbiguous", BackupErrorCategory.InvalidArgument,
+        "Say where to restore: give either -Destination <file> or -ToSourcePath (each backup back to the database it was taken from), not both and not neither. Nothing was restored.",
+        "Add -Destination ./app.db, or -ToSourcePath.", null);
+
+    public static SqliteBackupException PreRestoreOptionsConflict() => new(
+        "PreRestoreOptionsConflict", BackupErrorCategory.InvalidArgument,
+        "-PreRestorePath says where the PreRestore backup goes and -NoPreRestoreBackup says to take none; give one of them. Nothing was restored.",
+        "Drop -NoPreRestoreBackup to keep the current database in -PreRestorePath, or drop -PreRestorePath to replace it without a PreRestore backup.", null);
+
+    public static SqliteBackupException PreRestoreLocationNotWritable(string directory, string target) => new(
+        "PreRestoreLocationNotWritable", BackupErrorCategory.PermissionDenied,
+        $"The PreRestore backup of '{target}' cannot be written to '{directory}' (read-only, or no permission to create files there). Nothing was changed.",
+        "Choose a writable folder with -PreRestorePath, or skip the PreRestore backup explicitly with -NoPreRestoreBackup.", directory);
+
+    public static SqliteBackupException RestoreWalPageSizeMismatch(string target, long targetPageSize, long backupPageSize, Exception? inner) => new(
+        "RestoreWalPageSizeMismatch", BackupErrorCategory.ResourceBusy,
+        $"'{target}' is a WAL database with {targetPageSize}-byte pages and the backup has {backupPageSize}-byte pages. SQLite cannot change the page size of a WAL database in place, and switching it out of WAL mode first needs every other connection to it closed, which they are not. Nothing was changed and no PreRestore backup was taken.",
+        "Stop the application that has the database open and restore again, or restore into a new file (-Destination) and swap it in while the application is stopped.", target, inner);
+}

@@ -1,0 +1,111 @@
+using System.Text.Json.Serialization;
+using System.Text.Json;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Snapshot;
+using SqliteBackup.Core.Verification;
+
+namespace SqliteBackup.Core.Format;
+
+/// <summary>
+/// The JSON document written beside every backup file as '&lt;file&gt;.manifest.json'. It is written last, so
+/// its presence is what makes a backup exist. <see cref="File"/> is relative to the manifest's own folder
+/// so a backup directory stays valid when it is copied or moved.
+/// </summary>
+public sealed class BackupManifest
+{
+    public const string SchemaName = "sqlitebackup.manifest";
+    public const int CurrentSchemaVersion = 1;
+    public const string Suffix = ".manifest.json";
+
+    public string Schema { get; set; } = SchemaName;
+    public int SchemaVersion { get; set; } = CurrentSchemaVersion;
+    public string Id { get; set; } = "";
+    public string File { get; set; } = "";
+    public string Database { get; set; } = "";
+    public string SourcePath { get; set; } = "";
+    public DateTime CreatedUtc { get; set; }
+    public BackupType Type { get; set; }
+    public CompressionKind Compression { get; set; }
+    public long RawSize { get; set; }
+    public long StoredSize { get; set; }
+    public string RawSha256 { get; set; } = "";
+    public string StoredSha256 { get; set; } = "";
+    public int PageSize { get; set; }
+    public long PageCount { get; set; }
+    public string SqliteVersion { get; set; } = "";
+    public long UserVersion { get; set; }
+    public string JournalMode { get; set; } = "";
+    public SnapshotMethod SnapshotMethod { get; set; }
+    public Dictionary<string, long> TableRowCounts { get; set; } = new(StringComparer.Ordinal);
+    public long DurationMs { get; set; }
+    public List<string> Tags { get; set; } = [];
+    public string Tool { get; set; } = "";
+    public List<VerificationRecord> Verifications { get; set; } = [];
+
+    static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
+
+    /// <summary>Parses and validates; returns null with a reason for anything that is not one of our manifests.</summary>
+    public static BackupManifest? TryParse(ReadOnlySpan<byte> json, out string? problem)
+    {
+        BackupManifest? m;
+        try
+        {
+            m = JsonSerializer.Deserialize<BackupManifest>(json, Options);
+        }
+        catch (JsonException e)
+        {
+            problem = $"not valid JSON ({e.Message})";
+            return null;
+        }
+        problem = m switch
+        {
+            null => "empty document",
+            { Schema: not SchemaName } => $"schema '{m.Schema}' is not '{SchemaName}'",
+            { SchemaVersion: > CurrentSchemaVersion } => $"schema version {m.SchemaVersion} is newer than this module understands ({CurrentSchemaVersion}); update the module",
+            { SchemaVersion: < 1 } => $"schema version {m.SchemaVersion} is invalid",
+            _ when string.IsNullOrEmpty(m.Id) || string.IsNullOrEmpty(m.File) => "id or file is missing",
+            // A manifest must never point outside its own folder: that is what keeps a directory relocatable and safe.
+            _ when m.File != System.IO.Path.GetFileName(m.File) => $"file '{m.File}' is not a plain file name",
+            _ when m.StoredSha256.Length != 64 || m.RawSha256.Length != 64 => "checksums are missing",
+            _ => null,
+        };
+        return problem == null ? m : null;
+    }
+
+    public static string PathFor(string backupFile) => backupFile + Suffix;
+}
+
+public sealed class VerificationRecord
+{
+    public DateTime TimeUtc { get; set; }
+    public VerificationLevel Level { get; set; }
+    /// <summary>
+    /// True or false when the check proved something; null when it could not run. Null rather than false so that module
+    /// versions from before <see cref="Outcome"/> existed refuse the manifest (and leave the backup alone) instead of
+    /// reading a check that never ran as a failure and rotating the backup away.
+    /// </summary>
+    public bool? Passed { get; set; }
+    /// <summary>Absent from manifests written before it existed; then <see cref="Passed"/> says it (see <see cref="Result"/>).</summary>
+    public VerificationOutcome? Outcome { get; set; }
+    /// <summary>Why the check could not run; only for <see cref="VerificationOutcome.Inconclusive"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public InconclusiveCause? Cause { get; set; }
+    public long DurationMs { get; set; }
+    public string Message { get; set; } = "";
+
+    /// <summary>The outcome, for old records too.</summary>
+    [JsonIgnore]
+    public VerificationOutcome Result => Outcome ?? Passed switch
+    {
+        true => VerificationOutcome.Passed,
+        false => VerificationOutcome.Failed,
+        null => VerificationOutcome.Inconclusive,
+    };
+}

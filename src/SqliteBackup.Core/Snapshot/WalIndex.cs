@@ -1,0 +1,63 @@
+using System.Buffers.Binary;
+
+namespace SqliteBackup.Core.Snapshot;
+
+/// <summary>
+/// Reads the WAL-index header that SQLite keeps in '&lt;db&gt;-shm' (documented in SQLite's file format, "The WAL-Index
+/// Format"). We only need one fact from it: whether every frame in the WAL has been copied back into the database file
+/// (mxFrame == nBackfill). Checked while our read transaction is open, that means the database file holds exactly our
+/// snapshot, and no checkpoint can write to the file while the transaction lasts: a checkpointer never backfills past
+/// the mark of a reader, and needs read-lock 0 exclusively before it writes frames that a lock-0 reader would see.
+/// The bytes come from SQLite's own mapping of the -shm (<see cref="SqliteOwnFile"/>): opening and closing a
+/// descriptor of our own on it would drop the very read lock this reasoning depends on.
+/// </summary>
+internal static class WalIndex
+{
+    const int HeaderSize = 48;            // WalIndexHdr; stored twice so readers can detect a torn read
+    const int MxFrameOffset = 16;         // u32 mxFrame inside WalIndexHdr
+    const int IsInitOffset = 12;          // u8 isInit
+    const int NBackfillOffset = 2 * HeaderSize; // u32 nBackfill, first field of WalCkptInfo
+    internal const int BytesNeeded = NBackfillOffset + 4;
+    const int SaltOffset = 32;                         // u32 aSalt[2] inside WalIndexHdr: new on every WAL restart
+    const int NBackfillAttemptedOffset = NBackfillOffset + 4 + 5 * 4 + 8; // after aReadMark[5] and aLock[8]
+
+    /// <summary>What a checkpoint changes before it writes to the database file: nBackfillAttempted (and then nBackfill).</summary>
+    internal readonly record struct Checkpoints(ulong Salts, uint NBackfill, uint NBackfillAttempted)
+    {
+        /// <summary>
+        /// Whether a checkpoint began between two readings. A writer may restart the WAL meanwhile (new salts, counters
+        /// back to 0) without touching the database file: a reader on read-lock 0 allows that. After a restart, a
+        /// checkpoint that wrote shows as a counter above 0; with the same salts, as a counter that moved.
+        /// </summary>
+        public static bool CheckpointedBetween(Checkpoints before, Checkpoints after) => before.Salts == after.Salts
+            ? before.NBackfillAttempted != after.NBackfillAttempted || before.NBackfill != after.NBackfill
+            : after.NBackfillAttempted != 0 || after.NBackfill != 0;
+    }
+
+    /// <summary>The checkpoint state now, or null when the wal-index cannot be read consistently.</summary>
+    public static Checkpoints? CheckpointState(SqliteOwnFile database)
+    {
+        Span<byte> bytes = stackalloc byte[NBackfillAttemptedOffset + 4];
+        if (!database.TryCopyWalIndex(bytes) || !bytes[..HeaderSize].SequenceEqual(bytes.Slice(HeaderSize, HeaderSize))) return null;
+        return new Checkpoints(Native64(bytes[SaltOffset..]), Native32(bytes[NBackfillOffset..]), Native32(bytes[NBackfillAttemptedOffset..]));
+    }
+
+    static uint Native32(ReadOnlySpan<byte> b) => BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(b) : BinaryPrimitives.ReadUInt32BigEndian(b);
+    static ulong Native64(ReadOnlySpan<byte> b) => BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(b) : BinaryPrimitives.ReadUInt64BigEndian(b);
+
+    public static bool IsFullyBackfilled(SqliteOwnFile database)
+    {
+        Span<byte> bytes = stackalloc byte[BytesNeeded];
+        return database.TryCopyWalIndex(bytes) && IsFullyBackfilled(bytes);
+    }
+
+    internal static bool IsFullyBackfilled(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < BytesNeeded) return false;
+        var first = bytes[..HeaderSize];
+        var second = bytes.Slice(HeaderSize, HeaderSize);
+        if (!first.SequenceEqual(second) || first[IsInitOffset] == 0) return false;
+        // The wal-index is in the machine's native byte order.
+        return Native32(first[MxFrameOffset..]) == Native32(bytes[NBackfillOffset..]);
+    }
+}
