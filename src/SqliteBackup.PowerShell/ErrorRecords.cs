@@ -14,6 +14,4 @@ internal static class ErrorRecords
         };
     }
 
-    public static ErrorRecord InvalidArgument(string errorId, string message, string recommendedAction, object? target) =>
-        From(new SqliteBackupException(errorId, BackupErrorCategory.InvalidArgument, message, recommendedAction, target?.ToString()));
 }

@@ -33,8 +33,7 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
     {
         string target = ResolvePath(Path);
         if (Directory.Exists(target))
-            Fail(new SqliteBackupException("ReportPathIsDirectory", BackupErrorCategory.InvalidArgument,
-                $"'{target}' is a directory; the report is one HTML file.", "Give a file name such as ./backup-report.html.", target));
+            Fail(BackupErrors.ReportPathIsDirectory(target));
         BackupJobConfig? config = null;
         if (ConfigPath != null)
         {
@@ -69,8 +68,7 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
         try { BackupReport.Write(target, BackupReport.Render(model)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Fail(new SqliteBackupException("ReportNotWritable", BackupErrorCategory.WriteError, $"Could not write the report '{target}': {e.Message}",
-                "Check that the folder exists and that you may write to it.", target, e));
+            Fail(BackupErrors.ReportNotWritable(target, e));
         }
         // Through the provider, so the FileInfo carries the properties Get-Item's has (Mode, UnixMode, PSPath...).
         WriteObject(InvokeProvider.Item.Get([target], force: false, literalPath: true), enumerateCollection: true);

@@ -28,8 +28,7 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
         string file = Directory.Exists(path) ? System.IO.Path.Combine(path, JsonLinesLog.DefaultFileName) : path;
         if (!File.Exists(file))
         {
-            WriteError(ErrorRecords.From(new Core.Errors.SqliteBackupException("BackupLogNotFound", Core.Errors.BackupErrorCategory.ObjectNotFound,
-                $"There is no backup log at '{file}'.", "Pass the backup directory or the log file named by the configuration's log_file.", file)));
+            WriteError(ErrorRecords.From(Core.Errors.BackupErrors.BackupLogNotFound(file)));
             return;
         }
         var events = Event?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
@@ -96,22 +97,18 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
                 try { new BackupRotation(LoggerWithBackupLog(d.Backup.Directory, AllowInsecureDirectory)).Apply(d, AllowInsecureDirectory); }
                 catch (SqliteBackupException e)
                 {
-                    Failed(e, "RotationFailed", d.Database);
+                    Failed(e, BackupEvents.RotationFailed, d.Database);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    var error = new SqliteBackupException("RotationRemoveFailed", BackupErrorCategory.WriteError,
-                        $"Could not remove '{d.Path}': {e.Message}", "Check the permissions of the backup directory; the next rotation retries.", d.Path, e);
-                    Failed(error, "RotationFailed", d.Database);
+                    var error = BackupErrors.RotationRemoveFailed(d.Path, e);
+                    Failed(error, BackupEvents.RotationFailed, d.Database);
                 }
             }
             WriteObject(d);
         }
         int removed = decisions.Count(d => d.Removed);
-        NotifySuccess(() => new Core.Notifications.NotificationMessage
-        {
-            Event = "RotationCompleted", Success = true, Summary = $"rotation kept {decisions.Count - removed} and removed {removed} backup(s)",
-        });
+        NotifySuccess(() => Core.Notifications.NotificationMessage.ForRotation(decisions.Count - removed, removed));
     }
 
     RetentionPolicy Policy()
@@ -132,11 +129,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
     {
         bool hasOtherFiles = Directory.EnumerateFileSystemEntries(dir).Any();
         return hasOtherFiles
-            ? new SqliteBackupException("NotABackupDirectory", BackupErrorCategory.InvalidArgument,
-                $"'{dir}' holds files but no backup manifests, so it is not a backup directory. Nothing was removed.",
-                "Point -Path at the directory New-SqliteBackup writes to (by default 'backups' beside the database).", dir)
-            : new SqliteBackupException("NoBackupsFound", BackupErrorCategory.ObjectNotFound,
-                $"'{dir}' holds no backups, so there is nothing to rotate.",
-                "Check the path, or take a backup first with New-SqliteBackup.", dir);
+            ? BackupErrors.NotABackupDirectory(dir)
+            : BackupErrors.NoBackupsFound(dir);
     }
 }

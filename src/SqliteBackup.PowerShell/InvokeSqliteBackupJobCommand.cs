@@ -43,8 +43,7 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
         foreach (var r in results)
         {
             if (!r.Succeeded)
-                WriteError(ErrorRecords.From(new SqliteBackupException(r.ErrorId ?? "BackupJobFailed", BackupErrorCategory.InvalidResult,
-                    $"The backup job failed for '{r.DatabasePath}': {r.Error}", $"See the backup log {config.LogFile} (Get-SqliteBackupLog).", r.DatabasePath)));
+                WriteError(ErrorRecords.From(BackupErrors.JobDatabaseFailed(r.ErrorId, r.DatabasePath, r.Error, config.LogFile)));
         }
     }
 

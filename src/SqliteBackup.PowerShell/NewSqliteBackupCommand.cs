@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
@@ -72,7 +73,7 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
             }
             catch (SqliteBackupException e)
             {
-                Failed(e, "BackupFailed", BackupNaming.DatabaseName(db), logger);
+                Failed(e, BackupEvents.BackupFailed, BackupNaming.DatabaseName(db), logger);
             }
         }
     }

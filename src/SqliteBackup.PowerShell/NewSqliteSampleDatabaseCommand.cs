@@ -26,8 +26,7 @@ public sealed class NewSqliteSampleDatabaseCommand : SqliteBackupCmdlet
         string path = ResolvePath(Path);
         if (File.Exists(path) || Directory.Exists(path))
         {
-            WriteError(ErrorRecords.From(new SqliteBackupException("SampleDatabaseExists", BackupErrorCategory.ResourceExists,
-                $"'{path}' already exists; the sample database is only ever written to a new file.", "Choose a path that does not exist.", path)));
+            WriteError(ErrorRecords.From(BackupErrors.SampleDatabaseExists(path)));
             return;
         }
         if (!ShouldProcess(path, "Create a sample employees database")) return;

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Notifications;
 
@@ -32,8 +33,7 @@ public abstract class NotifyingCmdlet : SqliteBackupCmdlet
         try { _targets = Notify.Select(NotificationTarget.Parse).ToList(); }
         catch (FormatException e)
         {
-            ThrowTerminatingError(ErrorRecords.InvalidArgument("InvalidNotificationTarget", e.Message,
-                "Use an http(s):// URL, mailto:address (with -SmtpServer), or the absolute path of a program.", Notify));
+            ThrowTerminatingError(ErrorRecords.From(BackupErrors.InvalidNotificationTarget(e.Message, Notify)));
         }
     }
 
@@ -59,7 +59,7 @@ public abstract class NotifyingCmdlet : SqliteBackupCmdlet
     /// The alert goes out before the error is written: with -ErrorAction Stop (or $ErrorActionPreference = 'Stop',
     /// as admin scripts set) WriteError throws, and nothing after it would run.
     /// </summary>
-    private protected void Failed(SqliteBackupException error, string notificationEvent, string database, ILogger? logger = null)
+    private protected void Failed(SqliteBackupException error, EventId notificationEvent, string database, ILogger? logger = null)
     {
         NotifyFailure(NotificationMessage.ForFailure(notificationEvent, database, error), logger);
         WriteError(ErrorRecords.From(error));

@@ -63,8 +63,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
         catch (SqliteBackupException e) { Fail(e); }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
-            Fail(new SqliteBackupException("InvalidSchedule", BackupErrorCategory.InvalidArgument, e.Message,
-                "Check -Cron, -At, -DaysOfWeek and -Name; on Windows use -Daily, -Weekly or -Hourly.", Name, e));
+            Fail(BackupErrors.InvalidSchedule(Name, e));
         }
     }
 

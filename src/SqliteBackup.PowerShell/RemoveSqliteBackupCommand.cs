@@ -21,8 +21,7 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.From(new SqliteBackupException("BackupRemoveFailed", BackupErrorCategory.WriteError,
-                    $"Could not delete the backup '{b.Path}': {e.Message}", "Check the permissions of the backup directory.", b.Path, e)));
+                WriteError(ErrorRecords.From(BackupErrors.BackupRemoveFailed(b.Path, e)));
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Restore;
@@ -83,7 +84,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
         if (!ShouldProcess(target, action)) return;
         if (exists && !Force && !Consent(target, what))
         {
-            Failed(BackupErrors.RestoreTargetExists(target), "RestoreFailed", b.Database);
+            Failed(BackupErrors.RestoreTargetExists(target), BackupEvents.RestoreFailed, b.Database);
             return;
         }
         var request = new RestoreRequest(target)
@@ -96,14 +97,11 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
         {
             var restored = new Restorer(logger).Restore(b, request, Progress, Cancellation);
             WriteObject(restored);
-            NotifySuccess(() => new Core.Notifications.NotificationMessage
-            {
-                Event = "RestoreCompleted", Success = true, Summary = $"{b.Database} restored to {target}", Database = b.Database, BackupId = b.Id, Path = b.Path,
-            }, logger);
+            NotifySuccess(() => Core.Notifications.NotificationMessage.ForRestore(b, target), logger);
         }
         catch (SqliteBackupException e)
         {
-            Failed(e, "RestoreFailed", b.Database, logger);
+            Failed(e, BackupEvents.RestoreFailed, b.Database, logger);
         }
     }
 

@@ -25,8 +25,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
     {
         base.BeginProcessing();
         if (Query != null && Level != VerificationLevel.Full)
-            ThrowTerminatingError(ErrorRecords.InvalidArgument("QueryNeedsFullLevel", "-Query runs only at -Level Full.",
-                "Add -Level Full, or drop -Query.", Query));
+            ThrowTerminatingError(ErrorRecords.From(BackupErrors.QueryNeedsFullLevel(Query)));
     }
 
     protected override void ProcessRecord()
@@ -50,17 +49,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
             }
             else result = new BackupVerifier(logger, scratch).Verify(b, Level, Query, Progress, Cancellation);
             WriteObject(result);
-            var message = new Core.Notifications.NotificationMessage
-            {
-                Event = "Verification" + result.Outcome, Success = result.Passed,
-                Summary = $"{Level} verification of {b.Database} backup {b.Id[..8]} " + result.Outcome switch
-                {
-                    VerificationOutcome.Passed => "passed",
-                    VerificationOutcome.Failed => "FAILED",
-                    _ => "could not run (inconclusive; nothing was found wrong with the backup)",
-                },
-                Database = b.Database, BackupId = b.Id, Path = b.Path, Size = b.Size, Error = result.Passed ? null : result.Message,
-            };
+            var message = Core.Notifications.NotificationMessage.ForVerification(b, Level, result);
             // A check that cannot run night after night is a failure someone must hear about, though the backup is not blamed.
             if (!result.Passed) NotifyFailure(message, logger);
             else NotifySuccess(() => message, logger);

@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Errors;
 using System.Management.Automation;
 using SqliteBackup.Core.Notifications;
 
@@ -12,12 +13,12 @@ public sealed class TestSqliteBackupNotificationCommand : NotifyingCmdlet
     {
         base.BeginProcessing();
         if (Notify.Length == 0)
-            ThrowTerminatingError(ErrorRecords.InvalidArgument("NoNotificationTarget", "Name at least one target with -Notify.", "Example: -Notify https://hooks.example.com/x, mailto:ops@example.com", null));
+            ThrowTerminatingError(ErrorRecords.From(BackupErrors.NoNotificationTarget()));
     }
 
     protected override void EndProcessing()
     {
-        var message = new NotificationMessage { Event = "NotificationTest", Success = true, Summary = $"test notification from {Environment.MachineName}", Topic = "the test notification" };
+        var message = NotificationMessage.ForTest();
         var targets = Notify.Select(NotificationTarget.Parse).ToList();
         var failed = new Notifier(Logger, Smtp()).Send(targets, message, Cancellation);
         foreach (var t in targets)

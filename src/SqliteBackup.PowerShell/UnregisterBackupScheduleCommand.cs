@@ -20,8 +20,7 @@ public sealed class UnregisterBackupScheduleCommand : SqliteBackupCmdlet
         try
         {
             if (!backend.Unregister(Name))
-                WriteError(ErrorRecords.From(new SqliteBackupException("ScheduleNotFound", BackupErrorCategory.ObjectNotFound,
-                    $"There is no backup schedule named '{Name}' in {backend.Kind}.", "List them with Get-BackupSchedule.", Name)));
+                WriteError(ErrorRecords.From(BackupErrors.ScheduleNotFound(Name, backend.Kind)));
         }
         catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
     }

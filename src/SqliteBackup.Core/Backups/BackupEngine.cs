@@ -116,8 +116,7 @@ public sealed class BackupEngine(ILogger? logger = null)
         SqliteException se when SqliteFailureCauses.IsUnreadableWal(source, se) => BackupErrors.SourceReadOnlyWal(source, se),
         SqliteException se when se.SqliteErrorCode is 14 or 8 or 10 => BackupErrors.DestinationNotWritable(destDir, se), // CANTOPEN, READONLY, IOERR
         IOException or UnauthorizedAccessException => BackupErrors.DestinationNotWritable(destDir, e),
-        _ => new SqliteBackupException("BackupFailed", BackupErrorCategory.InvalidOperation,
-            $"The backup of '{source}' failed: {e.Message}", "See the inner exception; no backup file was left behind.", source, e),
+        _ => BackupErrors.BackupFailed(source, e),
     };
 
     /// <summary>Reads one consistent snapshot into a stored temporary file; fills the manifest's metadata, sizes and hashes.</summary>

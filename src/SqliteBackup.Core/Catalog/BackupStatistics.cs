@@ -8,7 +8,9 @@ public sealed record BackupStatistics
 {
     public static readonly TimeSpan FailureWindow = TimeSpan.FromDays(30);
     /// <summary>The backup log events that count as failures. VerificationInconclusive and RestoreTestInconclusive do not: they prove nothing.</summary>
-    public static readonly IReadOnlySet<string> FailureEvents = new HashSet<string>(StringComparer.Ordinal) { "BackupFailed", "VerificationFailed", "RestoreTestFailed", "JobFailed", "JobStepFailed" };
+    public static readonly IReadOnlySet<string> FailureEvents = new HashSet<string>(
+        new[] { BackupEvents.BackupFailed, BackupEvents.VerificationFailed, BackupEvents.RestoreTestFailed, BackupEvents.JobFailed, BackupEvents.JobStepFailed }.Select(e => e.Name!),
+        StringComparer.Ordinal);
 
     public int Count { get; init; }
     public long TotalStoredSize { get; init; }

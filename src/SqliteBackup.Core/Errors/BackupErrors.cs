@@ -58,6 +58,116 @@ public static class BackupErrors
         $"The backup '{path}' failed verification: {detail}",
         "Do not rely on this backup. Take a new one and check the source database with PRAGMA integrity_check.", path);
 
+    /// <summary>Our own errors already say what they mean; these two are statements about a backup's bytes, not about the environment.</summary>
+    internal static bool IsEvidenceAboutBackup(SqliteBackupException e) => e.ErrorId is "BackupChecksumMismatch" or "BackupVerificationFailed";
+
+    public static SqliteBackupException BackupFailed(string source, Exception inner) => new(
+        "BackupFailed", BackupErrorCategory.InvalidOperation,
+        $"The backup of '{source}' failed: {inner.Message}",
+        "See the inner exception; no backup file was left behind.", source, inner);
+
+    public static SqliteBackupException BackupRemoveFailed(string path, Exception inner) => new(
+        "BackupRemoveFailed", BackupErrorCategory.WriteError,
+        $"Could not delete the backup '{path}': {inner.Message}",
+        "Check the permissions of the backup directory.", path, inner);
+
+    public static SqliteBackupException RotationRemoveFailed(string path, Exception inner) => new(
+        "RotationRemoveFailed", BackupErrorCategory.WriteError,
+        $"Could not remove '{path}': {inner.Message}",
+        "Check the permissions of the backup directory; the next rotation retries.", path, inner);
+
+    public static SqliteBackupException NotABackupDirectory(string dir) => new(
+        "NotABackupDirectory", BackupErrorCategory.InvalidArgument,
+        $"'{dir}' holds files but no backup manifests, so it is not a backup directory. Nothing was removed.",
+        "Point -Path at the directory New-SqliteBackup writes to (by default 'backups' beside the database).", dir);
+
+    public static SqliteBackupException NoBackupsFound(string dir) => new(
+        "NoBackupsFound", BackupErrorCategory.ObjectNotFound,
+        $"'{dir}' holds no backups, so there is nothing to rotate.", "Check the path, or take a backup first with New-SqliteBackup.", dir);
+
+    public static SqliteBackupException SampleDatabaseExists(string path) => new(
+        "SampleDatabaseExists", BackupErrorCategory.ResourceExists,
+        $"'{path}' already exists; the sample database is only ever written to a new file.",
+        "Choose a path that does not exist.", path);
+
+    public static SqliteBackupException ReportPathIsDirectory(string path) => new(
+        "ReportPathIsDirectory", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is a directory; the report is one HTML file.",
+        "Give a file name such as ./backup-report.html.", path);
+
+    public static SqliteBackupException ReportNotWritable(string path, Exception inner) => new(
+        "ReportNotWritable", BackupErrorCategory.WriteError,
+        $"Could not write the report '{path}': {inner.Message}",
+        "Check that the folder exists and that you may write to it.", path, inner);
+
+    public static SqliteBackupException BackupLogNotFound(string file) => new(
+        "BackupLogNotFound", BackupErrorCategory.ObjectNotFound,
+        $"There is no backup log at '{file}'.",
+        "Pass the backup directory or the log file named by the configuration's log_file.", file);
+
+    public static SqliteBackupException QueryNeedsFullLevel(string query) => new(
+        "QueryNeedsFullLevel", BackupErrorCategory.InvalidArgument,
+        "-Query runs only at -Level Full.",
+        "Add -Level Full, or drop -Query.", query);
+
+    public static SqliteBackupException NoNotificationTarget() => new(
+        "NoNotificationTarget", BackupErrorCategory.InvalidArgument,
+        "Name at least one target with -Notify.",
+        "Example: -Notify https://hooks.example.com/x, mailto:ops@example.com");
+
+    public static SqliteBackupException InvalidNotificationTarget(string detail, IEnumerable<string> targets) => new(
+        "InvalidNotificationTarget", BackupErrorCategory.InvalidArgument, detail,
+        "Use an http(s):// URL, mailto:address (with -SmtpServer), or the absolute path of a program.", string.Join(", ", targets));
+
+    /// <summary>One database of a job failed; <paramref name="errorId"/> is the step's own (BackupFailed, RestoreTestFailed...).</summary>
+    public static SqliteBackupException JobDatabaseFailed(string? errorId, string database, string? detail, string logFile) => new(
+        errorId ?? "BackupJobFailed", BackupErrorCategory.InvalidResult,
+        $"The backup job failed for '{database}': {detail}",
+        $"See the backup log {logFile} (Get-SqliteBackupLog).", database);
+
+    public static SqliteBackupException RestoreTestFailed(string backupPath, string detail) => new(
+        "RestoreTestFailed", BackupErrorCategory.InvalidResult,
+        $"the restore test of {backupPath} failed: {detail}",
+        "Do not rely on this backup: run Test-SqliteBackup -Level Full on it and on the newer backups, and check the source database.", backupPath);
+
+    public static SqliteBackupException BackupJobAlreadyRunning(string backupDirectory, string holder, Exception inner) => new(
+        "BackupJobAlreadyRunning", BackupErrorCategory.ResourceBusy,
+        $"Another backup job{holder} is running on '{backupDirectory}'; this run did nothing.",
+        "Wait for it to finish. A lock held by a process that was killed is released by the operating system.", backupDirectory, inner);
+
+    public static SqliteBackupException InvalidBackupConfig(string path, string problem) => new(
+        "InvalidBackupConfig", BackupErrorCategory.InvalidData,
+        $"The backup configuration '{path}' is invalid: {problem}",
+        "Fix the value in the file (New-SqliteBackupConfig writes a valid one), then run Get-SqliteBackupConfig to check it.", path);
+
+    public static SqliteBackupException BackupConfigNotFound(string path) => new(
+        "BackupConfigNotFound", BackupErrorCategory.ObjectNotFound,
+        $"The backup configuration '{path}' does not exist.", "Create one with New-SqliteBackupConfig.", path);
+
+    public static SqliteBackupException BackupConfigExists(string path, string section) => new(
+        "BackupConfigExists", BackupErrorCategory.ResourceExists,
+        $"'{path}' already has a \"{section}\" section.", "Add -Force to replace that section (the rest of the file is kept).", path);
+
+    public static SqliteBackupException InvalidSchedule(string? name, Exception inner) => new(
+        "InvalidSchedule", BackupErrorCategory.InvalidArgument, inner.Message,
+        "Check -Cron, -At, -DaysOfWeek and -Name; on Windows use -Daily, -Weekly or -Hourly.", name, inner);
+
+    public static SqliteBackupException ScheduleNotFound(string name, object scheduler) => new(
+        "ScheduleNotFound", BackupErrorCategory.ObjectNotFound,
+        $"There is no backup schedule named '{name}' in {scheduler}.", "List them with Get-BackupSchedule.", name);
+
+    public static SqliteBackupException SchedulerNotAvailable(string program, Exception inner) => new(
+        "SchedulerNotAvailable", BackupErrorCategory.ResourceUnavailable,
+        $"'{program}' could not be started: {inner.Message}", "Install the scheduler, or choose another with -Scheduler.", program, inner);
+
+    public static SqliteBackupException SchedulerTimedOut(string commandLine, string program, int seconds) => new(
+        "SchedulerTimedOut", BackupErrorCategory.OperationTimeout,
+        $"'{commandLine}' did not finish in {seconds} s.", "Check the scheduler service.", program);
+
+    public static SqliteBackupException SchedulerCommandFailed(string commandLine, string program, int exitCode, string error, string recommendedAction) => new(
+        "SchedulerCommandFailed", BackupErrorCategory.InvalidOperation,
+        $"'{commandLine}' failed (exit {exitCode}): {error.Trim()}", recommendedAction, program);
+
     public static SqliteBackupException RestoreTargetIsDirectory(string path) => new(
         "RestoreTargetIsDirectory", BackupErrorCategory.InvalidArgument,
         $"The restore destination '{path}' is a directory.",
@@ -67,11 +177,6 @@ public static class BackupErrors
         "RestoreTargetExists", BackupErrorCategory.ResourceExists,
         $"The restore destination '{path}' already exists.",
         "Add -Force to replace it; a PreRestore backup of the current database is taken first.", path);
-
-    public static SqliteBackupException InvalidQuery(string query, Exception inner) => new(
-        "InvalidVerificationQuery", BackupErrorCategory.InvalidArgument,
-        $"The verification query failed to run: {inner.Message}",
-        "Check the SQL of -Query against a copy of the database with the sqlite3 CLI.", query, inner);
 
     /// <summary>Turns I/O failures while writing into the specific error a user can act on.</summary>
     public static SqliteBackupException ForWriteFailure(string path, Exception ex) => ex switch

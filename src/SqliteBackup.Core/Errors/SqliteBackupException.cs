@@ -6,7 +6,7 @@ namespace SqliteBackup.Core.Errors;
 /// </summary>
 public sealed class SqliteBackupException : Exception
 {
-    public SqliteBackupException(string errorId, BackupErrorCategory category, string message, string recommendedAction, string? target = null, Exception? inner = null)
+    internal SqliteBackupException(string errorId, BackupErrorCategory category, string message, string recommendedAction, string? target = null, Exception? inner = null)
         : base(message, inner)
     {
         ErrorId = errorId;

@@ -4,7 +4,7 @@ using ZstdSharp;
 namespace SqliteBackup.Core.Format;
 
 /// <summary>Streams for each <see cref="CompressionKind"/>; the formats are the standard ones so zstd -d and gunzip read them.</summary>
-public static class Codec
+internal static class Codec
 {
     public static string Extension(CompressionKind kind) => kind switch
     {

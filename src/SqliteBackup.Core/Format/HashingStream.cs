@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace SqliteBackup.Core.Format;
 
 /// <summary>Counts and hashes what passes through, so raw and stored SHA-256 come from the one pass that writes them.</summary>
-public sealed class HashingStream(Stream inner, bool leaveOpen = false) : Stream
+internal sealed class HashingStream(Stream inner, bool leaveOpen = false) : Stream
 {
     readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 

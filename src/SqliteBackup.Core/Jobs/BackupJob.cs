@@ -147,7 +147,10 @@ public sealed class BackupJob(ILogger logger)
                 result = result with { RestoreTest = test };
                 // A test that could not run (no space...) proves nothing: it is logged, and tried again next run.
                 if (test.Outcome == VerificationOutcome.Failed)
-                    result = result with { ErrorId = "RestoreTestFailed", Error = $"the restore test of {chosen.Path} failed: {test.Message}" };
+                {
+                    var failure = BackupErrors.RestoreTestFailed(chosen.Path, test.Message);
+                    result = result with { ErrorId = failure.ErrorId, Error = failure.Message };
+                }
             }
         }
         catch (SqliteBackupException e)
@@ -172,31 +175,12 @@ public sealed class BackupJob(ILogger logger)
         return result with { Duration = clock.Elapsed };
     }
 
-    /// <summary>
-    /// One alert per run, naming every database that failed, so a job with several failures is one message, not a storm.
-    /// Notifications never fail the job: the notifier logs and swallows its own failures.
-    /// </summary>
+    /// <summary>One alert per run. Notifications never fail the job: the notifier logs and swallows its own failures.</summary>
     void Report(BackupJobConfig config, IReadOnlyList<DatabaseJobResult> results, CancellationToken ct)
     {
         var failed = results.Where(r => !r.Succeeded).ToList();
         if (config.Notify.Count == 0 || results.Count == 0 || (failed.Count == 0 && !config.NotifyOnSuccess)) return;
-        // With one database in question the message is about it, with its backup; otherwise it is about the job.
-        var single = failed.Count == 1 ? failed[0] : failed.Count == 0 && results.Count == 1 ? results[0] : null;
-        string job = Path.GetFileName(config.ConfigPath);
-        string summary = failed.Count > 0
-            ? $"scheduled backup job {job}: {failed.Count} of {results.Count} database(s) FAILED: " + string.Join(", ", failed.Select(r => $"{r.Database} ({r.ErrorId})"))
-            : $"scheduled backup job {job}: {results.Count} database(s) backed up: " + string.Join(", ", results.Select(r => $"{r.Database} ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)"
-                + (r.RestoreTest?.Outcome == VerificationOutcome.Inconclusive ? $"; the restore test could not run ({r.RestoreTest.Message})" : "")));
-        var message = new Notifications.NotificationMessage
-        {
-            Event = failed.Count == 0 ? "JobCompleted" : "JobFailed",
-            Success = failed.Count == 0,
-            Summary = summary,
-            Topic = $"the backup job {config.ConfigPath}",
-            Database = single?.Database, BackupId = single?.Backup?.Id, Path = single?.Backup?.Path, Size = single?.Backup?.Size,
-            FailedDatabases = failed.Count > 0 ? failed.Select(r => r.Database).ToList() : null,
-            Error = failed.Count > 0 ? string.Join("\n", failed.Select(r => $"{r.Database}: {r.Error}")) : null,
-        };
+        var message = Notifications.NotificationMessage.ForJob(config.ConfigPath, results);
         new Notifications.Notifier(logger, config.Smtp).Send(config.Notify, message, ct);
     }
 

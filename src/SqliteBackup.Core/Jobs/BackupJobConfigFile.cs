@@ -31,18 +31,15 @@ public static class BackupJobConfigFile
         "smtp_allow_plaintext_auth",
     ];
 
-    public static SqliteBackupException Invalid(string path, string key, string problem) => new(
-        "InvalidBackupConfig", BackupErrorCategory.InvalidData,
-        $"The backup configuration '{path}' is invalid: {(key.Length > 0 ? $"'{Section}.{key}' " : "")}{problem}",
-        "Fix the value in the file (New-SqliteBackupConfig writes a valid one), then run Get-SqliteBackupConfig to check it.", path);
+    public static SqliteBackupException Invalid(string path, string key, string problem) => 
+        BackupErrors.InvalidBackupConfig(path, (key.Length > 0 ? $"'{Section}.{key}' " : "") + problem);
 
     /// <param name="checkDatabases">Whether a database that does not exist is an error (it is when a job is about to run).</param>
     public static BackupJobConfig Load(string path, bool checkDatabases = true)
     {
         path = Path.GetFullPath(path);
         if (!File.Exists(path))
-            throw new SqliteBackupException("BackupConfigNotFound", BackupErrorCategory.ObjectNotFound,
-                $"The backup configuration '{path}' does not exist.", "Create one with New-SqliteBackupConfig.", path);
+            throw BackupErrors.BackupConfigNotFound(path);
         JsonNode? root;
         try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
         catch (JsonException e) { throw Invalid(path, "", $"it is not valid JSON: {e.Message}"); }
@@ -185,8 +182,7 @@ public static class BackupJobConfigFile
             try { root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw Invalid(path, "", "the top level is not an object."); }
             catch (JsonException e) { throw Invalid(path, "", $"it is not valid JSON: {e.Message}"); }
             if (root[Section] is not null && !overwriteSection)
-                throw new SqliteBackupException("BackupConfigExists", BackupErrorCategory.ResourceExists,
-                    $"'{path}' already has a \"{Section}\" section.", "Add -Force to replace that section (the rest of the file is kept).", path);
+                throw BackupErrors.BackupConfigExists(path, Section);
         }
         root[Section] = backupSection;
         PrivateFiles.EnsureDirectory(Path.GetDirectoryName(path)!);

@@ -10,7 +10,7 @@ namespace SqliteBackup.Core.Jobs;
 /// '.info' file beside it only tells the next job who is holding it. Both are owner-only (they name a process, a
 /// time and a host) and neither is ever opened through a symlink planted in their place.
 /// </summary>
-public sealed class JobLock : IDisposable
+internal sealed class JobLock : IDisposable
 {
     const string FileName = ".sqlitebackup-job.lock";
     readonly FileStream _lock;
@@ -48,9 +48,7 @@ public sealed class JobLock : IDisposable
             catch (Exception r) when (r is IOException or UnauthorizedAccessException or SqliteBackupException) { }
             var parts = holder.Split(' ');
             string who = parts.Length >= 2 ? $" (process {parts[0]}, started {parts[1]})" : "";
-            throw new SqliteBackupException("BackupJobAlreadyRunning", BackupErrorCategory.ResourceBusy,
-                $"Another backup job{who} is running on '{backupDirectory}'; this run did nothing.",
-                "Wait for it to finish. A lock held by a process that was killed is released by the operating system.", backupDirectory, e);
+            throw BackupErrors.BackupJobAlreadyRunning(backupDirectory, who, e);
         }
         catch
         {

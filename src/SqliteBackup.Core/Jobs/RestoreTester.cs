@@ -16,7 +16,7 @@ namespace SqliteBackup.Core.Jobs;
 /// could not run (no space, no permission) is inconclusive (<see cref="VerificationEvidence"/>).
 /// </summary>
 /// <param name="scratchPath">Where to restore; null: a hidden folder beside the backup (see <see cref="ScratchDirectory"/>).</param>
-public sealed class RestoreTester(ILogger logger, string? scratchPath = null)
+internal sealed class RestoreTester(ILogger logger, string? scratchPath = null)
 {
     public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default, bool allowInsecureDirectory = false)
     {

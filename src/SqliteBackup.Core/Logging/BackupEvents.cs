@@ -30,4 +30,9 @@ public static class BackupEvents
     public static readonly EventId NotificationSent = new(1050, nameof(NotificationSent));
     public static readonly EventId NotificationFailed = new(1051, nameof(NotificationFailed));
     public static readonly EventId FutureDatedBackup = new(1023, nameof(FutureDatedBackup));
+    /// <summary>Notification events only: what a rotation or a restore run came to, for -Notify.</summary>
+    public static readonly EventId RotationCompleted = new(1024, nameof(RotationCompleted));
+    public static readonly EventId RotationFailed = new(1025, nameof(RotationFailed));
+    public static readonly EventId RestoreFailed = new(1034, nameof(RestoreFailed));
+    public static readonly EventId NotificationTest = new(1052, nameof(NotificationTest));
 }

@@ -1,6 +1,10 @@
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Jobs;
+using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Notifications;
 
@@ -41,12 +45,65 @@ public sealed record NotificationMessage
 
     public static NotificationMessage ForBackup(BackupInfo b) => new()
     {
-        Event = "BackupSucceeded", Success = true, Summary = $"backup of {b.Database} written ({b.Size} bytes)",
+        Event = BackupEvents.BackupSucceeded.Name!, Success = true, Summary = $"backup of {b.Database} written ({b.Size} bytes)",
         Database = b.Database, BackupId = b.Id, Path = b.Path, Size = b.Size,
     };
 
-    public static NotificationMessage ForFailure(string evt, string? database, SqliteBackupException e) => new()
+    public static NotificationMessage ForFailure(EventId failure, string? database, SqliteBackupException e) => new()
     {
-        Event = evt, Success = false, Summary = $"{evt} for {database ?? e.Target ?? "?"}: {e.ErrorId}", Database = database, Error = e.Message,
+        Event = failure.Name!, Success = false, Summary = $"{failure.Name} for {database ?? e.Target ?? "?"}: {e.ErrorId}", Database = database, Error = e.Message,
     };
+
+    public static NotificationMessage ForRotation(int kept, int removed) => new()
+    {
+        Event = BackupEvents.RotationCompleted.Name!, Success = true, Summary = $"rotation kept {kept} and removed {removed} backup(s)",
+    };
+
+    public static NotificationMessage ForRestore(BackupInfo b, string target) => new()
+    {
+        Event = BackupEvents.RestoreCompleted.Name!, Success = true, Summary = $"{b.Database} restored to {target}",
+        Database = b.Database, BackupId = b.Id, Path = b.Path,
+    };
+
+    public static NotificationMessage ForVerification(BackupInfo b, VerificationLevel level, VerificationResult result) => new()
+    {
+        Event = (result.Outcome switch { VerificationOutcome.Passed => BackupEvents.VerificationPassed, VerificationOutcome.Failed => BackupEvents.VerificationFailed, _ => BackupEvents.VerificationInconclusive }).Name!, Success = result.Passed,
+        Summary = $"{level} verification of {b.Database} backup {b.Id[..8]} " + result.Outcome switch
+        {
+            VerificationOutcome.Passed => "passed",
+            VerificationOutcome.Failed => "FAILED",
+            _ => "could not run (inconclusive; nothing was found wrong with the backup)",
+        },
+        Database = b.Database, BackupId = b.Id, Path = b.Path, Size = b.Size, Error = result.Passed ? null : result.Message,
+    };
+
+    public static NotificationMessage ForTest() => new()
+    {
+        Event = BackupEvents.NotificationTest.Name!, Success = true, Summary = $"test notification from {Environment.MachineName}", Topic = "the test notification",
+    };
+
+    /// <summary>
+    /// One message per job run, naming every database that failed, so a job with several failures is one message, not a
+    /// storm. With one database in question the message is about it, with its backup; otherwise it is about the job.
+    /// </summary>
+    public static NotificationMessage ForJob(string configPath, IReadOnlyList<DatabaseJobResult> results)
+    {
+        var failed = results.Where(r => !r.Succeeded).ToList();
+        var single = failed.Count == 1 ? failed[0] : failed.Count == 0 && results.Count == 1 ? results[0] : null;
+        string job = System.IO.Path.GetFileName(configPath);
+        string summary = failed.Count > 0
+            ? $"scheduled backup job {job}: {failed.Count} of {results.Count} database(s) FAILED: " + string.Join(", ", failed.Select(r => $"{r.Database} ({r.ErrorId})"))
+            : $"scheduled backup job {job}: {results.Count} database(s) backed up: " + string.Join(", ", results.Select(r => $"{r.Database} ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)"
+                + (r.RestoreTest?.Outcome == VerificationOutcome.Inconclusive ? $"; the restore test could not run ({r.RestoreTest.Message})" : "")));
+        return new()
+        {
+            Event = (failed.Count == 0 ? BackupEvents.JobCompleted : BackupEvents.JobFailed).Name!,
+            Success = failed.Count == 0,
+            Summary = summary,
+            Topic = $"the backup job {configPath}",
+            Database = single?.Database, BackupId = single?.Backup?.Id, Path = single?.Backup?.Path, Size = single?.Backup?.Size,
+            FailedDatabases = failed.Count > 0 ? failed.Select(r => r.Database).ToList() : null,
+            Error = failed.Count > 0 ? string.Join("\n", failed.Select(r => $"{r.Database}: {r.Error}")) : null,
+        };
+    }
 }

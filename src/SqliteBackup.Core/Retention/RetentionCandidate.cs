@@ -5,7 +5,7 @@ namespace SqliteBackup.Core.Retention;
 /// <see cref="RetentionPolicy.KeepTags"/>. A protected candidate (Manual, PreRestore and PreMigration backups) is always
 /// kept, with <paramref name="ProtectedReason"/> (for example "manual") as its reason, and takes no part in the rules.
 /// </summary>
-public sealed record RetentionCandidate(
+internal sealed record RetentionCandidate(
     string Id,
     DateTimeOffset Time,
     IReadOnlyCollection<string> Tags,

@@ -1,4 +1,4 @@
 namespace SqliteBackup.Core.Retention;
 
 /// <summary>The decisions for one group (one database) of a multi-database rotation.</summary>
-public sealed record RetentionGroupPlan<TKey>(TKey Key, IReadOnlyList<RetentionDecision> Decisions);
+internal sealed record RetentionGroupPlan<TKey>(TKey Key, IReadOnlyList<RetentionDecision> Decisions);

@@ -26,7 +26,7 @@ namespace SqliteBackup.Core.Retention;
 /// The work is one sort plus one linear pass with int bucket keys; that check measured 40-60 ms (Release, Berlin zone,
 /// every rule on) on a busy 2-core machine.
 /// </remarks>
-public static class RetentionPlanner
+internal static class RetentionPlanner
 {
     public const string NewestVerifiedReason = "newest verified";
 

@@ -1,7 +1,7 @@
 namespace SqliteBackup.Core.Retention;
 
 /// <summary>What the last verification said about a backup, as far as rotation cares.</summary>
-public enum VerificationState
+internal enum VerificationState
 {
     /// <summary>Never verified: treated like any restic snapshot.</summary>
     Unknown,

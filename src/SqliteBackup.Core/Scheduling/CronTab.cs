@@ -14,7 +14,7 @@ namespace SqliteBackup.Core.Scheduling;
 /// fish would read it differently.
 /// </para>
 /// </summary>
-public static class CronTab
+internal static class CronTab
 {
     public const string MarkerPrefix = "sqlitebackup:";
 

@@ -10,7 +10,7 @@ namespace SqliteBackup.Core.Scheduling;
 /// is logged on: the XML names no account, so that choice stays with the registration). Times carry no offset, so they
 /// are local time, like cron's, systemd's and launchd's.
 /// </summary>
-public static class WindowsTaskScheduler
+internal static class WindowsTaskScheduler
 {
     public const string Namespace = "http://schemas.microsoft.com/windows/2004/02/mit/task";
 

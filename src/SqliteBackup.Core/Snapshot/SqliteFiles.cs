@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace SqliteBackup.Core.Snapshot;
 
 /// <summary>Opening SQLite files the way a backup tool must: no pooling (files are renamed and deleted under us), explicit modes.</summary>
-public static class SqliteFiles
+internal static class SqliteFiles
 {
     static readonly byte[] Magic = Encoding.ASCII.GetBytes("SQLite format 3\0");
 

@@ -6,7 +6,7 @@ namespace SqliteBackup.Core.Storage;
 /// Temporary names carry a marker and the writer's process id so a later run can tell stale ones
 /// (from a killed process) from ones still being written.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     public const string TempPrefix = ".sqlitebackup-";
     public const string TempSuffix = ".tmp";
@@ -19,11 +19,11 @@ public static class AtomicFile
     }
 
     /// <summary>Flushes <paramref name="tempPath"/> to disk and renames it onto <paramref name="finalPath"/>.</summary>
-    public static void Publish(string tempPath, string finalPath, bool overwrite = false)
+    public static void Publish(string tempPath, string finalPath)
     {
         using (var fs = new FileStream(tempPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
             fs.Flush(flushToDisk: true);
-        File.Move(tempPath, finalPath, overwrite);
+        File.Move(tempPath, finalPath, overwrite: false);
         FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(finalPath))!);
     }
 

@@ -4,7 +4,7 @@ namespace SqliteBackup.Core.Storage;
 /// Backups hold whole databases, so everything we create is owner-only on Unix (0600 files, 0700 directories),
 /// set at creation time so there is never a window in which another user could open the file.
 /// </summary>
-public static class PrivateFiles
+internal static class PrivateFiles
 {
     const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     const UnixFileMode DirMode700 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -36,10 +36,5 @@ public static class PrivateFiles
         };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = FileMode600;
         return new FileStream(path, options);
-    }
-
-    public static void MakePrivate(string path)
-    {
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, FileMode600);
     }
 }

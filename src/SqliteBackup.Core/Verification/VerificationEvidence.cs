@@ -10,7 +10,7 @@ namespace SqliteBackup.Core.Verification;
 /// Everything the environment says (no space, no permission, an I/O error, no memory, cancelled) means the check could not
 /// run. One place, so every caller (verifier, engine, restore test) draws the line the same way.
 /// </summary>
-public static class VerificationEvidence
+internal static class VerificationEvidence
 {
     /// <summary>What an exception proves: <see cref="VerificationOutcome.Failed"/>, or <see cref="VerificationOutcome.Inconclusive"/> with its cause.</summary>
     public readonly record struct Verdict(VerificationOutcome Outcome, InconclusiveCause? Cause = null)
@@ -56,12 +56,9 @@ public static class VerificationEvidence
     /// <summary>EACCES, EPERM and EROFS (which .NET reports as a plain IOException with the errno), and Windows' access denied.</summary>
     static bool IsPermission(IOException e) => e.HResult is 1 or 13 or 30 or unchecked((int)0x80070005) or unchecked((int)0x80070013);
 
-    /// <summary>Our own errors already say what they mean; these are the ones that are statements about a backup's bytes.</summary>
-    static readonly HashSet<string> EvidenceErrorIds = new(StringComparer.Ordinal) { "BackupChecksumMismatch", "BackupVerificationFailed" };
-
     static Verdict ClassifyError(SqliteBackupException e)
     {
-        if (EvidenceErrorIds.Contains(e.ErrorId)) return Evidence;
+        if (BackupErrors.IsEvidenceAboutBackup(e)) return Evidence;
         if (e.InnerException is { } inner && Classify(inner) is { } v) return v;
         return CouldNotRun(e.Category switch
         {

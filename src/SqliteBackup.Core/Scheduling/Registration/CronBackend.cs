@@ -2,7 +2,7 @@ using SqliteBackup.Core.Errors;
 namespace SqliteBackup.Core.Scheduling.Registration;
 
 /// <summary>The user's crontab, edited through the crontab program: our lines carry a marker, every other line stays as it was.</summary>
-public sealed class CronBackend(string crontabProgram = "crontab") : IScheduleBackend
+internal sealed class CronBackend(string crontabProgram = "crontab") : IScheduleBackend
 {
     public SchedulerKind Kind => SchedulerKind.Cron;
 
@@ -12,8 +12,7 @@ public sealed class CronBackend(string crontabProgram = "crontab") : IScheduleBa
         if (code == 0) return output;
         // "no crontab for <user>" is the empty crontab, not a failure.
         if (error.Contains("no crontab", StringComparison.OrdinalIgnoreCase)) return "";
-        throw new SqliteBackupException("SchedulerCommandFailed", BackupErrorCategory.InvalidOperation,
-            $"'{crontabProgram} -l' failed (exit {code}): {error.Trim()}", "Check that cron is installed and that you may use crontab.", crontabProgram);
+        throw BackupErrors.SchedulerCommandFailed($"{crontabProgram} -l", crontabProgram, code, error, "Check that cron is installed and that you may use crontab.");
     }
 
     void Write(string text) => ExternalCommand.RunChecked(crontabProgram, ["-"], text);

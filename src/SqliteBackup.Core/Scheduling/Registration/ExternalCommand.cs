@@ -20,8 +20,7 @@ internal static class ExternalCommand
         try { p = Process.Start(psi)!; }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new SqliteBackupException("SchedulerNotAvailable", BackupErrorCategory.ResourceUnavailable,
-                $"'{program}' could not be started: {e.Message}", "Install the scheduler, or choose another with -Scheduler.", program, e);
+            throw BackupErrors.SchedulerNotAvailable(program, e);
         }
         using (p)
         {
@@ -35,8 +34,7 @@ internal static class ExternalCommand
             if (!p.WaitForExit(timeoutMs))
             {
                 p.Kill(entireProcessTree: true);
-                throw new SqliteBackupException("SchedulerTimedOut", BackupErrorCategory.OperationTimeout,
-                    $"'{program} {string.Join(' ', args)}' did not finish in {timeoutMs / 1000} s.", "Check the scheduler service.", program);
+                throw BackupErrors.SchedulerTimedOut($"{program} {string.Join(' ', args)}", program, timeoutMs / 1000);
             }
             return (p.ExitCode, stdout.Result, stderr.Result);
         }
@@ -47,8 +45,7 @@ internal static class ExternalCommand
         var list = args.ToList();
         var (code, output, error) = Run(program, list, stdin);
         if (code != 0)
-            throw new SqliteBackupException("SchedulerCommandFailed", BackupErrorCategory.InvalidOperation,
-                $"'{program} {string.Join(' ', list)}' failed (exit {code}): {error.Trim()}", "Check that the scheduler is running and that you may change it.", program);
+            throw BackupErrors.SchedulerCommandFailed($"{program} {string.Join(' ', list)}", program, code, error, "Check that the scheduler is running and that you may change it.");
         return output;
     }
 }

@@ -3,7 +3,7 @@ using SqliteBackup.Core.Storage;
 namespace SqliteBackup.Core.Scheduling.Registration;
 
 /// <summary>launchd LaunchAgents in ~/Library/LaunchAgents, loaded with launchctl. (Not runnable on the Linux machines this is tested on: the plist is golden-tested, this class only places it.)</summary>
-public sealed class LaunchdBackend(string? agentDirectory = null, string launchctl = "launchctl") : IScheduleBackend
+internal sealed class LaunchdBackend(string? agentDirectory = null, string launchctl = "launchctl") : IScheduleBackend
 {
     public SchedulerKind Kind => SchedulerKind.Launchd;
 

@@ -6,7 +6,7 @@ namespace SqliteBackup.Core.Scheduling.Registration;
 /// systemd timers: user units in ~/.config/systemd/user (or system units in /etc/systemd/system), enabled with
 /// systemctl. Persistent=true in the timer makes a run missed while the machine was off happen at the next boot.
 /// </summary>
-public sealed class SystemdBackend(bool userUnits, string? unitDirectory = null, string systemctl = "systemctl") : IScheduleBackend
+internal sealed class SystemdBackend(bool userUnits, string? unitDirectory = null, string systemctl = "systemctl") : IScheduleBackend
 {
     public SchedulerKind Kind => SchedulerKind.Systemd;
 

@@ -5,7 +5,7 @@ namespace SqliteBackup.Core.Scheduling.Registration;
 /// Windows Task Scheduler, through schtasks.exe /Create /XML (the task XML is golden-tested; registering cannot be
 /// run on the Linux machines this is tested on). The XML files and the index are kept in %LOCALAPPDATA%\SqliteBackup.
 /// </summary>
-public sealed class TaskSchedulerBackend(string? stateDirectory = null, string schtasks = "schtasks.exe") : IScheduleBackend
+internal sealed class TaskSchedulerBackend(string? stateDirectory = null, string schtasks = "schtasks.exe") : IScheduleBackend
 {
     public SchedulerKind Kind => SchedulerKind.TaskScheduler;
 
