@@ -174,16 +174,6 @@ public class BackupReportTests
     }
 
     [Fact]
-    public void Keep_categories_come_from_the_planner_wording()
-    {
-        Assert.Equal(["monthly", "weekly", "daily"], BackupReport.KeepCategories(["daily snapshot", "weekly snapshot", "oldest monthly snapshot"]));
-        Assert.Equal(["manual", "verified"], BackupReport.KeepCategories(["manual", "newest verified"]));
-        Assert.Equal(["daily", "last", "within", "tag"], BackupReport.KeepCategories(["daily within 1m", "last snapshot", "within 7d", "has tags [a, b]"]));
-        Assert.Equal(["other"], BackupReport.KeepCategories(["something new"]));
-        Assert.Empty(BackupReport.KeepCategories([]));
-    }
-
-    [Fact]
     public void The_history_table_has_every_backup_with_exact_bytes_newest_first()
     {
         var (backups, log) = History();

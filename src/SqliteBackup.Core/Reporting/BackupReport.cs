@@ -26,10 +26,6 @@ public static class BackupReport
     /// <summary>Colours of the chart's lines, one per database in turn.</summary>
     static readonly string[] Palette = ["#1f6fb4", "#d0402b", "#2a9d3c", "#8a4fbf", "#e07b00", "#138d9c", "#8c564b", "#c2477f"];
 
-    /// <summary>The order "kept as" labels are shown in, most durable first; the first one present colours the timeline mark.</summary>
-    static readonly string[] CategoryOrder =
-        ["manual", "premigration", "prerestore", "yearly", "monthly", "weekly", "daily", "hourly", "last", "within", "tag", "verified", "protected", "other"];
-
     /// <summary>
     /// The report of <paramref name="backups"/> (each once, by id) and <paramref name="log"/>: statistics as
     /// <see cref="BackupStatistics.Compute"/> gives them, the rotation plan of <paramref name="policy"/> in
@@ -63,29 +59,6 @@ public static class BackupReport
             Failures = failures,
             Schedules = schedules ?? ReportSchedules.Unknown,
         };
-    }
-
-    /// <summary>
-    /// What a retention decision keeps a backup as, from the planner's reasons: "daily snapshot", "oldest daily
-    /// snapshot" and "daily within 1m" are all "daily"; "manual" is "manual"; "newest verified" is "verified";
-    /// "has tags [..]" is "tag"; "within 7d" is "within"; "last snapshot" is "last". Most durable first, no repeats.
-    /// </summary>
-    public static IReadOnlyList<string> KeepCategories(IEnumerable<string> reasons)
-    {
-        var found = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var reason in reasons)
-        {
-            string r = reason.StartsWith("oldest ", StringComparison.Ordinal) ? reason["oldest ".Length..] : reason;
-            string first = r.Split(' ', 2)[0].ToLowerInvariant();
-            found.Add(first switch
-            {
-                "manual" or "premigration" or "prerestore" or "yearly" or "monthly" or "weekly" or "daily" or "hourly" or "last" or "within" or "protected" => first,
-                "has" => "tag",
-                "newest" => "verified",
-                _ => "other",
-            });
-        }
-        return CategoryOrder.Where(found.Contains).ToList();
     }
 
     /// <summary>Writes <paramref name="html"/> as UTF-8, atomically: the file at <paramref name="path"/> is the old report or the new one, never half of one.</summary>
@@ -313,7 +286,7 @@ public static class BackupReport
         h.Append("<table id=\"retention-table\">\n<thead><tr><th>Created</th><th>Database</th><th>Type</th><th>Decision</th><th>Kept as</th><th>Reasons</th></tr></thead>\n<tbody>\n");
         foreach (var d in m.Retention.OrderBy(d => d.Database, StringComparer.Ordinal).ThenByDescending(d => d.Backup.CreatedUtc).ThenBy(d => d.Backup.Id, StringComparer.Ordinal))
         {
-            var categories = d.Action == RetentionAction.Keep ? KeepCategories(d.Reasons) : [];
+            var categories = d.KeptAs;
             h.Append("<tr class=\"decision action-").Append(d.Action).Append("\" data-backup-id=\"").Append(E(d.Backup.Id)).Append("\" data-action=\"").Append(d.Action)
                 .Append("\" data-keep=\"").Append(string.Join(' ', categories)).Append("\">");
             h.Append("<td class=\"when\">").Append(Time(d.Backup.CreatedUtc, m.Zone)).Append("</td>");
@@ -362,7 +335,7 @@ public static class BackupReport
                         .Append(E(d.Backup.Id)).Append("\"><title>").Append(tip).Append("</title></circle>\n");
                     continue;
                 }
-                string first = KeepCategories(d.Reasons).FirstOrDefault() ?? "other";
+                string first = d.KeptAs.FirstOrDefault() ?? "other";
                 string colour = CategoryColours.GetValueOrDefault(first, "#6b7685");
                 h.Append("<circle class=\"mark keep k-").Append(first).Append("\" cx=\"").Append(cx).Append("\" cy=\"").Append(y).Append("\" r=\"6\" fill=\"").Append(colour)
                     .Append("\" data-backup-id=\"").Append(E(d.Backup.Id)).Append("\"><title>").Append(tip).Append("</title></circle>\n");

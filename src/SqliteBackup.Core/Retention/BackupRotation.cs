@@ -80,7 +80,7 @@ public sealed class BackupRotation(ILogger? logger = null)
         IReadOnlyList<string> reasons = d.Action != RetentionAction.Remove ? d.Reasons
             : b.Verified == false ? ["verification failed"]
             : notKept;
-        return new RotationDecision(b, d.Action, reasons) { FutureDated = d.FutureDated };
+        return new RotationDecision(b, d.Action, reasons, KeepReason.KeptAsOf(d.Keeps)) { FutureDated = d.FutureDated };
     }
 
     /// <summary>Only proof counts: the latest conclusive check decides, and checks that could not run change nothing.</summary>

@@ -6,8 +6,10 @@ namespace SqliteBackup.Core.Retention;
 /// "daily within 1m", ...) followed by ours (the protected reason, "newest verified"). A removed candidate has none:
 /// it is removed exactly because no rule keeps it.
 /// </summary>
-internal sealed record RetentionDecision(RetentionCandidate Candidate, RetentionAction Action, IReadOnlyList<string> Reasons)
+internal sealed record RetentionDecision(RetentionCandidate Candidate, RetentionAction Action, IReadOnlyList<KeepReason> Keeps)
 {
+    public IReadOnlyList<string> Reasons => Keeps.Count == 0 ? [] : Keeps.Select(k => k.Text).ToArray();
+
     /// <summary>Dated beyond the planner's <c>now</c> by more than <see cref="Retention.FutureDated.Tolerance"/>: took no part in the plan.</summary>
     public bool FutureDated { get; init; }
 }

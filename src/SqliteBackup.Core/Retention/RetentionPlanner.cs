@@ -33,7 +33,7 @@ internal static class RetentionPlanner
     /// <summary>The reason for a protected candidate whose <see cref="RetentionCandidate.ProtectedReason"/> is empty.</summary>
     public const string DefaultProtectedReason = "protected";
 
-    static readonly IReadOnlyList<string> NoReasons = [];
+    static readonly IReadOnlyList<KeepReason> NoReasons = [];
 
     /// <summary>
     /// Plans one database's backups. Returns one decision per candidate, newest first; candidates with the same time keep
@@ -56,7 +56,7 @@ internal static class RetentionPlanner
 
         var sorted = SortNewestFirst(candidates);
         int n = sorted.Length;
-        var reasons = new List<string>?[n];
+        var reasons = new List<KeepReason>?[n];
 
         var future = new bool[n];
         for (int k = 0; k < n; k++) future[k] = now is { } t && FutureDated.Is(sorted[k].Time, t);
@@ -73,12 +73,12 @@ internal static class RetentionPlanner
         {
             var c = sorted[k];
             if (c.IsProtected)
-                (reasons[k] ??= []).Add(string.IsNullOrWhiteSpace(c.ProtectedReason) ? DefaultProtectedReason : c.ProtectedReason);
-            if (future[k] && (c.IsProtected || c.Verification != VerificationState.Failed)) (reasons[k] ??= []).Add(FutureDated.Reason);
+                (reasons[k] ??= []).Add(string.IsNullOrWhiteSpace(c.ProtectedReason) ? new(DefaultProtectedReason, "protected") : new(c.ProtectedReason, c.ProtectedReason.ToLowerInvariant()));
+            if (future[k] && (c.IsProtected || c.Verification != VerificationState.Failed)) (reasons[k] ??= []).Add(new(FutureDated.Reason, "future"));
             if (!newestVerifiedSeen && c.Verification == VerificationState.Passed && !future[k])
             {
                 newestVerifiedSeen = true;
-                (reasons[k] ??= []).Add(NewestVerifiedReason);
+                (reasons[k] ??= []).Add(new(NewestVerifiedReason, "verified"));
             }
         }
 
@@ -154,43 +154,43 @@ internal static class RetentionPlanner
     }
 
     /// <summary>A counting rule (last-n or a bucket rule) as it walks the list.</summary>
-    sealed class CountRule(int remaining, BucketKind? kind, string reason)
+    sealed class CountRule(int remaining, BucketKind? kind, string reason, string keptAs)
     {
         public int Remaining = remaining;     // -1: unlimited
         public readonly BucketKind? Kind = kind; // null: the last-n rule, whose bucket is the position itself
-        public readonly string Reason = reason;
-        public readonly string OldestReason = "oldest " + reason;
+        public readonly KeepReason Reason = new(reason, keptAs);
+        public readonly KeepReason OldestReason = new("oldest " + reason, keptAs);
         public int LastKey = -1;
     }
 
     /// <summary>A "keep one per bucket within a window" rule: no count, but a cutoff.</summary>
-    sealed class WithinRule(long cutoffUtcTicks, BucketKind kind, string reason)
+    sealed class WithinRule(long cutoffUtcTicks, BucketKind kind, string reason, string keptAs)
     {
         public readonly long CutoffUtcTicks = cutoffUtcTicks;
         public readonly BucketKind Kind = kind;
-        public readonly string Reason = reason;
-        public readonly string OldestReason = "oldest " + reason;
+        public readonly KeepReason Reason = new(reason, keptAs);
+        public readonly KeepReason OldestReason = new("oldest " + reason, keptAs);
         public int LastKey = -1;
     }
 
     static void ApplyResticPolicy(
         RetentionCandidate[] sorted, List<int> eligible, RetentionPolicy policy, TimeZoneInfo zone, DateTimeOffset? now,
-        List<string>?[] reasons)
+        List<KeepReason>?[] reasons)
     {
         int m = eligible.Count;
         if (m == 0) return;
 
         var counts = new List<CountRule>(6);
-        void AddCount(int count, BucketKind? kind, string reason)
+        void AddCount(int count, BucketKind? kind, string keptAs)
         {
-            if (count != 0) counts.Add(new CountRule(count, kind, reason));
+            if (count != 0) counts.Add(new CountRule(count, kind, $"{keptAs} snapshot", keptAs));
         }
-        AddCount(policy.KeepLast, null, "last snapshot");
-        AddCount(policy.KeepHourly, BucketKind.Hour, "hourly snapshot");
-        AddCount(policy.KeepDaily, BucketKind.Day, "daily snapshot");
-        AddCount(policy.KeepWeekly, BucketKind.Week, "weekly snapshot");
-        AddCount(policy.KeepMonthly, BucketKind.Month, "monthly snapshot");
-        AddCount(policy.KeepYearly, BucketKind.Year, "yearly snapshot");
+        AddCount(policy.KeepLast, null, "last");
+        AddCount(policy.KeepHourly, BucketKind.Hour, "hourly");
+        AddCount(policy.KeepDaily, BucketKind.Day, "daily");
+        AddCount(policy.KeepWeekly, BucketKind.Week, "weekly");
+        AddCount(policy.KeepMonthly, BucketKind.Month, "monthly");
+        AddCount(policy.KeepYearly, BucketKind.Year, "yearly");
 
         // restic reaches back from the newest snapshot that is not in the future; with none, its zero time makes every
         // window hold everything.
@@ -204,7 +204,7 @@ internal static class RetentionPlanner
         var withins = new List<WithinRule>(5);
         void AddWithin(RetentionDuration? d, BucketKind kind, string name)
         {
-            if (!RetentionPolicy.IsOff(d)) withins.Add(new WithinRule(Cutoff(d!.Value), kind, $"{name} within {d.Value}"));
+            if (!RetentionPolicy.IsOff(d)) withins.Add(new WithinRule(Cutoff(d!.Value), kind, $"{name} within {d.Value}", name));
         }
         AddWithin(policy.KeepWithinHourly, BucketKind.Hour, "hourly");
         AddWithin(policy.KeepWithinDaily, BucketKind.Day, "daily");
@@ -214,9 +214,9 @@ internal static class RetentionPlanner
 
         bool within = !RetentionPolicy.IsOff(policy.KeepWithin);
         long withinCutoff = within ? Cutoff(policy.KeepWithin!.Value) : 0;
-        string withinReason = within ? $"within {policy.KeepWithin!.Value}" : "";
+        var withinReason = new KeepReason(within ? $"within {policy.KeepWithin!.Value}" : "", "within");
 
-        var tagReasons = policy.KeepTags.Select(TagListText).Select(t => "has tags " + t).ToArray();
+        var tagReasons = policy.KeepTags.Select(TagListText).Select(t => new KeepReason("has tags " + t, "tag")).ToArray();
         bool needWall = withins.Count > 0 || counts.Any(r => r.Kind is not null);
 
         for (int nr = 0; nr < m; nr++)
@@ -226,7 +226,7 @@ internal static class RetentionPlanner
             bool oldest = nr == m - 1;
             long ticks = c.Time.UtcTicks;
             DateTime wall = needWall ? RetentionBuckets.WallTime(c.Time, zone) : default;
-            List<string>? r = null;
+            List<KeepReason>? r = null;
 
             // Tags and the plain within window do not count, so a backup they keep still fills the counting rules.
             for (int t = 0; t < tagReasons.Length; t++)

@@ -15,6 +15,36 @@ public sealed class RetentionPlannerTests
         .Select(d => d.Action == RetentionAction.Keep ? $"{d.Candidate.Id}: {string.Join(" | ", d.Reasons)}" : $"{d.Candidate.Id}: -")
         .ToArray();
 
+    // ---- what a backup is kept as: data beside the wording, never parsed back from it --------------------------------
+
+    [Theory]
+    [InlineData("a", "monthly weekly daily within tag")]
+    [InlineData("b", "daily within")]
+    [InlineData("m", "manual verified")]
+    [InlineData("c", "monthly weekly")]
+    [InlineData("z", "")]                   // removed: every rule's bucket is already filled
+    [InlineData("d", "weekly")]             // "oldest weekly within 1y": kept as weekly though the wording starts with "oldest"
+    public void Kept_as_is_the_kind_of_each_rule_that_keeps_it(string id, string keptAs)
+    {
+        RetentionCandidate[] list =
+        [
+            C("a", "2024-05-05T10:00Z", "x"),
+            C("b", "2024-05-04T10:00Z"),
+            C("m", "2024-05-03T10:00Z") with { IsProtected = true, ProtectedReason = "manual", Verification = VerificationState.Passed },
+            C("c", "2024-04-20T10:00Z"),
+            C("z", "2024-04-19T12:00Z"),
+            C("d", "2024-04-19T10:00Z"),
+        ];
+        var policy = new RetentionPolicy
+        {
+            KeepDaily = 2, KeepMonthly = 2, KeepTags = [["x"]],
+            KeepWithin = RetentionDuration.Parse("3d"), KeepWithinWeekly = RetentionDuration.Parse("1y"),
+        };
+        var decision = RetentionPlanner.Plan(list, policy, Utc).Single(d => d.Candidate.Id == id);
+        Assert.Equal(keptAs, string.Join(" ", KeepReason.KeptAsOf(decision.Keeps)));
+        Assert.Equal(decision.Reasons, decision.Keeps.Select(k => k.Text));
+    }
+
     // ---- our rules: protected and verification ------------------------------------------------------------------
 
     [Fact]
