@@ -7,7 +7,7 @@
        All read the same file from a warm page cache; ours is timed as a whole pwsh process (start-up and
        module import included) and, separately, by the engine's own clock from the manifest.
     2. In this pwsh, module already imported: New-SqliteBackup with its default Standard verification and with
-       -Verify Quick against sqlite3 ".backup", interleaved (issue 8's targets: at most 1.5x and 1.0x).
+       -VerificationLevel Quick against sqlite3 ".backup", interleaved (issue 8's targets: at most 1.5x and 1.0x).
     3. A writer in another process commits small transactions: p50/p99 commit latency alone, then during a
        New-SqliteBackup of the same database.
     4. Retention planning of 100,000 backups (BenchmarkDotNet).
@@ -71,7 +71,7 @@ function Measure-Process([string[]] $command) {
 }
 
 $ours = $pwsh + @('-NoProfile', '-NonInteractive', '-Command',
-    "Import-Module '$ModulePath'; `$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'; `$b = New-SqliteBackup -Path '$db' -Destination '$work' -Compression Zstd -Verify Quick; Set-Content '$work/../engine-ms.txt' `$b.Manifest.DurationMs")
+    "Import-Module '$ModulePath'; `$ErrorActionPreference = 'Stop'; `$ProgressPreference = 'SilentlyContinue'; `$b = New-SqliteBackup -Path '$db' -BackupPath '$work' -Compression Zstd -VerificationLevel Quick; Set-Content '$work/../engine-ms.txt' `$b.Manifest.DurationMs")
 $commands = [ordered]@{
     'New-SqliteBackup (zstd, SHA-256, Quick verify), whole pwsh process' = $ours
     'sqlite3 .backup'                                                    = @('sqlite3', $db, ".backup '$work/backup.db'")
@@ -113,8 +113,8 @@ function Measure-InProcess([scriptblock] $block) {
 }
 $ProgressPreference = 'SilentlyContinue'
 $inProcess = [ordered]@{
-    'New-SqliteBackup (default: zstd, Standard verify)' = { New-SqliteBackup -Path $db -Destination $work }
-    'New-SqliteBackup -Verify Quick'                    = { New-SqliteBackup -Path $db -Destination $work -Verify Quick }
+    'New-SqliteBackup (default: zstd, Standard verify)' = { New-SqliteBackup -Path $db -BackupPath $work }
+    'New-SqliteBackup -VerificationLevel Quick'                    = { New-SqliteBackup -Path $db -BackupPath $work -VerificationLevel Quick }
     'sqlite3 .backup'                                   = { sqlite3 $db ".backup '$work/backup.db'"; if ($LASTEXITCODE) { throw 'sqlite3 .backup failed' } }
 }
 $inTimes = @{}
@@ -130,7 +130,7 @@ $inMed = @{}
 foreach ($k in $inProcess.Keys) { $inMed[$k] = Median $inTimes[$k] }
 $inBase = $inMed['sqlite3 .backup']
 $standardRatio = $inMed['New-SqliteBackup (default: zstd, Standard verify)'] / $inBase
-$quickRatio = $inMed['New-SqliteBackup -Verify Quick'] / $inBase
+$quickRatio = $inMed['New-SqliteBackup -VerificationLevel Quick'] / $inBase
 
 # Writer latency: alone, then during a backup.
 function Measure-Writer([scriptblock] $during, [int] $aloneSeconds) {
@@ -157,7 +157,7 @@ Write-Host 'Writer during New-SqliteBackup ...'
 $backupCompleted = $false
 $during = Measure-Writer {
     if (Test-Path $work) { Remove-Item $work -Recurse -Force }
-    $b = New-SqliteBackup -Path $db -Destination $work -Compression Zstd -Verify Quick
+    $b = New-SqliteBackup -Path $db -BackupPath $work -Compression Zstd -VerificationLevel Quick
     $script:backupCompleted = $null -ne $b -and $b.Verified
 } 0
 Write-Host 'Writer during sqlite3 .backup (for reference) ...'
@@ -231,7 +231,7 @@ The same database, $Runs interleaved runs after one warm-up, timed inside the be
 $(($inProcess.Keys | ForEach-Object { "| $_ | {0:N2} | {1:N2} | {2:N2} | {3:N2}x |" -f $inMed[$_], ($inTimes[$_] | Measure-Object -Minimum).Minimum, ($inTimes[$_] | Measure-Object -Maximum).Maximum, ($inMed[$_] / $inBase) }) -join "`n")
 
 - Target "default (Standard) at most 1.5x sqlite3 .backup": $('{0:N2}' -f $standardRatio)x ($(& $verdict ($standardRatio -le 1.5))).
-- Target "-Verify Quick at most 1.0x sqlite3 .backup": $('{0:N2}' -f $quickRatio)x ($(& $verdict ($quickRatio -le 1.0))).
+- Target "-VerificationLevel Quick at most 1.0x sqlite3 .backup": $('{0:N2}' -f $quickRatio)x ($(& $verdict ($quickRatio -le 1.0))).
 - How Standard stays cheap: no decompressed copy is written. On the file-read path quick_check runs through the
   snapshot, on the very pages being compressed, beside the compression (a tripwire proves no checkpoint touched the
   file meanwhile); on the backup-API path it runs on the API's own raw copy. Then the published file is decompressed

@@ -16,11 +16,11 @@ $backups = Join-Path $WorkPath 'backups'
 Write-Host "`n> New-SqliteSampleDatabase $db" -ForegroundColor Cyan
 New-SqliteSampleDatabase $db | Format-Table Name, Length -AutoSize | Out-Host
 
-Write-Host "> New-SqliteBackup -Path $db -Destination $backups -Type Manual" -ForegroundColor Cyan
-New-SqliteBackup -Path $db -Destination $backups -Type Manual | Out-Host
+Write-Host "> New-SqliteBackup -Path $db -BackupPath $backups -Type Manual" -ForegroundColor Cyan
+New-SqliteBackup -Path $db -BackupPath $backups -Type Manual | Out-Host
 
-Write-Host "> Get-SqliteBackup $backups | Test-SqliteBackup -Level Full" -ForegroundColor Cyan
-$results = Get-SqliteBackup $backups | Test-SqliteBackup -Level Full -Query 'SELECT count(*) = 100 FROM employees'
+Write-Host "> Get-SqliteBackup $backups | Test-SqliteBackup -VerificationLevel Full" -ForegroundColor Cyan
+$results = Get-SqliteBackup $backups | Test-SqliteBackup -VerificationLevel Full -Query 'SELECT count(*) = 100 FROM employees'
 $results | Out-Host
 $results[0].Checks | Out-Host
 

@@ -10,7 +10,7 @@
         Type     = 'Only backups of these types: Manual, Automatic, PreMigration, Shutdown, PreRestore.'
         Latest   = 'Only the newest n backups of each database. A backup dated more than 5 minutes after this machine''s clock (taken while a clock was wrong) ranks after every backup dated up to now, and a warning names it, so -Latest 1 | Restore-SqliteBackup never picks it silently. It is still listed without -Latest.'
         Since    = 'Only backups created at or after this time (local time unless the DateTime says otherwise).'
-        IncludeOrphans = 'Also list orphans: backup-named files whose manifest is gone (IsOrphan = True, no checksums, details from the file name), after the commands listed them. Orphans are never deleted by cleanup; Test-SqliteBackup -Level Standard or Full registers one that passes (a new manifest built from the file itself). Without this switch a warning says how many there are.'
+        IncludeOrphans = 'Also list orphans: backup-named files whose manifest is gone (IsOrphan = True, no checksums, details from the file name), after the commands listed them. Orphans are never deleted by cleanup; Test-SqliteBackup -VerificationLevel Standard or Full registers one that passes (a new manifest built from the file itself). Without this switch a warning says how many there are.'
     }
     Inputs      = @(@{ Type = 'System.String'; Description = 'Backup directory paths.' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'One object per backup.' })
@@ -19,7 +19,7 @@
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Verifies the suspiciously small backups in ./backups.' }
         @{ Code = 'Get-SqliteBackup /backups -Database app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force'; Remarks = 'Restores the newest backup of app.db.' }
         @{ Code = 'Get-SqliteBackup -Type Automatic -Since (Get-Date).AddDays(-7)'; Remarks = 'Scheduled backups of the last seven days.' }
-        @{ Code = 'Get-SqliteBackup ./backups -IncludeOrphans | Where-Object IsOrphan | Test-SqliteBackup -Level Standard'; Remarks = 'Registers again the backup files whose manifest was lost, each only if it passes.' }
+        @{ Code = 'Get-SqliteBackup ./backups -IncludeOrphans | Where-Object IsOrphan | Test-SqliteBackup -VerificationLevel Standard'; Remarks = 'Registers again the backup files whose manifest was lost, each only if it passes.' }
     )
     Links       = @('New-SqliteBackup', 'Test-SqliteBackup', 'Remove-SqliteBackup')
 }

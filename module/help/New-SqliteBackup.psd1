@@ -8,10 +8,10 @@
     )
     Parameters  = @{
         Path           = 'The database file(s) to back up. Accepts strings and FileInfo objects from the pipeline (Get-ChildItem *.db | New-SqliteBackup). Relative paths are resolved against the current location.'
-        Destination    = 'The backup directory. Default: a folder named backups beside the database. Created (owner-only) when missing.'
+        BackupPath     = 'The backup directory (aliases -Destination, -BackupDirectory: every cmdlet and the configuration call the backup location by this one name). Default: a folder named backups beside the database. Created (owner-only) when missing.'
         Type           = 'Why the backup is taken: Manual (default; never removed by rotation), Automatic (scheduled runs), PreMigration (before a schema change), Shutdown.'
         Compression    = 'Zstd (default), Gzip or None. Zstd and Gzip files decompress with the standard zstd and gunzip tools.'
-        Verify         = 'Verification run on the new backup before its manifest is written: None, Quick (size and SHA-256), Standard (default; also decompresses, opens and runs PRAGMA quick_check) or Full (also integrity_check, foreign_key_check and row counts). A backup that fails is deleted and an error is written. A verification that could not run (no space or no permission for its scratch copy) also deletes the new backup, with the real cause as the error (DiskFull, PermissionDenied...), never BackupVerificationFailed.'
+        VerificationLevel = 'Verification run on the new backup before its manifest is written: None, Quick (size and SHA-256), Standard (default; also decompresses, opens and runs PRAGMA quick_check) or Full (also integrity_check, foreign_key_check and row counts). A backup that fails is deleted and an error is written. A verification that could not run (no space or no permission for its scratch copy) also deletes the new backup, with the real cause as the error (DiskFull, PermissionDenied...), never BackupVerificationFailed.'
         Tag            = 'Free-form labels stored in the manifest, for example a release number.'
         BusyTimeoutSec = 'How long to wait, in seconds, while another connection holds a lock that blocks reading (default 30). After that the command fails with DatabaseLocked.'
     }
@@ -23,7 +23,7 @@
     Notes       = @('For a database in rollback-journal mode a constant writer can restart the copy; after three restarts the rest of the copy is taken under one short read lock, which the writer waits out with its own busy timeout. In WAL mode writers are never blocked.')
     Examples    = @(
         @{ Code = 'New-SqliteBackup -Path ./app.db -Type Manual'; Remarks = 'Backs up app.db into ./backups (zstd, Standard verification) and prints the backup.' }
-        @{ Code = 'Get-ChildItem /srv/data/*.db | New-SqliteBackup -Destination /backups/sqlite -Verify Full -Tag nightly'; Remarks = 'Backs up every database in a folder into one backup directory, with full verification. A failure of one database is reported and the others still run.' }
+        @{ Code = 'Get-ChildItem /srv/data/*.db | New-SqliteBackup -BackupPath /backups/sqlite -VerificationLevel Full -Tag nightly'; Remarks = 'Backs up every database in a folder into one backup directory, with full verification. A failure of one database is reported and the others still run.' }
         @{ Code = 'New-SqliteBackup ./app.db -Type PreMigration -Compression Gzip; ./migrate.ps1'; Remarks = 'Takes a PreMigration backup before a schema change, in gzip format.' }
     )
     Links       = @('Get-SqliteBackup', 'Test-SqliteBackup', 'Restore-SqliteBackup', 'about_SqliteBackup')

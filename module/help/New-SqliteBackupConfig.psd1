@@ -8,13 +8,16 @@
     Parameters  = @{
         Path             = 'The configuration file to write. An existing file keeps its other sections.'
         Database         = 'The database file(s) the job backs up.'
-        BackupDirectory  = 'Where backups go (default ./backups beside the configuration file).'
-        BackupTime       = 'The daily time (24-hour HH:mm, default 02:00) used by Register-BackupSchedule.'
+        BackupPath       = 'Where backups go (default ./backups beside the configuration file); backup_directory in the file. Alias -BackupDirectory.'
+        At               = 'The daily time (24-hour HH:mm, default 02:00) used by Register-BackupSchedule; backup_time in the file. Alias -BackupTime.'
         Compression      = 'Zstd (default), Gzip or None.'
-        Verification     = 'Quick, Standard (default) or Full verification of each new backup.'
-        RetentionDays    = 'Daily backups to keep (default 30; -1 keeps all, 0 turns the rule off).'
-        RetentionWeeks   = 'Weekly backups to keep (default 12).'
-        RetentionMonths  = 'Monthly backups to keep (default 12).'
+        VerificationLevel = 'Quick, Standard (default) or Full verification of each new backup. Alias -Verification.'
+        KeepLast         = 'The last n backups to keep (retention_last; default 0, the rule off). The Keep* counts mean what they mean for Invoke-BackupRotation: -1 keeps all, 0 turns the rule off.'
+        KeepHourly       = 'Hourly backups to keep (retention_hours; default 0).'
+        KeepDaily        = 'Daily backups to keep (retention_days; default 30). Alias -RetentionDays.'
+        KeepWeekly       = 'Weekly backups to keep (retention_weeks; default 12). Alias -RetentionWeeks.'
+        KeepMonthly      = 'Monthly backups to keep (retention_months; default 12). Alias -RetentionMonths.'
+        KeepYearly       = 'Yearly backups to keep (retention_years; default 0).'
         BackupOnShutdown = 'Record that a backup should also run at shutdown; Register-BackupSchedule installs the trigger where the scheduler supports one.'
         NoRestoreTest    = 'Turn off the weekly restore test.'
         LogFile          = 'The backup log (JSON Lines). Default: sqlitebackup-log.jsonl in the backup directory.'
@@ -25,7 +28,7 @@
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.BackupJobConfig'; Description = 'The configuration as the job will read it, with absolute paths.' })
     Examples    = @(
         @{ Code = 'New-SqliteBackupConfig ./backup.json -Database ./app.db'; Remarks = 'A configuration for app.db with the defaults.' }
-        @{ Code = 'New-SqliteBackupConfig /srv/app/appsettings.json -Database /srv/app/app.db -BackupDirectory /backups/app -BackupTime 03:30 -Verification Full -Force'; Remarks = 'Adds (or replaces) the backup section of an application''s settings file.' }
+        @{ Code = 'New-SqliteBackupConfig /srv/app/appsettings.json -Database /srv/app/app.db -BackupPath /backups/app -At 03:30 -VerificationLevel Full -Force'; Remarks = 'Adds (or replaces) the backup section of an application''s settings file.' }
     )
     Links       = @('Get-SqliteBackupConfig', 'Invoke-SqliteBackupJob')
 }

@@ -11,16 +11,16 @@
     Parameters  = @{
         InputObject = 'Backups from Get-SqliteBackup.'
         Path        = 'Backup files (or their .manifest.json) to verify.'
-        Level       = 'Quick, Standard (default) or Full.'
-        Query       = 'With -Level Full: SQL run against the restored copy. It passes when its first value is not NULL, 0, false or empty, for example: SELECT count(*) > 0 FROM orders.'
+        VerificationLevel = 'Quick, Standard (default) or Full (alias -Level; New-SqliteBackup and the configuration use the same name).'
+        Query       = 'With -VerificationLevel Full: SQL run against the restored copy. It passes when its first value is not NULL, 0, false or empty, for example: SELECT count(*) > 0 FROM orders.'
     }
     Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Verification.VerificationResult'; Description = 'Database, Level, Outcome (Passed, Failed or Inconclusive), Passed, Checks (name, outcome, duration, message), Duration, Message, and for an inconclusive check Cause and Error.' })
     Examples    = @(
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Standard verification of every small backup in ./backups.' }
-        @{ Code = 'Test-SqliteBackup -Path ./backups/app_20261126-020000_automatic_1a2b3c4d.db.zst -Level Full -Query "SELECT count(*) > 0 FROM invoices"'; Remarks = 'Full verification of one backup file with an application-level check.' }
+        @{ Code = 'Test-SqliteBackup -Path ./backups/app_20261126-020000_automatic_1a2b3c4d.db.zst -VerificationLevel Full -Query "SELECT count(*) > 0 FROM invoices"'; Remarks = 'Full verification of one backup file with an application-level check.' }
         @{ Code = 'Get-SqliteBackup /backups | Test-SqliteBackup -ScratchPath /var/tmp/sqlitebackup'; Remarks = 'Decompresses into a folder with room instead of beside the backups; a check that finds no room is Inconclusive (an error named DiskFull), never Failed.' }
-        @{ Code = '(Get-SqliteBackup -Latest 1 | Test-SqliteBackup -Level Full).Checks'; Remarks = 'Shows each check of a full verification of the newest backup of each database.' }
+        @{ Code = '(Get-SqliteBackup -Latest 1 | Test-SqliteBackup -VerificationLevel Full).Checks'; Remarks = 'Shows each check of a full verification of the newest backup of each database.' }
     )
     Links       = @('Get-SqliteBackup', 'New-SqliteBackup', 'Restore-SqliteBackup')
 }

@@ -63,5 +63,5 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
     }
 
     private protected static SqliteBackupException OrphanNeedsRegistration(BackupInfo b) => BackupErrors.OrphanNotRegistered(b.Path,
-        "it has no manifest, so nothing vouches for its contents. Register it first: Test-SqliteBackup -Level Standard (or delete the file yourself).");
+        "it has no manifest, so nothing vouches for its contents. Register it first: Test-SqliteBackup -VerificationLevel Standard (or delete the file yourself).");
 }

@@ -79,7 +79,7 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
             }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }
             if (orphans.Count > 0 && !IncludeOrphans)
-                WriteWarning($"'{dir}' holds {orphans.Count} backup file(s) without a manifest (orphans), kept but not listed. See them with -IncludeOrphans; Test-SqliteBackup -Level Standard registers one that passes.");
+                WriteWarning($"'{dir}' holds {orphans.Count} backup file(s) without a manifest (orphans), kept but not listed. See them with -IncludeOrphans; Test-SqliteBackup -VerificationLevel Standard registers one that passes.");
 
             IEnumerable<BackupInfo> selected = all.Where(b =>
                 (patterns == null || patterns.Any(w => w.IsMatch(b.Database)))

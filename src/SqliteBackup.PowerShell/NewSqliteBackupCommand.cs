@@ -17,9 +17,11 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
+    /// <summary>Where the backups go (by default 'backups' beside the database). The one name for the backup location.</summary>
     [Parameter(Position = 1)]
+    [Alias("Destination", "BackupDirectory")]
     [ValidateNotNullOrEmpty]
-    public string? Destination { get; set; }
+    public string? BackupPath { get; set; }
 
     [Parameter]
     [ValidateSet("Manual", "Automatic", "PreMigration", "Shutdown")]
@@ -29,7 +31,8 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     public CompressionKind Compression { get; set; } = CompressionKind.Zstd;
 
     [Parameter]
-    public VerificationLevel Verify { get; set; } = VerificationLevel.Standard;
+    [Alias("Verify", "Level", "Verification")]
+    public VerificationLevel VerificationLevel { get; set; } = VerificationLevel.Standard;
 
     [Parameter]
     [ValidateNotNull]
@@ -51,13 +54,13 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
         foreach (var p in Path)
         {
             string db = ResolvePath(p);
-            string? dest = Destination == null ? null : ResolvePath(Destination);
+            string? dest = BackupPath == null ? null : ResolvePath(BackupPath);
             var request = new BackupRequest(db)
             {
                 Destination = dest,
                 Type = Type,
                 Compression = Compression,
-                Verify = Verify,
+                Verify = VerificationLevel,
                 Tags = Tag,
                 BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
                 ScratchPath = ScratchPath == null ? null : ResolvePath(ScratchPath),

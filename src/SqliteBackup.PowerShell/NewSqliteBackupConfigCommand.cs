@@ -19,13 +19,18 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Database { get; set; } = [];
 
-    [Parameter] [ValidateNotNullOrEmpty] public string? BackupDirectory { get; set; }
-    [Parameter] [ValidatePattern(@"^([01]?\d|2[0-3]):[0-5]\d$")] public string BackupTime { get; set; } = "02:00";
+    [Parameter] [Alias("BackupDirectory", "Destination")] [ValidateNotNullOrEmpty] public string? BackupPath { get; set; }
+    /// <summary>The time of day of the daily backup (backup_time in the file).</summary>
+    [Parameter] [Alias("BackupTime")] [ValidatePattern(@"^([01]?\d|2[0-3]):[0-5]\d$")] public string At { get; set; } = "02:00";
     [Parameter] public CompressionKind Compression { get; set; } = CompressionKind.Zstd;
-    [Parameter] [ValidateSet("Quick", "Standard", "Full")] public VerificationLevel Verification { get; set; } = VerificationLevel.Standard;
-    [Parameter] [ValidateRange(-1, int.MaxValue)] public int RetentionDays { get; set; } = 30;
-    [Parameter] [ValidateRange(-1, int.MaxValue)] public int RetentionWeeks { get; set; } = 12;
-    [Parameter] [ValidateRange(-1, int.MaxValue)] public int RetentionMonths { get; set; } = 12;
+    [Parameter] [Alias("Verification", "Verify", "Level")] [ValidateSet("Quick", "Standard", "Full")] public VerificationLevel VerificationLevel { get; set; } = VerificationLevel.Standard;
+    // The retention counts carry Invoke-BackupRotation's names; -1 keeps every one (restic's "unlimited").
+    [Parameter] [ValidateRange(-1, int.MaxValue)] public int KeepLast { get; set; }
+    [Parameter] [ValidateRange(-1, int.MaxValue)] public int KeepHourly { get; set; }
+    [Parameter] [Alias("RetentionDays")] [ValidateRange(-1, int.MaxValue)] public int KeepDaily { get; set; } = 30;
+    [Parameter] [Alias("RetentionWeeks")] [ValidateRange(-1, int.MaxValue)] public int KeepWeekly { get; set; } = 12;
+    [Parameter] [Alias("RetentionMonths")] [ValidateRange(-1, int.MaxValue)] public int KeepMonthly { get; set; } = 12;
+    [Parameter] [ValidateRange(-1, int.MaxValue)] public int KeepYearly { get; set; }
     [Parameter] public SwitchParameter BackupOnShutdown { get; set; }
     [Parameter] public SwitchParameter NoRestoreTest { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string? LogFile { get; set; }
@@ -49,18 +54,21 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
         {
             ["enabled"] = true,
             ["automatic_daily"] = true,
-            ["backup_time"] = BackupTime.Length == 4 ? "0" + BackupTime : BackupTime,
+            ["backup_time"] = At.Length == 4 ? "0" + At : At,
             ["backup_on_shutdown"] = BackupOnShutdown.IsPresent,
             // Unset means beside the configuration file, wherever the shell happens to be.
-            ["backup_directory"] = BackupDirectory == null ? "./backups" : Relative(BackupDirectory),
+            ["backup_directory"] = BackupPath == null ? "./backups" : Relative(BackupPath),
             ["databases"] = new JsonArray(Database.Select(d => (JsonNode)JsonValue.Create(Relative(d))!).ToArray()),
             ["compression"] = Compression.ToString().ToLowerInvariant(),
-            ["verification"] = Verification.ToString().ToLowerInvariant(),
+            ["verification"] = VerificationLevel.ToString().ToLowerInvariant(),
             ["weekly_restore_test"] = !NoRestoreTest.IsPresent,
-            ["retention_days"] = RetentionDays,
-            ["retention_weeks"] = RetentionWeeks,
-            ["retention_months"] = RetentionMonths,
+            ["retention_days"] = KeepDaily,
+            ["retention_weeks"] = KeepWeekly,
+            ["retention_months"] = KeepMonthly,
         };
+        if (KeepLast != 0) section["retention_last"] = KeepLast;
+        if (KeepHourly != 0) section["retention_hours"] = KeepHourly;
+        if (KeepYearly != 0) section["retention_years"] = KeepYearly;
         if (LogFile != null) section["log_file"] = Relative(LogFile);
         if (ScratchPath != null) section["scratch_directory"] = Relative(ScratchPath);
         if (AllowInsecureDirectory) section["allow_insecure_directory"] = true;

@@ -10,8 +10,9 @@ namespace SqliteBackup.PowerShell;
 public sealed class TestSqliteBackupCommand : BackupInputCmdlet
 {
     [Parameter]
+    [Alias("Level", "Verify", "Verification")]
     [ValidateSet("Quick", "Standard", "Full")]
-    public VerificationLevel Level { get; set; } = VerificationLevel.Standard;
+    public VerificationLevel VerificationLevel { get; set; } = VerificationLevel.Standard;
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -24,7 +25,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        if (Query != null && Level != VerificationLevel.Full)
+        if (Query != null && VerificationLevel != Core.Verification.VerificationLevel.Full)
             ThrowTerminatingError(ErrorRecords.From(BackupErrors.QueryNeedsFullLevel(Query)));
     }
 
@@ -40,16 +41,16 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
             if (b.IsOrphan)
             {
                 // An orphan is registered (given a manifest built from the file itself) only when it passes.
-                try { result = new OrphanRegistration(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Register(b, Level, Query, Progress, Cancellation); }
+                try { result = new OrphanRegistration(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Register(b, VerificationLevel, Query, Progress, Cancellation); }
                 catch (SqliteBackupException e)
                 {
                     WriteError(ErrorRecords.From(e));
                     continue;
                 }
             }
-            else result = new BackupVerifier(logger, scratch).Verify(b, Level, Query, Progress, Cancellation);
+            else result = new BackupVerifier(logger, scratch).Verify(b, VerificationLevel, Query, Progress, Cancellation);
             WriteObject(result);
-            var message = Core.Notifications.NotificationMessage.ForVerification(b, Level, result);
+            var message = Core.Notifications.NotificationMessage.ForVerification(b, VerificationLevel, result);
             // A check that cannot run night after night is a failure someone must hear about, though the backup is not blamed.
             if (!result.Passed) NotifyFailure(message, logger);
             else NotifySuccess(() => message, logger);

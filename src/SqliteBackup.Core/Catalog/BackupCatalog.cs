@@ -184,7 +184,7 @@ public sealed class BackupCatalog(ILogger? logger = null)
                 }
             }
             else if (IsOrphan(file, now))
-                log?.LogWarning("{File} is a backup file without a manifest (an orphan); it was kept. List it with Get-SqliteBackup -IncludeOrphans; Test-SqliteBackup -Level Standard registers it again if it passes.", file);
+                log?.LogWarning("{File} is a backup file without a manifest (an orphan); it was kept. List it with Get-SqliteBackup -IncludeOrphans; Test-SqliteBackup -VerificationLevel Standard registers it again if it passes.", file);
         }
         return removed;
     }

@@ -30,7 +30,7 @@ public sealed class OrphanRegistration(ILogger? logger = null)
     {
         string file = orphan.Path;
         if (level < VerificationLevel.Standard)
-            throw BackupErrors.OrphanNotRegistered(file, "a Quick check compares the file with its manifest, and an orphan has none. Use -Level Standard or Full.");
+            throw BackupErrors.OrphanNotRegistered(file, "a Quick check compares the file with its manifest, and an orphan has none. Use -VerificationLevel Standard or Full.");
         // Re-derived from disk: the object may have come through a pipeline.
         var current = new BackupCatalog(_log) { AllowInsecureDirectory = AllowInsecureDirectory }.ListOrphans(orphan.Directory)
             .FirstOrDefault(o => o.Path == file)

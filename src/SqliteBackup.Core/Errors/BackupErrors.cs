@@ -26,7 +26,7 @@ public static class BackupErrors
     public static SqliteBackupException DatabaseLocked(string path, TimeSpan waited, Exception? inner = null) => new(
         "DatabaseLocked", BackupErrorCategory.ResourceBusy,
         $"The database '{path}' stayed locked by another connection for {waited.TotalSeconds:0.#} s, so no consistent snapshot could be read.",
-        "Retry when the long-running write transaction has finished, or raise -BusyTimeout.", path, inner);
+        "Retry when the long-running write transaction has finished, or give New-SqliteBackup or Restore-SqliteBackup a longer -BusyTimeoutSec (a job waits 30 s).", path, inner);
 
     public static SqliteBackupException DestinationNotWritable(string path, Exception inner) => new(
         "DestinationNotWritable", BackupErrorCategory.PermissionDenied,
@@ -107,8 +107,8 @@ public static class BackupErrors
 
     public static SqliteBackupException QueryNeedsFullLevel(string query) => new(
         "QueryNeedsFullLevel", BackupErrorCategory.InvalidArgument,
-        "-Query runs only at -Level Full.",
-        "Add -Level Full, or drop -Query.", query);
+        "-Query runs only at -VerificationLevel Full.",
+        "Add -VerificationLevel Full, or drop -Query.", query);
 
     public static SqliteBackupException NoNotificationTarget() => new(
         "NoNotificationTarget", BackupErrorCategory.InvalidArgument,
@@ -128,7 +128,7 @@ public static class BackupErrors
     public static SqliteBackupException RestoreTestFailed(string backupPath, string detail) => new(
         "RestoreTestFailed", BackupErrorCategory.InvalidResult,
         $"the restore test of {backupPath} failed: {detail}",
-        "Do not rely on this backup: run Test-SqliteBackup -Level Full on it and on the newer backups, and check the source database.", backupPath);
+        "Do not rely on this backup: run Test-SqliteBackup -VerificationLevel Full on it and on the newer backups, and check the source database.", backupPath);
 
     public static SqliteBackupException BackupJobAlreadyRunning(string backupDirectory, string holder, Exception inner) => new(
         "BackupJobAlreadyRunning", BackupErrorCategory.ResourceBusy,
@@ -274,7 +274,7 @@ public static class BackupErrors
     public static SqliteBackupException OrphanNotRegistered(string path, string detail) => new(
         "OrphanNotRegistered", BackupErrorCategory.InvalidData,
         $"The backup file '{path}' has no manifest and was not registered: {detail}",
-        "Run Test-SqliteBackup -Level Standard or Full on it (from Get-SqliteBackup -IncludeOrphans); only a file that passes is registered. Restore needs a registered backup.", path);
+        "Run Test-SqliteBackup -VerificationLevel Standard or Full on it (from Get-SqliteBackup -IncludeOrphans); only a file that passes is registered. Restore needs a registered backup.", path);
     // ---- issue 8, time and secrets: bad input refused up front, and failures named for their real cause ----------
 
     public static SqliteBackupException DatabaseFileEmpty(string path) => new(
@@ -300,7 +300,7 @@ public static class BackupErrors
     public static SqliteBackupException BackupDirectoryIsFile(string path) => new(
         "BackupDirectoryIsFile", BackupErrorCategory.InvalidArgument,
         $"The backup directory '{path}' is a file, not a directory. Nothing was written.",
-        "Point the backup directory (-Destination, or backup_directory in the configuration) at a directory, or move the file out of the way.", path);
+        "Point the backup directory (-BackupPath, or backup_directory in the configuration) at a directory, or move the file out of the way.", path);
 
     public static SqliteBackupException SmtpPlainTextAuthRefused(string server) => new(
         "SmtpPlainTextAuthRefused", BackupErrorCategory.SecurityError,
