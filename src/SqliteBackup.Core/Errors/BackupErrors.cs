@@ -61,6 +61,26 @@ public static class BackupErrors
     /// <summary>Our own errors already say what they mean; these two are statements about a backup's bytes, not about the environment.</summary>
     internal static bool IsEvidenceAboutBackup(SqliteBackupException e) => e.ErrorId is "BackupChecksumMismatch" or "BackupVerificationFailed";
 
+    public static SqliteBackupException UnknownStoreScheme(string location, string scheme, string known) => new(
+        "UnknownStoreScheme", BackupErrorCategory.InvalidArgument,
+        $"'{location}' names a storage scheme '{scheme}://' this module does not know.",
+        $"Use a local path or one of: {(known.Length > 0 ? known : "(none registered)")}.", location);
+
+    public static SqliteBackupException StoreObjectNotFound(string location, string name) => new(
+        "StoreObjectNotFound", BackupErrorCategory.ObjectNotFound,
+        $"'{name}' is not in {location}: it was deleted or never completed.",
+        "List what is there with Get-SqliteBackup; a backup whose data object is missing cannot be restored.", location + "/" + name);
+
+    public static SqliteBackupException StoreObjectExists(string location, string name) => new(
+        "StoreObjectExists", BackupErrorCategory.ResourceExists,
+        $"'{name}' already exists in {location}; it was left as it is.",
+        "A backup object is never replaced. If it is the same backup, nothing needs doing; otherwise investigate where it came from.", location + "/" + name);
+
+    public static SqliteBackupException StoreObjectNameInvalid(string location, string name) => new(
+        "StoreObjectNameInvalid", BackupErrorCategory.SecurityError,
+        $"'{name}' is not a plain object name in {location} (it has a path separator, is '..' or is empty).",
+        "A manifest may only name a backup object in its own location; do not trust this one.", location);
+
     public static SqliteBackupException BackupFailed(string source, Exception inner) => new(
         "BackupFailed", BackupErrorCategory.InvalidOperation,
         $"The backup of '{source}' failed: {inner.Message}",

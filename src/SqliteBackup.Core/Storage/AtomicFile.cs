@@ -27,6 +27,25 @@ internal static class AtomicFile
         FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(finalPath))!);
     }
 
+    /// <summary>
+    /// <see cref="Publish"/> for a file that must not exist yet: .NET moves without overwriting by link(2) and unlink(2)
+    /// on Unix, so of two writers racing for one name exactly one wins and the other gets <paramref name="exists"/>.
+    /// </summary>
+    public static void PublishCreateOnly(string tempPath, string finalPath, Func<Exception> exists)
+    {
+        try { Publish(tempPath, finalPath); }
+        catch (IOException) when (File.Exists(finalPath) || new FileInfo(finalPath).LinkTarget != null) { throw exists(); }
+    }
+
+    /// <summary><see cref="Publish"/> that replaces what is there (rename(2) replaces a symlink, never follows it).</summary>
+    public static void PublishReplacing(string tempPath, string finalPath)
+    {
+        using (var fs = new FileStream(tempPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+            fs.Flush(flushToDisk: true);
+        File.Move(tempPath, finalPath, overwrite: true);
+        FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(finalPath))!);
+    }
+
     /// <summary>Writes bytes to a new file atomically (used for manifests).</summary>
     public static void WriteAllBytes(string finalPath, ReadOnlySpan<byte> bytes, bool overwrite)
     {

@@ -62,6 +62,29 @@ internal static class NoFollowFile
         }
     }
 
+    /// <summary>Opens an existing regular file for reading, never through a symlink.</summary>
+    public static FileStream OpenRead(string path, int bufferSize = 1 << 16)
+    {
+        if (!Posix.Supported)
+        {
+            if (new FileInfo(path).LinkTarget != null) throw BackupErrors.UnsafeFileLink(path, "a symbolic link");
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize);
+        }
+        var handle = Posix.OpenExisting(path, write: false, append: false, out int errno);
+        if (handle == null)
+        {
+            if (errno == Posix.ELOOP) throw BackupErrors.UnsafeFileLink(path, "a symbolic link");
+            if (errno == Posix.ENOENT) throw new FileNotFoundException($"'{path}' does not exist.", path);
+            throw new IOException($"Cannot open '{path}' (errno {errno}).", errno);
+        }
+        if (!Posix.Fstat(handle).IsRegular)
+        {
+            handle.Dispose();
+            throw BackupErrors.UnsafeFileLink(path, "not a regular file");
+        }
+        return new FileStream(handle, FileAccess.Read, bufferSize);
+    }
+
     /// <summary>Reads a small file that must be a regular file and not a symlink; returns its status for ownership checks.</summary>
     public static byte[] ReadAllBytes(string path, out FileStatus? status, int maxBytes = 16 << 20)
     {
