@@ -15,6 +15,7 @@
         'Test-SqliteBackup'
         'Restore-SqliteBackup'
         'Remove-SqliteBackup'
+        'Copy-SqliteBackup'
         'Invoke-BackupRotation'
         'New-SqliteBackupConfig'
         'Get-SqliteBackupConfig'

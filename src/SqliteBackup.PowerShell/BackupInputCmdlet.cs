@@ -37,7 +37,7 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
             foreach (var given in InputObject)
             {
                 BackupInfo? b = null;
-                try { b = given.IsOrphan ? given : catalog.Check(given); }
+                try { b = given.IsOrphan ? given : given.IsRemote ? new StoreCatalog(Logger).Check(given, Cancellation) : catalog.Check(given); }
                 catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
                 if (b != null) yield return b;
             }

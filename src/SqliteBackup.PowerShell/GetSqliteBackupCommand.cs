@@ -3,6 +3,7 @@ using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Storage;
 
 namespace SqliteBackup.PowerShell;
 
@@ -68,14 +69,23 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
         DateTime? sinceUtc = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since.ToUniversalTime() : null;
         foreach (var p in Path)
         {
-            string dir = ResolvePath(p);
+            bool remote = StoreRegistry.IsRemote(p);
+            string dir = remote ? StoreText.Redact(p) : ResolvePath(p);
             IReadOnlyList<BackupInfo> all;
-            IReadOnlyList<BackupInfo> orphans;
+            IReadOnlyList<BackupInfo> orphans = [];
             try
             {
-                var catalog = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
-                all = catalog.List(dir);
-                orphans = catalog.ListOrphans(dir);
+                if (remote)
+                {
+                    using var store = StoreRegistry.Open(p);
+                    all = new StoreCatalog(Logger).List(store, Cancellation);
+                }
+                else
+                {
+                    var catalog = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
+                    all = catalog.List(dir);
+                    orphans = catalog.ListOrphans(dir);
+                }
             }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }
             if (orphans.Count > 0 && !IncludeOrphans)

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Restore;
 using SqliteBackup.Core.Retention;
@@ -87,15 +88,21 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
             Failed(BackupErrors.RestoreTargetExists(target), BackupEvents.RestoreFailed, b.Database);
             return;
         }
+        // A remote backup is fetched beside the target (the same disk), and the PreRestore backup of the database it
+        // replaces stays on this machine: in -PreRestorePath, or in 'backups' beside the target, where New-SqliteBackup puts it.
+        string targetDir = System.IO.Path.GetDirectoryName(target)!;
         var request = new RestoreRequest(target)
         {
             Force = true, FollowSymlink = FollowSymlink, AllowInsecureDirectory = AllowInsecureDirectory, BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
-            PreRestoreDirectory = PreRestorePath == null ? null : ResolvePath(PreRestorePath), NoPreRestoreBackup = NoPreRestoreBackup,
+            PreRestoreDirectory = PreRestorePath != null ? ResolvePath(PreRestorePath) : b.IsRemote ? System.IO.Path.Combine(targetDir, "backups") : null,
+            NoPreRestoreBackup = NoPreRestoreBackup,
         };
-        var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
+        var logger = b.IsRemote ? Logger : LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
         try
         {
-            var restored = new Restorer(logger).Restore(b, request, Progress, Cancellation);
+            using var fetched = b.IsRemote ? FetchedBackup.Fetch(b, targetDir, logger, Cancellation) : null;
+            var restored = new Restorer(logger).Restore(fetched?.Local ?? b, request, Progress, Cancellation);
+            if (fetched != null) restored = restored with { Backup = b };
             WriteObject(restored);
             NotifySuccess(() => Core.Notifications.NotificationMessage.ForRestore(b, target), logger);
         }

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Verification;
 
@@ -35,13 +36,29 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
         {
             // A failed check is data (Outcome = Failed), not an error; the engine's log already warns about it. A check
             // that could not run is an error naming its cause (DiskFull...), since only the caller can fix that.
-            var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
+            var logger = b.IsRemote ? Logger : LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             string? scratch = ScratchPath == null ? null : ResolvePath(ScratchPath);
             VerificationResult result;
             if (b.IsOrphan)
             {
                 // An orphan is registered (given a manifest built from the file itself) only when it passes.
                 try { result = new OrphanRegistration(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Register(b, VerificationLevel, Query, Progress, Cancellation); }
+                catch (SqliteBackupException e)
+                {
+                    WriteError(ErrorRecords.From(e));
+                    continue;
+                }
+            }
+            else if (b.IsRemote)
+            {
+                try
+                {
+                    // Fetched once into a private folder (the -ScratchPath, or the temporary directory), checked as a
+                    // local backup, and the verification record sent back with the manifest.
+                    using var fetched = FetchedBackup.Fetch(b, scratch ?? System.IO.Path.GetTempPath(), logger, Cancellation);
+                    result = new BackupVerifier(logger, scratch).Verify(fetched.Local, VerificationLevel, Query, Progress, Cancellation).For(b);
+                    fetched.PushManifest(Cancellation);
+                }
                 catch (SqliteBackupException e)
                 {
                     WriteError(ErrorRecords.From(e));

@@ -17,6 +17,19 @@ public sealed class BackupInfo
         Path = System.IO.Path.Combine(Directory, manifest.File);
     }
 
+    /// <summary>A backup in a remote store: its paths are the store's location (a URI without secrets) and the object names.</summary>
+    internal BackupInfo(BackupManifest manifest, string remoteLocation, string manifestName)
+    {
+        Manifest = manifest;
+        IsRemote = true;
+        Directory = remoteLocation.TrimEnd('/');
+        ManifestPath = Directory + "/" + manifestName;
+        Path = Directory + "/" + manifest.File;
+    }
+
+    /// <summary>Lives in a remote store (s3://, azure://, sftp://): <see cref="Directory"/> is its location.</summary>
+    public bool IsRemote { get; }
+
     public BackupManifest Manifest { get; }
     public string ManifestPath { get; }
     public string Path { get; }

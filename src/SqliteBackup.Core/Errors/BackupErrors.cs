@@ -76,6 +76,16 @@ public static class BackupErrors
         $"'{name}' already exists in {location}; it was left as it is.",
         "A backup object is never replaced. If it is the same backup, nothing needs doing; otherwise investigate where it came from.", location + "/" + name);
 
+    public static SqliteBackupException CopyConflict(string location, string name, string what) => new(
+        "CopyConflict", BackupErrorCategory.ResourceExists,
+        $"{location} already holds {what} as '{name}'; it was left as it is and nothing was copied.",
+        "Compare the two (Get-SqliteBackup on both locations); a backup object is never overwritten. Remove the one at the destination yourself if it is not wanted.", location + "/" + name);
+
+    public static SqliteBackupException CopyCorrupted(string location, string name, string stored, string expected) => new(
+        "CopyCorrupted", BackupErrorCategory.InvalidResult,
+        $"The copy of '{name}' in {location} does not hold what was sent (SHA-256 {stored}, expected {expected}); it was deleted and no manifest was written.",
+        "Check the storage service and the network, then copy again.", location + "/" + name);
+
     public static SqliteBackupException StoreObjectNameInvalid(string location, string name) => new(
         "StoreObjectNameInvalid", BackupErrorCategory.SecurityError,
         $"'{name}' is not a plain object name in {location} (it has a path separator, is '..' or is empty).",

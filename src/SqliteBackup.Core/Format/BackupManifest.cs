@@ -41,6 +41,11 @@ public sealed class BackupManifest
     public List<string> Tags { get; set; } = [];
     public string Tool { get; set; } = "";
     public List<VerificationRecord> Verifications { get; set; } = [];
+    /// <summary>For a copy (Copy-SqliteBackup): the backup it was copied from, as "&lt;location&gt;/&lt;file&gt;", never with a secret.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CopiedFrom { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTime? CopiedUtc { get; set; }
 
     static readonly JsonSerializerOptions Options = new()
     {

@@ -35,4 +35,6 @@ public static class BackupEvents
     public static readonly EventId RotationFailed = new(1025, nameof(RotationFailed));
     public static readonly EventId RestoreFailed = new(1034, nameof(RestoreFailed));
     public static readonly EventId NotificationTest = new(1052, nameof(NotificationTest));
+    public static readonly EventId BackupCopied = new(1060, nameof(BackupCopied));
+    public static readonly EventId CopyFailed = new(1061, nameof(CopyFailed));
 }

@@ -77,6 +77,13 @@ public sealed record NotificationMessage
         Database = b.Database, BackupId = b.Id, Path = b.Path, Size = b.Size, Error = result.Passed ? null : result.Message,
     };
 
+    public static NotificationMessage ForCopy(Copies.CopyResult c) => new()
+    {
+        Event = BackupEvents.BackupCopied.Name!, Success = true,
+        Summary = c.Status == Copies.CopyStatus.Copied ? $"backup of {c.Database} copied to {c.Destination} ({c.Size} bytes)" : $"backup of {c.Database} already in {c.Destination}",
+        Database = c.Database, BackupId = c.Copy.Id, Path = c.Copy.Path, Size = c.Size,
+    };
+
     public static NotificationMessage ForTest() => new()
     {
         Event = BackupEvents.NotificationTest.Name!, Success = true, Summary = $"test notification from {Environment.MachineName}", Topic = "the test notification",

@@ -23,7 +23,8 @@ public interface IBackupStore : IDisposable
     /// <summary>
     /// Stores <paramref name="content"/> under <paramref name="name"/>, visible only once whole: never a half-written
     /// object, whatever kills the writer. With <paramref name="createOnly"/> an existing object is never replaced
-    /// (StoreObjectExists), by the service's own conditional create where it has one.
+    /// (StoreObjectExists), by the service's own conditional create where it has one. <paramref name="progress"/> gets the
+    /// bytes sent so far, on the calling thread (a shell can only draw progress from there).
     /// </summary>
     void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default);
 

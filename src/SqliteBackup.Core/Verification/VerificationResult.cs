@@ -16,6 +16,9 @@ public sealed class VerificationResult(BackupInfo backup, VerificationLevel leve
     SqliteBackupException? error = null, InconclusiveCause? cause = null)
 {
     public BackupInfo Backup { get; } = backup;
+
+    /// <summary>The same result about another copy of the backup (a remote one checked through a fetched local copy).</summary>
+    public VerificationResult For(BackupInfo other) => new(other, Level, TimeUtc, Checks, Duration, Error, Cause);
     public string Database => Backup.Database;
     public string Path => Backup.Path;
     public VerificationLevel Level { get; } = level;

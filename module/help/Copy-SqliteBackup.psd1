@@ -1,0 +1,21 @@
+@{
+    Synopsis    = 'Copies backups to another location, a directory or an object store, data first and manifest last.'
+    Description = @(
+        'Copy-SqliteBackup takes backups from Get-SqliteBackup (or by the path of a backup file) and copies each to the location given by -BackupPath: a local or mounted directory, or a store URI such as s3://bucket/prefix. It is the way to keep a copy off the machine without losing what makes a backup trustworthy.'
+        'The copy is written by the same protocol as a backup: the data object first, create-only and never visible half-written; then it is checked against what the destination stored (the service''s SHA-256 where it keeps one, otherwise the object read back) and only then is the manifest written. An interrupted copy leaves no backup at the destination, and the next run completes it. The copy''s manifest says where it came from (copiedFrom) and carries a Quick verification of its own.'
+        'Idempotent: a backup already at the destination with the same SHA-256 is skipped (Status AlreadyPresent); one with the same name and another hash is an error (CopyConflict) and is never overwritten.'
+        'Remote locations take their credentials the way their ecosystem does (for S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3 or the shared credentials file). Secrets never appear in a message, a log line or a manifest.'
+    )
+    Parameters  = @{
+        InputObject = 'Backups from Get-SqliteBackup (local or remote).'
+        Path        = 'The backup file(s) to copy, by path.'
+        BackupPath  = 'Where the copies go: a directory (created owner-only if missing) or a store URI such as s3://bucket/prefix. Aliases -Destination, -BackupDirectory.'
+    }
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Copies.CopyResult'; Description = 'Source, Copy (the backup at the destination), Status (Copied or AlreadyPresent), Duration.' })
+    Examples    = @(
+        @{ Code = 'Get-SqliteBackup ./backups -Latest 1 | Copy-SqliteBackup -BackupPath /mnt/offsite/app'; Remarks = 'Copies the newest backup of each database to a mounted disk; run it again and nothing is copied twice.' }
+        @{ Code = 'Get-SqliteBackup ./backups | Copy-SqliteBackup s3://backups/app'; Remarks = 'Copies every backup to an S3 bucket prefix (credentials from the AWS environment variables or profile).' }
+    )
+    Links       = @('Get-SqliteBackup', 'Test-SqliteBackup', 'Restore-SqliteBackup', 'about_SqliteBackup')
+}
