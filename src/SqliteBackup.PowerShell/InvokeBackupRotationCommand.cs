@@ -68,10 +68,17 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
         }
         foreach (var p in Path)
         {
-            string dir = ResolvePath(p);
+            bool remote = Core.Storage.StoreRegistry.IsRemote(p);
+            string dir = remote ? Core.Storage.StoreText.Redact(p) : ResolvePath(p);
             try
             {
-                var found = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir);
+                IReadOnlyList<BackupInfo> found;
+                if (remote)
+                {
+                    using var store = Core.Storage.StoreRegistry.Open(p);
+                    found = new StoreCatalog(Logger).List(store, Cancellation);
+                }
+                else found = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir);
                 if (found.Count == 0) WriteError(ErrorRecords.From(NoBackups(dir)));
                 _backups.AddRange(found);
             }
@@ -127,7 +134,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     static SqliteBackupException NoBackups(string dir)
     {
-        bool hasOtherFiles = Directory.EnumerateFileSystemEntries(dir).Any();
+        bool hasOtherFiles = !Core.Storage.StoreRegistry.IsRemote(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
         return hasOtherFiles
             ? BackupErrors.NotABackupDirectory(dir)
             : BackupErrors.NoBackupsFound(dir);

@@ -17,7 +17,12 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
                 continue;
             }
             if (!ShouldProcess(b.Path, $"Delete {b.Type} backup of '{b.Database}' taken {b.Created:yyyy-MM-dd HH:mm:ss}")) continue;
-            try { new BackupCatalog(LoggerWithBackupLog(b.Directory, AllowInsecureDirectory)) { AllowInsecureDirectory = AllowInsecureDirectory }.Remove(b); }
+            try
+            {
+                var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
+                if (b.IsRemote) new StoreCatalog(logger).Remove(b, ct: Cancellation);
+                else new BackupCatalog(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Remove(b);
+            }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -22,6 +22,8 @@ public abstract class SqliteBackupCmdlet : PSCmdlet
     /// </summary>
     private protected ILogger LoggerWithBackupLog(string backupDirectory, bool allowInsecureDirectory, string? logPath = null)
     {
+        // The backup log is a local file; a remote location's operations are logged by the caller's own logger only.
+        if (logPath == null && Core.Storage.StoreRegistry.IsRemote(backupDirectory)) return Logger;
         string file = logPath ?? Path.Combine(backupDirectory, JsonLinesLog.DefaultFileName);
         if (!allowInsecureDirectory && Core.Trust.DirectoryTrust.Problem(Path.GetDirectoryName(file)!) != null) return Logger;
         return new CompositeLogger(Logger, new BackupLogProvider(new JsonLinesLog(file, createDirectory: logPath != null)).CreateLogger("cmdlet"));

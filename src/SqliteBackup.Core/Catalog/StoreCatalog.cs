@@ -45,6 +45,22 @@ public sealed class StoreCatalog(ILogger? logger = null)
         return Load(store, manifestObject, objects, out string? problem) ?? throw Errors.BackupErrors.UntrustedBackupFile(backup.ManifestPath, problem!);
     }
 
+    /// <summary>Manifest first, as locally: from that instant the backup no longer exists; a data object left by an interruption is reported, not listed.</summary>
+    public void Remove(BackupInfo backup, string? reason = null, EventId? eventId = null, CancellationToken ct = default)
+    {
+        if (!backup.IsRemote)
+        {
+            new BackupCatalog(_log) { AllowInsecureDirectory = true }.Remove(backup, reason, eventId);
+            return;
+        }
+        var fresh = Check(backup, ct);
+        using var store = StoreRegistry.Open(fresh.Directory);
+        store.Delete(fresh.Manifest.File + BackupManifest.Suffix, ct);
+        store.Delete(fresh.Manifest.File, ct);
+        _log.LogInformation(eventId ?? Logging.BackupEvents.BackupRemoved, "Removed {Type} backup {Id} of {Database} taken {Created:u}: {Path}{Reason}",
+            fresh.Type, fresh.Id, fresh.Database, fresh.CreatedUtc, fresh.Path, reason == null ? "" : $" ({reason})");
+    }
+
     BackupInfo? Load(IBackupStore store, StoredObject manifestObject, IReadOnlyDictionary<string, StoredObject> objects, out string? problem)
     {
         string dataName = manifestObject.Name[..^BackupManifest.Suffix.Length];

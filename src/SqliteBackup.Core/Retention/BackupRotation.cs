@@ -108,7 +108,8 @@ public sealed class BackupRotation(ILogger? logger = null)
     public void Apply(RotationDecision decision, bool allowInsecureDirectory = false)
     {
         if (decision.Action != RetentionAction.Remove) return;
-        new BackupCatalog(_log) { AllowInsecureDirectory = allowInsecureDirectory }.Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved);
+        if (decision.Backup.IsRemote) new StoreCatalog(_log).Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved);
+        else new BackupCatalog(_log) { AllowInsecureDirectory = allowInsecureDirectory }.Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved);
         decision.Removed = true;
     }
 }
