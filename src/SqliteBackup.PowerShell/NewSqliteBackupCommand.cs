@@ -54,7 +54,8 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
         foreach (var p in Path)
         {
             string db = ResolvePath(p);
-            string? dest = BackupPath == null ? null : ResolvePath(BackupPath);
+            bool remote = BackupPath != null && Core.Storage.StoreRegistry.IsRemote(BackupPath);
+            string? dest = BackupPath == null || remote ? null : ResolvePath(BackupPath);
             var request = new BackupRequest(db)
             {
                 Destination = dest,
@@ -66,11 +67,18 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 ScratchPath = ScratchPath == null ? null : ResolvePath(ScratchPath),
                 AllowInsecureDirectory = AllowInsecureDirectory,
             };
-            if (!ShouldProcess(db, $"Back up to '{request.ResolveDestination()}'")) continue;
-            var logger = LoggerWithBackupLog(request.ResolveDestination(), AllowInsecureDirectory);
+            string where = remote ? Core.Storage.StoreText.Redact(BackupPath!) : request.ResolveDestination();
+            if (!ShouldProcess(db, $"Back up to '{where}'")) continue;
+            var logger = LoggerWithBackupLog(where, AllowInsecureDirectory);
             try
             {
-                var backup = new BackupEngine(logger).Create(request, Progress, Cancellation);
+                BackupInfo backup;
+                if (remote)
+                {
+                    using var store = Core.Storage.StoreRegistry.Open(BackupPath!, new Core.Storage.StoreOptions { Create = true });
+                    backup = Core.Copies.RemoteBackup.Create(request, store, logger, Progress, Cancellation);
+                }
+                else backup = new BackupEngine(logger).Create(request, Progress, Cancellation);
                 WriteObject(backup);
                 NotifySuccess(() => Core.Notifications.NotificationMessage.ForBackup(backup), logger);
             }
