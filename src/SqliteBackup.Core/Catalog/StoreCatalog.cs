@@ -74,14 +74,7 @@ public sealed class StoreCatalog(ILogger? logger = null)
             problem = $"it is {manifestObject.Size} bytes, too large to be a manifest";
             return null;
         }
-        byte[] bytes;
-        using (var s = store.OpenRead(manifestObject.Name))
-        using (var ms = new MemoryStream())
-        {
-            s.CopyTo(ms);
-            bytes = ms.ToArray();
-        }
-        var m = BackupManifest.TryParse(bytes, out problem);
+        var m = BackupManifest.TryParse(store.ReadAllBytes(manifestObject.Name, maxBytes: MaxManifestBytes), out problem);
         if (m == null) return null;
         if (!string.Equals(m.File, dataName, StringComparison.Ordinal))
         {

@@ -110,13 +110,7 @@ public sealed class BackupCopier(ILogger? logger = null)
         return new LocalDirectoryStore(source.Directory, new StoreOptions { AllowInsecureDirectory = true });
     }
 
-    static BackupManifest? ReadManifest(IBackupStore store, string name, CancellationToken ct)
-    {
-        using var s = store.OpenRead(name, ct);
-        using var ms = new MemoryStream();
-        s.CopyTo(ms);
-        return BackupManifest.TryParse(ms.ToArray(), out _);
-    }
+    static BackupManifest? ReadManifest(IBackupStore store, string name, CancellationToken ct) => BackupManifest.TryParse(store.ReadAllBytes(name, ct), out _);
 
     static BackupManifest CloneForCopy(BackupManifest m, BackupInfo source)
     {

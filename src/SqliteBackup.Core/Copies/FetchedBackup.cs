@@ -40,13 +40,7 @@ public sealed class FetchedBackup : IDisposable
         {
             scratch = ScratchDirectory.Create(scratchParent, scratchParent, log);
             string manifestName = remote.Manifest.File + BackupManifest.Suffix;
-            byte[] manifest;
-            using (var s = store.OpenRead(manifestName, ct))
-            using (var ms = new MemoryStream())
-            {
-                s.CopyTo(ms);
-                manifest = ms.ToArray();
-            }
+            byte[] manifest = store.ReadAllBytes(manifestName, ct);
             var m = BackupManifest.TryParse(manifest, out string? problem) ?? throw BackupErrors.UntrustedBackupFile(remote.ManifestPath, problem!);
             if (m.File != remote.Manifest.File) throw BackupErrors.UntrustedBackupFile(remote.ManifestPath, $"it names '{m.File}', not '{remote.Manifest.File}'");
             using (var input = store.OpenRead(m.File, ct))
