@@ -93,6 +93,11 @@ public sealed class BackupJob(ILogger logger)
             }
             steps.Add(new(name, source, $"Back up as Automatic ({config.Compression.ToString().ToLowerInvariant()})"
                 + (config.Verification == VerificationLevel.None ? ", not verified" : $", then verify ({config.Verification})")));
+            foreach (var d in config.Destinations)
+            {
+                string where = Storage.StoreText.Redact(d.Location);
+                steps.Add(new(name, where, $"Copy the new backup to {where} (data, check of what is stored, manifest last), then rotate there: {d.Retention ?? config.RetentionPolicy}"));
+            }
             var mine = existing.Where(b => b.Database == name).ToList();
             var decisions = BackupRotation.PlanWithNewBackup(mine, utcNow, BackupType.Automatic, config.Verification != VerificationLevel.None,
                 config.RetentionPolicy, TimeZoneInfo.Local);
@@ -125,6 +130,15 @@ public sealed class BackupJob(ILogger logger)
                 AllowInsecureDirectory = config.AllowInsecureDirectory,
             }, progress, ct);
             result = result with { Backup = backup };
+            // Off-site first: a new backup leaves the machine before local rotation changes anything.
+            if (config.Destinations.Count > 0)
+            {
+                step = "copy the backup to its destinations";
+                var copies = config.Destinations.Select(d => new DestinationStep(logger).Run(d, backup, config.RetentionPolicy, progress, ct)).ToList();
+                result = result with { Destinations = copies };
+                if (copies.FirstOrDefault(c => !c.Succeeded) is { } failedCopy)
+                    result = result with { ErrorId = failedCopy.ErrorId, Error = $"the copy to {failedCopy.Location} failed: {failedCopy.Error}" };
+            }
             step = "rotate the backups";
 
             var mine = new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
@@ -146,7 +160,7 @@ public sealed class BackupJob(ILogger logger)
                 var test = new RestoreTester(logger, config.ScratchDirectory).Test(chosen, ct, config.AllowInsecureDirectory);
                 result = result with { RestoreTest = test };
                 // A test that could not run (no space...) proves nothing: it is logged, and tried again next run.
-                if (test.Outcome == VerificationOutcome.Failed)
+                if (test.Outcome == VerificationOutcome.Failed && result.Error == null)
                 {
                     var failure = BackupErrors.RestoreTestFailed(chosen.Path, test.Message);
                     result = result with { ErrorId = failure.ErrorId, Error = failure.Message };

@@ -32,6 +32,8 @@ public sealed record BackupJobConfig
     public int RetentionWeeks { get; init; } = 12;
     public int RetentionMonths { get; init; } = 12;
     public int RetentionYears { get; init; }
+    /// <summary>Other locations each new backup is copied to, each rotated by its own policy.</summary>
+    public IReadOnlyList<JobDestination> Destinations { get; init; } = [];
     public IReadOnlyList<Notifications.NotificationTarget> Notify { get; init; } = [];
     public bool NotifyOnSuccess { get; init; }
     /// <summary>The password is never in the file: smtp_password_env names the environment variable that holds it.</summary>

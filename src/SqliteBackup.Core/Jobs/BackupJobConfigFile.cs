@@ -28,8 +28,10 @@ public static class BackupJobConfigFile
         "compression", "verification", "weekly_restore_test", "log_file", "scratch_directory", "allow_insecure_directory",
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
-        "smtp_allow_plaintext_auth",
+        "smtp_allow_plaintext_auth", "destinations",
     ];
+
+    static readonly string[] RetentionKeys = ["retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years"];
 
     public static SqliteBackupException Invalid(string path, string key, string problem) => 
         BackupErrors.InvalidBackupConfig(path, (key.Length > 0 ? $"'{Section}.{key}' " : "") + problem);
@@ -109,6 +111,7 @@ public static class BackupJobConfigFile
         }
         var config = new BackupJobConfig
         {
+            Destinations = Destinations(path, b, Resolve),
             Notify = notify,
             NotifyOnSuccess = notifyOn == "always",
             Smtp = smtp,
@@ -138,6 +141,43 @@ public static class BackupJobConfigFile
                 if (!File.Exists(databases[i]))
                     throw Invalid(path, b["database"] is not null && i == 0 ? "database" : $"databases[{i - (b["database"] is not null ? 1 : 0)}]", $"names '{databases[i]}', which does not exist.");
         return config;
+    }
+
+    /// <summary>
+    /// "destinations": each a location (a path, relative to the file, or a store URI), or an object with "path" and
+    /// its own retention_* counts. A location never carries a secret: credentials come from the environment.
+    /// </summary>
+    static IReadOnlyList<JobDestination> Destinations(string path, JsonObject b, Func<string, string> resolve)
+    {
+        if (b["destinations"] is null) return [];
+        if (b["destinations"] is not JsonArray arr) throw Invalid(path, "destinations", "must be an array of locations (paths or URIs such as s3://bucket/prefix).");
+        var list = new List<JobDestination>();
+        for (int i = 0; i < arr.Count; i++)
+        {
+            string key = $"destinations[{i}]";
+            string? location;
+            Retention.RetentionPolicy? policy = null;
+            if (arr[i] is JsonValue v && v.TryGetValue(out string? s)) location = s;
+            else if (arr[i] is JsonObject o)
+            {
+                foreach (var (k, _) in o)
+                    if (k != "path" && !RetentionKeys.Contains(k)) throw Invalid(path, $"{key}.{k}", $"is not a known destination setting (path, {string.Join(", ", RetentionKeys)}).");
+                location = String(path, o, "path");
+                if (RetentionKeys.Any(k => o[k] is not null))
+                    policy = new Retention.RetentionPolicy
+                    {
+                        KeepLast = Count(path, o, "retention_last", 0), KeepHourly = Count(path, o, "retention_hours", 0),
+                        KeepDaily = Count(path, o, "retention_days", 0), KeepWeekly = Count(path, o, "retention_weeks", 0),
+                        KeepMonthly = Count(path, o, "retention_months", 0), KeepYearly = Count(path, o, "retention_years", 0),
+                    }.OrDefault();
+            }
+            else location = null;
+            if (string.IsNullOrWhiteSpace(location)) throw Invalid(path, key, "must be a location: a path, a URI such as s3://bucket/prefix, or {\"path\": ..., \"retention_days\": ...}.");
+            if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && !uri.IsFile && (uri.UserInfo.Contains(':') || uri.Query.Length > 0))
+                throw Invalid(path, key, "carries a secret (a password or a query such as a SAS token); give credentials through the environment instead.");
+            list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy));
+        }
+        return list;
     }
 
     static string? String(string path, JsonObject b, string key) => b[key] switch

@@ -12,6 +12,8 @@ public sealed record DatabaseJobResult(string Database, string DatabasePath)
     public int Kept { get; init; }
     /// <summary>Null when no restore test was due this run.</summary>
     public RestoreTestResult? RestoreTest { get; init; }
+    /// <summary>One per configured destination, in the configuration's order; empty when there are none.</summary>
+    public IReadOnlyList<DestinationResult> Destinations { get; init; } = [];
     public string? ErrorId { get; init; }
     public string? Error { get; init; }
     public TimeSpan Duration { get; init; }
