@@ -81,6 +81,19 @@ public static class SqliteFiles
         return counts;
     }
 
+    static readonly string[] SidecarSuffixes = ["-wal", "-shm", "-journal"];
+
+    /// <summary>
+    /// The write-ahead log, shared-memory index or rollback journal of a database beside it: part of that database, never
+    /// a database to back up on its own (a folder listing or a wildcard such as ./data/* brings them along).
+    /// </summary>
+    public static bool IsSidecar(string path)
+    {
+        foreach (var suffix in SidecarSuffixes)
+            if (path.EndsWith(suffix, StringComparison.Ordinal) && path.Length > suffix.Length && File.Exists(path[..^suffix.Length])) return true;
+        return false;
+    }
+
     public static bool IsBusy(SqliteException e) => e.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
     public static bool IsCorrupt(SqliteException e) => e.SqliteErrorCode is 11 or 26; // SQLITE_CORRUPT, SQLITE_NOTADB
 }

@@ -4,7 +4,7 @@ using SqliteBackup.Core.Retention;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsLifecycle.Invoke, "BackupRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "BackupRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(RotationDecision))]
 public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 {
@@ -13,8 +13,15 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = ["backups"];
+
+    /// <summary>Not mandatory: without either parameter the command rotates ./backups, as before.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = ["backups"];
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
     [ValidateNotNull]
@@ -63,9 +70,9 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
             _backups.AddRange(InputObject);
             return;
         }
-        foreach (var p in Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var dir in BackupDirectories(ExpandPaths(literal ? LiteralPath : Path, literal)))
         {
-            string dir = ResolvePath(p);
             try
             {
                 var found = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir);
@@ -78,8 +85,8 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     protected override void EndProcessing()
     {
-        var patterns = Database?.Select(d => new WildcardPattern(d, WildcardOptions.IgnoreCase)).ToList();
-        var selected = _backups.Where(b => patterns == null || patterns.Any(w => w.IsMatch(b.Database))).ToList();
+        var names = DatabaseFilter.From(Database)?.Select(_backups.Select(b => b.Database));
+        var selected = _backups.Where(b => names == null || names.Contains(b.Database)).ToList();
         var policy = Policy();
         WriteVerbose($"Retention policy: {policy}; buckets in {(Utc ? "UTC" : "local time (" + TimeZoneInfo.Local.Id + ")")}");
         var now = DateTimeOffset.UtcNow;

@@ -3,14 +3,22 @@ using SqliteBackup.Core;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsCommon.New, "SqliteBackup", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "SqliteBackup", SupportsShouldProcess = true, DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(BackupInfo))]
 public sealed class NewSqliteBackupCommand : NotifyingCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    const string PathSet = "Path";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName", "Database")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
@@ -43,9 +51,11 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var p in Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var input in ExpandPaths(literal ? LiteralPath : Path, literal))
         {
-            string db = ResolvePath(p);
+            string db = input.Path;
+            if (NotADatabaseToBackUp(input)) continue;
             string? dest = Destination == null ? null : ResolvePath(Destination);
             var request = new BackupRequest(db)
             {
@@ -71,5 +81,26 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 Failed(e, "BackupFailed", BackupNaming.DatabaseName(db), logger);
             }
         }
+    }
+
+    /// <summary>
+    /// What a folder listing (Get-ChildItem ./data | New-SqliteBackup) or a wildcard (./data/*) brings along besides the
+    /// databases: their -wal, -shm and -journal files and folders such as the backups folder. Skipped with a verbose line;
+    /// named on its own, such a path is still an error.
+    /// </summary>
+    bool NotADatabaseToBackUp(InputPath input)
+    {
+        bool listed = input.Matched || MyInvocation.ExpectingInput;
+        if (listed && SqliteFiles.IsSidecar(input.Path))
+        {
+            WriteVerbose($"Skipping '{input.Path}': it is the -wal, -shm or -journal file of the database beside it, which is backed up with it.");
+            return true;
+        }
+        if (listed && Directory.Exists(input.Path) && (input.Matched || ParameterSetName == LiteralPathSet))
+        {
+            WriteVerbose($"Skipping the folder '{input.Path}': only database files are backed up.");
+            return true;
+        }
+        return false;
     }
 }

@@ -21,6 +21,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     public string ConfigPath { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = DatabaseSet)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
@@ -106,7 +107,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     /// <summary>-Path/-Destination without a configuration: the one to write into the backup directory for the user.</summary>
     (string File, JsonObject Section) PlanConfig()
     {
-        var databases = Path.Select(ResolvePath).ToList();
+        var databases = DatabaseFiles(Path);
         string dir = Destination != null ? ResolvePath(Destination) : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(databases[0])!, "backups");
         string file = System.IO.Path.Combine(dir, "sqlitebackup.json");
         string Rel(string p) => System.IO.Path.GetRelativePath(dir, p).Replace('\\', '/');

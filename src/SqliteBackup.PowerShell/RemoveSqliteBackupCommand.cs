@@ -3,7 +3,7 @@ using SqliteBackup.Core;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsCommon.Remove, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ObjectSet)]
+[Cmdlet(VerbsCommon.Remove, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = LiteralPathSet)]
 public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
 {
     protected override void ProcessRecord()

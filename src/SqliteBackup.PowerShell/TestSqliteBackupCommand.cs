@@ -3,7 +3,7 @@ using SqliteBackup.Core;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsDiagnostic.Test, "SqliteBackup", DefaultParameterSetName = ObjectSet)]
+[Cmdlet(VerbsDiagnostic.Test, "SqliteBackup", DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(VerificationResult))]
 public sealed class TestSqliteBackupCommand : BackupInputCmdlet
 {
