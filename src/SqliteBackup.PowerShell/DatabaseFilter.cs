@@ -34,16 +34,15 @@ internal sealed class DatabaseFilter
 
     static List<string> Find(string value, List<string> names)
     {
-        if (WildcardPattern.ContainsWildcardCharacters(value))
+        // Always through the pattern: one whose wildcard characters are all escaped ('app`[1`]', as completion writes it)
+        // has no wildcard characters left, but only the pattern unescapes it.
+        try
         {
-            try
-            {
-                var pattern = new WildcardPattern(value, WildcardOptions.IgnoreCase);
-                var matched = names.Where(pattern.IsMatch).ToList();
-                if (matched.Count > 0) return matched;
-            }
-            catch (WildcardPatternException) { } // 'app[' is no pattern at all: only a literal name can mean it
+            var pattern = new WildcardPattern(value, WildcardOptions.IgnoreCase);
+            var matched = names.Where(pattern.IsMatch).ToList();
+            if (matched.Count > 0) return matched;
         }
+        catch (WildcardPatternException) { } // 'app[' is no pattern at all: only a literal name can mean it
         return names.Where(n => string.Equals(n, value, StringComparison.OrdinalIgnoreCase)).ToList();
     }
 

@@ -35,7 +35,9 @@ public abstract partial class SqliteBackupCmdlet
         errors = [];
         foreach (var p in paths)
         {
-            if (literal || !WildcardPattern.ContainsWildcardCharacters(p))
+            bool wild = WildcardPattern.ContainsWildcardCharacters(p);
+            // A path with escaped wildcard characters ('app`[1`].db') has no wildcard left, but only the provider unescapes it.
+            if (literal || (!wild && !p.Contains('`')))
             {
                 found.Add(new InputPath(ResolvePath(p), Matched: false));
                 continue;
@@ -56,6 +58,7 @@ public abstract partial class SqliteBackupCmdlet
             }
             string asWritten = ResolvePath(p);
             if (File.Exists(asWritten) || Directory.Exists(asWritten)) found.Add(new InputPath(asWritten, Matched: false));
+            else if (!wild) found.Add(new InputPath(ResolvePath(WildcardPattern.Unescape(p)), Matched: false)); // a literal name after all: the command says it does not exist
             else errors.Add(BackupErrors.PathWildcardNoMatch(p));
         }
         return found;

@@ -146,6 +146,8 @@ Describe 'New-SqliteBackup -Path wildcards, -LiteralPath and sidecar files' {
         (New-SqliteBackup -LP $literal -Verify None).SourcePath | Should -Be $literal
         # As a pattern, [1] is the character 1.
         (New-SqliteBackup -Path $literal -Verify None).SourcePath | Should -Be (Join-Path $dir 'app1.db')
+        # Escaped, as in the provider cmdlets, the brackets are themselves.
+        (New-SqliteBackup -Path (Join-Path $dir 'app`[1`].db') -Verify None).SourcePath | Should -Be $literal
         # Get-ChildItem's objects bind by PSPath, literally, whatever their name.
         (Get-ChildItem $dir -Filter '*.db' | New-SqliteBackup -Verify None).SourcePath | Sort-Object | Should -Be (@((Join-Path $dir 'app1.db'), $literal) | Sort-Object)
 
