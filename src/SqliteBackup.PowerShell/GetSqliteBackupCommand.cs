@@ -24,6 +24,7 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(DatabaseNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Database { get; set; }
 

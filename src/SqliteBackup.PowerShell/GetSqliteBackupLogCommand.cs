@@ -26,8 +26,8 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
     static int LevelRank(string level) => Array.FindIndex(Levels, l => l.Equals(level, StringComparison.OrdinalIgnoreCase));
 
     [Parameter] [ValidateSet("Trace", "Debug", "Information", "Warning", "Error", "Critical")] public string[]? Level { get; set; }
-    [Parameter] [SupportsWildcards] public string[]? Event { get; set; }
-    [Parameter] [SupportsWildcards] public string[]? Database { get; set; }
+    [Parameter] [SupportsWildcards] [ArgumentCompleter(typeof(LogEventCompleter))] public string[]? Event { get; set; }
+    [Parameter] [SupportsWildcards] [ArgumentCompleter(typeof(DatabaseNameCompleter))] public string[]? Database { get; set; }
 
     protected override void ProcessRecord()
     {

@@ -29,6 +29,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(DatabaseNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Database { get; set; }
 

@@ -202,3 +202,33 @@ Describe 'Get-SqliteBackup -Path wildcards and -LiteralPath, and -Database' {
         (Get-SqliteBackupLog $one -Database 'app[1].db').Database | Sort-Object -Unique | Should -Be 'app[1]'
     }
 }
+
+Describe '-Database tab completion' {
+    BeforeAll {
+        $script:croot = New-TestFolder
+        foreach ($name in 'app', 'app[1]', 'app1', 'crm') { New-TinyDatabase (Join-Path $croot "$name.db") | Out-Null }
+        New-SqliteBackup -LiteralPath (Join-Path $croot 'app.db'), (Join-Path $croot 'app[1].db'), (Join-Path $croot 'app1.db') -Verify None | Out-Null
+        New-SqliteBackup -LiteralPath (Join-Path $croot 'crm.db') -Destination (Join-Path $croot 'other') -Verify None | Out-Null
+        function Complete([string] $line) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches }
+    }
+
+    It 'offers the databases backed up in the location given by -Path, -LiteralPath, or else ./backups' {
+        $three = @('app', 'app[1]', 'app1') | Sort-Object
+        (Complete "Get-SqliteBackup -Path '$croot/backups' -Database ").ListItemText | Sort-Object | Should -Be $three
+        (Complete "Get-SqliteBackup '$croot/other' -Database ").CompletionText | Should -Be 'crm'
+        (Complete "Invoke-BackupRotation -LiteralPath '$croot/other' -KeepLast 1 -Database c").CompletionText | Should -Be 'crm'
+        (Complete "Get-SqliteBackupLog '$croot/backups' -Database app").ListItemText | Sort-Object | Should -Be $three
+        Push-Location $croot
+        try { (Complete 'Get-SqliteBackup -Database a').ListItemText | Sort-Object | Should -Be $three }
+        finally { Pop-Location }
+        Complete "Get-SqliteBackup '$croot/nowhere' -Database " | Should -BeNullOrEmpty
+    }
+
+    It 'completes a name with wildcard characters escaped, so that it selects that database alone' {
+        $m = Complete "Get-SqliteBackup '$croot/backups' -Database 'app["
+        $m.CompletionText | Should -Be "'app``[1``]'"
+        # As typed after the completion: the escaped name selects app[1], not app1 (which its pattern would also match).
+        (Invoke-Expression "Get-SqliteBackup '$croot/backups' -Database $($m.CompletionText)").Database | Should -Be 'app[1]'
+        $m.ToolTip | Should -Match '1 backup'
+    }
+}
