@@ -93,6 +93,8 @@ Describe 'Test-SqliteBackup and Remove-SqliteBackup over a wildcard or a folder 
         $e | Should -BeNullOrEmpty -Because 'the backup log in the folder is not an error'
         ($listed.Backup.Id | Sort-Object) | Should -Be ($made.Id | Sort-Object)
         (Test-SqliteBackup (Join-Path $bk 'app_*') -Level Quick).Backup.Id | Should -Be ($made | Where-Object Database -eq 'app').Id
+        # Objects with a Path (backups, rotation decisions, hand-made) still bind -Path by property name.
+        ($made | Select-Object Path | Test-SqliteBackup -Level Quick).Backup.Id | Should -Be $made.Id
         Remove-SqliteBackup (Join-Path $bk 'crm_*') -Confirm:$false
         (Get-SqliteBackup $bk).Database | Should -Be 'app'
     }
