@@ -18,6 +18,7 @@
         @{ Code = 'Get-SqliteBackup ./backups'; Remarks = 'Lists every backup in ./backups as a table with human-readable sizes.' }
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Verifies the suspiciously small backups in ./backups.' }
         @{ Code = 'Get-SqliteBackup /backups -Database app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force'; Remarks = 'Restores the newest backup of app.db.' }
+        @{ Code = 'Get-SqliteBackup /backups/* -Database app.db'; Remarks = 'The backups of app (app.db finds database app) in every backup folder under /backups. Press Tab after -Database to see the databases backed up there.' }
         @{ Code = 'Get-SqliteBackup -Type Automatic -Since (Get-Date).AddDays(-7)'; Remarks = 'Scheduled backups of the last seven days.' }
         @{ Code = 'Get-SqliteBackup ./backups -IncludeOrphans | Where-Object IsOrphan | Test-SqliteBackup -Level Standard'; Remarks = 'Registers again the backup files whose manifest was lost, each only if it passes.' }
     )

@@ -24,6 +24,8 @@
     Examples    = @(
         @{ Code = 'New-SqliteBackup -Path ./app.db -Type Manual'; Remarks = 'Backs up app.db into ./backups (zstd, Standard verification) and prints the backup.' }
         @{ Code = 'Get-ChildItem /srv/data/*.db | New-SqliteBackup -Destination /backups/sqlite -Verify Full -Tag nightly'; Remarks = 'Backs up every database in a folder into one backup directory, with full verification. A failure of one database is reported and the others still run.' }
+        @{ Code = 'Get-ChildItem /srv/data | New-SqliteBackup -Destination /backups/sqlite'; Remarks = 'Backs up every database in /srv/data. The -wal, -shm and -journal files and folders in the listing are passed over (a verbose line each); names with [ ] are taken literally, since Get-ChildItem''s objects bind to -LiteralPath.' }
+        @{ Code = 'New-SqliteBackup -LiteralPath ''./app[1].db'''; Remarks = 'A database whose name contains wildcard characters; with -Path, [1] would mean the character 1.' }
         @{ Code = 'New-SqliteBackup ./app.db -Type PreMigration -Compression Gzip; ./migrate.ps1'; Remarks = 'Takes a PreMigration backup before a schema change, in gzip format.' }
     )
     Links       = @('Get-SqliteBackup', 'Test-SqliteBackup', 'Restore-SqliteBackup', 'about_SqliteBackup')
