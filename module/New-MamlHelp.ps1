@@ -15,17 +15,27 @@ param(
 $ErrorActionPreference = 'Stop'
 $module = Import-Module $ModulePath -PassThru -Force
 $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+# -WhatIf and -Confirm are common parameters, but Get-Help shows them only when the MAML lists them, as PowerShell's own help does.
+$shouldProcess = [ordered]@{
+    WhatIf  = 'Shows what would happen if the cmdlet runs. Nothing is changed.'
+    Confirm = 'Prompts you for confirmation before each change.'
+}
 $problems = [System.Collections.Generic.List[string]]::new()
 
 function Esc([string] $s) { [System.Security.SecurityElement]::Escape($s) }
 function Paras($text) { (@($text) | ForEach-Object { "<maml:para>$(Esc $_)</maml:para>" }) -join '' }
-function TypeName([type] $t) { if ($t -eq [System.Management.Automation.SwitchParameter]) { 'SwitchParameter' } else { $t.Name } }
+function TypeName([type] $t) {
+    if ($t -eq [System.Management.Automation.SwitchParameter]) { return 'SwitchParameter' }
+    if ([Nullable]::GetUnderlyingType($t)) { return [Nullable]::GetUnderlyingType($t).Name }  # not 'Nullable`1'
+    $t.Name
+}
 function PipelineText($attrs) {
     $kinds = @()
     if ($attrs | Where-Object ValueFromPipeline) { $kinds += 'ByValue' }
     if ($attrs | Where-Object ValueFromPipelineByPropertyName) { $kinds += 'ByPropertyName' }
     if ($kinds) { "True ($($kinds -join ', '))" } else { 'False' }
 }
+# In SYNTAX ($withDefault false) a switch has no value: with one, Get-Help shows '-Force <SwitchParameter>'.
 function ParameterXml($p, $attrs, [string] $description, [bool] $withDefault) {
     $required = [bool]($attrs | Where-Object Mandatory)
     $pos = ($attrs | Where-Object { $_.Position -ge 0 } | Select-Object -First 1).Position
@@ -37,10 +47,11 @@ function ParameterXml($p, $attrs, [string] $description, [bool] $withDefault) {
     if (-not $values -and $p.ParameterType.IsEnum) { $values = [enum]::GetNames($p.ParameterType) }
     $valueXml = if ($values) { '<command:parameterValueGroup>' + (($values | ForEach-Object { "<command:parameterValue required=`"false`" variableLength=`"false`">$(Esc $_)</command:parameterValue>" }) -join '') + '</command:parameterValueGroup>' } else { '' }
     $default = if ($withDefault) { "<dev:defaultValue>None</dev:defaultValue>" } else { '' }
+    $isSwitch = $p.ParameterType -eq [System.Management.Automation.SwitchParameter]
+    $valueXml = if ($isSwitch -and -not $withDefault) { '' } else { $valueXml + "`n<command:parameterValue required=`"$((-not $isSwitch).ToString().ToLower())`" variableLength=`"false`">$type</command:parameterValue>" }
     @"
 <command:parameter required="$($required.ToString().ToLower())" variableLength="true" globbing="$($globbing.ToString().ToLower())" pipelineInput="$(PipelineText $attrs)" position="$position" aliases="$(Esc $aliases)">
 <maml:name>$($p.Name)</maml:name><maml:description>$(Paras $description)</maml:description>$valueXml
-<command:parameterValue required="true" variableLength="false">$type</command:parameterValue>
 <dev:type><maml:name>$($p.ParameterType.FullName)</maml:name></dev:type>$default
 </command:parameter>
 "@
@@ -60,16 +71,22 @@ $commands = foreach ($cmd in (Get-Command -Module $module.Name -CommandType Cmdl
     if (@($h.Examples).Count -lt 2) { $problems.Add("$($cmd.Name): fewer than two examples") }
 
     $syntax = foreach ($set in $cmd.ParameterSets) {
-        $items = foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
+        $items = @(foreach ($sp in $set.Parameters | Where-Object { $_.Name -notin $common }) {
             $p = $cmd.Parameters[$sp.Name]
             $attrs = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and ($_.ParameterSetName -eq $set.Name -or $_.ParameterSetName -eq '__AllParameterSets') }
             ParameterXml $p $attrs $h.Parameters[$p.Name] $false
+        })
+        $items += foreach ($name in $shouldProcess.Keys | Where-Object { $cmd.Parameters.ContainsKey($_) }) {
+            ParameterXml $cmd.Parameters[$name] @() $shouldProcess[$name] $false
         }
         "<command:syntaxItem><maml:name>$($cmd.Name)</maml:name>$($items -join '')</command:syntaxItem>"
     }
-    $parameters = foreach ($p in $params | Sort-Object Name) {
+    $parameters = @(foreach ($p in $params | Sort-Object Name) {
         $attrs = $p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
         ParameterXml $p $attrs $h.Parameters[$p.Name] $true
+    })
+    $parameters += foreach ($name in $shouldProcess.Keys | Where-Object { $cmd.Parameters.ContainsKey($_) }) {
+        ParameterXml $cmd.Parameters[$name] @() $shouldProcess[$name] $true
     }
     $inputs = foreach ($i in @($h.Inputs)) { "<command:inputType><dev:type><maml:name>$(Esc $i.Type)</maml:name></dev:type><maml:description>$(Paras $i.Description)</maml:description></command:inputType>" }
     $outputs = foreach ($o in @($h.Outputs)) { "<command:returnValue><dev:type><maml:name>$(Esc $o.Type)</maml:name></dev:type><maml:description>$(Paras $o.Description)</maml:description></command:returnValue>" }

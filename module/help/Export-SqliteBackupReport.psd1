@@ -8,7 +8,7 @@
     )
     Parameters  = @{
         Path       = 'The HTML file to write. An existing file is replaced; its folder must exist.'
-        BackupPath = 'Backup directories to report on. Default: the configuration''s backup_directory with -ConfigPath, else ./backups.'
+        BackupPath = 'Backup directories to report on (wildcards allowed: /backups/*). Default: the configuration''s backup_directory with -ConfigPath, else ./backups.'
         ConfigPath = 'A job configuration file (New-SqliteBackupConfig): its retention policy, backup directory and log file are used, and the schedules that run it are listed.'
     }
     Inputs      = @(@{ Type = 'None'; Description = 'Nothing from the pipeline.' })

@@ -5,8 +5,8 @@
         'Objects carry Created (local time for display; CreatedUtc keeps UTC), Size in bytes (so Where-Object Size -lt 1KB works), StoredSize, RawSize, Compression, Verified (the outcome of the latest verification, or $null if never verified), LastVerification, Path and Id. A backup directory stays valid when copied or moved: manifests name their file relative to themselves.'
     )
     Parameters  = @{
-        Path     = 'Backup directories to read. Default: ./backups. Accepts directory objects from the pipeline.'
-        Database = 'Only backups of these databases (the database file name without extension). Wildcards are allowed.'
+        Path     = 'Backup directories to read. Default: ./backups. Accepts directory objects from the pipeline. Wildcards are expanded as Get-ChildItem expands them (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath. Backup files or manifests a wildcard matches (./backups/app_2024*) are listed as those backups; other files it matches are passed over.'
+        Database = 'Only backups of these databases (the database file name without extension). A wildcard pattern over database names (case-insensitive); a value whose wildcard characters match no name is taken literally (a database really named app[1]), and a file name or path finds its database (app.db and /srv/app.db find app).'
         Type     = 'Only backups of these types: Manual, Automatic, PreMigration, Shutdown, PreRestore.'
         Latest   = 'Only the newest n backups of each database. A backup dated more than 5 minutes after this machine''s clock (taken while a clock was wrong) ranks after every backup dated up to now, and a warning names it, so -Latest 1 | Restore-SqliteBackup never picks it silently. It is still listed without -Latest.'
         Since    = 'Only backups created at or after this time (local time unless the DateTime says otherwise).'
@@ -18,6 +18,7 @@
         @{ Code = 'Get-SqliteBackup ./backups'; Remarks = 'Lists every backup in ./backups as a table with human-readable sizes.' }
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Verifies the suspiciously small backups in ./backups.' }
         @{ Code = 'Get-SqliteBackup /backups -Database app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force'; Remarks = 'Restores the newest backup of app.db.' }
+        @{ Code = 'Get-SqliteBackup /backups/* -Database app.db'; Remarks = 'The backups of app (app.db finds database app) in every backup folder under /backups. Press Tab after -Database to see the databases backed up there.' }
         @{ Code = 'Get-SqliteBackup -Type Automatic -Since (Get-Date).AddDays(-7)'; Remarks = 'Scheduled backups of the last seven days.' }
         @{ Code = 'Get-SqliteBackup ./backups -IncludeOrphans | Where-Object IsOrphan | Test-SqliteBackup -VerificationLevel Standard'; Remarks = 'Registers again the backup files whose manifest was lost, each only if it passes.' }
     )

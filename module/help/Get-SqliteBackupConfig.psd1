@@ -3,7 +3,7 @@
     Description = @(
         'Get-SqliteBackupConfig reads the "backup" section of a JSON file and checks it the way the job will: unknown keys, a time such as "25:00", negative retention other than -1, a wrong type, no database, or a database that does not exist are each an InvalidBackupConfig error naming the key. Relative paths are resolved against the file''s folder.'
     )
-    Parameters  = @{ Path = 'The configuration file(s).' }
+    Parameters  = @{ Path = 'The configuration file(s). Wildcards are expanded (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath. Accepts strings and Get-ChildItem objects from the pipeline.' }
     Inputs      = @(@{ Type = 'System.String'; Description = 'Configuration file paths.' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.BackupJobConfig'; Description = 'The configuration with absolute paths and the retention policy.' })
     Examples    = @(

@@ -5,12 +5,12 @@
         'Rolled-over files (.1 to .5) are read too, oldest first. A damaged line is reported once in a warning and skipped.'
     )
     Parameters  = @{
-        Path     = 'A backup directory or a log file. Default: ./backups.'
+        Path     = 'A backup directory or a log file. Default: ./backups. Wildcards are expanded as Get-ChildItem expands them (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath.'
         Last     = 'Only the last n matching entries.'
         Since    = 'Only entries at or after this time.'
         Level    = 'Only these levels: Trace, Debug, Information, Warning, Error, Critical.'
         Event    = 'Only these events (wildcards allowed), e.g. Backup*, RestoreTested.'
-        Database = 'Only entries about these databases (wildcards allowed).'
+        Database = 'Only entries about these databases. A wildcard pattern over database names (case-insensitive); a value whose wildcard characters match no name is taken literally (a database really named app[1]), and a file name or path finds its database (app.db and /srv/app.db find app).'
     }
     Inputs      = @(@{ Type = 'System.String'; Description = 'A path by property name (LogFile of a configuration works).' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Logging.BackupLogEntry'; Description = 'One per log line.' })

@@ -9,9 +9,9 @@
         'The output is one decision per backup (Action Keep or Remove, with Reasons), newest first per database, so | Where-Object Action -eq Remove reads naturally. -WhatIf shows what would go and removes nothing. A removal deletes the manifest first, then the file.'
     )
     Parameters  = @{
-        Path              = 'Backup directories to rotate. Default: ./backups.'
+        Path              = 'Backup directories to rotate. Default: ./backups. Wildcards are expanded as Get-ChildItem expands them (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath. Files a wildcard matches are passed over.'
         InputObject       = 'Backups from Get-SqliteBackup. They are collected and planned together, per directory and database.'
-        Database          = 'Only rotate backups of these databases. Wildcards are allowed.'
+        Database          = 'Only rotate backups of these databases. A wildcard pattern over database names (case-insensitive); a value whose wildcard characters match no name is taken literally (a database really named app[1]), and a file name or path finds its database (app.db and /srv/app.db find app).'
         KeepLast          = 'Keep the n latest backups. -1 keeps all.'
         KeepHourly        = 'Keep the newest backup of each of the n newest hours that have backups. -1: every hour.'
         KeepDaily         = 'Keep the newest backup of each of the n newest days that have backups. -1: every day.'

@@ -4,7 +4,7 @@
         'Measure-SqliteBackup adds up a set of backups, from a backup directory or from Get-SqliteBackup: Count, TotalStoredSize and TotalRawSize (bytes), Oldest and Newest (local time), ByType and ByDatabase counts, VerifiedShare (the share whose latest verification passed), AverageDurationMs (from the manifests) and FailuresLast30Days: BackupFailed, VerificationFailed, RestoreTestFailed and JobFailed events in the backup logs of the directories measured.'
     )
     Parameters  = @{
-        Path        = 'Backup directories to measure. Default: ./backups.'
+        Path        = 'Backup directories to measure. Default: ./backups. Wildcards are expanded as Get-ChildItem expands them (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath. Files a wildcard matches are passed over.'
         InputObject = 'Backups from Get-SqliteBackup (for example filtered by database or type).'
     }
     Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })

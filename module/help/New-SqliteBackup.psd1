@@ -7,7 +7,7 @@
         'Failures are error records with a stable ErrorId: DatabaseNotFound, NotASqliteDatabase, DatabaseCorrupt, DatabaseLocked, DestinationNotWritable, DiskFull, BackupVerificationFailed. Nothing partial is left behind and earlier backups are never touched.'
     )
     Parameters  = @{
-        Path           = 'The database file(s) to back up. Accepts strings and FileInfo objects from the pipeline (Get-ChildItem *.db | New-SqliteBackup). Relative paths are resolved against the current location.'
+        Path           = 'The database file(s) to back up (New-SqliteBackup ./data/*.db). Accepts strings and objects with a Path or FullName from the pipeline. Relative paths are resolved against the current location. Wildcards are expanded as Get-ChildItem expands them (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath. The -wal, -shm and -journal files of a database beside them, and folders, that a wildcard matches or Get-ChildItem pipes in (Get-ChildItem ./data | New-SqliteBackup) are passed over with a verbose line; named on their own they are errors.'
         BackupPath     = 'The backup directory (aliases -Destination, -BackupDirectory: every cmdlet and the configuration call the backup location by this one name). Default: a folder named backups beside the database. Created (owner-only) when missing.'
         Type           = 'Why the backup is taken: Manual (default; never removed by rotation), Automatic (scheduled runs), PreMigration (before a schema change), Shutdown.'
         Compression    = 'Zstd (default), Gzip or None. Zstd and Gzip files decompress with the standard zstd and gunzip tools.'
@@ -17,13 +17,15 @@
     }
     Inputs      = @(
         @{ Type = 'System.String'; Description = 'Database paths.' }
-        @{ Type = 'System.IO.FileInfo'; Description = 'Database files, bound by their FullName.' }
+        @{ Type = 'System.IO.FileInfo'; Description = 'Database files from Get-ChildItem, bound literally by their PSPath (-LiteralPath).' }
     )
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'The new backup: Database, Created, Type, Size (bytes), RawSize, Compression, Verified, Path, Id and the full Manifest.' })
     Notes       = @('For a database in rollback-journal mode a constant writer can restart the copy; after three restarts the rest of the copy is taken under one short read lock, which the writer waits out with its own busy timeout. In WAL mode writers are never blocked.')
     Examples    = @(
         @{ Code = 'New-SqliteBackup -Path ./app.db -Type Manual'; Remarks = 'Backs up app.db into ./backups (zstd, Standard verification) and prints the backup.' }
         @{ Code = 'Get-ChildItem /srv/data/*.db | New-SqliteBackup -BackupPath /backups/sqlite -VerificationLevel Full -Tag nightly'; Remarks = 'Backs up every database in a folder into one backup directory, with full verification. A failure of one database is reported and the others still run.' }
+        @{ Code = 'Get-ChildItem /srv/data | New-SqliteBackup -BackupPath /backups/sqlite'; Remarks = 'Backs up every database in /srv/data. The -wal, -shm and -journal files and folders in the listing are passed over (a verbose line each); names with [ ] are taken literally, since Get-ChildItem''s objects bind to -LiteralPath.' }
+        @{ Code = 'New-SqliteBackup -LiteralPath ''./app[1].db'''; Remarks = 'A database whose name contains wildcard characters; with -Path, [1] would mean the character 1.' }
         @{ Code = 'New-SqliteBackup ./app.db -Type PreMigration -Compression Gzip; ./migrate.ps1'; Remarks = 'Takes a PreMigration backup before a schema change, in gzip format.' }
     )
     Links       = @('Get-SqliteBackup', 'Test-SqliteBackup', 'Restore-SqliteBackup', 'about_SqliteBackup')

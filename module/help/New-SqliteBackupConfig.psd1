@@ -7,7 +7,7 @@
     )
     Parameters  = @{
         Path             = 'The configuration file to write. An existing file keeps its other sections.'
-        Database         = 'The database file(s) the job backs up.'
+        Database         = 'The database file(s) the job backs up. Wildcards are expanded now (./data/*.db), passing over -wal, -shm and -journal files and folders; a wildcard that matches nothing writes nothing (PathWildcardNoMatch). A path without wildcards may name a database that does not exist yet (a warning).'
         BackupPath       = 'Where backups go (default ./backups beside the configuration file); backup_directory in the file. Alias -BackupDirectory.'
         At               = 'The daily time (24-hour HH:mm, default 02:00) used by Register-BackupSchedule; backup_time in the file. Alias -BackupTime.'
         Compression      = 'Zstd (default), Gzip or None.'

@@ -8,7 +8,7 @@
     )
     Parameters  = @{
         ConfigPath  = 'The job configuration (New-SqliteBackupConfig).'
-        Path        = 'Database file(s), when there is no configuration yet: one is created in the backup directory.'
+        Path        = 'Database file(s), when there is no configuration yet: one is created in the backup directory. Wildcards are expanded now, as New-SqliteBackupConfig -Database expands them.'
         Destination = 'With -Path: the backup directory (default ./backups beside the first database).'
         Name        = 'The schedule name ([A-Za-z0-9._-], up to 64). Default: the configuration file name plus a hash of its path, so registering the same file again replaces its schedule.'
         At          = 'Time of day, HH:mm (24-hour). Default: backup_time from the configuration.'

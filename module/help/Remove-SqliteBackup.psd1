@@ -6,7 +6,7 @@
     )
     Parameters  = @{
         InputObject = 'Backups from Get-SqliteBackup.'
-        Path        = 'Backup files (or their .manifest.json) to delete.'
+        Path        = 'Backup files (or their .manifest.json) to delete. Wildcards are expanded as Get-ChildItem expands them (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath. Each backup a wildcard matches is deleted once (by its data file or manifest); other files it matches are passed over.'
     }
     Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
     Outputs     = @(@{ Type = 'None'; Description = 'Nothing.' })

@@ -10,7 +10,7 @@
     )
     Parameters  = @{
         InputObject    = 'The backup to restore, from Get-SqliteBackup.'
-        Path           = 'The backup file (or its .manifest.json) to restore.'
+        Path           = 'The backup file (or its .manifest.json) to restore. Wildcards are expanded as Get-ChildItem expands them (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath.'
         Destination    = 'The database file to restore into. Must not be a directory. Exactly one backup may be given for it. Use either -Destination or -ToSourcePath.'
         ToSourcePath   = 'Restore each backup to the database it was taken from (the SourcePath in its manifest) instead of to -Destination. Two backups for one source path are refused.'
         Force          = 'Replace an existing database (after a PreRestore backup of it) without asking. Needed to replace one when no one can be asked (-NonInteractive).'

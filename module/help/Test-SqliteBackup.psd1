@@ -10,7 +10,7 @@
     )
     Parameters  = @{
         InputObject = 'Backups from Get-SqliteBackup.'
-        Path        = 'Backup files (or their .manifest.json) to verify.'
+        Path        = 'Backup files (or their .manifest.json) to verify. Wildcards are expanded as Get-ChildItem expands them (a wildcard that matches nothing is a PathWildcardNoMatch error); for a name that contains [ ] use -LiteralPath. Each backup a wildcard matches is verified once; other files it matches are passed over.'
         VerificationLevel = 'Quick, Standard (default) or Full (alias -Level; New-SqliteBackup and the configuration use the same name).'
         Query       = 'With -VerificationLevel Full: SQL run against the restored copy. It passes when its first value is not NULL, 0, false or empty, for example: SELECT count(*) > 0 FROM orders.'
     }

@@ -1,6 +1,7 @@
 # Descriptions of parameters that several cmdlets share (the -Notify family). A cmdlet's own help file wins.
 @{
     Parameters = @{
+        LiteralPath    = 'Like -Path, but taken exactly as written: no character is a wildcard, so a file named app[1].db is found. Alias PSPath: objects from Get-ChildItem and Get-Item bind here, as on the provider cmdlets. Alias LP.'
         Notify         = 'Where to report the outcome: http(s):// URLs (a JSON POST, 10 s timeout, three attempts on 5xx or no answer), mailto:address (SMTP, see -SmtpServer), or the absolute path of a program (run without a shell, the outcome in SQLITEBACKUP_* environment variables). A failing notification is logged as NotificationFailed and a warning; it never fails the command.'
         NotifyOn       = 'Failure (default): notify only when something failed. Always: also on success.'
         SmtpServer     = 'SMTP server for mailto: targets.'

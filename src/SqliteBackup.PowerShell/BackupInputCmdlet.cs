@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 
 namespace SqliteBackup.PowerShell;
 
@@ -16,8 +17,14 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
     [Parameter]
@@ -43,15 +50,33 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
             }
             yield break;
         }
-        foreach (var p in Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var input in ExpandPaths(literal ? LiteralPath : Path, literal))
         {
+            string path = input.Path;
+            if ((input.Matched || MyInvocation.ExpectingInput) && !IsBackupFile(path)) continue;
             BackupInfo? b = null;
-            string path = ResolvePath(p);
             try { b = catalog.Open(path); }
             catch (SqliteBackupException e) when (e.ErrorId == "BackupNotFound" && FindOrphan(catalog, path) is { } orphan) { b = orphan; }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
             if (b != null) yield return b;
         }
+    }
+
+    readonly HashSet<string> _listed = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Of the files a wildcard matched (backups/app_2024*) or a listing piped in (Get-ChildItem ./backups), each backup
+    /// once, by its data file or its manifest; the backup log, temporaries, folders and other files are passed over
+    /// with a verbose line.
+    /// </summary>
+    bool IsBackupFile(string path)
+    {
+        string name = System.IO.Path.GetFileName(path);
+        string data = name.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal) ? path[..^BackupManifest.Suffix.Length] : path;
+        if (File.Exists(path) && BackupNaming.IsBackupFileName(System.IO.Path.GetFileName(data))) return _listed.Add(data);
+        WriteVerbose($"Passing over '{path}': it is not a backup file.");
+        return false;
     }
 
     static BackupInfo? FindOrphan(BackupCatalog catalog, string path)

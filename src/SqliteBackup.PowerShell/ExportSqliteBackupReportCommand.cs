@@ -18,6 +18,7 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
     public string Path { get; set; } = "";
 
     [Parameter]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? BackupPath { get; set; }
 
@@ -42,7 +43,8 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
         }
         if (!ShouldProcess(target, "Write backup report")) return;
 
-        var directories = (BackupPath?.Select(ResolvePath) ?? [config?.BackupDirectory ?? ResolvePath("backups")]).Distinct(StringComparer.Ordinal).ToList();
+        var directories = (BackupPath == null ? [config?.BackupDirectory ?? ResolvePath("backups")] : BackupDirectories(ExpandPaths(BackupPath, literal: false)))
+            .Distinct(StringComparer.Ordinal).ToList();
         var backups = new List<BackupInfo>();
         foreach (var dir in directories)
         {

@@ -8,7 +8,7 @@ namespace SqliteBackup.PowerShell;
 [OutputType(typeof(RegisteredSchedule))]
 public sealed class GetBackupScheduleCommand : SqliteBackupCmdlet
 {
-    [Parameter(Position = 0)] [SupportsWildcards] [ValidateNotNullOrEmpty] public string[]? Name { get; set; }
+    [Parameter(Position = 0)] [SupportsWildcards] [ArgumentCompleter(typeof(ScheduleNameCompleter))] [ValidateNotNullOrEmpty] public string[]? Name { get; set; }
     [Parameter] public SchedulerKind Scheduler { get; set; } = SchedulerKind.Auto;
 
     protected override void ProcessRecord()

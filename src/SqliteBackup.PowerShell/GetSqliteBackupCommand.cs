@@ -4,20 +4,31 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Format;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsCommon.Get, "SqliteBackup")]
+[Cmdlet(VerbsCommon.Get, "SqliteBackup", DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(BackupInfo))]
 public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    const string PathSet = "Path";
+
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = ["backups"];
 
+    /// <summary>Not mandatory: without either parameter the command reads ./backups, as before.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = ["backups"];
+
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(DatabaseNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Database { get; set; }
 
@@ -65,24 +76,28 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
 
     protected override void ProcessRecord()
     {
-        var patterns = Database?.Select(d => new WildcardPattern(d, WildcardOptions.IgnoreCase)).ToList();
-        DateTime? sinceUtc = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since.ToUniversalTime() : null;
-        foreach (var p in Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        var catalog = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
+        var matchedFiles = new List<BackupInfo>();
+        foreach (var input in ExpandPaths(literal ? LiteralPath : Path, literal))
         {
-            bool remote = StoreRegistry.IsRemote(p);
-            string dir = remote ? StoreText.Redact(p) : ResolvePath(p);
+            if (input.Matched && File.Exists(input.Path))
+            {
+                if (MatchedBackup(catalog, input.Path) is { } b && !matchedFiles.Any(m => m.Id == b.Id)) matchedFiles.Add(b);
+                continue;
+            }
+            string dir = input.Remote ? StoreText.Redact(input.Path) : input.Path;
             IReadOnlyList<BackupInfo> all;
             IReadOnlyList<BackupInfo> orphans = [];
             try
             {
-                if (remote)
+                if (input.Remote)
                 {
-                    using var store = StoreRegistry.Open(p);
+                    using var store = StoreRegistry.Open(input.Path);
                     all = new StoreCatalog(Logger).List(store, Cancellation);
                 }
                 else
                 {
-                    var catalog = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
                     all = catalog.List(dir);
                     orphans = catalog.ListOrphans(dir);
                 }
@@ -90,16 +105,36 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }
             if (orphans.Count > 0 && !IncludeOrphans)
                 WriteWarning($"'{dir}' holds {orphans.Count} backup file(s) without a manifest (orphans), kept but not listed. See them with -IncludeOrphans; Test-SqliteBackup -VerificationLevel Standard registers one that passes.");
-
-            IEnumerable<BackupInfo> selected = all.Where(b =>
-                (patterns == null || patterns.Any(w => w.IsMatch(b.Database)))
-                && (Type == null || Type.Contains(b.Type))
-                && (sinceUtc == null || b.CreatedUtc >= sinceUtc));
-            if (Latest > 0) selected = LatestOfEach(selected.ToList());
-            foreach (var b in selected) WriteObject(b);
-            if (IncludeOrphans)
-                foreach (var o in orphans.Where(b => (patterns == null || patterns.Any(w => w.IsMatch(b.Database))) && (Type == null || Type.Contains(b.Type))))
-                    WriteObject(o);
+            Output(all, IncludeOrphans ? orphans : []);
         }
+        Output(matchedFiles, []);
+    }
+
+    /// <summary>A file a wildcard matched (backups/app_2024*): the backup it is the data file or manifest of; anything else is passed over.</summary>
+    BackupInfo? MatchedBackup(BackupCatalog catalog, string path)
+    {
+        string name = System.IO.Path.GetFileName(path);
+        bool manifest = name.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal);
+        if (manifest || (BackupNaming.IsBackupFileName(name) && File.Exists(BackupManifest.PathFor(path))))
+        {
+            try { return catalog.Open(path); }
+            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); return null; }
+        }
+        WriteVerbose($"Passing over '{path}': it is not a backup with a manifest.");
+        return null;
+    }
+
+    void Output(IReadOnlyList<BackupInfo> all, IReadOnlyList<BackupInfo> orphans)
+    {
+        DateTime? sinceUtc = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since.ToUniversalTime() : null;
+        var names = DatabaseFilter.From(Database)?.Select(all.Concat(orphans).Select(b => b.Database));
+        IEnumerable<BackupInfo> selected = all.Where(b =>
+            (names == null || names.Contains(b.Database))
+            && (Type == null || Type.Contains(b.Type))
+            && (sinceUtc == null || b.CreatedUtc >= sinceUtc));
+        if (Latest > 0) selected = LatestOfEach(selected.ToList());
+        foreach (var b in selected) WriteObject(b);
+        foreach (var o in orphans.Where(b => (names == null || names.Contains(b.Database)) && (Type == null || Type.Contains(b.Type))))
+            WriteObject(o);
     }
 }

@@ -3,14 +3,21 @@ using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsCommon.Get, "SqliteBackupLog")]
+[Cmdlet(VerbsCommon.Get, "SqliteBackupLog", DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(BackupLogEntry))]
 public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Path")]
     [Alias("FullName", "LogFile")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "backups";
+
+    /// <summary>Not mandatory: without either parameter the command reads the log in ./backups, as before.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string LiteralPath { get; set; } = "backups";
 
     [Parameter] [ValidateRange(1, int.MaxValue)] public int Last { get; set; }
     [Parameter] public DateTime Since { get; set; }
@@ -19,12 +26,17 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
     static int LevelRank(string level) => Array.FindIndex(Levels, l => l.Equals(level, StringComparison.OrdinalIgnoreCase));
 
     [Parameter] [ValidateSet("Trace", "Debug", "Information", "Warning", "Error", "Critical")] public string[]? Level { get; set; }
-    [Parameter] [SupportsWildcards] public string[]? Event { get; set; }
-    [Parameter] [SupportsWildcards] public string[]? Database { get; set; }
+    [Parameter] [SupportsWildcards] [ArgumentCompleter(typeof(LogEventCompleter))] public string[]? Event { get; set; }
+    [Parameter] [SupportsWildcards] [ArgumentCompleter(typeof(DatabaseNameCompleter))] public string[]? Database { get; set; }
 
     protected override void ProcessRecord()
     {
-        string path = ResolvePath(Path);
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var input in ExpandPaths([literal ? LiteralPath : Path], literal)) Read(input.Path);
+    }
+
+    void Read(string path)
+    {
         string file = Directory.Exists(path) ? System.IO.Path.Combine(path, JsonLinesLog.DefaultFileName) : path;
         if (!File.Exists(file))
         {
@@ -32,7 +44,6 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
             return;
         }
         var events = Event?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
-        var databases = Database?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToList();
         DateTime? since = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since.ToUniversalTime() : null;
         // As in every log viewer, a level means that level and above; with several, the lowest given.
         int? minLevel = Level?.Min(LevelRank);
@@ -44,11 +55,12 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
             WriteError(ErrorRecords.From(Core.Errors.BackupErrors.NotABackupLog(file)));
             return;
         }
+        var databases = DatabaseFilter.From(Database)?.Select(all.Select(e => e.Database).OfType<string>());
         var selected = all
             .Where(e => (since == null || e.Time >= since)
                 && (minLevel == null || LevelRank(e.Level) >= minLevel)
                 && (events == null || events.Any(w => w.IsMatch(e.Event)))
-                && (databases == null || (e.Database != null && databases.Any(w => w.IsMatch(e.Database)))))
+                && (databases == null || (e.Database != null && databases.Contains(e.Database))))
             .ToList();
         if (damaged > 0) WriteWarning($"Skipped {damaged} damaged line(s) in the backup log, the first at {firstDamaged}.");
         foreach (var e in Last > 0 ? selected.TakeLast(Last) : selected) WriteObject(e);

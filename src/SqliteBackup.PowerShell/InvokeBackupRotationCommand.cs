@@ -7,7 +7,7 @@ using SqliteBackup.Core.Retention;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsLifecycle.Invoke, "BackupRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "BackupRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(RotationDecision))]
 public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 {
@@ -16,8 +16,15 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = ["backups"];
+
+    /// <summary>Not mandatory: without either parameter the command rotates ./backups, as before.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = ["backups"];
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
     [ValidateNotNull]
@@ -25,6 +32,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(DatabaseNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string[]? Database { get; set; }
 
@@ -66,16 +74,17 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
             _backups.AddRange(InputObject);
             return;
         }
-        foreach (var p in Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var location in BackupDirectories(ExpandPaths(literal ? LiteralPath : Path, literal)))
         {
-            bool remote = Core.Storage.StoreRegistry.IsRemote(p);
-            string dir = remote ? Core.Storage.StoreText.Redact(p) : ResolvePath(p);
+            bool remote = Core.Storage.StoreRegistry.IsRemote(location);
+            string dir = remote ? Core.Storage.StoreText.Redact(location) : location;
             try
             {
                 IReadOnlyList<BackupInfo> found;
                 if (remote)
                 {
-                    using var store = Core.Storage.StoreRegistry.Open(p);
+                    using var store = Core.Storage.StoreRegistry.Open(location);
                     found = new StoreCatalog(Logger).List(store, Cancellation);
                 }
                 else found = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir);
@@ -88,8 +97,8 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     protected override void EndProcessing()
     {
-        var patterns = Database?.Select(d => new WildcardPattern(d, WildcardOptions.IgnoreCase)).ToList();
-        var selected = _backups.Where(b => patterns == null || patterns.Any(w => w.IsMatch(b.Database))).ToList();
+        var names = DatabaseFilter.From(Database)?.Select(_backups.Select(b => b.Database));
+        var selected = _backups.Where(b => names == null || names.Contains(b.Database)).ToList();
         var policy = Policy();
         WriteVerbose($"Retention policy: {policy}; buckets in {(Utc ? "UTC" : "local time (" + TimeZoneInfo.Local.Id + ")")}");
         var now = DateTimeOffset.UtcNow;

@@ -5,7 +5,7 @@ using SqliteBackup.Core.Logging;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsDiagnostic.Measure, "SqliteBackup", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsDiagnostic.Measure, "SqliteBackup", DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(BackupStatistics))]
 public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
 {
@@ -13,8 +13,15 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
     const string ObjectSet = "InputObject";
 
     [Parameter(Position = 0, ParameterSetName = PathSet)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = ["backups"];
+
+    /// <summary>Not mandatory: without either parameter the command measures ./backups, as before.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = ["backups"];
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
     [ValidateNotNull]
@@ -35,9 +42,9 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
             foreach (var b in InputObject) _directories.Add(b.Directory);
             return;
         }
-        foreach (var p in Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var dir in BackupDirectories(ExpandPaths(literal ? LiteralPath : Path, literal)))
         {
-            string dir = ResolvePath(p);
             try { _backups.AddRange(new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir)); _directories.Add(dir); }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
         }

@@ -5,17 +5,26 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Verification;
+using SqliteBackup.Core.Snapshot;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsCommon.New, "SqliteBackup", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "SqliteBackup", SupportsShouldProcess = true, DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(BackupInfo))]
 public sealed class NewSqliteBackupCommand : NotifyingCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    const string PathSet = "Path";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName", "Database")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     /// <summary>Where the backups go (by default 'backups' beside the database). The one name for the backup location.</summary>
     [Parameter(Position = 1)]
@@ -51,9 +60,11 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var p in Path)
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var input in ExpandPaths(literal ? LiteralPath : Path, literal))
         {
-            string db = ResolvePath(p);
+            string db = input.Path;
+            if (NotADatabaseToBackUp(input)) continue;
             bool remote = BackupPath != null && Core.Storage.StoreRegistry.IsRemote(BackupPath);
             string? dest = BackupPath == null || remote ? null : ResolvePath(BackupPath);
             var request = new BackupRequest(db)
@@ -87,5 +98,26 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 Failed(e, BackupEvents.BackupFailed, BackupNaming.DatabaseName(db), logger);
             }
         }
+    }
+
+    /// <summary>
+    /// What a folder listing (Get-ChildItem ./data | New-SqliteBackup) or a wildcard (./data/*) brings along besides the
+    /// databases: their -wal, -shm and -journal files and folders such as the backups folder. Skipped with a verbose line;
+    /// named on its own, such a path is still an error.
+    /// </summary>
+    bool NotADatabaseToBackUp(InputPath input)
+    {
+        bool listed = input.Matched || MyInvocation.ExpectingInput;
+        if (listed && SqliteFiles.IsSidecar(input.Path))
+        {
+            WriteVerbose($"Skipping '{input.Path}': it is the -wal, -shm or -journal file of the database beside it, which is backed up with it.");
+            return true;
+        }
+        if (listed && Directory.Exists(input.Path) && (input.Matched || ParameterSetName == LiteralPathSet))
+        {
+            WriteVerbose($"Skipping the folder '{input.Path}': only database files are backed up.");
+            return true;
+        }
+        return false;
     }
 }

@@ -16,6 +16,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
     public string Path { get; set; } = "";
 
     [Parameter(Mandatory = true, Position = 1)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Database { get; set; } = [];
 
@@ -50,6 +51,9 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
             string rel = System.IO.Path.GetRelativePath(folder, full);
             return rel.StartsWith("..", StringComparison.Ordinal) || System.IO.Path.IsPathRooted(rel) ? full : "./" + rel.Replace('\\', '/');
         }
+        List<string> databases = [];
+        try { databases = DatabaseFiles(Database); }
+        catch (SqliteBackupException e) { Fail(e); }
         var section = new JsonObject
         {
             ["enabled"] = true,
@@ -58,7 +62,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
             ["backup_on_shutdown"] = BackupOnShutdown.IsPresent,
             // Unset means beside the configuration file, wherever the shell happens to be.
             ["backup_directory"] = BackupPath == null ? "./backups" : Relative(BackupPath),
-            ["databases"] = new JsonArray(Database.Select(d => (JsonNode)JsonValue.Create(Relative(d))!).ToArray()),
+            ["databases"] = new JsonArray(databases.Select(d => (JsonNode)JsonValue.Create(Relative(d))!).ToArray()),
             ["compression"] = Compression.ToString().ToLowerInvariant(),
             ["verification"] = VerificationLevel.ToString().ToLowerInvariant(),
             ["weekly_restore_test"] = !NoRestoreTest.IsPresent,

@@ -31,6 +31,7 @@ public sealed class NewSqliteSampleDatabaseCommand : SqliteBackupCmdlet
         }
         if (!ShouldProcess(path, "Create a sample employees database")) return;
         SampleDatabase.Create(path, Employees, wal: JournalMode == "Wal");
-        WriteObject(new FileInfo(path));
+        // Through the provider, as Get-Item returns it: a bare FileInfo lacks the properties the file table shows (a row of blanks).
+        WriteObject(InvokeProvider.Item.Get([path], force: false, literalPath: true), enumerateCollection: true);
     }
 }

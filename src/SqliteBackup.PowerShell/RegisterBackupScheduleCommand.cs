@@ -15,20 +15,29 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
 {
     const string ConfigSet = "Config";
     const string DatabaseSet = "Database";
+    const string LiteralDatabaseSet = "LiteralDatabase";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConfigSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string ConfigPath { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = DatabaseSet)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
 
+    [Parameter(Mandatory = true, ParameterSetName = LiteralDatabaseSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
+
     [Parameter(ParameterSetName = DatabaseSet)]
+    [Parameter(ParameterSetName = LiteralDatabaseSet)]
     [ValidateNotNullOrEmpty]
     public string? Destination { get; set; }
 
-    [Parameter] [ValidatePattern(@"^[A-Za-z0-9._-]{1,64}$")] public string? Name { get; set; }
+    /// <summary>Completes to the registered names: registering under one replaces that schedule.</summary>
+    [Parameter] [ValidatePattern(@"^[A-Za-z0-9._-]{1,64}$")] [ArgumentCompleter(typeof(ScheduleNameCompleter))] public string? Name { get; set; }
     [Parameter] [ValidatePattern(@"^([01]?\d|2[0-3]):[0-5]\d$")] public string? At { get; set; }
     [Parameter] public SwitchParameter Daily { get; set; }
     [Parameter] public SwitchParameter Weekly { get; set; }
@@ -43,7 +52,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
         {
             // Everything is checked before anything is written: a configuration is only worth writing for a schedule
             // that can be registered, and -WhatIf shows both steps.
-            var (config, section) = ParameterSetName == DatabaseSet ? PlanConfig() : (ResolvePath(ConfigPath), null);
+            var (config, section) = ParameterSetName != ConfigSet ? PlanConfig() : (ResolvePath(ConfigPath), null);
             var job = section != null ? BackupJobConfigFile.FromSection(config, section) : BackupJobConfigFile.Load(config);
             var backend = ScheduleBackends.For(Scheduler);
             bool shutdown = job.BackupOnShutdown && backend.Kind is SchedulerKind.Systemd or SchedulerKind.TaskScheduler;
@@ -105,7 +114,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     /// <summary>-Path/-Destination without a configuration: the one to write into the backup directory for the user.</summary>
     (string File, JsonObject Section) PlanConfig()
     {
-        var databases = Path.Select(ResolvePath).ToList();
+        var databases = ParameterSetName == LiteralDatabaseSet ? LiteralPath.Select(ResolvePath).ToList() : DatabaseFiles(Path);
         string dir = Destination != null ? ResolvePath(Destination) : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(databases[0])!, "backups");
         string file = System.IO.Path.Combine(dir, "sqlitebackup.json");
         string Rel(string p) => System.IO.Path.GetRelativePath(dir, p).Replace('\\', '/');

@@ -4,7 +4,7 @@ using SqliteBackup.Core.Errors;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsCommon.Remove, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ObjectSet)]
+[Cmdlet(VerbsCommon.Remove, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = LiteralPathSet)]
 public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
 {
     protected override void ProcessRecord()

@@ -9,7 +9,7 @@ using SqliteBackup.Core.Retention;
 namespace SqliteBackup.PowerShell;
 
 // ConfirmImpact Medium: creating a new file does not prompt; replacing an existing database asks on its own (see Consent).
-[Cmdlet(VerbsData.Restore, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ObjectSet)]
+[Cmdlet(VerbsData.Restore, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(RestoreResult))]
 public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
 {

@@ -7,7 +7,7 @@ using SqliteBackup.Core.Logging;
 namespace SqliteBackup.PowerShell;
 
 /// <summary>What every cmdlet shares: paths resolved against the shell's location, Core's log as verbose output, progress and error records.</summary>
-public abstract class SqliteBackupCmdlet : PSCmdlet
+public abstract partial class SqliteBackupCmdlet : PSCmdlet
 {
     ILogger? _logger;
     bool _outerProgress;

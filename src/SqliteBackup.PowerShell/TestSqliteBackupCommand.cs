@@ -6,7 +6,7 @@ using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.PowerShell;
 
-[Cmdlet(VerbsDiagnostic.Test, "SqliteBackup", DefaultParameterSetName = ObjectSet)]
+[Cmdlet(VerbsDiagnostic.Test, "SqliteBackup", DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(VerificationResult))]
 public sealed class TestSqliteBackupCommand : BackupInputCmdlet
 {

@@ -9,6 +9,7 @@ public sealed class UnregisterBackupScheduleCommand : SqliteBackupCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidatePattern(@"^[A-Za-z0-9._-]{1,64}$")]
+    [ArgumentCompleter(typeof(ScheduleNameCompleter))]
     public string Name { get; set; } = "";
 
     [Parameter(ValueFromPipelineByPropertyName = true)] public SchedulerKind Scheduler { get; set; } = SchedulerKind.Auto;

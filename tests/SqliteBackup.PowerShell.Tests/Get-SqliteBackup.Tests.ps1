@@ -163,3 +163,72 @@ Describe 'Get-SqliteBackup: orphans and untrusted directories' {
         }
     }
 }
+
+Describe 'Get-SqliteBackup -Path wildcards and -LiteralPath, and -Database' {
+    BeforeAll {
+        $script:root = New-TestFolder
+        foreach ($name in 'app', 'app[1]', 'crm') {
+            New-TinyDatabase (Join-Path $root "$name.db") | Out-Null
+            New-SqliteBackup (Join-Path $root "$name.db") -Destination (Join-Path $root 'one') -Verify None | Out-Null
+        }
+        New-SqliteBackup (Join-Path $root 'crm.db') -Destination (Join-Path $root '[two]') -Verify None | Out-Null
+        $script:one = Join-Path $root 'one'
+    }
+
+    It 'lists every folder a wildcard matches, and each backup whose file or manifest it matches once; other files are passed over' {
+        $all = Get-SqliteBackup (Join-Path $root '*') -ErrorVariable e -ErrorAction SilentlyContinue
+        $e | Should -BeNullOrEmpty
+        $all.Count | Should -Be 4
+        $files = Get-SqliteBackup (Join-Path $one '*') -ErrorVariable e2 -ErrorAction SilentlyContinue
+        $e2 | Should -BeNullOrEmpty -Because 'the backup log and the manifests are not errors'
+        $files.Count | Should -Be 3
+        (Get-SqliteBackup (Join-Path $one 'crm_*')).Database | Should -Be 'crm'
+    }
+
+    It 'reads a folder named with wildcard characters by -LiteralPath, and by -Path when the pattern matches nothing' {
+        (Get-SqliteBackup -LiteralPath (Join-Path $root '[two]')).Database | Should -Be 'crm'
+        (Get-SqliteBackup (Join-Path $root '[two]')).Database | Should -Be 'crm'
+        Get-SqliteBackup (Join-Path $root 'zz*') -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e[0].FullyQualifiedErrorId | Should -Be 'PathWildcardNoMatch,SqliteBackup.PowerShell.GetSqliteBackupCommand'
+    }
+
+    It '-Database is a pattern, literal when its wildcard characters match nothing, and a file name or path finds its database' {
+        (Get-SqliteBackup $one -Database 'app[1]').Database | Should -Be 'app[1]'
+        (Get-SqliteBackup $one -Database 'app.db').Database | Should -Be 'app'
+        (Get-SqliteBackup $one -Database (Join-Path $root 'crm.db')).Database | Should -Be 'crm'
+        (Get-SqliteBackup $one -Database 'app[1].db').Database | Should -Be 'app[1]'
+        (Get-SqliteBackup $one -Database 'a*').Database | Sort-Object | Should -Be @('app', 'app[1]')
+        (Invoke-BackupRotation $one -Database 'app.db' -KeepLast 1 -WhatIf).Database | Should -Be 'app'
+        (Get-SqliteBackupLog $one -Database 'app[1].db').Database | Sort-Object -Unique | Should -Be 'app[1]'
+    }
+}
+
+Describe '-Database tab completion' {
+    BeforeAll {
+        $script:croot = New-TestFolder
+        foreach ($name in 'app', 'app[1]', 'app1', 'crm') { New-TinyDatabase (Join-Path $croot "$name.db") | Out-Null }
+        New-SqliteBackup -LiteralPath (Join-Path $croot 'app.db'), (Join-Path $croot 'app[1].db'), (Join-Path $croot 'app1.db') -Verify None | Out-Null
+        New-SqliteBackup -LiteralPath (Join-Path $croot 'crm.db') -Destination (Join-Path $croot 'other') -Verify None | Out-Null
+        function Complete([string] $line) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches }
+    }
+
+    It 'offers the databases backed up in the location given by -Path, -LiteralPath, or else ./backups' {
+        $three = @('app', 'app[1]', 'app1') | Sort-Object
+        (Complete "Get-SqliteBackup -Path '$croot/backups' -Database ").ListItemText | Sort-Object | Should -Be $three
+        (Complete "Get-SqliteBackup '$croot/other' -Database ").CompletionText | Should -Be 'crm'
+        (Complete "Invoke-BackupRotation -LiteralPath '$croot/other' -KeepLast 1 -Database c").CompletionText | Should -Be 'crm'
+        (Complete "Get-SqliteBackupLog '$croot/backups' -Database app").ListItemText | Sort-Object | Should -Be $three
+        Push-Location $croot
+        try { (Complete 'Get-SqliteBackup -Database a').ListItemText | Sort-Object | Should -Be $three }
+        finally { Pop-Location }
+        Complete "Get-SqliteBackup '$croot/nowhere' -Database " | Should -BeNullOrEmpty
+    }
+
+    It 'completes a name with wildcard characters escaped, so that it selects that database alone' {
+        $m = Complete "Get-SqliteBackup '$croot/backups' -Database 'app["
+        $m.CompletionText | Should -Be "'app``[1``]'"
+        # As typed after the completion: the escaped name selects app[1], not app1 (which its pattern would also match).
+        (Invoke-Expression "Get-SqliteBackup '$croot/backups' -Database $($m.CompletionText)").Database | Should -Be 'app[1]'
+        $m.ToolTip | Should -Match '1 backup'
+    }
+}

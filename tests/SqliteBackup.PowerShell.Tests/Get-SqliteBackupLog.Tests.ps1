@@ -33,3 +33,17 @@ Describe 'Get-SqliteBackupLog' {
         { Get-SqliteBackupLog (Join-Path $dir 'app.db') -ErrorAction Stop } | Should -Throw -ErrorId 'NotABackupLog,*'
     }
 }
+
+Describe 'Get-SqliteBackupLog -Event tab completion' {
+    It 'offers the event names of the events catalogue, and every event a real log holds' {
+        $dir = New-TestFolder
+        New-TinyDatabase (Join-Path $dir 'app.db') | Out-Null
+        New-SqliteBackup (Join-Path $dir 'app.db') -Verify Standard | Out-Null
+        function Complete([string] $line) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches }
+        $all = (Complete "Get-SqliteBackupLog '$dir/backups' -Event ").CompletionText
+        foreach ($e in (Get-SqliteBackupLog "$dir/backups").Event | Sort-Object -Unique) { $all | Should -Contain $e }
+        $all | Should -Contain 'VerificationInconclusive'
+        $all | Should -Contain 'FutureDatedBackup'
+        (Complete "Get-SqliteBackupLog '$dir/backups' -Event Rest").CompletionText | Should -Be @('RestoreCompleted', 'RestoreFailed', 'RestoreTested', 'RestoreTestFailed', 'RestoreTestInconclusive')
+    }
+}

@@ -68,6 +68,28 @@ Describe 'New-SqliteBackupConfig and Get-SqliteBackupConfig' {
     }
 }
 
+Describe 'Databases for a configuration by wildcard' {
+    It 'New-SqliteBackupConfig and Register-BackupSchedule expand -Database/-Path wildcards now, passing over sidecar files; no match writes nothing' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') -Employees 5 -JournalMode Delete | Out-Null
+        New-SqliteSampleDatabase (Join-Path $dir 'crm[1].db') -Employees 5 -JournalMode Delete | Out-Null
+        New-Item -ItemType File (Join-Path $dir 'app.db-journal') | Out-Null
+        $config = New-SqliteBackupConfig (Join-Path $dir 'backup.json') -Database (Join-Path $dir '*')
+        ($config.Databases | Sort-Object) | Should -Be (@((Join-Path $dir 'app.db'), (Join-Path $dir 'crm[1].db')) | Sort-Object)
+        (Get-Content -Raw (Join-Path $dir 'backup.json') | ConvertFrom-Json).backup.databases | Sort-Object | Should -Be (@('./app.db', './crm[1].db') | Sort-Object)
+
+        { New-SqliteBackupConfig (Join-Path $dir 'none.json') -Database (Join-Path $dir 'zz*.db') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PathWildcardNoMatch,SqliteBackup.PowerShell.NewSqliteBackupConfigCommand'
+        Test-Path (Join-Path $dir 'none.json') | Should -BeFalse
+        { Register-BackupSchedule -Path (Join-Path $dir 'zz*.db') -Destination (Join-Path $dir 'bk') -Scheduler Cron -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PathWildcardNoMatch,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+        Test-Path (Join-Path $dir 'bk') | Should -BeFalse
+        # -LiteralPath names a database with wildcard characters as it is written; -WhatIf writes nothing.
+        Register-BackupSchedule -LiteralPath (Join-Path $dir 'crm[1].db') -Destination (Join-Path $dir 'bk') -Scheduler Cron -WhatIf -ErrorAction Stop
+        Test-Path (Join-Path $dir 'bk') | Should -BeFalse
+    }
+}
+
 Describe 'Invoke-SqliteBackupJob' {
     BeforeEach {
         $script:dir = New-TestFolder

@@ -79,6 +79,34 @@ Invoke-BackupRotation '$dir/backups' -KeepLast 1 -Debug -Confirm:`$false | Out-N
         (Get-Command New-SqliteBackup).Parameters.ContainsKey('WhatIf') | Should -BeTrue
     }
 
+    It '<Name> help SYNTAX shows switches bare and, with ShouldProcess, [-WhatIf] [-Confirm] in every syntax' -ForEach $cmdlets {
+        # Get-Help renders a switch with a parameter value as '-Force <SwitchParameter>', as if it needed an argument.
+        $rendered = Get-Help $Name | Out-String -Width 4000
+        $syntax = ($rendered -split "`n") | ForEach-Object { $_.Trim() } | Where-Object { $_ -like "$Name *" -and $_ -like '*<CommonParameters>*' }
+        @($syntax).Count | Should -Be @((Get-Command $Name).ParameterSets).Count -Because "one SYNTAX line per parameter set in:`n$rendered"
+        $shouldProcess = [System.Management.Automation.CommandMetadata]::new((Get-Command $Name)).SupportsShouldProcess
+        foreach ($text in $syntax) {
+            $text | Should -Not -Match '<SwitchParameter>' -Because "a switch takes no value in '$text'"
+            $text | Should -Not -Match 'Nullable' -Because "an optional value shows its own type in '$text'"
+            foreach ($switch in (Get-Command $Name).Parameters.Values | Where-Object { $_.SwitchParameter -and $_.Name -notin 'Verbose', 'Debug', 'WhatIf', 'Confirm' }) {
+                if ($text -match "-$($switch.Name)\b") { $text | Should -Match "\[-$($switch.Name)\]" }
+            }
+            if ($shouldProcess) { $text | Should -Match '\[-WhatIf\] \[-Confirm\] \[<CommonParameters>\]$' -Because "$Name supports -WhatIf and -Confirm: '$text'" }
+            else { $text | Should -Not -Match '-WhatIf|-Confirm' }
+        }
+    }
+
+    It 'New-SqliteSampleDatabase shows its file as Get-Item does, not a row of blanks' {
+        $dir = New-TestFolder
+        $file = New-SqliteSampleDatabase (Join-Path $dir 'app.db') -Employees 5
+        $file.PSPath | Should -Not -BeNullOrEmpty -Because 'the FileInfo comes through the provider, with Mode, UnixMode, User and Group'
+        $lines = ($file | Out-String -Width 160) -split "`n" | ForEach-Object { $_.TrimEnd() } | Where-Object { $_ }
+        $row = $lines | Where-Object { $_ -like '*app.db' }
+        $row | Should -Not -BeNullOrEmpty
+        $row | Should -Not -Match ' {20}' -Because "no column of the file's row is blank: '$row'"
+        $row | Should -Be (((Get-Item $file.FullName) | Out-String -Width 160) -split "`n" | ForEach-Object { $_.TrimEnd() } | Where-Object { $_ -like '*app.db' })
+    }
+
     It 'has an about_SqliteBackup topic' {
         (Get-Help about_SqliteBackup | Out-String) | Should -Match 'consistent online backups'
     }

@@ -107,3 +107,57 @@ Describe 'New-SqliteBackup' {
         ($r.Verbose.Message -join "`n") | Should -Match 'Backup [0-9a-f]+ of app written'
     }
 }
+
+Describe 'New-SqliteBackup -Path wildcards, -LiteralPath and sidecar files' {
+    It 'expands a wildcard and passes over the -wal, -shm and -journal files and folders that a wildcard or Get-ChildItem brings along' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') -Employees 5 | Out-Null
+        New-SqliteSampleDatabase (Join-Path $dir 'crm.db') -Employees 5 -JournalMode Delete | Out-Null
+        # A leftover empty journal (SQLite ignores one), and a live WAL database: its -wal and -shm exist while it is open.
+        New-Item -ItemType File (Join-Path $dir 'crm.db-journal') | Out-Null
+        $c = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$(Join-Path $dir 'app.db');Pooling=False")
+        try {
+            $c.Open()
+            $cmd = $c.CreateCommand(); $cmd.CommandText = 'CREATE TABLE w (x); INSERT INTO w VALUES (1);'; $null = $cmd.ExecuteNonQuery()
+            @(Get-ChildItem $dir -Name) | Should -Contain 'app.db-wal'
+            @(Get-ChildItem $dir -Name) | Should -Contain 'app.db-shm'
+
+            $made = New-SqliteBackup (Join-Path $dir '*') -Verify None -ErrorVariable e1 -ErrorAction SilentlyContinue
+            $e1 | Should -BeNullOrEmpty
+            ($made.Database | Sort-Object) | Should -Be @('app', 'crm')
+
+            # Now the listing also holds the backups folder.
+            $piped = Get-ChildItem $dir | New-SqliteBackup -Verify None -ErrorVariable e2 -ErrorAction SilentlyContinue
+            $e2 | Should -BeNullOrEmpty
+            ($piped.Database | Sort-Object) | Should -Be @('app', 'crm')
+        }
+        finally { $c.Dispose() }
+        # Named on its own a sidecar is still an error, not silently nothing.
+        New-SqliteBackup (Join-Path $dir 'crm.db-journal') -Verify None -ErrorVariable e3 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e3.Count | Should -Be 1
+    }
+
+    It 'takes -LiteralPath (PSPath, LP) for a name with wildcard characters; a wildcard that matches nothing is PathWildcardNoMatch' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app[1].db') -Employees 5 | Out-Null
+        New-SqliteSampleDatabase (Join-Path $dir 'app1.db') -Employees 5 | Out-Null
+        $literal = Join-Path $dir 'app[1].db'
+        (New-SqliteBackup -LiteralPath $literal -Verify None).SourcePath | Should -Be $literal
+        (New-SqliteBackup -LP $literal -Verify None).SourcePath | Should -Be $literal
+        # As a pattern, [1] is the character 1.
+        (New-SqliteBackup -Path $literal -Verify None).SourcePath | Should -Be (Join-Path $dir 'app1.db')
+        # Escaped, as in the provider cmdlets, the brackets are themselves.
+        (New-SqliteBackup -Path (Join-Path $dir 'app`[1`].db') -Verify None).SourcePath | Should -Be $literal
+        # Get-ChildItem's objects bind by PSPath, literally, whatever their name.
+        (Get-ChildItem $dir -Filter '*.db' | New-SqliteBackup -Verify None).SourcePath | Sort-Object | Should -Be (@((Join-Path $dir 'app1.db'), $literal) | Sort-Object)
+
+        New-SqliteBackup (Join-Path $dir 'nothing*.db') -ErrorVariable e -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $e.Count | Should -Be 1
+        $e[0].FullyQualifiedErrorId | Should -Be 'PathWildcardNoMatch,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+        $e[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e[0].ErrorDetails.RecommendedAction | Should -Match 'LiteralPath'
+        # A literal path that does not exist keeps its own error.
+        New-SqliteBackup -LiteralPath (Join-Path $dir 'gone[1].db') -ErrorVariable e2 -ErrorAction SilentlyContinue
+        $e2[0].FullyQualifiedErrorId | Should -Be 'DatabaseNotFound,SqliteBackup.PowerShell.NewSqliteBackupCommand'
+    }
+}

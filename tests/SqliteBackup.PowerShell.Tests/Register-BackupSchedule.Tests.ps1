@@ -87,6 +87,34 @@ Describe 'Unregister-BackupSchedule with the real crontab' {
     }
 }
 
+Describe 'Schedule -Name tab completion with the real crontab' {
+    It 'offers the names Get-BackupSchedule lists, in the scheduler given' {
+        # Only the crontab command is needed (no daemon): the schedules are read back from it.
+        if (-not (Get-Command crontab -ErrorAction SilentlyContinue)) {
+            if ($requireCli) { throw 'crontab is required here (SQLITEBACKUP_REQUIRE_CLI=1)' }
+            Set-ItResult -Skipped -Because 'crontab is not installed'; return
+        }
+        $before = Get-CrontabState
+        try {
+            $dir = New-TestFolder
+            New-SqliteSampleDatabase (Join-Path $dir 'app.db') -Employees 5 | Out-Null
+            $config = Join-Path $dir 'backup.json'
+            New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+            foreach ($name in 'complete-nightly', 'complete-hourly') { Register-BackupSchedule -ConfigPath $config -Cron '0 0 1 1 *' -Scheduler Cron -Name $name | Out-Null }
+            function Complete([string] $line) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches }
+            $listed = (Get-BackupSchedule -Scheduler Cron).Name
+            (Complete 'Get-BackupSchedule -Scheduler Cron -Name ').CompletionText | Should -Be ($listed | Sort-Object)
+            (Complete 'Unregister-BackupSchedule -Scheduler Cron -Name complete-').CompletionText | Should -Be @('complete-hourly', 'complete-nightly')
+            (Complete 'Register-BackupSchedule -Scheduler Cron -Name complete-n').CompletionText | Should -Be 'complete-nightly'
+            (Complete 'Get-BackupSchedule -Scheduler Cron -Name complete-n').ToolTip | Should -Match '0 0 1 1 \*'
+        }
+        finally {
+            foreach ($name in 'complete-nightly', 'complete-hourly') { Unregister-BackupSchedule -Name $name -Scheduler Cron -Confirm:$false -ErrorAction SilentlyContinue }
+            if ($before.Exists) { Set-CrontabText ($before.Text + "`n") } else { & crontab -r 2>$null }
+        }
+    }
+}
+
 Describe 'Register-BackupSchedule parameters' {
     It 'rejects an invalid cron expression and a bad name without touching the scheduler' {
         $dir = New-TestFolder

@@ -81,3 +81,21 @@ Describe 'Test-SqliteBackup' {
         $e[0].ErrorDetails.RecommendedAction | Should -Match 'Get-SqliteBackup -Database app'
     }
 }
+
+Describe 'Test-SqliteBackup and Remove-SqliteBackup over a wildcard or a folder listing' {
+    It 'checks each backup once and passes over the backup log, whether a wildcard or Get-ChildItem names the files' {
+        $dir = New-TestFolder
+        New-TinyDatabase (Join-Path $dir 'app.db') | Out-Null
+        New-TinyDatabase (Join-Path $dir 'crm.db') | Out-Null
+        $made = New-SqliteBackup (Join-Path $dir 'app.db'), (Join-Path $dir 'crm.db') -Verify None
+        $bk = Join-Path $dir 'backups'
+        $listed = Get-ChildItem $bk | Test-SqliteBackup -Level Quick -ErrorVariable e -ErrorAction SilentlyContinue
+        $e | Should -BeNullOrEmpty -Because 'the backup log in the folder is not an error'
+        ($listed.Backup.Id | Sort-Object) | Should -Be ($made.Id | Sort-Object)
+        (Test-SqliteBackup (Join-Path $bk 'app_*') -Level Quick).Backup.Id | Should -Be ($made | Where-Object Database -eq 'app').Id
+        # Objects with a Path (backups, rotation decisions, hand-made) still bind -Path by property name.
+        ($made | Select-Object Path | Test-SqliteBackup -Level Quick).Backup.Id | Should -Be $made.Id
+        Remove-SqliteBackup (Join-Path $bk 'crm_*') -Confirm:$false
+        (Get-SqliteBackup $bk).Database | Should -Be 'app'
+    }
+}

@@ -407,4 +407,16 @@ public static class BackupErrors
         "RestoreWalPageSizeMismatch", BackupErrorCategory.ResourceBusy,
         $"'{target}' is a WAL database with {targetPageSize}-byte pages and the backup has {backupPageSize}-byte pages. SQLite cannot change the page size of a WAL database in place, and switching it out of WAL mode first needs every other connection to it closed, which they are not. Nothing was changed and no PreRestore backup was taken.",
         "Stop the application that has the database open and restore again, or restore into a new file (-Destination) and swap it in while the application is stopped.", target, inner);
+
+    // ---- issue 9, paths and wildcards -----------------------------------------------------------------------------
+
+    public static SqliteBackupException PathWildcardNoMatch(string pattern) => new(
+        "PathWildcardNoMatch", BackupErrorCategory.ObjectNotFound,
+        $"Nothing matches '{pattern}'.",
+        "Check the pattern with Get-ChildItem. For a name that really contains wildcard characters ([ ] * ?), use -LiteralPath.", pattern);
+
+    public static SqliteBackupException PathNotOnFileSystem(string path, string provider) => new(
+        "PathNotOnFileSystem", BackupErrorCategory.InvalidArgument,
+        $"'{path}' is on the {provider} provider, not the file system; databases and backups are files.",
+        "Give a file-system path, such as ./app.db or /var/backups.", path);
 }

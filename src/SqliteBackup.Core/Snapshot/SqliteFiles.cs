@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace SqliteBackup.Core.Snapshot;
 
 /// <summary>Opening SQLite files the way a backup tool must: no pooling (files are renamed and deleted under us), explicit modes.</summary>
-internal static class SqliteFiles
+public static class SqliteFiles
 {
     static readonly byte[] Magic = Encoding.ASCII.GetBytes("SQLite format 3\0");
 
@@ -79,6 +79,19 @@ internal static class SqliteFiles
         foreach (var t in tables)
             counts[t] = Convert.ToInt64(Scalar(c, $"SELECT count(*) FROM {QuoteIdentifier(t)}"));
         return counts;
+    }
+
+    static readonly string[] SidecarSuffixes = ["-wal", "-shm", "-journal"];
+
+    /// <summary>
+    /// The write-ahead log, shared-memory index or rollback journal of a database beside it: part of that database, never
+    /// a database to back up on its own (a folder listing or a wildcard such as ./data/* brings them along).
+    /// </summary>
+    public static bool IsSidecar(string path)
+    {
+        foreach (var suffix in SidecarSuffixes)
+            if (path.EndsWith(suffix, StringComparison.Ordinal) && path.Length > suffix.Length && File.Exists(path[..^suffix.Length])) return true;
+        return false;
     }
 
     public static bool IsBusy(SqliteException e) => e.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
