@@ -269,4 +269,16 @@ public static class BackupErrors
         "RestoreWalPageSizeMismatch", BackupErrorCategory.ResourceBusy,
         $"'{target}' is a WAL database with {targetPageSize}-byte pages and the backup has {backupPageSize}-byte pages. SQLite cannot change the page size of a WAL database in place, and switching it out of WAL mode first needs every other connection to it closed, which they are not. Nothing was changed and no PreRestore backup was taken.",
         "Stop the application that has the database open and restore again, or restore into a new file (-Destination) and swap it in while the application is stopped.", target, inner);
+
+    // ---- issue 10, backups around the application's own events --------------------------------------------------
+
+    public static SqliteBackupException GuardBackupFailed(string database, string operation, SqliteBackupException cause) => new(
+        "GuardBackupFailed", cause.Category,
+        $"Not run: {operation}. The backup of '{database}' before it failed ({cause.ErrorId}): {cause.Message}",
+        "Nothing was changed by the operation. Fix the backup first (" + cause.RecommendedAction + "), then run the operation again.", database, cause);
+
+    public static SqliteBackupException SchemaNotChanged(string database, string operation, string change) => new(
+        "SchemaNotChanged", BackupErrorCategory.InvalidResult,
+        $"The schema of '{database}' was not changed by {operation}, which completed; -ExpectSchemaChange said it would change it ({change}).",
+        "Check that the migration really ran against this database (a wrong path creates or edits another file); the backup taken before it is kept. Drop -ExpectSchemaChange for operations that change only data.", database);
 }

@@ -30,4 +30,15 @@ public static class BackupEvents
     public static readonly EventId NotificationSent = new(1050, nameof(NotificationSent));
     public static readonly EventId NotificationFailed = new(1051, nameof(NotificationFailed));
     public static readonly EventId FutureDatedBackup = new(1023, nameof(FutureDatedBackup));
+
+    // Guarded operations (Invoke-SqliteBackupGuard) and backups when an application stops: 1100-1119.
+    public static readonly EventId GuardedOperationSucceeded = new(1100, nameof(GuardedOperationSucceeded));
+    public static readonly EventId GuardedOperationFailed = new(1101, nameof(GuardedOperationFailed));
+    /// <summary>A backup before the operation failed, so the operation was never started.</summary>
+    public static readonly EventId GuardedOperationNotRun = new(1102, nameof(GuardedOperationNotRun));
+    /// <summary>After a failed operation, the database was restored from the backup taken before it.</summary>
+    public static readonly EventId GuardRestored = new(1103, nameof(GuardRestored));
+    public static readonly EventId GuardRestoreFailed = new(1104, nameof(GuardRestoreFailed));
+    /// <summary>-ExpectSchemaChange: user_version and schema hash before and after (Warning when unchanged).</summary>
+    public static readonly EventId SchemaChangeChecked = new(1105, nameof(SchemaChangeChecked));
 }
