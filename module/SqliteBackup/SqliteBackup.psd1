@@ -27,6 +27,7 @@
         'Unregister-BackupSchedule'
         'Test-SqliteBackupNotification'
         'New-SqliteSampleDatabase'
+        'Invoke-SqliteBackupGuard'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

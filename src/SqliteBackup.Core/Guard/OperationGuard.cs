@@ -35,9 +35,9 @@ public sealed class OperationGuard(Func<string, ILogger> loggerFor)
             catch (SqliteBackupException e)
             {
                 var error = BackupErrors.GuardBackupFailed(db, request.Operation, e);
-                // Every database's log says why the operation did not run, not only the one that failed.
-                foreach (var d in dbs)
-                    loggers[d].LogError(BackupEvents.GuardedOperationNotRun, "Not run: {Operation}. {Error}", request.Operation, error.Message);
+                // Every backup log involved says why the operation did not run, once, not only the failing database's.
+                foreach (var d in dbs.DistinctBy(d => request.BackupOf(d).ResolveDestination(), StringComparer.Ordinal))
+                    loggers[d].LogError(BackupEvents.GuardedOperationNotRun, "Not run: {Operation}, because the backup of {Database} failed: {Error}", request.Operation, entry.Database, error.Message);
                 guarded.Add(entry);
                 return new GuardResult { Operation = request.Operation, Outcome = GuardOutcome.NotRun, Databases = guarded, Error = error, Duration = clock.Elapsed };
             }
