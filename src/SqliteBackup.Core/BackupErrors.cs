@@ -281,4 +281,9 @@ public static class BackupErrors
         "SchemaNotChanged", BackupErrorCategory.InvalidResult,
         $"The schema of '{database}' was not changed by {operation}, which completed; -ExpectSchemaChange said it would change it ({change}).",
         "Check that the migration really ran against this database (a wrong path creates or edits another file); the backup taken before it is kept. Drop -ExpectSchemaChange for operations that change only data.", database);
+
+    public static SqliteBackupException JobTimedOut(string database, TimeSpan limit, Exception? cause) => new(
+        "BackupJobTimedOut", BackupErrorCategory.OperationTimeout,
+        $"The backup of '{database}' was abandoned: the job's time limit of {(int)limit.TotalSeconds} s ran out" + (cause != null ? $" ({cause.Message})" : "") + ". Nothing partial was left behind.",
+        "A backup on a service's stop must fit its bound: raise -StopTimeoutSec (and the unit's TimeoutStopSec) or take the backup on a schedule instead; check the backup log for what held it up (a lock held by another process, a slow disk).", database, cause);
 }

@@ -17,6 +17,16 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
     [ValidateNotNullOrEmpty]
     public string? ScratchPath { get; set; }
 
+    /// <summary>Automatic (scheduled runs) or Shutdown (when the machine or an application's service stops: no restore test).</summary>
+    [Parameter]
+    [ValidateSet("Automatic", "Shutdown")]
+    public BackupType Type { get; set; } = BackupType.Automatic;
+
+    /// <summary>Give up after this many seconds, leaving nothing partial, logging JobTimedOut and alerting (0: no limit).</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int TimeoutSec { get; set; }
+
     protected override void ProcessRecord()
     {
         BackupJobConfig config;
@@ -35,7 +45,13 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
         var log = new JsonLinesLog(config.LogFile);
         var logger = new CompositeLogger(Logger, new BackupLogProvider(log).CreateLogger("job"));
         IReadOnlyList<DatabaseJobResult> results;
-        try { results = new BackupJob(logger).Run(config, Progress, Cancellation); }
+        try
+        {
+            results = new BackupJob(logger).Run(config, Progress, Cancellation, options: new JobRunOptions
+            {
+                Type = Type, TimeLimit = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : null,
+            });
+        }
         catch (SqliteBackupException e) { Fail(e); return; }
         // Every result first: with -ErrorAction Stop the first WriteError ends the pipeline.
         foreach (var r in results) WriteObject(r);

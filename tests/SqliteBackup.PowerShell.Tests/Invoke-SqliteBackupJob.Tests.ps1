@@ -161,6 +161,33 @@ Describe 'Invoke-SqliteBackupJob' {
     }
 }
 
+Describe 'Invoke-SqliteBackupJob -Type Shutdown -TimeoutSec (what a service''s stop runs)' {
+    It 'takes a Shutdown backup; past its time limit it gives up cleanly, logs JobTimedOut and exits 1' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') -JournalMode Delete | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+        $r = Invoke-SqliteBackupJob -ConfigPath $config -Type Shutdown
+        $r.Backup.Type | Should -Be 'Shutdown'
+        $r.RestoreTest | Should -BeNullOrEmpty
+
+        # Another process's exclusive lock keeps every reader out of a rollback-journal database.
+        $holder = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$(Join-Path $dir 'app.db');Pooling=False")
+        try {
+            $holder.Open()
+            $cmd = $holder.CreateCommand(); $cmd.CommandText = 'BEGIN EXCLUSIVE; DELETE FROM assignments;'; $cmd.ExecuteNonQuery() | Out-Null
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $run = Invoke-JobScript $config @('-Type', 'Shutdown', '-TimeoutSec', '1')
+            $clock.Stop()
+        }
+        finally { $holder.Dispose() }
+        $run.ExitCode | Should -Be 1 -Because $run.Output
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+        (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event JobTimedOut).Count | Should -Be 1
+        @(Get-SqliteBackup (Join-Path $dir 'backups')).Count | Should -Be 1
+    }
+}
+
 Describe 'Invoke-SqliteBackupJob progress' {
     It 'shows the job as a whole with each operation nested under it' {
         $dir = New-TestFolder

@@ -13,9 +13,11 @@ public sealed class BackupJob(ILogger logger)
 {
     public static readonly TimeSpan RestoreTestInterval = TimeSpan.FromDays(7);
 
-    public IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig config, Action<BackupProgress>? progress = null, CancellationToken ct = default, Random? random = null)
+    public IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig config, Action<BackupProgress>? progress = null, CancellationToken ct = default, Random? random = null,
+        JobRunOptions? options = null)
     {
         random ??= Random.Shared;
+        options ??= new JobRunOptions();
         var results = new List<DatabaseJobResult>();
         if (!config.Enabled)
         {
@@ -23,6 +25,11 @@ public sealed class BackupJob(ILogger logger)
             return results;
         }
         using var jobLock = AcquireLock(config, ct);
+        // The caller's token (Ctrl+C) still cancels as before; the time limit is a token of its own, so that running out
+        // of time is told apart from being stopped, and reported as the failure it is.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        DateTime? deadline = options.TimeLimit is { } tl ? DateTime.UtcNow + tl : null;
+        if (options.TimeLimit is { } after) limit.CancelAfter(after);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
         // The log is read once per run, not once per database: it can hold megabytes of history.
         var lastRestoreTest = config.WeeklyRestoreTest ? ReadLastRestoreTests(config) : [];
@@ -30,12 +37,17 @@ public sealed class BackupJob(ILogger logger)
         {
             string db = config.Databases[i];
             ct.ThrowIfCancellationRequested();
+            if (limit.IsCancellationRequested) { results.Add(TimedOut(new DatabaseJobResult(BackupNaming.DatabaseName(db), db), options, null)); continue; }
             progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath),
                 $"{BackupNaming.DatabaseName(db)} ({i + 1} of {config.Databases.Count})", i * 100 / config.Databases.Count, Level: 0));
-            results.Add(RunOne(config, db, lastRestoreTest, progress, random, ct));
+            results.Add(RunOne(config, db, lastRestoreTest, progress, random, limit.Token, options, deadline));
         }
         progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath), "Done", 100, Completed: true, Level: 0));
         int failed = results.Count(r => !r.Succeeded);
+        if (results.Any(r => r.ErrorId == TimedOutErrorId))
+            logger.LogError(BackupEvents.JobTimedOut, "Backup job from {Path} gave up after its time limit of {Limit} s ({Type} backup): {Error}",
+                config.ConfigPath, (int)options.TimeLimit!.Value.TotalSeconds, options.Type,
+                string.Join(", ", results.Where(r => r.ErrorId == TimedOutErrorId).Select(r => r.Database)) + " not backed up; nothing partial was left behind");
         if (failed == 0)
             logger.LogInformation(BackupEvents.JobCompleted, "Backup job from {Path} completed: {Count} database(s)", config.ConfigPath, results.Count);
         else
@@ -101,8 +113,16 @@ public sealed class BackupJob(ILogger logger)
         return steps;
     }
 
+    const string TimedOutErrorId = "BackupJobTimedOut";
+
+    static DatabaseJobResult TimedOut(DatabaseJobResult result, JobRunOptions options, Exception? cause) => result with
+    {
+        ErrorId = TimedOutErrorId,
+        Error = BackupErrors.JobTimedOut(result.DatabasePath, options.TimeLimit!.Value, cause).Message,
+    };
+
     DatabaseJobResult RunOne(BackupJobConfig config, string db, IReadOnlyDictionary<string, DateTime> lastRestoreTest,
-        Action<BackupProgress>? progress, Random random, CancellationToken ct)
+        Action<BackupProgress>? progress, Random random, CancellationToken ct, JobRunOptions options, DateTime? deadline)
     {
         var clock = Stopwatch.StartNew();
         var result = new DatabaseJobResult(BackupNaming.DatabaseName(db), db);
@@ -112,7 +132,10 @@ public sealed class BackupJob(ILogger logger)
             var backup = new BackupEngine(logger).Create(new BackupRequest(db)
             {
                 Destination = config.BackupDirectory,
-                Type = BackupType.Automatic,
+                Type = options.Type,
+                // SQLite waits for a lock without looking at any token: the wait must end with the time limit (a second
+                // after it, so that the limit has visibly passed when it does).
+                BusyTimeout = deadline is { } until ? TimeSpan.FromSeconds(Math.Clamp((until - DateTime.UtcNow).TotalSeconds + 1, 1, 30)) : TimeSpan.FromSeconds(30),
                 Compression = config.Compression,
                 Verify = config.Verification,
                 ScratchPath = config.ScratchDirectory,
@@ -131,7 +154,8 @@ public sealed class BackupJob(ILogger logger)
             result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
 
             bool due = !lastRestoreTest.TryGetValue(backup.Database, out var last) || DateTime.UtcNow - last >= RestoreTestInterval;
-            if (config.WeeklyRestoreTest && due && decisions.Any(d => !d.Removed && d.Backup.Verified != false))
+            // A stop's backup must be quick: the restore test is left to the scheduled runs.
+            if (options.Type == BackupType.Automatic && config.WeeklyRestoreTest && due && decisions.Any(d => !d.Removed && d.Backup.Verified != false))
             {
                 step = "restore-test a backup";
                 // What rotation kept is what is left in the directory: no second listing needed.
@@ -143,6 +167,10 @@ public sealed class BackupJob(ILogger logger)
                 if (test.Outcome == VerificationOutcome.Failed)
                     result = result with { ErrorId = "RestoreTestFailed", Error = $"the restore test of {chosen.Path} failed: {test.Message}" };
             }
+        }
+        catch (Exception e) when (ct.IsCancellationRequested && deadline != null && DateTime.UtcNow >= deadline && e is OperationCanceledException or SqliteBackupException)
+        {
+            result = TimedOut(result, options, e as SqliteBackupException);
         }
         catch (SqliteBackupException e)
         {

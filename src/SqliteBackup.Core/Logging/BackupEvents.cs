@@ -41,4 +41,6 @@ public static class BackupEvents
     public static readonly EventId GuardRestoreFailed = new(1104, nameof(GuardRestoreFailed));
     /// <summary>-ExpectSchemaChange: user_version and schema hash before and after (Warning when unchanged).</summary>
     public static readonly EventId SchemaChangeChecked = new(1105, nameof(SchemaChangeChecked));
+    /// <summary>A job with a time limit (a service's stop) gave up; what was not backed up is named.</summary>
+    public static readonly EventId JobTimedOut = new(1106, nameof(JobTimedOut));
 }
