@@ -286,4 +286,11 @@ public static class BackupErrors
         "BackupJobTimedOut", BackupErrorCategory.OperationTimeout,
         $"The backup of '{database}' was abandoned: the job's time limit of {(int)limit.TotalSeconds} s ran out" + (cause != null ? $" ({cause.Message})" : "") + ". Nothing partial was left behind.",
         "A backup on a service's stop must fit its bound: raise -StopTimeoutSec (and the unit's TimeoutStopSec) or take the backup on a schedule instead; check the backup log for what held it up (a lock held by another process, a slow disk).", database, cause);
+
+    public static SqliteBackupException ServiceStopNotSupported(string scheduler, string service) => new(
+        "ServiceStopNotSupported", BackupErrorCategory.InvalidOperation,
+        $"{scheduler} cannot run a backup when the service '{service}' stops: it has no trigger for another program's stop. Nothing was registered.",
+        "Run the job from the service's own stop step instead (a launchd daemon's wrapper script after the program exits, an rc script's stop()): " +
+        "pwsh -NoProfile -NonInteractive -File <module folder>/Start-SqliteBackupJob.ps1 -ConfigPath <file> -Type Shutdown -TimeoutSec 45. " +
+        "On Linux with systemd running use -Scheduler Systemd; on Windows, Task Scheduler.", service);
 }

@@ -139,6 +139,31 @@ public static class Systemd
         return problem == null ? unit : throw new ArgumentException($"'{service}' is not a systemd service name: {problem}.", "definition");
     }
 
+    /// <summary>
+    /// A time span as systemctl show prints it ("1min 30s", "90s", "500ms", "infinity"); null for infinity or anything
+    /// not understood, so an unknown form never produces a wrong warning.
+    /// </summary>
+    public static TimeSpan? ParseTimeSpan(string text)
+    {
+        var total = TimeSpan.Zero;
+        var parts = text.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) return null;
+        foreach (var part in parts)
+        {
+            int i = 0;
+            while (i < part.Length && (char.IsAsciiDigit(part[i]) || part[i] == '.')) i++;
+            if (i == 0 || !double.TryParse(part[..i], NumberStyles.Float, CultureInfo.InvariantCulture, out double n)) return null;
+            double? seconds = part[i..] switch
+            {
+                "us" => n / 1e6, "ms" => n / 1e3, "s" or "" => n, "min" => n * 60, "h" => n * 3600, "d" => n * 86400,
+                _ => null,
+            };
+            if (seconds is null) return null;
+            total += TimeSpan.FromSeconds(seconds.Value);
+        }
+        return total;
+    }
+
     static string Header(string name) =>
         $"# Written by SqliteBackup for the schedule '{name}'; registering the schedule again replaces this file.\n";
 

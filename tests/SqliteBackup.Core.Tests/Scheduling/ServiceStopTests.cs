@@ -60,6 +60,16 @@ public sealed class ServiceStopTests
     public void Refuses_names_that_are_no_service_unit(string service) =>
         Assert.Throws<ArgumentException>(() => Systemd.RenderServiceDropIn(AppStop(service: service), false, "/usr/bin/timeout"));
 
+    [Theory]
+    [InlineData("1min 30s", 90.0)]
+    [InlineData("90s", 90.0)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("2h", 7200.0)]
+    [InlineData("infinity", null)]
+    [InlineData("", null)]
+    public void Reads_the_stop_timeout_as_systemctl_shows_it(string shown, double? seconds) =>
+        Assert.Equal(seconds, Systemd.ParseTimeSpan(shown)?.TotalSeconds);
+
     static string ExecStopPost(string dropIn) =>
         dropIn.Split('\n').Single(l => l.StartsWith("ExecStopPost=", StringComparison.Ordinal))["ExecStopPost=".Length..];
 
