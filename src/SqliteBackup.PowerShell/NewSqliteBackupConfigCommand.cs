@@ -25,6 +25,8 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
     [Parameter] [ValidateRange(-1, int.MaxValue)] public int RetentionWeeks { get; set; } = 12;
     [Parameter] [ValidateRange(-1, int.MaxValue)] public int RetentionMonths { get; set; } = 12;
     [Parameter] public SwitchParameter BackupOnShutdown { get; set; }
+    /// <summary>Application services whose every stop takes a Shutdown backup once Register-BackupSchedule registers the configuration.</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string[] Service { get; set; } = [];
     [Parameter] public SwitchParameter NoRestoreTest { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string? LogFile { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string? ScratchPath { get; set; }
@@ -59,6 +61,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
             ["retention_weeks"] = RetentionWeeks,
             ["retention_months"] = RetentionMonths,
         };
+        if (Service.Length > 0) section["services"] = new JsonArray(Service.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
         if (LogFile != null) section["log_file"] = Relative(LogFile);
         if (ScratchPath != null) section["scratch_directory"] = Relative(ScratchPath);
         if (AllowInsecureDirectory) section["allow_insecure_directory"] = true;

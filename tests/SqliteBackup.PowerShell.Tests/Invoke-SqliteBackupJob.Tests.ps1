@@ -39,6 +39,15 @@ Describe 'New-SqliteBackupConfig and Get-SqliteBackupConfig' {
         (Get-SqliteBackupConfig (Join-Path $dir 'conf/backup.json')).RetentionPolicy.KeepDaily | Should -Be 30
     }
 
+    It 'writes the services whose stop takes a backup, and reads them back' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $c = New-SqliteBackupConfig (Join-Path $dir 'b.json') -Database (Join-Path $dir 'app.db') -Service app.service, 'worker@1' -BackupOnShutdown
+        $c.Services.Name | Should -Be @('app.service', 'worker@1')
+        $c.Services.StopTimeoutSec | Should -Be @(60, 60)
+        $c.BackupOnShutdown | Should -BeTrue
+    }
+
     It 'keeps an application''s other settings and needs -Force to replace the backup section' {
         $dir = New-TestFolder
         $file = Join-Path $dir 'appsettings.json'
