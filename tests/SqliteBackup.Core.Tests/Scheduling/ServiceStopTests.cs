@@ -152,4 +152,47 @@ public sealed class ServiceStopTests
         // The manager's start-up and the first stop take a second or two; a 120 s sleep would take 120.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"{clock.Elapsed}\n{log}");
     }
+
+    /// <summary>
+    /// End to end: the real job, with the built module and PowerShell from the repository's tool manifest, run by a real
+    /// systemd when the application's service stops, leaves a verified Shutdown backup. Skipped where the module has not
+    /// been built (./build.ps1) or systemd cannot run here.
+    /// </summary>
+    [SkippableFact]
+    public void Stopping_the_service_under_systemd_takes_a_verified_Shutdown_backup_with_the_real_job()
+    {
+        UserSystemd.SkipUnlessAvailable();
+        string? script = FindUp("out/SqliteBackup/Start-SqliteBackupJob.ps1");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        string? pwshDll = Directory.Exists(Path.Combine(home, ".nuget/packages/powershell"))
+            ? Directory.GetFiles(Path.Combine(home, ".nuget/packages/powershell"), "pwsh.dll", SearchOption.AllDirectories)
+                .Where(p => p.Contains("/unix/", StringComparison.Ordinal)).OrderDescending().FirstOrDefault()
+            : null;
+        Skip.If(script is null || pwshDll is null || !Cli.Has("dotnet"), "the module is not built, or PowerShell is not restored (dotnet tool restore)");
+
+        using var dir = new TempDir();
+        SampleDatabase.Create(dir["app.db"]);
+        File.WriteAllText(dir["backup.json"], """{ "backup": { "databases": ["./app.db"], "backup_directory": "./backups" } }""");
+        var bound = TimeSpan.FromSeconds(60);
+        var job = new ScheduledCommand(Cli.Which("dotnet"), [pwshDll!, "-NoProfile", "-NonInteractive", "-File", script!, "-ConfigPath", dir["backup.json"], .. ServiceStopDefinition.JobArguments(bound)]);
+        var stop = new ServiceStopDefinition("app-stop", "app", job, bound);
+        string log = UserSystemd.Run(dir,
+            // The job's own output goes to a file: no journal runs in the private namespace.
+            [("app.service", $"[Unit]\nDescription=An application\n\n[Service]\nExecStart=/bin/sleep 1000\nStandardOutput=append:{dir["app.out"]}\nStandardError=append:{dir["app.out"]}\n"),
+             ("app.service.d/" + Systemd.DropInFileName(stop.Name), Systemd.RenderServiceDropIn(stop, true, Cli.Which("timeout")))],
+            "start app.service", "stop app.service", "status app.service --no-pager");
+
+        string output = log + (File.Exists(dir["app.out"]) ? File.ReadAllText(dir["app.out"]) : "(no output)");
+        Assert.True(Directory.Exists(dir["backups"]), output);
+        var backup = Assert.Single(new BackupCatalog().List(dir["backups"]), b => b.Type == BackupType.Shutdown);
+        Assert.True(backup.Verified, output);
+        Assert.Contains(new Logging.JsonLinesLog(Path.Combine(dir["backups"], Logging.JsonLinesLog.DefaultFileName)).Read(), e => e.Event == "JobCompleted");
+    }
+
+    static string? FindUp(string relative)
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, relative))) return Path.Combine(d.FullName, relative);
+        return null;
+    }
 }
