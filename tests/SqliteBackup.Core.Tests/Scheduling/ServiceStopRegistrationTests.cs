@@ -60,6 +60,24 @@ public class ServiceStopRegistrationTests
     }
 
     [Fact]
+    public void Warns_of_a_unit_systemd_does_not_know_and_of_a_stop_timeout_shorter_than_the_bound()
+    {
+        using var t = new TempDir();
+        // A systemctl that answers `show` as systemd does for a unit it has no file for.
+        string fake = t["systemctl"];
+        File.WriteAllText(fake, "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = show ] && { printf 'LoadState=not-found\\nTimeoutStopUSec=1min 30s\\n'; exit 0; }; done\nexit 0\n");
+        UserSystemd.PrivateToOwner(fake);
+        var backend = new SystemdBackend(userUnits: false, unitDirectory: t["units"], systemctl: fake, timeoutProgram: "/usr/bin/timeout");
+
+        var warnings = backend.RegisterServiceStop(new ServiceStopDefinition("app-stop", "app", new ScheduledCommand("/bin/true", []), TimeSpan.FromSeconds(120)));
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains("does not know the unit app.service", warnings[0]);
+        Assert.Contains("TimeoutStopSec=1min 30s", warnings[1]);
+        // Within the unit's 90 s: only the unknown unit is left to warn about.
+        Assert.Single(backend.RegisterServiceStop(new ServiceStopDefinition("app-stop", "app", new ScheduledCommand("/bin/true", []), TimeSpan.FromSeconds(60))));
+    }
+
+    [Fact]
     public void Task_Scheduler_gets_a_task_on_the_service_stop_event_and_unregister_deletes_it()
     {
         using var t = new TempDir();
