@@ -51,6 +51,10 @@ Describe 'Invoke-SqliteBackupGuard' {
         $r.Databases[0].SchemaBefore.UserVersion | Should -Be 3
         $r.Databases[0].SchemaAfter.UserVersion | Should -Be 4
         (Get-SqliteBackupLog $bk -Event GuardedOperationSucceeded).Count | Should -Be 1
+        $shown = $r | Out-String -Width 160
+        $shown | Should -Match 'Outcome\s+: Succeeded'
+        $shown | Should -Match 'app: PreMigration [0-9a-f]{8}, verified True'
+        $shown | Should -Match 'app: user_version 3 -> 4'
     }
 
     It 'rethrows the original error and leaves the database as the script left it' {
