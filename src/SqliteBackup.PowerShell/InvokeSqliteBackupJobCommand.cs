@@ -47,10 +47,7 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
         IReadOnlyList<DatabaseJobResult> results;
         try
         {
-            results = new BackupJob(logger).Run(config, Progress, Cancellation, options: new JobRunOptions
-            {
-                Type = Type, TimeLimit = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : null,
-            });
+            results = new BackupJob(logger).Run(config, Progress, Cancellation, options: RunOptions());
         }
         catch (SqliteBackupException e) { Fail(e); return; }
         // Every result first: with -ErrorAction Stop the first WriteError ends the pipeline.
@@ -63,12 +60,14 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
         }
     }
 
+    JobRunOptions RunOptions() => new() { Type = Type, TimeLimit = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : null };
+
     /// <summary>-WhatIf: each step the run would take, through ShouldProcess so it reads as PowerShell's own "What if:" lines.</summary>
     void Preview(BackupJobConfig config)
     {
         if (!config.Enabled) { WriteWarning($"Backups are disabled in '{config.ConfigPath}'; the job would do nothing."); return; }
         IReadOnlyList<JobPlanStep> steps;
-        try { steps = new BackupJob(Logger).Preview(config, DateTime.UtcNow); }
+        try { steps = new BackupJob(Logger).Preview(config, DateTime.UtcNow, RunOptions()); }
         catch (SqliteBackupException e) { Fail(e); return; }
         foreach (var s in steps)
         {

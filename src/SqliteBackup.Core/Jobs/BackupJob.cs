@@ -82,8 +82,9 @@ public sealed class BackupJob(ILogger logger)
     /// What <see cref="Run"/> would do now, read-only: no lock, no log line, no file. Rotation is planned as if this run's
     /// backup were already there (verified, unless verification is off), by the same planner the run uses.
     /// </summary>
-    public IReadOnlyList<JobPlanStep> Preview(BackupJobConfig config, DateTime utcNow)
+    public IReadOnlyList<JobPlanStep> Preview(BackupJobConfig config, DateTime utcNow, JobRunOptions? options = null)
     {
+        options ??= new JobRunOptions();
         var steps = new List<JobPlanStep>();
         if (!config.Enabled) return steps;
         var existing = Directory.Exists(config.BackupDirectory) ? new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory) : [];
@@ -97,14 +98,15 @@ public sealed class BackupJob(ILogger logger)
                     + " The job would fail for it.", WouldFail: true));
                 continue;
             }
-            steps.Add(new(name, source, $"Back up as Automatic ({config.Compression.ToString().ToLowerInvariant()})"
-                + (config.Verification == VerificationLevel.None ? ", not verified" : $", then verify ({config.Verification})")));
+            steps.Add(new(name, source, $"Back up as {options.Type} ({config.Compression.ToString().ToLowerInvariant()})"
+                + (config.Verification == VerificationLevel.None ? ", not verified" : $", then verify ({config.Verification})")
+                + (options.TimeLimit is { } limit ? $", all within {(int)limit.TotalSeconds} s or abandoned" : "")));
             var mine = existing.Where(b => b.Database == name).ToList();
-            var decisions = BackupRotation.PlanWithNewBackup(mine, utcNow, BackupType.Automatic, config.Verification != VerificationLevel.None,
+            var decisions = BackupRotation.PlanWithNewBackup(mine, utcNow, options.Type, config.Verification != VerificationLevel.None,
                 config.RetentionPolicy, TimeZoneInfo.Local);
             foreach (var d in decisions)
                 steps.Add(new(name, d.Path, $"{(d.Action == Retention.RetentionAction.Remove ? "Remove" : "Keep")} by rotation: {string.Join(", ", d.Reasons)}"));
-            if (!config.WeeklyRestoreTest) continue;
+            if (!config.WeeklyRestoreTest || options.Type != BackupType.Automatic) continue;
             bool tested = lastRestoreTest.TryGetValue(name, out var last);
             if (!tested || utcNow - last >= RestoreTestInterval)
                 steps.Add(new(name, name, $"Restore-test one backup of {name}, chosen at random ("

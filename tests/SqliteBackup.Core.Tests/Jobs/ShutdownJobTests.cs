@@ -31,6 +31,18 @@ public class ShutdownJobTests
     }
 
     [Fact]
+    public void The_preview_of_a_shutdown_run_says_Shutdown_and_plans_no_restore_test()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var c = Config(t, """{ "databases": ["./app.db"] }""");
+        var steps = new BackupJob(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Preview(c, DateTime.UtcNow, new JobRunOptions { Type = BackupType.Shutdown, TimeLimit = TimeSpan.FromSeconds(45) });
+        Assert.StartsWith("Back up as Shutdown", steps[0].Action);
+        Assert.Contains("within 45 s", steps[0].Action);
+        Assert.DoesNotContain(steps, s => s.Action.StartsWith("Restore-test", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_run_past_its_time_limit_is_abandoned_leaving_nothing_behind_and_is_logged()
     {
         using var t = new TempDir();
