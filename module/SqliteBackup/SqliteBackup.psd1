@@ -28,6 +28,7 @@
         'Unregister-BackupSchedule'
         'Test-SqliteBackupNotification'
         'New-SqliteSampleDatabase'
+        'Invoke-SqliteBackupGuard'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -7,6 +7,8 @@
     )
     Parameters  = @{
         ConfigPath  = 'The JSON configuration file (see New-SqliteBackupConfig).'
+        Type        = 'Automatic (default, scheduled runs) or Shutdown (what a machine''s or a service''s stop runs: Shutdown backups and no restore test, which is left to the scheduled runs).'
+        TimeoutSec  = 'Give up after this many seconds (0, the default: no limit). A backup in progress is abandoned leaving nothing behind; each database not done fails with BackupJobTimedOut, JobTimedOut is logged and the alert sent. A service''s stop sets it to three quarters of its bound.'
         ScratchPath = 'Overrides the configuration''s scratch_directory: where verification and the restore test decompress. Default: a hidden folder beside the backups, falling back to the system temporary directory when the backup folder cannot take it.'
     }
     Inputs      = @(@{ Type = 'System.String'; Description = 'ConfigPath by property name.' })

@@ -6,6 +6,7 @@
         'The result is read back and validated; a database that does not exist yet is a warning here and an error when the job runs.'
     )
     Parameters  = @{
+        Service          = 'Application services (systemd units, or Windows display names) whose every stop takes a Shutdown backup once Register-BackupSchedule registers the configuration; written as "services".'
         Path             = 'The configuration file to write. An existing file keeps its other sections.'
         Database         = 'The database file(s) the job backs up. Wildcards are expanded now (./data/*.db), passing over -wal, -shm and -journal files and folders; a wildcard that matches nothing writes nothing (PathWildcardNoMatch). A path without wildcards may name a database that does not exist yet (a warning).'
         BackupPath       = 'Where backups go (default ./backups beside the configuration file); backup_directory in the file. Alias -BackupDirectory.'

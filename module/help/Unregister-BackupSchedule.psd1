@@ -1,7 +1,7 @@
 @{
     Synopsis    = 'Removes a backup schedule from the operating-system scheduler.'
     Description = @(
-        'Unregister-BackupSchedule removes what Register-BackupSchedule created: our crontab line (every other line stays byte for byte), the systemd units, the LaunchAgent, or the scheduled tasks. Backups, configuration and log are not touched. Supports -WhatIf.'
+        'Unregister-BackupSchedule removes what Register-BackupSchedule created: our crontab line (every other line stays byte for byte), the systemd units, a service''s drop-in (and its <unit>.d folder only when Register created it, then systemctl daemon-reload), the LaunchAgent, or the scheduled tasks. Backups, configuration and log are not touched. Supports -WhatIf.'
     )
     Parameters  = @{
         Name      = 'The schedule name; accepts objects from Get-BackupSchedule.'

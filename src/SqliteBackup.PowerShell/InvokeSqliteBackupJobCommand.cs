@@ -3,6 +3,7 @@ using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Backups;
 
 namespace SqliteBackup.PowerShell;
 
@@ -17,6 +18,16 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? ScratchPath { get; set; }
+
+    /// <summary>Automatic (scheduled runs) or Shutdown (when the machine or an application's service stops: no restore test).</summary>
+    [Parameter]
+    [ValidateSet("Automatic", "Shutdown")]
+    public BackupType Type { get; set; } = BackupType.Automatic;
+
+    /// <summary>Give up after this many seconds, leaving nothing partial, logging JobTimedOut and alerting (0: no limit).</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int TimeoutSec { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -36,7 +47,10 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
         var log = new JsonLinesLog(config.LogFile);
         var logger = new CompositeLogger(Logger, new BackupLogProvider(log).CreateLogger("job"));
         IReadOnlyList<DatabaseJobResult> results;
-        try { results = new BackupJob(logger).Run(config, Progress, Cancellation); }
+        try
+        {
+            results = new BackupJob(logger).Run(config, Progress, Cancellation, options: RunOptions());
+        }
         catch (SqliteBackupException e) { Fail(e); return; }
         // Every result first: with -ErrorAction Stop the first WriteError ends the pipeline.
         foreach (var r in results) WriteObject(r);
@@ -47,12 +61,14 @@ public sealed class InvokeSqliteBackupJobCommand : SqliteBackupCmdlet
         }
     }
 
+    JobRunOptions RunOptions() => new() { Type = Type, TimeLimit = TimeoutSec > 0 ? TimeSpan.FromSeconds(TimeoutSec) : null };
+
     /// <summary>-WhatIf: each step the run would take, through ShouldProcess so it reads as PowerShell's own "What if:" lines.</summary>
     void Preview(BackupJobConfig config)
     {
         if (!config.Enabled) { WriteWarning($"Backups are disabled in '{config.ConfigPath}'; the job would do nothing."); return; }
         IReadOnlyList<JobPlanStep> steps;
-        try { steps = new BackupJob(Logger).Preview(config, DateTime.UtcNow); }
+        try { steps = new BackupJob(Logger).Preview(config, DateTime.UtcNow, RunOptions()); }
         catch (SqliteBackupException e) { Fail(e); return; }
         foreach (var s in steps)
         {

@@ -33,6 +33,8 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
     [Parameter] [Alias("RetentionMonths")] [ValidateRange(-1, int.MaxValue)] public int KeepMonthly { get; set; } = 12;
     [Parameter] [ValidateRange(-1, int.MaxValue)] public int KeepYearly { get; set; }
     [Parameter] public SwitchParameter BackupOnShutdown { get; set; }
+    /// <summary>Application services whose every stop takes a Shutdown backup once Register-BackupSchedule registers the configuration.</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string[] Service { get; set; } = [];
     [Parameter] public SwitchParameter NoRestoreTest { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string? LogFile { get; set; }
     [Parameter] [ValidateNotNullOrEmpty] public string? ScratchPath { get; set; }
@@ -73,6 +75,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
         if (KeepLast != 0) section["retention_last"] = KeepLast;
         if (KeepHourly != 0) section["retention_hours"] = KeepHourly;
         if (KeepYearly != 0) section["retention_years"] = KeepYearly;
+        if (Service.Length > 0) section["services"] = new JsonArray(Service.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
         if (LogFile != null) section["log_file"] = Relative(LogFile);
         if (ScratchPath != null) section["scratch_directory"] = Relative(ScratchPath);
         if (AllowInsecureDirectory) section["allow_insecure_directory"] = true;

@@ -6,6 +6,7 @@ using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Scheduling.Registration;
 using SqliteBackup.Core.Scheduling;
+using SqliteBackup.Core.Backups;
 
 namespace SqliteBackup.PowerShell;
 
@@ -46,6 +47,12 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     [Parameter] [ValidateNotNullOrEmpty] public string? Cron { get; set; }
     [Parameter] public SchedulerKind Scheduler { get; set; } = SchedulerKind.Auto;
 
+    /// <summary>Instead of a calendar schedule: a Shutdown backup each time these services stop (systemd units, or Windows display names).</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string[]? Service { get; set; }
+
+    /// <summary>The longest a backup may hold up the service's stop (and so its restart); the job gives up cleanly before.</summary>
+    [Parameter] [ValidateRange(2, 3600)] public int StopTimeoutSec { get; set; } = ServiceStopConfig.DefaultStopTimeoutSec;
+
     protected override void EndProcessing()
     {
         try
@@ -55,12 +62,34 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
             var (config, section) = ParameterSetName != ConfigSet ? PlanConfig() : (ResolvePath(ConfigPath), null);
             var job = section != null ? BackupJobConfigFile.FromSection(config, section) : BackupJobConfigFile.Load(config);
             var backend = ScheduleBackends.For(Scheduler);
+            if (Service != null)
+            {
+                if (!SupportsServiceStop(backend)) throw BackupErrors.ServiceStopNotSupported(backend.Kind.ToString(), Service[0]);
+                if (Name != null && Service.Length > 1) throw new ArgumentException("-Name names one registration: give one -Service with it, or leave -Name out (each service then gets <name>-<service>).");
+                var stops = Service.Select(s => ServiceStop(backend, config, Name ?? ServiceName(DefaultName(config), s), new ServiceStopConfig(s, StopTimeoutSec))).ToList();
+                if (section != null && !ShouldProcess(config, "Write a backup configuration")) return;
+                if (section != null) BackupJobConfigFile.Save(config, section, overwriteSection: true);
+                foreach (var stop in stops) RegisterServiceStop(backend, config, stop);
+                return;
+            }
             bool shutdown = job.BackupOnShutdown && backend.Kind is SchedulerKind.Systemd or SchedulerKind.TaskScheduler;
             if (job.BackupOnShutdown && !shutdown)
                 WriteWarning($"{backend.Kind} has no shutdown trigger: \"backup_on_shutdown\" is not scheduled. Use systemd or Task Scheduler for that, or run the job from your shutdown scripts.");
-            var definition = new ScheduleDefinition(Name ?? DefaultName(config), Spec(job), JobCommand(config), shutdown);
+            // The machine's shutdown takes a Shutdown backup, not an Automatic one.
+            var definition = new ScheduleDefinition(Name ?? DefaultName(config), Spec(job), JobCommand(config), shutdown,
+                shutdown ? JobCommand(config, ["-Type", nameof(BackupType.Shutdown)]) : null);
+            // The configuration's services are registrations of their own, <name>-<service>, each removable by name.
+            bool services = job.Services.Count > 0 && SupportsServiceStop(backend);
+            if (job.Services.Count > 0 && !services)
+                WriteWarning($"{backend.Kind} has no trigger for a service's stop: \"services\" are not registered. Use systemd or Task Scheduler, or run Start-SqliteBackupJob.ps1 -Type Shutdown from each service's stop script.");
+            var stopsFromConfig = services ? job.Services.Select(s => ServiceStop(backend, config, ServiceName(definition.Name, s.Name), s)).ToList() : [];
             bool write = section == null || ShouldProcess(config, "Write a backup configuration");
-            if (!ShouldProcess($"{definition.Name} ({backend.Kind})", $"Run the backup job of '{config}' {definition.Schedule}") || !write) return;
+            if (!ShouldProcess($"{definition.Name} ({backend.Kind})", $"Run the backup job of '{config}' {definition.Schedule}") || !write)
+            {
+                // -WhatIf shows the services' registrations too (each ShouldProcess says no, so nothing is registered).
+                foreach (var stop in stopsFromConfig) RegisterServiceStop(backend, config, stop);
+                return;
+            }
             if (section != null)
             {
                 BackupJobConfigFile.Save(config, section, overwriteSection: true);
@@ -68,12 +97,43 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
             }
             backend.Register(definition);
             WriteObject(backend.List().FirstOrDefault(s => s.Name == definition.Name));
+            foreach (var stop in stopsFromConfig) RegisterServiceStop(backend, config, stop);
         }
         catch (SqliteBackupException e) { Fail(e); }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
             Fail(BackupErrors.InvalidSchedule(Name, e));
         }
+    }
+
+    static bool SupportsServiceStop(IScheduleBackend backend) => backend.Kind is SchedulerKind.Systemd or SchedulerKind.TaskScheduler;
+
+    /// <summary>Checked in full (name, unit name, command) before anything is written.</summary>
+    ServiceStopDefinition ServiceStop(IScheduleBackend backend, string config, string name, ServiceStopConfig service)
+    {
+        var bound = TimeSpan.FromSeconds(service.StopTimeoutSec);
+        var definition = new ServiceStopDefinition(name, service.Name, JobCommand(config, ServiceStopDefinition.JobArguments(bound)), bound);
+        if (backend.Kind == SchedulerKind.Systemd) Systemd.RenderServiceDropIn(definition, userUnit: false, "/usr/bin/timeout");
+        return definition;
+    }
+
+    void RegisterServiceStop(IScheduleBackend backend, string config, ServiceStopDefinition stop)
+    {
+        string service = backend.Kind == SchedulerKind.Systemd ? Systemd.ServiceUnit(stop.Service) : stop.Service;
+        if (!ShouldProcess($"{stop.Name} ({backend.Kind})",
+                $"Back up the databases of '{config}' (Shutdown) each time {service} stops, holding it up at most {(int)stop.Bound.TotalSeconds} s")) return;
+        foreach (var warning in backend.RegisterServiceStop(stop)) WriteWarning(warning);
+        WriteObject(backend.List().FirstOrDefault(s => s.Name == stop.Name));
+    }
+
+    /// <summary>&lt;schedule name&gt;-&lt;service&gt;, the service's name without .service and with other characters as '-', within 64.</summary>
+    static string ServiceName(string scheduleName, string service)
+    {
+        string unit = service.EndsWith(".service", StringComparison.Ordinal) ? service[..^".service".Length] : service;
+        string stem = new string(unit.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray()).Trim('-', '.');
+        if (stem.Length == 0) stem = "service";
+        string name = $"{scheduleName}-{stem}";
+        return name.Length <= ScheduleDefinition.MaxNameLength ? name : name[..ScheduleDefinition.MaxNameLength].TrimEnd('-', '.');
     }
 
     ScheduleSpec Spec(BackupJobConfig job)
@@ -92,7 +152,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     /// An absolute, runnable command however pwsh was installed: its own executable, or dotnet running pwsh.dll from
     /// $PSHOME (a .NET tool). Paths are separate arguments to a script, never text inside a command string.
     /// </summary>
-    ScheduledCommand JobCommand(string config)
+    ScheduledCommand JobCommand(string config, IReadOnlyList<string>? extra = null)
     {
         string exe = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this pwsh process is unknown.");
         var args = new List<string>();
@@ -100,6 +160,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
             args.Add(System.IO.Path.Combine((string)SessionState.PSVariable.GetValue("PSHOME"), "pwsh.dll"));
         string script = System.IO.Path.Combine(MyInvocation.MyCommand.Module!.ModuleBase, "Start-SqliteBackupJob.ps1");
         args.AddRange(["-NoProfile", "-NonInteractive", "-File", script, "-ConfigPath", config]);
+        if (extra != null) args.AddRange(extra);
         return new ScheduledCommand(exe, args);
     }
 

@@ -9,6 +9,11 @@ public static class Cli
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator)
             .Any(d => File.Exists(System.IO.Path.Combine(d, program)));
 
+    /// <summary>The absolute path of a program on PATH (Require it first).</summary>
+    public static string Which(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator)
+            .Select(d => System.IO.Path.Combine(d, program)).First(File.Exists);
+
     /// <summary>CI sets SQLITEBACKUP_REQUIRE_CLI=1 so a missing program fails instead of skipping.</summary>
     public static void Require(string program)
     {

@@ -39,6 +39,15 @@ Describe 'New-SqliteBackupConfig and Get-SqliteBackupConfig' {
         (Get-SqliteBackupConfig (Join-Path $dir 'conf/backup.json')).RetentionPolicy.KeepDaily | Should -Be 30
     }
 
+    It 'writes the services whose stop takes a backup, and reads them back' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $c = New-SqliteBackupConfig (Join-Path $dir 'b.json') -Database (Join-Path $dir 'app.db') -Service app.service, 'worker@1' -BackupOnShutdown
+        $c.Services.Name | Should -Be @('app.service', 'worker@1')
+        $c.Services.StopTimeoutSec | Should -Be @(60, 60)
+        $c.BackupOnShutdown | Should -BeTrue
+    }
+
     It 'keeps an application''s other settings and needs -Force to replace the backup section' {
         $dir = New-TestFolder
         $file = Join-Path $dir 'appsettings.json'
@@ -180,6 +189,33 @@ Describe 'Invoke-SqliteBackupJob' {
         finally { Pop-Location }
         @(Get-SqliteBackup (Join-Path $dir 'backups') -Type Automatic).Count | Should -Be 1
         (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event BackupFailed).Error | Should -Match 'not a SQLite database'
+    }
+}
+
+Describe 'Invoke-SqliteBackupJob -Type Shutdown -TimeoutSec (what a service''s stop runs)' {
+    It 'takes a Shutdown backup; past its time limit it gives up cleanly, logs JobTimedOut and exits 1' {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') -JournalMode Delete | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+        $r = Invoke-SqliteBackupJob -ConfigPath $config -Type Shutdown
+        $r.Backup.Type | Should -Be 'Shutdown'
+        $r.RestoreTest | Should -BeNullOrEmpty
+
+        # Another process's exclusive lock keeps every reader out of a rollback-journal database.
+        $holder = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$(Join-Path $dir 'app.db');Pooling=False")
+        try {
+            $holder.Open()
+            $cmd = $holder.CreateCommand(); $cmd.CommandText = 'BEGIN EXCLUSIVE; DELETE FROM assignments;'; $cmd.ExecuteNonQuery() | Out-Null
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $run = Invoke-JobScript $config @('-Type', 'Shutdown', '-TimeoutSec', '1')
+            $clock.Stop()
+        }
+        finally { $holder.Dispose() }
+        $run.ExitCode | Should -Be 1 -Because $run.Output
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+        (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event JobTimedOut).Count | Should -Be 1
+        @(Get-SqliteBackup (Join-Path $dir 'backups')).Count | Should -Be 1
     }
 }
 

@@ -159,3 +159,47 @@ Describe 'Register-BackupSchedule parameters' {
         { Unregister-BackupSchedule -Name 'no-such-schedule' -Scheduler Cron -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'ScheduleNotFound,SqliteBackup.PowerShell.UnregisterBackupScheduleCommand'
     }
 }
+
+Describe 'Register-BackupSchedule -Service (a backup each time an application''s service stops)' {
+    BeforeEach {
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+        # What-if messages go to the host, so a real pwsh is run and its console output read.
+        $pwsh = [Environment]::ProcessPath
+        [string[]] $prefix = if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+    }
+
+    It 'says where it cannot: launchd and cron have no trigger for a service''s stop, and nothing is written' {
+        foreach ($scheduler in 'Launchd', 'Cron') {
+            $e = $null
+            try { Register-BackupSchedule -ConfigPath $config -Service app.service -Scheduler $scheduler -ErrorAction Stop } catch { $e = $_ }
+            $e.FullyQualifiedErrorId | Should -Be 'ServiceStopNotSupported,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+            $e.ErrorDetails.RecommendedAction | Should -Match 'Start-SqliteBackupJob\.ps1 .*-Type Shutdown'
+        }
+        Test-Path (Join-Path $HOME 'Library') | Should -BeFalse
+    }
+
+    It 'refuses a name that is no systemd service before writing anything' {
+        { Register-BackupSchedule -ConfigPath $config -Service '../../etc/x' -Scheduler Systemd -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidSchedule,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+    }
+
+    It '-WhatIf shows the drop-in it would write for the unit, with the bound, and the Shutdown job; the configuration''s services likewise' {
+        $script = "Import-Module '$ModulePath'; Register-BackupSchedule -ConfigPath '$config' -Service app -StopTimeoutSec 30 -Scheduler Systemd -WhatIf"
+        $out = (& $pwsh @prefix -NoProfile -NonInteractive -Command $script 2>&1) -join "`n"
+        $out | Should -Match 'each time app\.service stops, holding it up at most 30 s" on target "backup-[0-9a-f]{8}-app \(Systemd\)'
+
+        $json = Get-Content -Raw $config | ConvertFrom-Json -AsHashtable
+        $json.backup.services = @('worker@2', @{ name = 'api.service'; stop_timeout_sec = 20 })
+        $json | ConvertTo-Json -Depth 5 | Set-Content $config
+        $script = "Import-Module '$ModulePath'; Register-BackupSchedule -ConfigPath '$config' -Name nightly -Scheduler Systemd -WhatIf"
+        $out = (& $pwsh @prefix -NoProfile -NonInteractive -Command $script 2>&1) -join "`n"
+        $out | Should -Match 'nightly \(Systemd\)'
+        $out | Should -Match 'each time worker@2\.service stops, holding it up at most 60 s" on target "nightly-worker-2 \(Systemd\)'
+        $out | Should -Match 'each time api\.service stops, holding it up at most 20 s" on target "nightly-api \(Systemd\)'
+        Test-Path (Join-Path $HOME '.config/systemd/user/worker@2.service.d') | Should -BeFalse
+    }
+}
+

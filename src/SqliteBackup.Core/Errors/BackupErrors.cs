@@ -190,6 +190,10 @@ public static class BackupErrors
         "SchedulerNotAvailable", BackupErrorCategory.ResourceUnavailable,
         $"'{program}' could not be started: {inner.Message}", "Install the scheduler, or choose another with -Scheduler.", program, inner);
 
+    public static SqliteBackupException TimeoutProgramNotFound() => new(
+        "SchedulerNotAvailable", BackupErrorCategory.ResourceUnavailable,
+        "coreutils' timeout program was not found; it bounds how long a backup may hold up a service's stop.", "Install coreutils.", "timeout");
+
     public static SqliteBackupException SchedulerTimedOut(string commandLine, string program, int seconds) => new(
         "SchedulerTimedOut", BackupErrorCategory.OperationTimeout,
         $"'{commandLine}' did not finish in {seconds} s.", "Check the scheduler service.", program);
@@ -419,4 +423,28 @@ public static class BackupErrors
         "PathNotOnFileSystem", BackupErrorCategory.InvalidArgument,
         $"'{path}' is on the {provider} provider, not the file system; databases and backups are files.",
         "Give a file-system path, such as ./app.db or /var/backups.", path);
+
+    // ---- issue 10, backups around the application's own events --------------------------------------------------
+
+    public static SqliteBackupException GuardBackupFailed(string database, string operation, SqliteBackupException cause) => new(
+        "GuardBackupFailed", cause.Category,
+        $"Not run: {operation}. The backup of '{database}' before it failed ({cause.ErrorId}): {cause.Message}",
+        "Nothing was changed by the operation. Fix the backup first (" + cause.RecommendedAction + "), then run the operation again.", database, cause);
+
+    public static SqliteBackupException SchemaNotChanged(string database, string operation, string change) => new(
+        "SchemaNotChanged", BackupErrorCategory.InvalidResult,
+        $"The schema of '{database}' was not changed by {operation}, which completed; -ExpectSchemaChange said it would change it ({change}).",
+        "Check that the migration really ran against this database (a wrong path creates or edits another file); the backup taken before it is kept. Drop -ExpectSchemaChange for operations that change only data.", database);
+
+    public static SqliteBackupException JobTimedOut(string database, TimeSpan limit, Exception? cause) => new(
+        "BackupJobTimedOut", BackupErrorCategory.OperationTimeout,
+        $"The backup of '{database}' was abandoned: the job's time limit of {(int)limit.TotalSeconds} s ran out" + (cause != null ? $" ({cause.Message})" : "") + ". Nothing partial was left behind.",
+        "A backup on a service's stop must fit its bound: raise -StopTimeoutSec (and the unit's TimeoutStopSec) or take the backup on a schedule instead; check the backup log for what held it up (a lock held by another process, a slow disk).", database, cause);
+
+    public static SqliteBackupException ServiceStopNotSupported(string scheduler, string service) => new(
+        "ServiceStopNotSupported", BackupErrorCategory.InvalidOperation,
+        $"{scheduler} cannot run a backup when the service '{service}' stops: it has no trigger for another program's stop. Nothing was registered.",
+        "Run the job from the service's own stop step instead (a launchd daemon's wrapper script after the program exits, an rc script's stop()): " +
+        "pwsh -NoProfile -NonInteractive -File <module folder>/Start-SqliteBackupJob.ps1 -ConfigPath <file> -Type Shutdown -TimeoutSec 45. " +
+        "On Linux with systemd running use -Scheduler Systemd; on Windows, Task Scheduler.", service);
 }

@@ -19,9 +19,11 @@ public sealed class BackupJob(ILogger logger)
 {
     public static readonly TimeSpan RestoreTestInterval = TimeSpan.FromDays(7);
 
-    public IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig config, Action<BackupProgress>? progress = null, CancellationToken ct = default, Random? random = null)
+    public IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig config, Action<BackupProgress>? progress = null, CancellationToken ct = default, Random? random = null,
+        JobRunOptions? options = null)
     {
         random ??= Random.Shared;
+        options ??= new JobRunOptions();
         var results = new List<DatabaseJobResult>();
         if (!config.Enabled)
         {
@@ -29,6 +31,11 @@ public sealed class BackupJob(ILogger logger)
             return results;
         }
         using var jobLock = AcquireLock(config, ct);
+        // The caller's token (Ctrl+C) still cancels as before; the time limit is a token of its own, so that running out
+        // of time is told apart from being stopped, and reported as the failure it is.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        DateTime? deadline = options.TimeLimit is { } tl ? DateTime.UtcNow + tl : null;
+        if (options.TimeLimit is { } after) limit.CancelAfter(after);
         logger.LogInformation(BackupEvents.JobStarted, "Backup job started from {Path} for {Count} database(s)", config.ConfigPath, config.Databases.Count);
         // The log is read once per run, not once per database: it can hold megabytes of history.
         var lastRestoreTest = config.WeeklyRestoreTest ? ReadLastRestoreTests(config) : [];
@@ -36,12 +43,17 @@ public sealed class BackupJob(ILogger logger)
         {
             string db = config.Databases[i];
             ct.ThrowIfCancellationRequested();
+            if (limit.IsCancellationRequested) { results.Add(TimedOut(new DatabaseJobResult(BackupNaming.DatabaseName(db), db), options, null)); continue; }
             progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath),
                 $"{BackupNaming.DatabaseName(db)} ({i + 1} of {config.Databases.Count})", i * 100 / config.Databases.Count, Level: 0));
-            results.Add(RunOne(config, db, lastRestoreTest, progress, random, ct));
+            results.Add(RunOne(config, db, lastRestoreTest, progress, random, limit.Token, options, deadline));
         }
         progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath), "Done", 100, Completed: true, Level: 0));
         int failed = results.Count(r => !r.Succeeded);
+        if (results.Any(r => r.ErrorId == TimedOutErrorId))
+            logger.LogError(BackupEvents.JobTimedOut, "Backup job from {Path} gave up after its time limit of {Limit} s ({Type} backup): {Error}",
+                config.ConfigPath, (int)options.TimeLimit!.Value.TotalSeconds, options.Type,
+                string.Join(", ", results.Where(r => r.ErrorId == TimedOutErrorId).Select(r => r.Database)) + " not backed up; nothing partial was left behind");
         if (failed == 0)
             logger.LogInformation(BackupEvents.JobCompleted, "Backup job from {Path} completed: {Count} database(s)", config.ConfigPath, results.Count);
         else
@@ -76,8 +88,9 @@ public sealed class BackupJob(ILogger logger)
     /// What <see cref="Run"/> would do now, read-only: no lock, no log line, no file. Rotation is planned as if this run's
     /// backup were already there (verified, unless verification is off), by the same planner the run uses.
     /// </summary>
-    public IReadOnlyList<JobPlanStep> Preview(BackupJobConfig config, DateTime utcNow)
+    public IReadOnlyList<JobPlanStep> Preview(BackupJobConfig config, DateTime utcNow, JobRunOptions? options = null)
     {
+        options ??= new JobRunOptions();
         var steps = new List<JobPlanStep>();
         if (!config.Enabled) return steps;
         var existing = Directory.Exists(config.BackupDirectory) ? new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory) : [];
@@ -91,19 +104,20 @@ public sealed class BackupJob(ILogger logger)
                     + " The job would fail for it.", WouldFail: true));
                 continue;
             }
-            steps.Add(new(name, source, $"Back up as Automatic ({config.Compression.ToString().ToLowerInvariant()})"
-                + (config.Verification == VerificationLevel.None ? ", not verified" : $", then verify ({config.Verification})")));
+            steps.Add(new(name, source, $"Back up as {options.Type} ({config.Compression.ToString().ToLowerInvariant()})"
+                + (config.Verification == VerificationLevel.None ? ", not verified" : $", then verify ({config.Verification})")
+                + (options.TimeLimit is { } limit ? $", all within {(int)limit.TotalSeconds} s or abandoned" : "")));
             foreach (var d in config.Destinations)
             {
                 string where = Storage.StoreText.Redact(d.Location);
                 steps.Add(new(name, where, $"Copy the new backup to {where} (data, check of what is stored, manifest last), then rotate there: {d.Retention ?? config.RetentionPolicy}"));
             }
             var mine = existing.Where(b => b.Database == name).ToList();
-            var decisions = BackupRotation.PlanWithNewBackup(mine, utcNow, BackupType.Automatic, config.Verification != VerificationLevel.None,
+            var decisions = BackupRotation.PlanWithNewBackup(mine, utcNow, options.Type, config.Verification != VerificationLevel.None,
                 config.RetentionPolicy, TimeZoneInfo.Local);
             foreach (var d in decisions)
                 steps.Add(new(name, d.Path, $"{(d.Action == Retention.RetentionAction.Remove ? "Remove" : "Keep")} by rotation: {string.Join(", ", d.Reasons)}"));
-            if (!config.WeeklyRestoreTest) continue;
+            if (!config.WeeklyRestoreTest || options.Type != BackupType.Automatic) continue;
             bool tested = lastRestoreTest.TryGetValue(name, out var last);
             if (!tested || utcNow - last >= RestoreTestInterval)
                 steps.Add(new(name, name, $"Restore-test one backup of {name}, chosen at random ("
@@ -112,8 +126,16 @@ public sealed class BackupJob(ILogger logger)
         return steps;
     }
 
+    static readonly string TimedOutErrorId = BackupErrors.JobTimedOut("", TimeSpan.Zero, null).ErrorId;
+
+    static DatabaseJobResult TimedOut(DatabaseJobResult result, JobRunOptions options, Exception? cause)
+    {
+        var error = BackupErrors.JobTimedOut(result.DatabasePath, options.TimeLimit!.Value, cause);
+        return result with { ErrorId = error.ErrorId, Error = error.Message };
+    }
+
     DatabaseJobResult RunOne(BackupJobConfig config, string db, IReadOnlyDictionary<string, DateTime> lastRestoreTest,
-        Action<BackupProgress>? progress, Random random, CancellationToken ct)
+        Action<BackupProgress>? progress, Random random, CancellationToken ct, JobRunOptions options, DateTime? deadline)
     {
         var clock = Stopwatch.StartNew();
         var result = new DatabaseJobResult(BackupNaming.DatabaseName(db), db);
@@ -123,7 +145,10 @@ public sealed class BackupJob(ILogger logger)
             var backup = new BackupEngine(logger).Create(new BackupRequest(db)
             {
                 Destination = config.BackupDirectory,
-                Type = BackupType.Automatic,
+                Type = options.Type,
+                // SQLite waits for a lock without looking at any token: the wait must end with the time limit (a second
+                // after it, so that the limit has visibly passed when it does).
+                BusyTimeout = deadline is { } until ? TimeSpan.FromSeconds(Math.Clamp((until - DateTime.UtcNow).TotalSeconds + 1, 1, 30)) : TimeSpan.FromSeconds(30),
                 Compression = config.Compression,
                 Verify = config.Verification,
                 ScratchPath = config.ScratchDirectory,
@@ -151,7 +176,8 @@ public sealed class BackupJob(ILogger logger)
             result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
 
             bool due = !lastRestoreTest.TryGetValue(backup.Database, out var last) || DateTime.UtcNow - last >= RestoreTestInterval;
-            if (config.WeeklyRestoreTest && due && decisions.Any(d => !d.Removed && d.Backup.Verified != false))
+            // A stop's backup must be quick: the restore test is left to the scheduled runs.
+            if (options.Type == BackupType.Automatic && config.WeeklyRestoreTest && due && decisions.Any(d => !d.Removed && d.Backup.Verified != false))
             {
                 step = "restore-test a backup";
                 // What rotation kept is what is left in the directory: no second listing needed.
@@ -166,6 +192,10 @@ public sealed class BackupJob(ILogger logger)
                     result = result with { ErrorId = failure.ErrorId, Error = failure.Message };
                 }
             }
+        }
+        catch (Exception e) when (ct.IsCancellationRequested && deadline != null && DateTime.UtcNow >= deadline && e is OperationCanceledException or SqliteBackupException)
+        {
+            result = TimedOut(result, options, e as SqliteBackupException);
         }
         catch (SqliteBackupException e)
         {

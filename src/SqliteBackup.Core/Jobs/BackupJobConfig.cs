@@ -9,6 +9,12 @@ namespace SqliteBackup.Core.Jobs;
 /// The "backup" section of a JSON configuration file, with every path already resolved against the file's folder
 /// (never the scheduler's working directory). See <see cref="BackupJobConfigFile"/> for the format.
 /// </summary>
+/// <summary>One entry of "services": a service and how long a backup may hold up its stop.</summary>
+public sealed record ServiceStopConfig(string Name, int StopTimeoutSec = ServiceStopConfig.DefaultStopTimeoutSec)
+{
+    public const int DefaultStopTimeoutSec = 60;
+}
+
 public sealed record BackupJobConfig
 {
     public required string ConfigPath { get; init; }
@@ -16,6 +22,8 @@ public sealed record BackupJobConfig
     public bool AutomaticDaily { get; init; } = true;
     public TimeOnly BackupTime { get; init; } = new(2, 0);
     public bool BackupOnShutdown { get; init; }
+    /// <summary>Application services whose every stop takes a Shutdown backup (Register-BackupSchedule registers them).</summary>
+    public IReadOnlyList<ServiceStopConfig> Services { get; init; } = [];
     public required IReadOnlyList<string> Databases { get; init; }
     public required string BackupDirectory { get; init; }
     public CompressionKind Compression { get; init; } = CompressionKind.Zstd;

@@ -28,7 +28,7 @@ public static class BackupJobConfigFile
         "compression", "verification", "weekly_restore_test", "log_file", "scratch_directory", "allow_insecure_directory",
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
-        "smtp_allow_plaintext_auth", "destinations",
+        "smtp_allow_plaintext_auth", "destinations", "services",
     ];
 
     static readonly string[] RetentionKeys = ["retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years"];
@@ -112,6 +112,7 @@ public static class BackupJobConfigFile
         var config = new BackupJobConfig
         {
             Destinations = Destinations(path, b, Resolve),
+            Services = Services(path, b),
             Notify = notify,
             NotifyOnSuccess = notifyOn == "always",
             Smtp = smtp,
@@ -178,6 +179,37 @@ public static class BackupJobConfigFile
             list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy));
         }
         return list;
+    }
+
+    /// <summary>"services": ["app.service", { "name": "worker@1", "stop_timeout_sec": 20 }]</summary>
+    static List<ServiceStopConfig> Services(string path, JsonObject b)
+    {
+        var services = new List<ServiceStopConfig>();
+        if (b["services"] is null) return services;
+        if (b["services"] is not JsonArray list) throw Invalid(path, "services", "must be an array of service names, or of objects with \"name\" and \"stop_timeout_sec\".");
+        for (int i = 0; i < list.Count; i++)
+        {
+            string key = $"services[{i}]";
+            switch (list[i])
+            {
+                case JsonValue v when v.TryGetValue(out string? name) && !string.IsNullOrWhiteSpace(name):
+                    services.Add(new ServiceStopConfig(name));
+                    break;
+                case JsonObject o:
+                    foreach (var (k, _) in o)
+                        if (k is not ("name" or "stop_timeout_sec")) throw Invalid(path, $"{key}.{k}", "is not a known setting of a service: use \"name\" and \"stop_timeout_sec\".");
+                    if (o["name"] is not JsonValue nv || !nv.TryGetValue(out string? n) || string.IsNullOrWhiteSpace(n))
+                        throw Invalid(path, $"{key}.name", "must name the service (a systemd unit such as \"app.service\", or a Windows service's display name).");
+                    int bound = ServiceStopConfig.DefaultStopTimeoutSec;
+                    if (o["stop_timeout_sec"] is not null && (o["stop_timeout_sec"] is not JsonValue tv || !tv.TryGetValue(out bound) || bound < 2 || bound > 3600))
+                        throw Invalid(path, $"{key}.stop_timeout_sec", "must be a whole number of seconds from 2 to 3600: how long a backup may hold up the service's stop.");
+                    services.Add(new ServiceStopConfig(n, bound));
+                    break;
+                default:
+                    throw Invalid(path, key, "must be a service name (a non-empty string) or an object with \"name\" and \"stop_timeout_sec\".");
+            }
+        }
+        return services;
     }
 
     static string? String(string path, JsonObject b, string key) => b[key] switch

@@ -37,4 +37,17 @@ public static class BackupEvents
     public static readonly EventId NotificationTest = new(1052, nameof(NotificationTest));
     public static readonly EventId BackupCopied = new(1060, nameof(BackupCopied));
     public static readonly EventId CopyFailed = new(1061, nameof(CopyFailed));
+
+    // Guarded operations (Invoke-SqliteBackupGuard) and backups when an application stops: 1100-1119.
+    public static readonly EventId GuardedOperationSucceeded = new(1100, nameof(GuardedOperationSucceeded));
+    public static readonly EventId GuardedOperationFailed = new(1101, nameof(GuardedOperationFailed));
+    /// <summary>A backup before the operation failed, so the operation was never started.</summary>
+    public static readonly EventId GuardedOperationNotRun = new(1102, nameof(GuardedOperationNotRun));
+    /// <summary>After a failed operation, the database was restored from the backup taken before it.</summary>
+    public static readonly EventId GuardRestored = new(1103, nameof(GuardRestored));
+    public static readonly EventId GuardRestoreFailed = new(1104, nameof(GuardRestoreFailed));
+    /// <summary>-ExpectSchemaChange: user_version and schema hash before and after (Warning when unchanged).</summary>
+    public static readonly EventId SchemaChangeChecked = new(1105, nameof(SchemaChangeChecked));
+    /// <summary>A job with a time limit (a service's stop) gave up; what was not backed up is named.</summary>
+    public static readonly EventId JobTimedOut = new(1106, nameof(JobTimedOut));
 }

@@ -84,6 +84,35 @@ public sealed record NotificationMessage
         Database = c.Database, BackupId = c.Copy.Id, Path = c.Copy.Path, Size = c.Size,
     };
 
+    /// <summary>What a guarded operation came to: not run (a backup before it failed), failed (restored or not), or succeeded.</summary>
+    public static NotificationMessage ForGuard(Guard.GuardRequest request, Guard.GuardResult result)
+    {
+        string? single = result.Databases.Count == 1 ? result.Databases[0].Database : null;
+        string topic = $"{request.Operation} on {string.Join(", ", result.Databases.Select(d => d.Database))}";
+        var notRestored = result.Databases.Where(d => d.RestoreError != null).ToList();
+        return result.Outcome switch
+        {
+            Guard.GuardOutcome.NotRun => new()
+            {
+                Event = BackupEvents.GuardedOperationNotRun.Name!, Success = false, Summary = $"{topic} was NOT run: a backup before it failed",
+                Database = single, Topic = topic, Error = result.Error?.Message,
+            },
+            Guard.GuardOutcome.Failed => new()
+            {
+                Event = BackupEvents.GuardedOperationFailed.Name!, Success = false, Database = single, Topic = topic,
+                Summary = $"{topic} FAILED" + (!request.RestoreOnFailure ? "; the databases are as it left them"
+                    : notRestored.Count == 0 ? "; restored from the backups taken before it" : $"; could NOT restore {string.Join(", ", notRestored.Select(d => d.Database))}"),
+                Error = result.OperationError?.Message + string.Concat(notRestored.Select(d => $"\n{d.Database}: {d.RestoreError!.Message}")),
+            },
+            _ => new()
+            {
+                Event = BackupEvents.GuardedOperationSucceeded.Name!, Success = true, Summary = $"{topic} succeeded after a verified {request.Type} backup",
+                Database = single, Topic = topic,
+                BackupId = result.Backups.Count == 1 ? result.Backups[0].Id : null, Path = result.Backups.Count == 1 ? result.Backups[0].Path : null,
+            },
+        };
+    }
+
     public static NotificationMessage ForTest() => new()
     {
         Event = BackupEvents.NotificationTest.Name!, Success = true, Summary = $"test notification from {Environment.MachineName}", Topic = "the test notification",

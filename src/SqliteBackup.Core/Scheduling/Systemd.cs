@@ -84,6 +84,86 @@ public static class Systemd
             .ToString();
     }
 
+    /// <summary>
+    /// The drop-in that takes a Shutdown backup each time <see cref="ServiceStopDefinition.Service"/> stops (for any reason:
+    /// systemctl stop, a restart, a crash). ExecStopPost= runs after the service's processes are gone, so the backup sees
+    /// a database nobody writes. It runs under coreutils' timeout: SIGTERM at <see cref="ServiceStopDefinition.TerminateAfter"/>,
+    /// SIGKILL at the bound, so a stuck backup cannot hold up a restart beyond it (the job itself gives up earlier,
+    /// cleanly, and logs and alerts why). The '-' prefix keeps our failure out of the service's own result: a failed
+    /// backup must not make systemd treat the application as failed (or trigger its Restart=on-failure); the job reports
+    /// it instead. In a system unit '+' runs the job with full privileges, like the schedule's timer (as root), not as
+    /// the service's User=, so its backups, log and lock keep one owner. systemd runs ExecStopPost= within the unit's own
+    /// TimeoutStopSec= (90 s by default): keep the bound below it.
+    /// </summary>
+    /// <param name="timeoutProgram">The absolute path of coreutils' timeout (usually /usr/bin/timeout).</param>
+    /// <exception cref="ArgumentException">The service is not a service unit name, or the command cannot be written.</exception>
+    public static string RenderServiceDropIn(ServiceStopDefinition definition, bool userUnit, string timeoutProgram)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        string unit = ServiceUnit(definition.Service);
+        var inv = CultureInfo.InvariantCulture;
+        var wrapped = new ScheduledCommand(timeoutProgram,
+            [$"--kill-after={((int)definition.KillGrace.TotalSeconds).ToString(inv)}", ((int)definition.TerminateAfter.TotalSeconds).ToString(inv),
+             definition.Command.Executable, .. definition.Command.Arguments]);
+        return new StringBuilder()
+            .Append("# Written by SqliteBackup for the schedule '").Append(definition.Name).Append("': a Shutdown backup each time ").Append(unit)
+            .Append(" stops, never holding it up more than ").Append(((int)definition.Bound.TotalSeconds).ToString(inv)).Append(" s.\n")
+            .Append("# Unregister-BackupSchedule -Name ").Append(definition.Name).Append(" removes this file; registering the schedule again replaces it.\n")
+            .Append("[Service]\n")
+            .Append("ExecStopPost=").Append(userUnit ? "-" : "-+").Append(CommandLine(wrapped)).Append('\n')
+            .ToString();
+    }
+
+    public static string DropInFileName(string name) => $"sqlitebackup-{Checked(name)}.conf";
+
+    /// <summary>&lt;unit directory&gt;/&lt;unit&gt;.d/sqlitebackup-&lt;name&gt;.conf</summary>
+    public static string DropInPath(string unitDirectory, ServiceStopDefinition definition) =>
+        Path.Combine(unitDirectory, ServiceUnit(definition.Service) + ".d", DropInFileName(definition.Name));
+
+    /// <summary>
+    /// A service unit name as systemd spells it (systemd.unit(5)): letters, digits and ":-_.@\", ending in .service,
+    /// which is added to a bare name ("app" is app.service). Anything else could climb out of the drop-in folder or
+    /// name another kind of unit, where ExecStopPost= means nothing; a leading '-' would read as an option to systemctl.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not a service unit name; the message says why.</exception>
+    public static string ServiceUnit(string service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        string unit = service.Contains('.', StringComparison.Ordinal) ? service : service + ".service";
+        string? problem =
+            unit.Length > 255 ? "it is longer than 255 characters"
+            : unit.FirstOrDefault(c => !(char.IsAsciiLetterOrDigit(c) || c is ':' or '-' or '_' or '.' or '@' or '\\')) is var bad and not '\0' ? $"{(char.IsControl(bad) ? CommandText.Describe(bad) : $"'{bad}'")} is not allowed in a unit name"
+            : !unit.EndsWith(".service", StringComparison.Ordinal) || unit.Length == ".service".Length ? "it is not a service (a name ending in .service); only services have a stop to run a backup after"
+            : unit.StartsWith('-') || unit.StartsWith('.') ? "it must start with a letter or digit"
+            : null;
+        return problem == null ? unit : throw new ArgumentException($"'{service}' is not a systemd service name: {problem}.", "definition");
+    }
+
+    /// <summary>
+    /// A time span as systemctl show prints it ("1min 30s", "90s", "500ms", "infinity"); null for infinity or anything
+    /// not understood, so an unknown form never produces a wrong warning.
+    /// </summary>
+    public static TimeSpan? ParseTimeSpan(string text)
+    {
+        var total = TimeSpan.Zero;
+        var parts = text.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) return null;
+        foreach (var part in parts)
+        {
+            int i = 0;
+            while (i < part.Length && (char.IsAsciiDigit(part[i]) || part[i] == '.')) i++;
+            if (i == 0 || !double.TryParse(part[..i], NumberStyles.Float, CultureInfo.InvariantCulture, out double n)) return null;
+            double? seconds = part[i..] switch
+            {
+                "us" => n / 1e6, "ms" => n / 1e3, "s" or "" => n, "min" => n * 60, "h" => n * 3600, "d" => n * 86400,
+                _ => null,
+            };
+            if (seconds is null) return null;
+            total += TimeSpan.FromSeconds(seconds.Value);
+        }
+        return total;
+    }
+
     static string Header(string name) =>
         $"# Written by SqliteBackup for the schedule '{name}'; registering the schedule again replaces this file.\n";
 

@@ -74,6 +74,40 @@ internal static class WindowsTaskScheduler
         return Render($"SqliteBackup job {definition.Name} when Windows shuts down or restarts.", ShutdownTaskName(definition.Name), [trigger], command, TimeSpan.FromMinutes(30));
     }
 
+    /// <summary>
+    /// The task for a backup each time a service stops: an event trigger on the System log for Service Control Manager
+    /// event 7036 ("The X service entered the stopped state") whose param1 is the service's display name and param2
+    /// "stopped". SCM writes those insertion strings in English whatever the display language, but param1 is the display
+    /// name (as services.msc shows it), not the short service name. The task runs beside the service's next start, so it
+    /// never delays it; <see cref="ServiceStopDefinition.Bound"/> is its ExecutionTimeLimit.
+    /// </summary>
+    /// <exception cref="ArgumentException">The service name or the command cannot be carried exactly.</exception>
+    public static string RenderServiceStopTaskXml(ServiceStopDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        string service = XmlText.Checked(definition.Service, "the service name", "task XML");
+        string select = "*[System[Provider[@Name='Service Control Manager'] and EventID=7036]] and " +
+            $"*[EventData[Data[@Name='param1']={XPathLiteral(service)} and Data[@Name='param2']='stopped']]";
+        string query = "<QueryList><Query Id=\"0\" Path=\"System\"><Select Path=\"System\">" + select.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal) + "</Select></Query></QueryList>";
+        Action<XmlWriter> trigger = w =>
+        {
+            w.WriteStartElement("EventTrigger", Namespace);
+            w.WriteElementString("Enabled", Namespace, "true");
+            w.WriteElementString("Subscription", Namespace, query);
+            w.WriteEndElement();
+        };
+        return Render($"SqliteBackup job {definition.Name}: a Shutdown backup each time the service '{definition.Service}' stops.", TaskName(definition.Name), [trigger],
+            definition.Command, definition.Bound);
+    }
+
+    /// <summary>XPath 1.0 has no escape inside a string literal: a value with both quote kinds is built with concat().</summary>
+    static string XPathLiteral(string value)
+    {
+        if (!value.Contains('\'')) return $"'{value}'";
+        if (!value.Contains('"')) return $"\"{value}\"";
+        return "concat(" + string.Join(",\"'\",", value.Split('\'').Select(p => $"'{p}'")) + ")";
+    }
+
     /// <summary>The Arguments text: each argument quoted for CommandLineToArgvW, separated by single spaces.</summary>
     public static string BuildArguments(IReadOnlyList<string> arguments)
     {

@@ -33,6 +33,32 @@ public class BackupJobConfigFileTests
     }
 
     [Fact]
+    public void Services_are_names_or_objects_with_their_own_stop_bound()
+    {
+        using var t = new TempDir();
+        File.WriteAllText(t["app.db"], "");
+        var c = BackupJobConfigFile.Load(Write(t, """{ "databases": ["./app.db"], "services": ["app.service", { "name": "worker@1", "stop_timeout_sec": 20 }] }"""));
+        Assert.Equal([new ServiceStopConfig("app.service", 60), new ServiceStopConfig("worker@1", 20)], c.Services);
+        Assert.Empty(BackupJobConfigFile.Load(Write(t, """{ "databases": ["./app.db"] }""")).Services);
+    }
+
+    [Theory]
+    [InlineData("""{ "services": "app.service" }""", "'backup.services'")]
+    [InlineData("""{ "services": [""] }""", "'backup.services[0]'")]
+    [InlineData("""{ "services": [{ "stop_timeout_sec": 20 }] }""", "'backup.services[0].name'")]
+    [InlineData("""{ "services": [{ "name": "a", "stop_timeout_sec": 1 }] }""", "'backup.services[0].stop_timeout_sec'")]
+    [InlineData("""{ "services": [{ "name": "a", "timeout": 30 }] }""", "'backup.services[0].timeout'")]
+    public void A_bad_service_entry_is_named_by_its_key(string section, string key)
+    {
+        using var t = new TempDir();
+        File.WriteAllText(t["app.db"], "");
+        string withDb = section.Insert(1, " \"databases\": [\"./app.db\"],");
+        var e = Assert.Throws<SqliteBackupException>(() => BackupJobConfigFile.Load(Write(t, withDb)));
+        Assert.Equal("InvalidBackupConfig", e.ErrorId);
+        Assert.Contains(key, e.Message);
+    }
+
+    [Fact]
     public void The_documented_example_reads_as_written()
     {
         using var t = new TempDir();

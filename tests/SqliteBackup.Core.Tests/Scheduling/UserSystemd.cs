@@ -29,7 +29,12 @@ public static class UserSystemd
         Directory.CreateDirectory(unitDir);
         Directory.CreateDirectory(runtime);
         PrivateToOwner(runtime);
-        foreach (var (name, content) in units) File.WriteAllText(Path.Combine(unitDir, name), content);
+        foreach (var (name, content) in units)
+        {
+            // A name with a folder is a drop-in (app.service.d/x.conf).
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(unitDir, name))!);
+            File.WriteAllText(Path.Combine(unitDir, name), content);
+        }
         // The manager starts this empty target instead of default.target, so none of the machine's user units run.
         File.WriteAllText(Path.Combine(unitDir, "sbt-idle.target"), "[Unit]\nDescription=Nothing but the test\n");
 

@@ -1,4 +1,5 @@
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Errors;
 namespace SqliteBackup.Core.Scheduling.Registration;
 
 /// <summary>
@@ -27,8 +28,32 @@ internal sealed class TaskSchedulerBackend(string? stateDirectory = null, string
         ScheduleIndex.Write(StateDirectory, index);
     }
 
+    public IReadOnlyList<string> RegisterServiceStop(ServiceStopDefinition definition)
+    {
+        string xml = Path.Combine(StateDirectory, definition.Name + ".xml");
+        ScheduleIndex.WriteFile(xml, WindowsTaskScheduler.RenderServiceStopTaskXml(definition), WindowsTaskScheduler.FileEncoding);
+        try { ExternalCommand.RunChecked(schtasks, ["/Create", "/XML", xml, "/TN", WindowsTaskScheduler.TaskName(definition.Name), "/F"]); }
+        catch (SqliteBackupException)
+        {
+            AtomicFile.TryDelete(xml);
+            throw;
+        }
+        var services = ServiceStopIndex.Read(StateDirectory);
+        services[definition.Name] = new ServiceStopEntry(definition.Service, definition.Command.ToString(), WindowsTaskScheduler.TaskName(definition.Name), CreatedFolder: false);
+        ServiceStopIndex.Write(StateDirectory, services);
+        return [];
+    }
+
     public bool Unregister(string name)
     {
+        var services = ServiceStopIndex.Read(StateDirectory);
+        if (services.Remove(name))
+        {
+            ExternalCommand.Run(schtasks, ["/Delete", "/TN", WindowsTaskScheduler.TaskName(name), "/F"]);
+            AtomicFile.TryDelete(Path.Combine(StateDirectory, name + ".xml"));
+            ServiceStopIndex.Write(StateDirectory, services);
+            return true;
+        }
         var index = ScheduleIndex.Read(StateDirectory);
         if (!index.Remove(name)) return false;
         ExternalCommand.Run(schtasks, ["/Delete", "/TN", WindowsTaskScheduler.TaskName(name), "/F"]);
@@ -41,5 +66,6 @@ internal sealed class TaskSchedulerBackend(string? stateDirectory = null, string
 
     public IReadOnlyList<RegisteredSchedule> List() => ScheduleIndex.Read(StateDirectory)
         .Select(kv => new RegisteredSchedule(kv.Key, SchedulerKind.TaskScheduler, kv.Value.Cron, kv.Value.Command, WindowsTaskScheduler.TaskName(kv.Key)))
+        .Concat(ServiceStopIndex.Read(StateDirectory).Select(kv => ServiceStopIndex.ToSchedule(kv.Key, SchedulerKind.TaskScheduler, kv.Value)))
         .ToList();
 }
