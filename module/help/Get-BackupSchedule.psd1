@@ -8,7 +8,7 @@
         Scheduler = 'Auto (default), Cron, Systemd, Launchd or TaskScheduler.'
     }
     Inputs      = @(@{ Type = 'None'; Description = 'Nothing from the pipeline.' })
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.Scheduling.Registration.RegisteredSchedule'; Description = 'Name, Scheduler, CronExpression, NextRun, Command, Location.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Scheduling.RegisteredSchedule'; Description = 'Name, Scheduler, CronExpression, NextRun, Command, Location.' })
     Examples    = @(
         @{ Code = 'Get-BackupSchedule'; Remarks = 'Every schedule of ours in the platform''s scheduler.' }
         @{ Code = 'Get-BackupSchedule -Scheduler Cron -Name backup-*'; Remarks = 'Schedules in the crontab whose names start with backup-.' }

@@ -7,7 +7,7 @@
         Name      = 'The schedule name; accepts objects from Get-BackupSchedule.'
         Scheduler = 'Auto (default), Cron, Systemd, Launchd or TaskScheduler; taken from Get-BackupSchedule objects.'
     }
-    Inputs      = @(@{ Type = 'SqliteBackup.Core.Scheduling.Registration.RegisteredSchedule'; Description = 'Schedules from Get-BackupSchedule.' })
+    Inputs      = @(@{ Type = 'SqliteBackup.Core.Scheduling.RegisteredSchedule'; Description = 'Schedules from Get-BackupSchedule.' })
     Outputs     = @(@{ Type = 'None'; Description = 'Nothing.' })
     Examples    = @(
         @{ Code = 'Unregister-BackupSchedule -Name backup-1a2b3c4d'; Remarks = 'Removes one schedule.' }

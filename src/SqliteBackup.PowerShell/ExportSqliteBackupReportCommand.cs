@@ -5,7 +5,7 @@ using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Reporting;
 using SqliteBackup.Core.Retention;
-using SqliteBackup.Core.Scheduling.Registration;
+using SqliteBackup.Core.Scheduling;
 
 namespace SqliteBackup.PowerShell;
 

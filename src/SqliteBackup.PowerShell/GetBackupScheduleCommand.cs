@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using SqliteBackup.Core.Errors;
-using SqliteBackup.Core.Scheduling.Registration;
+using SqliteBackup.Core.Scheduling;
 
 namespace SqliteBackup.PowerShell;
 

@@ -15,7 +15,7 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
     const string PathSet = "Path";
 
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
-    [Alias("FullName")]
+    [Alias("FullName", "BackupPath")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = ["backups"];

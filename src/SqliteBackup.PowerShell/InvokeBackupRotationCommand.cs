@@ -15,7 +15,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
     const string ObjectSet = "InputObject";
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
-    [Alias("FullName")]
+    [Alias("FullName", "BackupPath")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = ["backups"];

@@ -13,6 +13,7 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
     const string ObjectSet = "InputObject";
 
     [Parameter(Position = 0, ParameterSetName = PathSet)]
+    [Alias("BackupPath")]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = ["backups"];

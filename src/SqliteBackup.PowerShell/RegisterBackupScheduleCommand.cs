@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using System.Text;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
-using SqliteBackup.Core.Scheduling.Registration;
 using SqliteBackup.Core.Scheduling;
 using SqliteBackup.Core.Backups;
 
@@ -32,10 +31,12 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = [];
 
+    /// <summary>With -Path: the backup directory the configuration is written into. The one name for a backup location.</summary>
     [Parameter(ParameterSetName = DatabaseSet)]
     [Parameter(ParameterSetName = LiteralDatabaseSet)]
+    [Alias("Destination", "BackupDirectory")]
     [ValidateNotNullOrEmpty]
-    public string? Destination { get; set; }
+    public string? BackupPath { get; set; }
 
     /// <summary>Completes to the registered names: registering under one replaces that schedule.</summary>
     [Parameter] [ValidatePattern(@"^[A-Za-z0-9._-]{1,64}$")] [ArgumentCompleter(typeof(ScheduleNameCompleter))] public string? Name { get; set; }
@@ -172,11 +173,11 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
         return $"{(stem.Length > 40 ? stem[..40] : stem)}-{hash}";
     }
 
-    /// <summary>-Path/-Destination without a configuration: the one to write into the backup directory for the user.</summary>
+    /// <summary>-Path/-BackupPath without a configuration: the one to write into the backup directory for the user.</summary>
     (string File, JsonObject Section) PlanConfig()
     {
         var databases = ParameterSetName == LiteralDatabaseSet ? LiteralPath.Select(ResolvePath).ToList() : DatabaseFiles(Path);
-        string dir = Destination != null ? ResolvePath(Destination) : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(databases[0])!, "backups");
+        string dir = BackupPath != null ? ResolvePath(BackupPath) : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(databases[0])!, "backups");
         string file = System.IO.Path.Combine(dir, "sqlitebackup.json");
         string Rel(string p) => System.IO.Path.GetRelativePath(dir, p).Replace('\\', '/');
         var section = new JsonObject

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using SqliteBackup.Core.Scheduling.Registration;
+using SqliteBackup.Core.Scheduling;
 
 namespace SqliteBackup.PowerShell;
 

@@ -8,7 +8,7 @@ using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Reporting;
 using SqliteBackup.Core.Retention;
-using SqliteBackup.Core.Scheduling.Registration;
+using SqliteBackup.Core.Scheduling;
 using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests;

@@ -2,7 +2,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:chromium = (Get-Command chromium, chromium-browser -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
     $script:requireCli = $env:SQLITEBACKUP_REQUIRE_CLI -eq '1'
-    $script:cronIsAuto = [SqliteBackup.Core.Scheduling.Registration.ScheduleBackends]::Resolve('Auto') -eq 'Cron'
+    $script:cronIsAuto = [SqliteBackup.Core.Scheduling.ScheduleBackends]::Resolve('Auto') -eq 'Cron'
 
     # Processes whose command line names $Marker (a private profile folder): Chromium's helpers can outlive the browser.
     function Get-ProcessIdUsing([string] $Marker) {

@@ -32,6 +32,11 @@ Describe 'One name per concept' {
         @{ Concept = 'verification level'; Command = 'New-SqliteBackupConfig'; Name = 'VerificationLevel'; Aliases = 'Verification', 'Verify', 'Level' }
         @{ Concept = 'backup location'; Command = 'New-SqliteBackup'; Name = 'BackupPath'; Aliases = 'Destination', 'BackupDirectory' }
         @{ Concept = 'backup location'; Command = 'New-SqliteBackupConfig'; Name = 'BackupPath'; Aliases = 'BackupDirectory', 'Destination' }
+        @{ Concept = 'backup location'; Command = 'Register-BackupSchedule'; Name = 'BackupPath'; Aliases = 'Destination', 'BackupDirectory' }
+        @{ Concept = 'backup location'; Command = 'Copy-SqliteBackup'; Name = 'BackupPath'; Aliases = 'Destination', 'BackupDirectory' }
+        @{ Concept = 'backup location'; Command = 'Get-SqliteBackup'; Name = 'Path'; Aliases = 'FullName', 'BackupPath' }
+        @{ Concept = 'backup location'; Command = 'Measure-SqliteBackup'; Name = 'Path'; Aliases = @('BackupPath') }
+        @{ Concept = 'backup location'; Command = 'Invoke-BackupRotation'; Name = 'Path'; Aliases = 'FullName', 'BackupPath' }
         @{ Concept = 'daily count'; Command = 'New-SqliteBackupConfig'; Name = 'KeepDaily'; Aliases = @('RetentionDays') }
         @{ Concept = 'weekly count'; Command = 'New-SqliteBackupConfig'; Name = 'KeepWeekly'; Aliases = @('RetentionWeeks') }
         @{ Concept = 'monthly count'; Command = 'New-SqliteBackupConfig'; Name = 'KeepMonthly'; Aliases = @('RetentionMonths') }

@@ -1,5 +1,5 @@
 using SqliteBackup.Core.Errors;
-using SqliteBackup.Core.Scheduling.Registration;
+using SqliteBackup.Core.Scheduling;
 
 namespace SqliteBackup.Core.Reporting;
 

@@ -1,5 +1,4 @@
 using SqliteBackup.Core.Scheduling;
-using SqliteBackup.Core.Scheduling.Registration;
 using SqliteBackup.Core.Errors;
 
 namespace SqliteBackup.Core.Tests.Scheduling;

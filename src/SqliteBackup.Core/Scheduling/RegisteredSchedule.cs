@@ -1,4 +1,4 @@
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>A schedule of ours as found in an OS scheduler.</summary>
 public sealed record RegisteredSchedule(string Name, SchedulerKind Scheduler, string? CronExpression, string Command, string Location)

@@ -1,6 +1,6 @@
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Errors;
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>
 /// Windows Task Scheduler, through schtasks.exe /Create /XML (the task XML is golden-tested; registering cannot be

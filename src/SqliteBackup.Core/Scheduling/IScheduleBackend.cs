@@ -1,5 +1,5 @@
 using SqliteBackup.Core.Errors;
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>One OS scheduler. Small on purpose: a new scheduler is a class, not a branch in every cmdlet.</summary>
 public interface IScheduleBackend

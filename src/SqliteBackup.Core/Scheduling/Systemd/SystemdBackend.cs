@@ -1,6 +1,6 @@
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Storage;
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>
 /// systemd timers: user units in ~/.config/systemd/user (or system units in /etc/systemd/system), enabled with

@@ -1,5 +1,5 @@
 using SqliteBackup.Core.Storage;
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>
 /// What the file-based registrations (systemd, launchd, Task Scheduler) share: artefact files written atomically,

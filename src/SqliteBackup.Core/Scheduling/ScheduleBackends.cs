@@ -1,4 +1,4 @@
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 public static class ScheduleBackends
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using SqliteBackup.Core.Errors;
 
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>Runs a scheduler's own tool (crontab, systemctl, launchctl, schtasks) with an argument list, never through a shell.</summary>
 internal static class ExternalCommand

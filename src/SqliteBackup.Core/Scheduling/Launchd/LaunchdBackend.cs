@@ -1,6 +1,6 @@
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Storage;
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>launchd LaunchAgents in ~/Library/LaunchAgents, loaded with launchctl. (Not runnable on the Linux machines this is tested on: the plist is golden-tested, this class only places it.)</summary>
 internal sealed class LaunchdBackend(string? agentDirectory = null, string launchctl = "launchctl") : IScheduleBackend

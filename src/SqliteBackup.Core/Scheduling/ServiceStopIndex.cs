@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using SqliteBackup.Core.Storage;
 
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>One backup-on-service-stop of ours: where its artefact is, and whether we made the folder that holds it.</summary>
 internal sealed record ServiceStopEntry(string Service, string Command, string Location, bool CreatedFolder);

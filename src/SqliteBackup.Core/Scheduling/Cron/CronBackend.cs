@@ -1,5 +1,5 @@
 using SqliteBackup.Core.Errors;
-namespace SqliteBackup.Core.Scheduling.Registration;
+namespace SqliteBackup.Core.Scheduling;
 
 /// <summary>The user's crontab, edited through the crontab program: our lines carry a marker, every other line stays as it was.</summary>
 internal sealed class CronBackend(string crontabProgram = "crontab") : IScheduleBackend
