@@ -100,3 +100,25 @@ function Start-Hook([int] $Status = 200) {
     [pscustomobject]@{ Url = "http://127.0.0.1:$port/hook/T0K3N"; Listener = $listener; Bodies = $bodies; Headers = $headers; PS = $ps }
 }
 function Stop-Hook($hook) { $hook.Listener.Stop(); $hook.Listener.Close(); $hook.PS.Dispose() }
+
+# A cmdlet's parameter contract as sorted lines (dbatools style): what a script relies on, so that a rename, a lost
+# alias or a changed pipeline binding fails a test instead of an admin's script. Common parameters are left out.
+function Get-ParameterContract([string] $Command) {
+    $cmd = Get-Command $Command
+    $meta = [System.Management.Automation.CommandMetadata]::new($cmd)
+    $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+    "(command) default set: $($meta.DefaultParameterSetName); ShouldProcess: $($meta.SupportsShouldProcess); ConfirmImpact: $($meta.ConfirmImpact)"
+    foreach ($p in $cmd.Parameters.Values | Where-Object { $_.Name -notin $common -or $_.Name -in 'WhatIf', 'Confirm' } | Sort-Object Name) {
+        $sets = foreach ($s in $p.ParameterSets.GetEnumerator() | Sort-Object Key) {
+            $a = $s.Value
+            $flags = @()
+            if ($a.IsMandatory) { $flags += 'mandatory' }
+            if ($a.Position -ge 0) { $flags += "position $($a.Position)" }
+            if ($a.ValueFromPipeline) { $flags += 'pipeline' }
+            if ($a.ValueFromPipelineByPropertyName) { $flags += 'by property name' }
+            "$($s.Key)" + $(if ($flags) { " (" + ($flags -join ', ') + ")" } else { '' })
+        }
+        $aliases = if ($p.Aliases.Count) { "; aliases " + (($p.Aliases | Sort-Object) -join ', ') } else { '' }
+        "-$($p.Name) [$($p.ParameterType.Name)] in $($sets -join ' | ')$aliases"
+    }
+}
