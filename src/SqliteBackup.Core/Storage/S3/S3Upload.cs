@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace SqliteBackup.Core.Storage.S3;
+
+/// <summary>
+/// One object streamed to S3 without knowing its length beforehand (a backup is compressed as it is read): what fits
+/// in one part goes as a single PUT, anything larger as a multipart upload whose next part is read from the source
+/// while the previous one is on the wire. Any failure aborts the multipart upload, so nothing is left to pay for.
+/// <para>
+/// Create-only is If-None-Match: * on the PUT, and on CompleteMultipartUpload, where AWS enforces it atomically.
+/// Ceph radosgw 16.2 enforces it on PUT but ignores it on completion (measured), so a multipart upload also looks
+/// for the name before it starts and again just before it completes: there, two multipart writers of one name
+/// finishing within one round trip of each other is the one case create-only cannot catch.
+/// </para>
+/// </summary>
+sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartSize, Func<Exception> exists)
+{
+    public async Task RunAsync(Stream content, bool createOnly, IProgress<long>? progress, CancellationToken ct)
+    {
+        long total = 0;
+        var buffer = new byte[basePartSize];
+        int length = ReadFull(content, buffer, basePartSize, ct);
+        total += length;
+        progress?.Report(total);
+        if (length < basePartSize)
+        {
+            await PutSingleAsync(buffer, length, createOnly, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (createOnly && await ExistsAsync(ct).ConfigureAwait(false)) throw exists();
+        var upload = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key }, ct).ConfigureAwait(false);
+        try
+        {
+            var parts = new List<PartETag>();
+            var spare = new byte[basePartSize];
+            for (int partNumber = 1; ; partNumber++)
+            {
+                var sending = UploadPartAsync(upload.UploadId, partNumber, buffer, length, ct);
+                int nextSize = S3Store.PartSize(basePartSize, partNumber + 1);
+                if (spare.Length < nextSize) spare = new byte[nextSize];
+                int nextLength;
+                try { nextLength = ReadFull(content, spare, nextSize, ct); }
+                catch
+                {
+                    // Let the part in flight finish (or fail) before the upload it belongs to is aborted.
+                    try { await sending.ConfigureAwait(false); } catch (Exception) { }
+                    throw;
+                }
+                parts.Add(await sending.ConfigureAwait(false));
+                if (nextLength == 0) break;
+                total += nextLength;
+                progress?.Report(total);
+                (buffer, spare, length) = (spare, buffer, nextLength);
+            }
+            if (createOnly && await ExistsAsync(ct).ConfigureAwait(false)) throw exists();
+            await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = bucket, Key = key, UploadId = upload.UploadId, PartETags = parts,
+                IfNoneMatch = createOnly ? "*" : null,
+            }, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await AbortAsync(upload.UploadId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    async Task<bool> ExistsAsync(CancellationToken ct)
+    {
+        try
+        {
+            await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound) { return false; }
+    }
+
+    async Task PutSingleAsync(byte[] buffer, int length, bool createOnly, CancellationToken ct)
+    {
+        using var body = new MemoryStream(buffer, 0, length, writable: false);
+        await client.PutObjectAsync(new PutObjectRequest
+        {
+            BucketName = bucket, Key = key, InputStream = body, AutoCloseStream = false,
+            IfNoneMatch = createOnly ? "*" : null,
+            // Where the service keeps checksums (AWS does) it checks the bytes it got against this and Stat returns it.
+            ChecksumSHA256 = Convert.ToBase64String(SHA256.HashData(buffer.AsSpan(0, length))),
+        }, ct).ConfigureAwait(false);
+    }
+
+    async Task<PartETag> UploadPartAsync(string uploadId, int partNumber, byte[] buffer, int length, CancellationToken ct)
+    {
+        using var body = new MemoryStream(buffer, 0, length, writable: false);
+        var response = await client.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = bucket, Key = key, UploadId = uploadId, PartNumber = partNumber, InputStream = body,
+        }, ct).ConfigureAwait(false);
+        return new PartETag(partNumber, response.ETag);
+    }
+
+    async Task AbortAsync(string uploadId)
+    {
+        // Not the caller's token: a cancelled upload must still be aborted. Should this fail too (the server is gone),
+        // AbortStaleUploads on the next run removes it.
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = bucket, Key = key, UploadId = uploadId }, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception) { }
+    }
+
+    static int ReadFull(Stream content, byte[] buffer, int count, CancellationToken ct)
+    {
+        int filled = 0;
+        while (filled < count)
+        {
+            ct.ThrowIfCancellationRequested();
+            int n = content.Read(buffer, filled, count - filled);
+            if (n == 0) break;
+            filled += n;
+        }
+        return filled;
+    }
+}
