@@ -47,6 +47,54 @@ public sealed class S3StoreTests(RadosGwServer server) : StoreContract
     }
 
     [SkippableFact]
+    public void Keys_endpoint_and_region_come_from_the_AWS_environment_variables()
+    {
+        string bucket = Bucket;
+        // Only this collection's tests read these, and a collection's tests run one at a time.
+        string[] variables = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_PROFILE",
+            "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_EC2_METADATA_DISABLED"];
+        var saved = variables.ToDictionary(v => v, Environment.GetEnvironmentVariable);
+        try
+        {
+            foreach (var v in variables) Environment.SetEnvironmentVariable(v, null);
+            // A profile (AWS_PROFILE and the shared credentials file) is the SDK's own chain too, but the SDK settles
+            // where those files are once per process, before this test can point it at a file of its own.
+            // No keys anywhere (and no instance to ask): refused before anything is sent.
+            Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+            Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
+            Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL", server.Endpoint.AbsoluteUri);
+            using (var store = StoreRegistry.Open($"s3://{bucket}/env"))
+            {
+                var e = Assert.Throws<SqliteBackupException>(() => store.List());
+                Assert.Equal("StoreAccessDenied", e.ErrorId);
+            }
+
+            Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL", null);
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", RadosGwServer.AccessKey);
+            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", RadosGwServer.SecretKey);
+            Environment.SetEnvironmentVariable("AWS_REGION", "eu-west-3");
+            Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_S3", server.Endpoint.AbsoluteUri);
+            using (var store = StoreRegistry.Open($"s3://{bucket}/env"))
+            {
+                store.Put("from-environment", new MemoryStream(Bytes(10)), createOnly: true);
+                Assert.Equal(["from-environment"], store.List().Select(o => o.Name));
+            }
+
+            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "Wr0ng-s3cret-value");
+            using (var store = StoreRegistry.Open($"s3://{bucket}/env"))
+            {
+                var e = Assert.Throws<SqliteBackupException>(() => store.List());
+                Assert.Equal("StoreAccessDenied", e.ErrorId);
+                Assert.DoesNotContain("Wr0ng-s3cret-value", e.ToString());
+            }
+        }
+        finally
+        {
+            foreach (var (v, value) in saved) Environment.SetEnvironmentVariable(v, value);
+        }
+    }
+
+    [SkippableFact]
     public void A_large_object_goes_up_in_parts_and_reads_back_identical()
     {
         using var store = NewS3Store("big");
