@@ -115,8 +115,9 @@ public sealed class S3StoreTests(RadosGwServer server) : StoreContract
     {
         using var store = NewS3Store("dies");
         // Two parts are on the server when the source fails.
-        var e = Assert.ThrowsAny<Exception>(() => store.Put("half.db.zst", new FailingStream(Bytes(20 << 20), failAfter: 12 << 20), createOnly: true));
-        Assert.Contains("mid-transfer", e.Message);
+        // The source's own failure comes back as it was, not dressed up as the server's.
+        var e = Assert.Throws<IOException>(() => store.Put("half.db.zst", new FailingStream(Bytes(20 << 20), failAfter: 12 << 20), createOnly: true));
+        Assert.Equal("the source failed mid-transfer", e.Message);
         Assert.Null(store.Stat("half.db.zst"));
         Assert.Empty(store.List());
         Assert.Empty(UploadsUnder("dies/"));
@@ -222,5 +223,18 @@ public sealed class S3StoreTests(RadosGwServer server) : StoreContract
     sealed class Progress(Action<long> report) : IProgress<long>
     {
         public void Report(long value) => report(value);
+    }
+}
+
+public sealed class S3PartSizeTests
+{
+    [Fact]
+    public void Parts_stay_16_MiB_up_to_15_GiB_and_10000_parts_reach_past_S3s_5_TiB_limit()
+    {
+        Assert.Equal(16 << 20, S3Store.PartSize(S3Store.DefaultPartSize, 1));
+        Assert.Equal(16 << 20, S3Store.PartSize(S3Store.DefaultPartSize, 1000));
+        Assert.Equal(32 << 20, S3Store.PartSize(S3Store.DefaultPartSize, 1001));
+        long total = Enumerable.Range(1, 10_000).Sum(n => (long)S3Store.PartSize(S3Store.DefaultPartSize, n));
+        Assert.True(total > 5L << 40, $"10,000 parts hold only {total} bytes");
     }
 }

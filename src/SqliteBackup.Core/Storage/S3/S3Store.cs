@@ -116,6 +116,10 @@ public sealed class S3Store : IBackupStore, IStaleUploadCleanup
         {
             throw BackupErrors.StoreObjectExists(Location, name);
         }
+        catch (S3Upload.SourceFailedException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+        }
     }
 
     public void Delete(string name, CancellationToken ct = default)

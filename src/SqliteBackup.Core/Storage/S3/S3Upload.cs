@@ -119,10 +119,18 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
         while (filled < count)
         {
             ct.ThrowIfCancellationRequested();
-            int n = content.Read(buffer, filled, count - filled);
+            int n;
+            try { n = content.Read(buffer, filled, count - filled); }
+            catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
             if (n == 0) break;
             filled += n;
         }
         return filled;
     }
+
+    /// <summary>
+    /// The stream being uploaded failed (a disk error, a snapshot that went wrong): the caller gets that failure
+    /// back as it was, not mistaken for the server's (an IOException would otherwise read as "unreachable").
+    /// </summary>
+    internal sealed class SourceFailedException(Exception inner) : Exception(inner.Message, inner);
 }
