@@ -100,7 +100,10 @@ public sealed class S3StoreTests(RadosGwServer server) : StoreContract
         using var store = NewS3Store("big");
         var data = Bytes(40 * 1024 * 1024 + 123, seed: 7);
         long reported = 0;
-        store.Put("big.db.zst", new NonSeekable(data), createOnly: true, new Progress(b => reported = b));
+        var threads = new HashSet<int>();
+        store.Put("big.db.zst", new NonSeekable(data), createOnly: true, new Progress(b => { reported = b; threads.Add(Environment.CurrentManagedThreadId); }));
+        // A shell can draw progress only from its own thread.
+        Assert.Equal([Environment.CurrentManagedThreadId], threads);
 
         var head = server.Admin.GetObjectMetadataAsync(Bucket, "big/big.db.zst").GetAwaiter().GetResult();
         Assert.EndsWith("-9\"", head.ETag); // 8 parts of 5 MiB and the rest: a multipart object's ETag counts its parts

@@ -110,7 +110,9 @@ public sealed class S3Store : IBackupStore, IStaleUploadCleanup
         string key = _location.Key(name);
         try
         {
-            Run(() => new S3Upload(_client, _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name)).RunAsync(content, createOnly, progress, ct), ct);
+            var upload = new S3Upload(_client, _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name));
+            try { upload.Run(content, createOnly, progress, ct); }
+            catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
         }
         catch (SqliteBackupException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed })
         {

@@ -17,25 +17,28 @@ namespace SqliteBackup.Core.Storage.S3;
 /// </summary>
 sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartSize, Func<Exception> exists)
 {
-    public async Task RunAsync(Stream content, bool createOnly, IProgress<long>? progress, CancellationToken ct)
+    /// <summary>
+    /// Runs on the caller's thread: the source is read and progress reported there (a shell can only draw progress
+    /// from its own thread); only the requests run on the pool.
+    /// </summary>
+    public void Run(Stream content, bool createOnly, IProgress<long>? progress, CancellationToken ct)
     {
-        long total = 0;
         var buffer = new byte[basePartSize];
         int length = ReadFull(content, buffer, basePartSize, ct);
-        total += length;
-        progress?.Report(total);
         if (length < basePartSize)
         {
-            await PutSingleAsync(buffer, length, createOnly, ct).ConfigureAwait(false);
+            Wait(Task.Run(() => PutSingleAsync(buffer, length, createOnly, ct), ct));
+            progress?.Report(length);
             return;
         }
 
-        if (createOnly && await ExistsAsync(ct).ConfigureAwait(false)) throw exists();
-        var upload = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key }, ct).ConfigureAwait(false);
+        if (createOnly && Wait(ExistsAsync(ct))) throw exists();
+        var upload = Wait(Task.Run(() => client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key }, ct), ct));
         try
         {
             var parts = new List<PartETag>();
             var spare = new byte[basePartSize];
+            long sent = 0;
             for (int partNumber = 1; ; partNumber++)
             {
                 var sending = UploadPartAsync(upload.UploadId, partNumber, buffer, length, ct);
@@ -46,30 +49,37 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
                 catch
                 {
                     // Let the part in flight finish (or fail) before the upload it belongs to is aborted.
-                    try { await sending.ConfigureAwait(false); } catch (Exception) { }
+                    try { Wait(sending); } catch (Exception) { }
                     throw;
                 }
-                parts.Add(await sending.ConfigureAwait(false));
+                parts.Add(Wait(sending));
+                sent += length;
+                progress?.Report(sent);
                 if (nextLength == 0) break;
-                total += nextLength;
-                progress?.Report(total);
                 (buffer, spare, length) = (spare, buffer, nextLength);
             }
-            if (createOnly && await ExistsAsync(ct).ConfigureAwait(false)) throw exists();
-            await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            if (createOnly && Wait(ExistsAsync(ct))) throw exists();
+            Wait(Task.Run(() => client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = bucket, Key = key, UploadId = upload.UploadId, PartETags = parts,
                 IfNoneMatch = createOnly ? "*" : null,
-            }, ct).ConfigureAwait(false);
+            }, ct), ct));
         }
         catch
         {
-            await AbortAsync(upload.UploadId).ConfigureAwait(false);
+            Wait(Task.Run(() => AbortAsync(upload.UploadId)));
             throw;
         }
     }
 
-    async Task<bool> ExistsAsync(CancellationToken ct)
+    /// <summary>Blocks on a request started on the pool, so no caller's synchronization context can deadlock it.</summary>
+    static T Wait<T>(Task<T> task) => task.GetAwaiter().GetResult();
+
+    static void Wait(Task task) => task.GetAwaiter().GetResult();
+
+    Task<bool> ExistsAsync(CancellationToken ct) => Task.Run(() => LooksAsync(ct), ct);
+
+    async Task<bool> LooksAsync(CancellationToken ct)
     {
         try
         {
@@ -91,7 +101,10 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
         }, ct).ConfigureAwait(false);
     }
 
-    async Task<PartETag> UploadPartAsync(string uploadId, int partNumber, byte[] buffer, int length, CancellationToken ct)
+    Task<PartETag> UploadPartAsync(string uploadId, int partNumber, byte[] buffer, int length, CancellationToken ct) =>
+        Task.Run(() => SendPartAsync(uploadId, partNumber, buffer, length, ct), ct);
+
+    async Task<PartETag> SendPartAsync(string uploadId, int partNumber, byte[] buffer, int length, CancellationToken ct)
     {
         using var body = new MemoryStream(buffer, 0, length, writable: false);
         var response = await client.UploadPartAsync(new UploadPartRequest
