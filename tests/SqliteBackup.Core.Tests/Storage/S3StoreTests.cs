@@ -47,7 +47,7 @@ public sealed class S3StoreTests(RadosGwServer server) : StoreContract
     }
 
     [SkippableFact]
-    public void Keys_endpoint_and_region_come_from_the_AWS_environment_variables()
+    public void Keys_endpoint_and_region_come_from_the_AWS_environment_variables_and_a_missing_profile_is_named()
     {
         string bucket = Bucket;
         // Only this collection's tests read these, and a collection's tests run one at a time.
@@ -57,8 +57,6 @@ public sealed class S3StoreTests(RadosGwServer server) : StoreContract
         try
         {
             foreach (var v in variables) Environment.SetEnvironmentVariable(v, null);
-            // A profile (AWS_PROFILE and the shared credentials file) is the SDK's own chain too, but the SDK settles
-            // where those files are once per process, before this test can point it at a file of its own.
             // No keys anywhere (and no instance to ask): refused before anything is sent.
             Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
             Environment.SetEnvironmentVariable("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials");
@@ -69,6 +67,17 @@ public sealed class S3StoreTests(RadosGwServer server) : StoreContract
                 Assert.Equal("StoreAccessDenied", e.ErrorId);
             }
 
+            // A profile is read through the SDK's chain too; where its files are, the SDK settles once per process
+            // (before this test could point it at files of its own), so only a missing profile is tested here.
+            Environment.SetEnvironmentVariable("AWS_PROFILE", "nosuchprofile");
+            using (var store = StoreRegistry.Open($"s3://{bucket}/env"))
+            {
+                var e = Assert.Throws<SqliteBackupException>(() => store.List());
+                Assert.Equal("StoreAccessDenied", e.ErrorId);
+                Assert.Contains("'nosuchprofile' (AWS_PROFILE)", e.Message);
+            }
+
+            Environment.SetEnvironmentVariable("AWS_PROFILE", null);
             Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL", null);
             Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", RadosGwServer.AccessKey);
             Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", RadosGwServer.SecretKey);

@@ -36,6 +36,8 @@ static class S3Failures
         }
         if (IsUnreachable(e))
             return BackupErrors.StoreUnavailable(location, $"{where} did not answer in time or refused the connection ({Innermost(e).GetType().Name}: {Innermost(e).Message})", e);
+        if (e is Amazon.Runtime.CredentialManagement.ProfileNotFoundException)
+            return BackupErrors.StoreAccessDenied(location, $"the AWS profile '{Environment.GetEnvironmentVariable("AWS_PROFILE")}' (AWS_PROFILE) is in neither the shared credentials file nor the config file", e);
         if (e is AmazonClientException && e.Message.Contains("credential", StringComparison.OrdinalIgnoreCase))
             return BackupErrors.StoreAccessDenied(location, "no AWS credentials were found (environment, AWS_PROFILE, shared credentials file or instance role)", e);
         if (e is AmazonClientException)
