@@ -3,6 +3,8 @@
 # off, one S3 user. Everything lives in DIR (config, pids, logs); nothing is installed or left running elsewhere.
 #
 #   radosgw.sh start DIR S3_PORT MON_PORT    prints "endpoint=... access_key=... secret_key=..." once S3 answers
+#                                            (RADOSGW_MEMSTORE_BYTES: what it may hold, 2 GiB unless set; RAM is
+#                                            used only as objects arrive)
 #   radosgw.sh stop DIR                      stops the gateway, then the OSD, then the monitor
 #
 # Needs Debian's radosgw ceph-mon ceph-osd (--no-install-recommends; .ci/run installs them). Ports are the caller's
@@ -61,7 +63,7 @@ mon allow pool size one = true
 mon warn on pool no redundancy = false
 osd crush chooseleaf type = 0
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${RADOSGW_MEMSTORE_BYTES:-2147483648}
 run dir = $D/run
 admin socket = $D/run/\$name.asok
 log file = $D/log/\$name.log

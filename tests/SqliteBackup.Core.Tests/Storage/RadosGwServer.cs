@@ -67,7 +67,9 @@ public sealed class RadosGwServer : IDisposable
     {
         Require();
         string bucket = "t-" + Guid.NewGuid().ToString("N")[..20];
-        Admin.PutBucketAsync(new PutBucketRequest { BucketName = bucket }).GetAwaiter().GetResult();
+        // The region said outright: the SDK's would follow whatever AWS_REGION a test set last (radosgw refuses a
+        // location constraint it does not serve).
+        Admin.PutBucketAsync(new PutBucketRequest { BucketName = bucket, BucketRegionName = "us-east-1" }).GetAwaiter().GetResult();
         return bucket;
     }
 

@@ -29,7 +29,7 @@ static class S3ClientFactory
             Timeout = options.Timeout,
             ConnectTimeout = options.Timeout < TimeSpan.FromSeconds(10) ? options.Timeout : TimeSpan.FromSeconds(10),
         };
-        string? region = location.Region ?? RegionFromEnvironment();
+        string? region = location.Region ?? RegionFromEnvironment(askInstance: endpoint == null);
         if (endpoint != null)
         {
             // An S3-compatible server (Ceph radosgw, MinIO...): bucket in the path, since its DNS knows no
@@ -67,10 +67,17 @@ static class S3ClientFactory
         return null;
     }
 
-    /// <summary>AWS_REGION, AWS_DEFAULT_REGION, then the profile's region, as the SDK's own fallback chain reads them.</summary>
-    static string? RegionFromEnvironment()
+    /// <summary>
+    /// AWS_REGION, the profile's region, then (on AWS only) the instance's, as the SDK's own fallback chain reads them.
+    /// The chain caches its first answer for the process; a shell session that changes AWS_REGION means the new one.
+    /// </summary>
+    static string? RegionFromEnvironment(bool askInstance)
     {
-        try { return FallbackRegionFactory.GetRegionEndpoint()?.SystemName; }
+        try
+        {
+            FallbackRegionFactory.Reset();
+            return FallbackRegionFactory.GetRegionEndpoint(askInstance)?.SystemName;
+        }
         catch (AmazonClientException) { return null; }
     }
 }

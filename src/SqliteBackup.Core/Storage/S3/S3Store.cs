@@ -16,7 +16,7 @@ namespace SqliteBackup.Core.Storage.S3;
 public sealed class S3Store : IBackupStore, IStaleUploadCleanup
 {
     /// <summary>
-    /// 16 MiB parts: two buffers (one uploading, one filling) stay far below the 300 MB a multi-GiB copy may use, a
+    /// 16 MiB parts: four buffers (three uploading, one filling: 64 MiB) stay far below the 300 MB a multi-GiB copy may use, a
     /// retried part costs seconds, and 1,000 of them already cover 15.6 GiB; beyond that the size doubles every 1,000
     /// parts, so the 10,000-part limit is never reached by a stream of unknown length (S3's 5 TiB object limit comes first).
     /// </summary>

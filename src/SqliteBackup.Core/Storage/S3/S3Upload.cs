@@ -7,7 +7,7 @@ namespace SqliteBackup.Core.Storage.S3;
 /// <summary>
 /// One object streamed to S3 without knowing its length beforehand (a backup is compressed as it is read): what fits
 /// in one part goes as a single PUT, anything larger as a multipart upload whose next part is read from the source
-/// while the previous one is on the wire. Any failure aborts the multipart upload, so nothing is left to pay for.
+/// while earlier ones are on the wire. Any failure aborts the multipart upload, so nothing is left to pay for.
 /// <para>
 /// Create-only is If-None-Match: * on the PUT, and on CompleteMultipartUpload, where AWS enforces it atomically.
 /// Ceph radosgw 16.2 enforces it on PUT but ignores it on completion (measured), so a multipart upload also looks
@@ -17,6 +17,12 @@ namespace SqliteBackup.Core.Storage.S3;
 /// </summary>
 sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartSize, Func<Exception> exists)
 {
+    /// <summary>
+    /// Parts on the wire at once while the next is read: one connection cannot keep a server busy between a part's
+    /// last byte and its answer. Memory is this many parts plus the one being read (64 MiB at the default size).
+    /// </summary>
+    internal const int PartsInFlight = 3;
+
     /// <summary>
     /// Runs on the caller's thread: the source is read and progress reported there (a shell can only draw progress
     /// from its own thread); only the requests run on the pool.
@@ -34,30 +40,31 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
 
         if (createOnly && Wait(ExistsAsync(ct))) throw exists();
         var upload = Wait(Task.Run(() => client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key }, ct), ct));
+        var inFlight = new Queue<(Task<PartETag> Sending, byte[] Buffer, int Length)>();
         try
         {
             var parts = new List<PartETag>();
-            var spare = new byte[basePartSize];
+            var free = new Stack<byte[]>();
             long sent = 0;
             for (int partNumber = 1; ; partNumber++)
             {
-                var sending = UploadPartAsync(upload.UploadId, partNumber, buffer, length, ct);
+                inFlight.Enqueue((UploadPartAsync(upload.UploadId, partNumber, buffer, length, ct), buffer, length));
+                if (inFlight.Count == PartsInFlight) Finish(inFlight.Dequeue());
                 int nextSize = S3Store.PartSize(basePartSize, partNumber + 1);
-                if (spare.Length < nextSize) spare = new byte[nextSize];
-                int nextLength;
-                try { nextLength = ReadFull(content, spare, nextSize, ct); }
-                catch
-                {
-                    // Let the part in flight finish (or fail) before the upload it belongs to is aborted.
-                    try { Wait(sending); } catch (Exception) { }
-                    throw;
-                }
-                parts.Add(Wait(sending));
-                sent += length;
-                progress?.Report(sent);
-                if (nextLength == 0) break;
-                (buffer, spare, length) = (spare, buffer, nextLength);
+                buffer = free.TryPop(out var b) && b.Length >= nextSize ? b : new byte[nextSize];
+                length = ReadFull(content, buffer, nextSize, ct);
+                if (length == 0) break;
             }
+            while (inFlight.Count > 0) Finish(inFlight.Dequeue());
+
+            void Finish((Task<PartETag> Sending, byte[] Buffer, int Length) part)
+            {
+                parts.Add(Wait(part.Sending));
+                sent += part.Length;
+                progress?.Report(sent);
+                free.Push(part.Buffer);
+            }
+
             if (createOnly && Wait(ExistsAsync(ct))) throw exists();
             Wait(Task.Run(() => client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
@@ -67,6 +74,9 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
         }
         catch
         {
+            // Let the parts still on the wire finish (or fail) before the upload they belong to is aborted.
+            foreach (var part in inFlight)
+                try { Wait(part.Sending); } catch (Exception) { }
             Wait(Task.Run(() => AbortAsync(upload.UploadId)));
             throw;
         }
