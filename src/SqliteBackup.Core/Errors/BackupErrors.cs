@@ -447,4 +447,32 @@ public static class BackupErrors
         "Run the job from the service's own stop step instead (a launchd daemon's wrapper script after the program exits, an rc script's stop()): " +
         "pwsh -NoProfile -NonInteractive -File <module folder>/Start-SqliteBackupJob.ps1 -ConfigPath <file> -Type Shutdown -TimeoutSec 45. " +
         "On Linux with systemd running use -Scheduler Systemd; on Windows, Task Scheduler.", service);
+
+    // ---- issue 11, remote stores (S3 and the back ends after it) ----------------------------------------------
+
+    /// <summary>The service refused who we are or what we asked: unknown key, wrong secret, no permission, no credentials.</summary>
+    public static SqliteBackupException StoreAccessDenied(string location, string detail, Exception? inner = null) => new(
+        "StoreAccessDenied", BackupErrorCategory.PermissionDenied,
+        $"Access to {location} was refused: {detail}.",
+        "Check the credentials the store uses (for S3: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and the shared credentials file) and that they may list, read, write and delete under that prefix.", location, inner);
+
+    public static SqliteBackupException StoreLocationNotFound(string location, string what, Exception? inner = null) => new(
+        "StoreLocationNotFound", BackupErrorCategory.ObjectNotFound,
+        $"{location} does not exist: {what}. Nothing was read or written.",
+        "Check the name in the location and the endpoint/region it is looked up in; buckets and containers are not created by this module, create it with the service's own tools.", location, inner);
+
+    public static SqliteBackupException StoreUnavailable(string location, string detail, Exception? inner = null) => new(
+        "StoreUnavailable", BackupErrorCategory.ResourceUnavailable,
+        $"{location} could not be reached: {detail}. Requests were retried with backoff before giving up; an upload that was under way was abandoned and left no object.",
+        "Check the network path and the endpoint (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or ?endpoint= in the location), then run again; the next run cleans up what this one left.", location, inner);
+
+    public static SqliteBackupException StoreRequestFailed(string location, string detail, Exception? inner = null) => new(
+        "StoreRequestFailed", BackupErrorCategory.InvalidOperation,
+        $"A request to {location} failed: {detail}.",
+        "The service refused the request for a reason other than access or availability; the inner exception has its answer. Run again after checking the location's settings (versioning, object lock, quotas).", location, inner);
+
+    public static SqliteBackupException StoreLocationInvalid(string location, string why) => new(
+        "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
+        $"'{location}' is not a usable store location: {why}.",
+        "Write it as s3://bucket/prefix (optionally ?endpoint=http://host:port&region=name for an S3-compatible server).", location);
 }

@@ -174,7 +174,7 @@ public static class BackupJobConfigFile
             }
             else location = null;
             if (string.IsNullOrWhiteSpace(location)) throw Invalid(path, key, "must be a location: a path, a URI such as s3://bucket/prefix, or {\"path\": ..., \"retention_days\": ...}.");
-            if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && !uri.IsFile && (uri.UserInfo.Contains(':') || uri.Query.Length > 0))
+            if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && !uri.IsFile && (uri.UserInfo.Contains(':') || !OnlyPublicQuery(uri)))
                 throw Invalid(path, key, "carries a secret (a password or a query such as a SAS token); give credentials through the environment instead.");
             list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy));
         }
@@ -211,6 +211,10 @@ public static class BackupJobConfigFile
         }
         return services;
     }
+
+    /// <summary>A store URI may say where (?endpoint=, ?region=), never carry a key: any other query (a SAS token) is refused.</summary>
+    static bool OnlyPublicQuery(Uri uri) =>
+        uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).All(p => p.Split('=')[0].ToLowerInvariant() is "endpoint" or "region");
 
     static string? String(string path, JsonObject b, string key) => b[key] switch
     {

@@ -1,5 +1,6 @@
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Storage.Local;
+using SqliteBackup.Core.Storage.S3;
 
 namespace SqliteBackup.Core.Storage;
 
@@ -9,7 +10,10 @@ namespace SqliteBackup.Core.Storage;
 /// </summary>
 public static class StoreRegistry
 {
-    static readonly Dictionary<string, Func<Uri, StoreOptions, IBackupStore>> Schemes = new(StringComparer.OrdinalIgnoreCase);
+    static readonly Dictionary<string, Func<Uri, StoreOptions, IBackupStore>> Schemes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["s3"] = (uri, options) => new S3Store(uri, options),
+    };
 
     /// <summary>Adds a back end; a scheme can be registered once.</summary>
     public static void Register(string scheme, Func<Uri, StoreOptions, IBackupStore> open)

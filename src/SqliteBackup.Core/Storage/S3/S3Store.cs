@@ -1,0 +1,217 @@
+using System.Net;
+using System.Security.Cryptography;
+using Amazon.S3;
+using Amazon.S3.Model;
+using SqliteBackup.Core.Errors;
+
+namespace SqliteBackup.Core.Storage.S3;
+
+/// <summary>
+/// Backups in an S3 bucket under a prefix (AWS, or an S3-compatible server such as Ceph radosgw). S3 itself gives
+/// the store's main promise: an object becomes visible only when its PUT or its multipart upload completes, so a
+/// killed writer leaves at most an incomplete multipart upload, which no listing shows and
+/// <see cref="AbortStaleUploads"/> removes. Create-only is S3's conditional write (If-None-Match: *), on the single
+/// PUT and on the completion of a multipart upload (see <see cref="S3Upload"/> for servers that ignore the latter).
+/// </summary>
+public sealed class S3Store : IBackupStore, IStaleUploadCleanup
+{
+    /// <summary>
+    /// 16 MiB parts: four buffers (three uploading, one filling: 64 MiB) stay far below the 300 MB a multi-GiB copy may use, a
+    /// retried part costs seconds, and 1,000 of them already cover 15.6 GiB; beyond that the size doubles every 1,000
+    /// parts, so the 10,000-part limit is never reached by a stream of unknown length (S3's 5 TiB object limit comes first).
+    /// </summary>
+    public const int DefaultPartSize = 16 << 20;
+
+    /// <summary>S3's smallest part other than the last.</summary>
+    public const int MinimumPartSize = 5 << 20;
+
+    readonly AmazonS3Client _client;
+    readonly S3Location _location;
+    readonly Uri? _endpoint;
+    readonly int _partSize;
+    bool _bucketSeen;
+
+    public S3Store(Uri location, StoreOptions? options = null, int partSize = DefaultPartSize)
+    {
+        if (partSize < MinimumPartSize) throw new ArgumentOutOfRangeException(nameof(partSize), $"S3 parts are at least {MinimumPartSize} bytes.");
+        _location = S3Location.Parse(location);
+        _client = S3ClientFactory.Create(_location, options ?? new StoreOptions(), out _endpoint);
+        _partSize = partSize;
+    }
+
+    public string Location => _location.Text;
+
+    /// <summary>The size of part <paramref name="partNumber"/> (1-based).</summary>
+    internal static int PartSize(int basePartSize, int partNumber) =>
+        (int)Math.Min(basePartSize * (1L << Math.Min((partNumber - 1) / 1000, 8)), int.MaxValue - 64);
+
+    public IReadOnlyList<StoredObject> List(CancellationToken ct = default) => Run(async () =>
+    {
+        var list = new List<StoredObject>();
+        var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = _location.KeyPrefix, Delimiter = "/" };
+        do
+        {
+            var page = await _client.ListObjectsV2Async(request, ct).ConfigureAwait(false);
+            foreach (var o in page.S3Objects ?? [])
+            {
+                string name = o.Key[_location.KeyPrefix.Length..];
+                // A "folder" marker some tools create for the prefix itself is not an object of ours.
+                if (name.Length == 0) continue;
+                list.Add(new StoredObject(name, o.Size ?? 0, o.LastModified?.ToUniversalTime() ?? default));
+            }
+            request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
+        } while (request.ContinuationToken != null);
+        _bucketSeen = true;
+        return (IReadOnlyList<StoredObject>)list;
+    }, ct);
+
+    public StoredObject? Stat(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        return Run(async () =>
+        {
+            try
+            {
+                var m = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest
+                {
+                    BucketName = _location.Bucket, Key = _location.Key(name), ChecksumMode = ChecksumMode.ENABLED,
+                }, ct).ConfigureAwait(false);
+                return new StoredObject(name, m.ContentLength, m.LastModified?.ToUniversalTime() ?? default, Sha256Hex(m.ChecksumSHA256));
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                // A HEAD answer has no body, so "no such key" and "no such bucket" look alike: ask once which it was.
+                await EnsureBucketAsync(ct).ConfigureAwait(false);
+                return null;
+            }
+        }, ct);
+    }
+
+    public Stream OpenRead(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        return Run(async () =>
+        {
+            try
+            {
+                var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _location.Bucket, Key = _location.Key(name) }, ct).ConfigureAwait(false);
+                return (Stream)new ResponseStream(response);
+            }
+            catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey")
+            {
+                throw BackupErrors.StoreObjectNotFound(Location, name);
+            }
+        }, ct);
+    }
+
+    public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        string key = _location.Key(name);
+        try
+        {
+            var upload = new S3Upload(_client, _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name));
+            try { upload.Run(content, createOnly, progress, ct); }
+            catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
+        }
+        catch (SqliteBackupException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed })
+        {
+            throw BackupErrors.StoreObjectExists(Location, name);
+        }
+        catch (S3Upload.SourceFailedException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+        }
+    }
+
+    public void Delete(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        Run(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = _location.Key(name) }, ct), ct);
+    }
+
+    /// <summary>
+    /// Aborts the multipart uploads under this prefix (not below it) started more than <paramref name="olderThan"/>
+    /// ago: what a killed run left. Parts of an incomplete upload are billed storage and never become an object.
+    /// </summary>
+    public int AbortStaleUploads(TimeSpan olderThan, CancellationToken ct = default) => Run(async () =>
+    {
+        var cutoff = DateTime.UtcNow - olderThan;
+        int aborted = 0;
+        var request = new ListMultipartUploadsRequest { BucketName = _location.Bucket, Prefix = _location.KeyPrefix, Delimiter = "/" };
+        while (true)
+        {
+            var page = await _client.ListMultipartUploadsAsync(request, ct).ConfigureAwait(false);
+            foreach (var u in page.MultipartUploads ?? [])
+            {
+                if (u.Initiated?.ToUniversalTime() > cutoff) continue;
+                await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _location.Bucket, Key = u.Key, UploadId = u.UploadId }, ct).ConfigureAwait(false);
+                aborted++;
+            }
+            if (page.IsTruncated != true) break;
+            request.KeyMarker = page.NextKeyMarker;
+            request.UploadIdMarker = page.NextUploadIdMarker;
+        }
+        return aborted;
+    }, ct);
+
+    async Task EnsureBucketAsync(CancellationToken ct)
+    {
+        if (_bucketSeen) return;
+        await _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = _location.KeyPrefix, MaxKeys = 1 }, ct).ConfigureAwait(false);
+        _bucketSeen = true;
+    }
+
+    static string? Sha256Hex(string? base64)
+    {
+        // A multipart object's checksum is a checksum of its parts' checksums ("...-3"), not the object's SHA-256.
+        if (string.IsNullOrEmpty(base64) || base64.Contains('-')) return null;
+        try
+        {
+            var bytes = Convert.FromBase64String(base64);
+            return bytes.Length == SHA256.HashSizeInBytes ? Convert.ToHexString(bytes).ToLowerInvariant() : null;
+        }
+        catch (FormatException) { return null; }
+    }
+
+    void Run(Func<Task> op, CancellationToken ct) => Run(async () => { await op().ConfigureAwait(false); return 0; }, ct);
+
+    /// <summary>
+    /// The seam is synchronous and the SDK is async only: run on the pool (no caller's synchronization context to
+    /// deadlock on) and turn what failed into errors that say what to do.
+    /// </summary>
+    T Run<T>(Func<Task<T>> op, CancellationToken ct)
+    {
+        try { return Task.Run(op, ct).GetAwaiter().GetResult(); }
+        catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    public override string ToString() => Location;
+
+    /// <summary>The object's bytes; disposing it releases the HTTP response.</summary>
+    sealed class ResponseStream(GetObjectResponse response) : Stream
+    {
+        readonly Stream _body = response.ResponseStream;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => response.ContentLength;
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => _body.Read(buffer, offset, count);
+        public override int Read(Span<byte> buffer) => _body.Read(buffer);
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => _body.ReadAsync(buffer, ct);
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _body.ReadAsync(buffer, offset, count, ct);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) { _body.Dispose(); response.Dispose(); }
+            base.Dispose(disposing);
+        }
+    }
+}
