@@ -170,6 +170,16 @@ public static class BackupErrors
         $"The backup configuration '{path}' is invalid: {problem}",
         "Fix the value in the file (New-SqliteBackupConfig writes a valid one), then run Get-SqliteBackupConfig to check it.", path);
 
+    public static SqliteBackupException UntrustedBackupConfig(string path, string problem) => new(
+        "UntrustedBackupConfig", BackupErrorCategory.SecurityError,
+        $"The backup configuration '{path}' is not trusted: {problem}. Whoever can change it decides which programs the job runs and what it deletes; nothing was done.",
+        "Make it owned by root or by the account that runs the job, writable only by its owner (chown, chmod go-w), or run the job as the file's owner.", path);
+
+    public static SqliteBackupException UntrustedNotifyProgram(string program, string problem) => new(
+        "UntrustedNotifyProgram", BackupErrorCategory.SecurityError,
+        $"The notification program '{program}' was not run: {problem}.",
+        "Make it owned by root or by the account that runs the backup, writable only by its owner (chown, chmod go-w), in a folder only they can write.", program);
+
     public static SqliteBackupException BackupConfigNotFound(string path) => new(
         "BackupConfigNotFound", BackupErrorCategory.ObjectNotFound,
         $"The backup configuration '{path}' does not exist.", "Create one with New-SqliteBackupConfig.", path);

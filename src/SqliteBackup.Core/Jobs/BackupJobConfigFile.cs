@@ -42,6 +42,7 @@ public static class BackupJobConfigFile
         path = Path.GetFullPath(path);
         if (!File.Exists(path))
             throw BackupErrors.BackupConfigNotFound(path);
+        if (Trust.DirectoryTrust.FileProblem(path) is { } untrusted) throw BackupErrors.UntrustedBackupConfig(path, untrusted);
         JsonNode? root;
         try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
         catch (JsonException e) { throw Invalid(path, "", $"it is not valid JSON: {e.Message}"); }

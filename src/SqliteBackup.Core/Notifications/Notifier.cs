@@ -122,6 +122,7 @@ public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
 
     void RunCommand(NotificationTarget target, NotificationMessage message)
     {
+        if (Trust.DirectoryTrust.FileProblem(target.Address) is { } untrusted) throw BackupErrors.UntrustedNotifyProgram(target.Address, untrusted);
         var psi = new ProcessStartInfo(target.Address) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.Environment["SQLITEBACKUP_EVENT"] = message.Event;
         psi.Environment["SQLITEBACKUP_STATUS"] = message.Success ? "success" : "failure";

@@ -60,6 +60,25 @@ public static class DirectoryTrust
             ? $"it is writable by users other than its owner (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')})" : null;
     }
 
+    /// <summary>
+    /// Why a file that tells us what to do (a job configuration, a notification program) cannot be trusted, or null: it
+    /// must be a regular file owned by root or by the user running us, writable by no one else, in a trusted folder.
+    /// Otherwise whoever can change it decides what a job running as root executes, as cron and OpenSSH refuse too.
+    /// Followed through symlinks: what counts is the file that is read or run, and the link itself.
+    /// </summary>
+    public static string? FileProblem(string file)
+    {
+        if (OperatingSystem.IsWindows() || !Posix.Supported) return null;
+        file = Path.GetFullPath(file);
+        if (Posix.Lstat(file) is { IsSymlink: true } link && !IsRootOrMe(link.Uid)) return $"it is a symbolic link owned by uid {link.Uid}";
+        if (Posix.Stat(file) is not { } st) return null; // missing: the caller reports that in its own words
+        if (!st.IsRegular) return "it is not a regular file";
+        if (!IsRootOrMe(st.Uid)) return $"it is owned by uid {st.Uid}, neither root nor you (uid {Posix.EffectiveUid})";
+        if (st.WritableByOthers && !GroupIsOnlyOwner(st)) return $"it is writable by {Who(st)} (mode {Octal(st)})";
+        string real = new FileInfo(file).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file;
+        return Problem(Path.GetDirectoryName(real)!) is { } folder ? $"its folder is not safe: {folder}" : null;
+    }
+
     static bool IsRootOrMe(uint uid) => uid == 0 || uid == Posix.EffectiveUid;
 
     static string Who(FileStatus s) => (s.Mode & 0x2) != 0 ? "every user" : "other members of its group";
