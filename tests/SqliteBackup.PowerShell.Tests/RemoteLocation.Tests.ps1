@@ -1,0 +1,106 @@
+BeforeDiscovery {
+    $script:script = if ($env:SQLITEBACKUP_RADOSGW) { $env:SQLITEBACKUP_RADOSGW } else { Join-Path $PSScriptRoot '../servers/radosgw.sh' }
+    $script:haveServer = (Test-Path $script) -and (Get-Command radosgw -ErrorAction Ignore) -and (Get-Command ceph-mon -ErrorAction Ignore)
+    if (-not $haveServer -and $env:SQLITEBACKUP_REQUIRE_CLI -eq '1') { throw 'radosgw is required for the remote-location tests (SQLITEBACKUP_REQUIRE_CLI=1)' }
+}
+
+# The whole remote workflow through the cmdlets against a real S3 server (Ceph radosgw on 127.0.0.1): back up, copy,
+# list, verify, restore, rotate and remove on s3://, with the credentials in the AWS environment variables only.
+Describe 'A remote location (s3://) through the cmdlets' -Skip:(-not $haveServer) {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+        $script:serverDir = Join-Path ([IO.Path]::GetTempPath()) ("sbt-rgw-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        function Get-FreePort { $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p }
+        $port = Get-FreePort; $monPort = Get-FreePort
+        $script:radosgw = if ($env:SQLITEBACKUP_RADOSGW) { $env:SQLITEBACKUP_RADOSGW } else { Join-Path $PSScriptRoot '../servers/radosgw.sh' }
+        $script:started = $true
+        $out = bash $radosgw start $serverDir $port $monPort 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "radosgw did not start: $out" }
+        $script:endpoint = "http://127.0.0.1:$port/"
+        $script:saved = @{}
+        foreach ($n in 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_ENDPOINT_URL_S3') { $saved[$n] = [Environment]::GetEnvironmentVariable($n) }
+        $env:AWS_ACCESS_KEY_ID = 'TESTKEY'; $env:AWS_SECRET_ACCESS_KEY = 'TESTSECRET'; $env:AWS_REGION = 'us-east-1'; $env:AWS_ENDPOINT_URL_S3 = $endpoint
+        $moduleBase = (Get-Module SqliteBackup).ModuleBase
+        Add-Type -Path (Join-Path $moduleBase 'AWSSDK.Core.dll'), (Join-Path $moduleBase 'AWSSDK.S3.dll')
+        $config = [Amazon.S3.AmazonS3Config]::new()
+        $config.ServiceURL = $endpoint; $config.ForcePathStyle = $true; $config.AuthenticationRegion = 'us-east-1'
+        $config.RequestChecksumCalculation = 'WHEN_REQUIRED'; $config.ResponseChecksumValidation = 'WHEN_REQUIRED'
+        $script:s3 = [Amazon.S3.AmazonS3Client]::new([Amazon.Runtime.BasicAWSCredentials]::new('TESTKEY', 'TESTSECRET'), $config)
+        function New-Bucket { $b = 't-' + [guid]::NewGuid().ToString('N').Substring(0, 20); $r = [Amazon.S3.Model.PutBucketRequest]::new(); $r.BucketName = $b; $r.BucketRegionName = 'us-east-1'; $s3.PutBucketAsync($r).GetAwaiter().GetResult() | Out-Null; $b }
+    }
+
+    AfterAll {
+        if ($s3) { $s3.Dispose() }
+        foreach ($n in $saved.Keys) { [Environment]::SetEnvironmentVariable($n, $saved[$n]) }
+        # Always, even when the start failed half-way: the script stops whatever it finds pid files for.
+        if ($script:started) { bash $script:radosgw stop $script:serverDir | Out-Null }
+        Remove-Item -Recurse -Force $serverDir -ErrorAction Ignore
+    }
+
+    BeforeEach {
+        $script:dir = New-TestFolder
+        $script:db = (New-SqliteSampleDatabase (Join-Path $dir 'app.db')).FullName
+        $script:loc = "s3://$(New-Bucket)/backups/app"
+    }
+
+    It 'New-SqliteBackup writes straight to the location; Get-SqliteBackup lists it; Test-SqliteBackup Full passes and records it there' {
+        $b = New-SqliteBackup $db -BackupPath $loc
+        $b.IsRemote | Should -BeTrue
+        $b.Path | Should -BeLike "$loc/app_*"
+        $listed = Get-SqliteBackup $loc
+        $listed.Id | Should -Be $b.Id
+        $t = $listed | Test-SqliteBackup -VerificationLevel Full
+        $t.Passed | Should -BeTrue
+        $t.Path | Should -Be $b.Path
+        (Get-SqliteBackup $loc).LastVerificationRecord.Level | Should -Be 'Full'
+        # Nothing staged was left behind on this machine.
+        @(Get-ChildItem -Force ([IO.Path]::GetTempPath()) -Filter ".sqlitebackup-$PID-*").Count | Should -Be 0
+    }
+
+    It 'Copy-SqliteBackup sends local backups once; a copy is restorable and restores the same rows' {
+        New-SqliteBackup $db | Out-Null
+        Invoke-Sql $db "UPDATE employees SET salary = salary + 1" | Out-Null
+        New-SqliteBackup $db | Out-Null
+        $copied = Get-SqliteBackup (Join-Path $dir 'backups') | Copy-SqliteBackup -BackupPath $loc
+        $copied.Status | Should -Be @('Copied', 'Copied')
+        (Get-SqliteBackup (Join-Path $dir 'backups') | Copy-SqliteBackup -BackupPath $loc).Status | Should -Be @('AlreadyPresent', 'AlreadyPresent')
+        $remote = Get-SqliteBackup $loc -Latest 1
+        $remote.Manifest.CopiedFrom | Should -BeLike (Join-Path $dir 'backups/app_*')
+        $remote | Restore-SqliteBackup -Destination (Join-Path $dir 'restored.db')
+        Invoke-Sql (Join-Path $dir 'restored.db') 'SELECT sum(salary) FROM employees' | Should -Be (Invoke-Sql $db 'SELECT sum(salary) FROM employees')
+    }
+
+    It 'restoring over a database keeps its PreRestore backup on this machine, beside the target' {
+        $b = New-SqliteBackup $db -BackupPath $loc
+        $before = Invoke-Sql $db 'SELECT sum(salary) FROM employees'
+        Invoke-Sql $db "UPDATE employees SET salary = 0" | Out-Null
+        $r = $b | Restore-SqliteBackup -Destination $db -Force
+        Invoke-Sql $db 'SELECT sum(salary) FROM employees' | Should -Be $before
+        $r.PreRestoreBackup.Path | Should -BeLike (Join-Path $dir 'backups/app_*_prerestore_*')
+        Test-Path $r.PreRestoreBackup.Path | Should -BeTrue
+    }
+
+    It 'Invoke-BackupRotation and Remove-SqliteBackup act on the location, manifest first' {
+        1..3 | ForEach-Object { New-SqliteBackup $db -BackupPath $loc -Type Automatic -VerificationLevel Quick } | Out-Null
+        $decisions = Invoke-BackupRotation $loc -KeepLast 1 -Confirm:$false
+        @($decisions | Where-Object Removed).Count | Should -Be 2
+        $left = @(Get-SqliteBackup $loc)
+        $left.Count | Should -Be 1
+        $left | Remove-SqliteBackup -Confirm:$false
+        @(Get-SqliteBackup $loc).Count | Should -Be 0
+        $bucket = ([uri]$loc).Host
+        $objects = $s3.ListObjectsV2Async([Amazon.S3.Model.ListObjectsV2Request]@{ BucketName = $bucket }).GetAwaiter().GetResult().S3Objects
+        @($objects).Key | Should -BeNullOrEmpty
+    }
+
+    It 'a wrong secret is StoreAccessDenied, named by location and never showing the secret' {
+        $env:AWS_SECRET_ACCESS_KEY = 'wrong-secret-4711'
+        try {
+            Get-SqliteBackup $loc -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StoreAccessDenied*'
+            "$($err[0])" | Should -Not -Match 'wrong-secret-4711'
+            "$($err[0])" | Should -Match ([regex]::Escape(($loc -split '\?')[0]))
+        }
+        finally { $env:AWS_SECRET_ACCESS_KEY = 'TESTSECRET' }
+    }
+}
