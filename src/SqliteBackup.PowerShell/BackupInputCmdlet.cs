@@ -45,7 +45,7 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
             {
                 BackupInfo? b = null;
                 try { b = given.IsOrphan ? given : given.IsRemote ? new StoreCatalog(Logger).Check(given, Cancellation) : catalog.Check(given); }
-                catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+                catch (SqliteBackupException e) { ReportError(e); }
                 if (b != null) yield return b;
             }
             yield break;
@@ -58,7 +58,7 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
             BackupInfo? b = null;
             try { b = catalog.Open(path); }
             catch (SqliteBackupException e) when (e.ErrorId == "BackupNotFound" && FindOrphan(catalog, path) is { } orphan) { b = orphan; }
-            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+            catch (SqliteBackupException e) { ReportError(e); }
             if (b != null) yield return b;
         }
     }

@@ -21,6 +21,8 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
 
     IBackupStore? _destination;
 
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.CopyFailed;
+
     protected override void EndProcessing()
     {
         _destination?.Dispose();
@@ -33,7 +35,7 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
         {
             if (b.IsOrphan)
             {
-                WriteError(ErrorRecords.From(OrphanNeedsRegistration(b)));
+                ReportError(OrphanNeedsRegistration(b));
                 continue;
             }
             string target = StoreRegistry.IsRemote(BackupPath) ? StoreText.Redact(BackupPath) : ResolvePath(BackupPath);

@@ -67,6 +67,8 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     readonly List<BackupInfo> _backups = [];
 
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.RotationFailed;
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == ObjectSet)
@@ -88,10 +90,10 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
                     found = new StoreCatalog(Logger).List(store, Cancellation);
                 }
                 else found = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir);
-                if (found.Count == 0) WriteError(ErrorRecords.From(NoBackups(dir)));
+                if (found.Count == 0) ReportError(NoBackups(dir));
                 _backups.AddRange(found);
             }
-            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+            catch (SqliteBackupException e) { ReportError(e); }
         }
     }
 
