@@ -201,6 +201,22 @@ Describe 'Get-SqliteBackup -Path wildcards and -LiteralPath, and -Database' {
         (Invoke-BackupRotation $one -Database 'app.db' -KeepLast 1 -WhatIf).Database | Should -Be 'app'
         (Get-SqliteBackupLog $one -Database 'app[1].db').Database | Sort-Object -Unique | Should -Be 'app[1]'
     }
+
+    It '-Database has one meaning for the whole command, decided over every database it sees, in every folder and pipeline input' {
+        $r = New-TestFolder
+        foreach ($name in 'app1', 'app[1]') { New-TinyDatabase (Join-Path $r "$name.db") | Out-Null }
+        New-SqliteBackup -LiteralPath (Join-Path $r 'app1.db') -Destination (Join-Path $r 'b5') -Verify None | Out-Null
+        New-SqliteBackup -LiteralPath (Join-Path $r 'app[1].db') -Destination (Join-Path $r 'b') -Verify None | Out-Null
+        $b5, $b = (Join-Path $r 'b5'), (Join-Path $r 'b')
+        # Alone, each folder decides as it must: the pattern where it matches, else the literal name.
+        (Get-SqliteBackup $b5 -Database 'app[1]').Database | Should -Be 'app1'
+        (Get-SqliteBackup $b -Database 'app[1]').Database | Should -Be 'app[1]'
+        # Together, the pattern matches a name the command sees, so it is a pattern in both folders.
+        @(Get-SqliteBackup $b5, $b -Database 'app[1]').Database | Should -Be @('app1')
+        @($b5, $b | Get-SqliteBackup -Database 'app[1]').Database | Should -Be @('app1')
+        @(Get-SqliteBackupLog (Join-Path $r 'b*') -Database 'app[1]').Database | Sort-Object -Unique | Should -Be @('app1')
+        @(Get-SqliteBackup $b5, $b -Database 'app`[1`]').Database | Should -Be @('app[1]')
+    }
 }
 
 Describe '-Database tab completion' {
