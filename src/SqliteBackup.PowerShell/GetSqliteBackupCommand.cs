@@ -84,7 +84,9 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
         var catalog = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
         foreach (var input in ExpandPaths(literal ? LiteralPath : Path, literal))
         {
-            if (input.Matched && File.Exists(input.Path))
+            // A file a wildcard matched or a listing piped in (Get-ChildItem ./backups) names at most one backup; a file
+            // named on the command line is still reported as no backup directory.
+            if ((input.Matched || MyInvocation.ExpectingInput) && File.Exists(input.Path))
             {
                 if (MatchedBackup(catalog, input.Path) is { } b && !_matchedFiles.Any(m => m.Id == b.Id)) _matchedFiles.Add(b);
                 continue;
@@ -123,7 +125,7 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
         foreach (var (all, orphans) in _found) Output(all, orphans, names);
     }
 
-    /// <summary>A file a wildcard matched (backups/app_2024*): the backup it is the data file or manifest of; anything else is passed over.</summary>
+    /// <summary>A file a wildcard matched (backups/app_2024*) or piped in: the backup it is the data file or manifest of; anything else is passed over.</summary>
     BackupInfo? MatchedBackup(BackupCatalog catalog, string path)
     {
         string name = System.IO.Path.GetFileName(path);

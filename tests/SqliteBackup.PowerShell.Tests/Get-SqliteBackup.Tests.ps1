@@ -185,6 +185,15 @@ Describe 'Get-SqliteBackup -Path wildcards and -LiteralPath, and -Database' {
         (Get-SqliteBackup (Join-Path $one 'crm_*')).Database | Should -Be 'crm'
     }
 
+    It 'lists a backup piped in by its file or manifest once (Get-ChildItem), and passes over other files quietly' {
+        $listed = Get-ChildItem $one | Get-SqliteBackup -ErrorVariable e -ErrorAction SilentlyContinue
+        $e | Should -BeNullOrEmpty -Because 'the backup log is passed over, not an error'
+        $listed.Count | Should -Be 3
+        ($listed.Database | Sort-Object) | Should -Be @('app', 'app[1]', 'crm')
+        @(Get-ChildItem $one -Filter '*.json' | Get-SqliteBackup).Count | Should -Be 3
+        @(Get-ChildItem $one -Filter 'crm_*' | Get-SqliteBackup -Database crm).Count | Should -Be 1
+    }
+
     It 'reads a folder named with wildcard characters by -LiteralPath, and by -Path when the pattern matches nothing' {
         (Get-SqliteBackup -LiteralPath (Join-Path $root '[two]')).Database | Should -Be 'crm'
         (Get-SqliteBackup (Join-Path $root '[two]')).Database | Should -Be 'crm'
