@@ -38,9 +38,10 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepLast { get; set; }
     [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepHourly { get; set; }
-    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepDaily { get; set; }
-    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepWeekly { get; set; }
-    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepMonthly { get; set; }
+    // The old names (README "Names") keep old scripts working, as on New-SqliteBackupConfig.
+    [Parameter, Alias("RetentionDays"), ValidateRange(-1, int.MaxValue)] public int KeepDaily { get; set; }
+    [Parameter, Alias("RetentionWeeks"), ValidateRange(-1, int.MaxValue)] public int KeepWeekly { get; set; }
+    [Parameter, Alias("RetentionMonths"), ValidateRange(-1, int.MaxValue)] public int KeepMonthly { get; set; }
     [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepYearly { get; set; }
 
     [Parameter, RetentionDurationTransformation] public RetentionDuration? KeepWithin { get; set; }
