@@ -13,7 +13,10 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
     [ValidateNotNull]
-    public BackupInfo[] InputObject { get; set; } = [];
+    public virtual BackupInfo[] InputObject { get; set; } = [];
+
+    /// <summary>Whether this record's backups are the objects given (InputObject) rather than paths.</summary>
+    private protected virtual bool FromObjects => ParameterSetName == ObjectSet;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName")]
@@ -39,7 +42,7 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
     private protected IEnumerable<BackupInfo> Backups()
     {
         var catalog = Catalog();
-        if (ParameterSetName == ObjectSet)
+        if (FromObjects)
         {
             foreach (var given in InputObject)
             {

@@ -5,9 +5,9 @@
     'Copy-SqliteBackup' = @(
         '(command) default set: InputObject; ShouldProcess: True; ConfirmImpact: Medium'
         '-AllowInsecureDirectory [SwitchParameter] in __AllParameterSets'
-        '-BackupPath [String] in __AllParameterSets (mandatory, position 1); aliases BackupDirectory, Destination'
+        '-BackupPath [String] in InputObject (mandatory, position 1) | LiteralPath (mandatory, position 1) | Path (position 1); aliases BackupDirectory, Destination'
         '-Confirm [SwitchParameter] in __AllParameterSets; aliases cf'
-        '-InputObject [BackupInfo[]] in InputObject (mandatory, pipeline)'
+        '-InputObject [BackupInfo[]] in InputObject (mandatory, pipeline) | Path (pipeline)'
         '-LiteralPath [String[]] in LiteralPath (mandatory, by property name); aliases LP, PSPath'
         '-Notify [String[]] in __AllParameterSets'
         '-NotifyOn [NotifyOn] in __AllParameterSets'
