@@ -9,7 +9,7 @@
     Parameters  = @{
         InputObject = 'Backups from Get-SqliteBackup (local or remote).'
         Path        = 'The backup file(s) to copy, by path.'
-        BackupPath  = 'Where the copies go: a directory (created owner-only if missing) or a store URI such as s3://bucket/prefix. Aliases -Destination, -BackupDirectory.'
+        BackupPath  = 'Where the copies go: a directory (created owner-only if missing) or a store URI such as s3://bucket/prefix. Aliases -Destination, -BackupDirectory. By position it comes after the backup file (Copy-SqliteBackup ./backups/app_x.db.zst /mnt/offsite), or alone when backups are piped in (Get-SqliteBackup ./backups | Copy-SqliteBackup s3://bucket/prefix).'
     }
     Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Copies.CopyResult'; Description = 'Source, Copy (the backup at the destination), Status (Copied or AlreadyPresent), Duration.' })

@@ -12,7 +12,7 @@
         Path        = 'Database file(s), when there is no configuration yet: one is created in the backup directory. Wildcards are expanded now, as New-SqliteBackupConfig -Database expands them.'
         BackupPath  = 'With -Path: the backup directory (default ./backups beside the first database). Aliases -Destination, -BackupDirectory.'
         Name        = 'The schedule name ([A-Za-z0-9._-], up to 64). Default: the configuration file name plus a hash of its path, so registering the same file again replaces its schedule.'
-        At          = 'Time of day, HH:mm (24-hour). Default: backup_time from the configuration.'
+        At          = 'Time of day, HH:mm (24-hour). Default: backup_time from the configuration. Alias -BackupTime.'
         Daily       = 'Every day at -At (the default).'
         Weekly      = 'Weekly at -At on -DaysOfWeek (default Sunday).'
         DaysOfWeek  = 'With -Weekly: the days, e.g. Monday, Thursday.'

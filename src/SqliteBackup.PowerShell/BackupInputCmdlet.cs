@@ -13,7 +13,10 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
     [ValidateNotNull]
-    public BackupInfo[] InputObject { get; set; } = [];
+    public virtual BackupInfo[] InputObject { get; set; } = [];
+
+    /// <summary>Whether this record's backups are the objects given (InputObject) rather than paths.</summary>
+    private protected virtual bool FromObjects => ParameterSetName == ObjectSet;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName")]
@@ -39,13 +42,13 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
     private protected IEnumerable<BackupInfo> Backups()
     {
         var catalog = Catalog();
-        if (ParameterSetName == ObjectSet)
+        if (FromObjects)
         {
             foreach (var given in InputObject)
             {
                 BackupInfo? b = null;
                 try { b = given.IsOrphan ? given : given.IsRemote ? new StoreCatalog(Logger).Check(given, Cancellation) : catalog.Check(given); }
-                catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+                catch (SqliteBackupException e) { ReportError(e); }
                 if (b != null) yield return b;
             }
             yield break;
@@ -58,7 +61,7 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
             BackupInfo? b = null;
             try { b = catalog.Open(path); }
             catch (SqliteBackupException e) when (e.ErrorId == "BackupNotFound" && FindOrphan(catalog, path) is { } orphan) { b = orphan; }
-            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+            catch (SqliteBackupException e) { ReportError(e); }
             if (b != null) yield return b;
         }
     }

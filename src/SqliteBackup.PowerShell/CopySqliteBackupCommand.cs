@@ -13,13 +13,35 @@ namespace SqliteBackup.PowerShell;
 [OutputType(typeof(CopyResult))]
 public sealed class CopySqliteBackupCommand : BackupInputCmdlet
 {
-    /// <summary>Where the copies go: a directory or a store URI. The one name for a backup location.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>
+    /// Where the copies go: a directory or a store URI. The one name for a backup location. Not mandatory in the -Path
+    /// set: there a lone positional value with backups piped in is the destination (see <see cref="InputObject"/>).
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = ObjectSet)]
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = LiteralPathSet)]
+    [Parameter(Position = 1, ParameterSetName = PathSet)]
     [Alias("Destination", "BackupDirectory")]
     [ValidateNotNullOrEmpty]
     public string BackupPath { get; set; } = "";
 
+    /// <summary>
+    /// Also in the -Path set: PowerShell binds the one positional value of 'Get-SqliteBackup ./backups | Copy-SqliteBackup
+    /// s3://b/p' to -Path (position 0, as 'Copy-SqliteBackup ./x.db.zst ./dst' needs), and the piped backups must still
+    /// bind; that value is then the destination.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
+    [Parameter(ValueFromPipeline = true, ParameterSetName = PathSet)]
+    [ValidateNotNull]
+    public override BackupInfo[] InputObject { get; set; } = [];
+
+    bool PipedWithPositionalDestination => ParameterSetName == PathSet && !MyInvocation.BoundParameters.ContainsKey(nameof(BackupPath))
+        && MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
+
+    private protected override bool FromObjects => base.FromObjects || PipedWithPositionalDestination;
+
     IBackupStore? _destination;
+
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.CopyFailed;
 
     protected override void EndProcessing()
     {
@@ -29,11 +51,16 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == PathSet && !MyInvocation.BoundParameters.ContainsKey(nameof(BackupPath)))
+        {
+            if (!PipedWithPositionalDestination || Path.Length != 1) Fail(BackupErrors.CopyDestinationMissing(Path));
+            BackupPath = Path[0];
+        }
         foreach (var b in Backups())
         {
             if (b.IsOrphan)
             {
-                WriteError(ErrorRecords.From(OrphanNeedsRegistration(b)));
+                ReportError(OrphanNeedsRegistration(b));
                 continue;
             }
             string target = StoreRegistry.IsRemote(BackupPath) ? StoreText.Redact(BackupPath) : ResolvePath(BackupPath);

@@ -18,7 +18,11 @@ internal sealed class DatabaseFilter
     /// <summary>A filter over names, or null to take every name when no -Database was given.</summary>
     public static DatabaseFilter? From(string[]? values) => values is { Length: > 0 } ? new DatabaseFilter(values) : null;
 
-    /// <summary>The names among <paramref name="names"/> that the values select, case-insensitively as elsewhere in PowerShell.</summary>
+    /// <summary>
+    /// The names among <paramref name="names"/> that the values select, case-insensitively as elsewhere in PowerShell.
+    /// Called once per command with every name the command sees (all folders, all pipeline input): whether a value is a
+    /// pattern or a literal name is decided over those, so it has one meaning for the whole command.
+    /// </summary>
     public HashSet<string> Select(IEnumerable<string> names)
     {
         var all = names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();

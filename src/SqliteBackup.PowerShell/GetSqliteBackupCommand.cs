@@ -74,16 +74,21 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
         return picked.OrderBy(b => b.CreatedUtc);
     }
 
+    /// <summary>What each folder (or store) holds, listed in order, and after them the backups named by their files.</summary>
+    readonly List<(IReadOnlyList<BackupInfo> All, IReadOnlyList<BackupInfo> Orphans)> _found = [];
+    readonly List<BackupInfo> _matchedFiles = [];
+
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;
         var catalog = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
-        var matchedFiles = new List<BackupInfo>();
         foreach (var input in ExpandPaths(literal ? LiteralPath : Path, literal))
         {
-            if (input.Matched && File.Exists(input.Path))
+            // A file a wildcard matched or a listing piped in (Get-ChildItem ./backups) names at most one backup; a file
+            // named on the command line is still reported as no backup directory.
+            if ((input.Matched || MyInvocation.ExpectingInput) && File.Exists(input.Path))
             {
-                if (MatchedBackup(catalog, input.Path) is { } b && !matchedFiles.Any(m => m.Id == b.Id)) matchedFiles.Add(b);
+                if (MatchedBackup(catalog, input.Path) is { } b && !_matchedFiles.Any(m => m.Id == b.Id)) _matchedFiles.Add(b);
                 continue;
             }
             string dir = input.Remote ? StoreText.Redact(input.Path) : input.Path;
@@ -105,12 +110,22 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }
             if (orphans.Count > 0 && !IncludeOrphans)
                 WriteWarning($"'{dir}' holds {orphans.Count} backup file(s) without a manifest (orphans), kept but not listed. See them with -IncludeOrphans; Test-SqliteBackup -VerificationLevel Standard registers one that passes.");
-            Output(all, IncludeOrphans ? orphans : []);
+            _found.Add((all, IncludeOrphans ? orphans : []));
         }
-        Output(matchedFiles, []);
     }
 
-    /// <summary>A file a wildcard matched (backups/app_2024*): the backup it is the data file or manifest of; anything else is passed over.</summary>
+    /// <summary>
+    /// Output waits for every input: -Database is decided once, over every database the command saw, so a value that is
+    /// a pattern in one folder is a pattern in all of them (and a literal name only when it matches nothing anywhere).
+    /// </summary>
+    protected override void EndProcessing()
+    {
+        if (_matchedFiles.Count > 0) _found.Add((_matchedFiles, []));
+        var names = DatabaseFilter.From(Database)?.Select(_found.SelectMany(f => f.All.Concat(f.Orphans)).Select(b => b.Database));
+        foreach (var (all, orphans) in _found) Output(all, orphans, names);
+    }
+
+    /// <summary>A file a wildcard matched (backups/app_2024*) or piped in: the backup it is the data file or manifest of; anything else is passed over.</summary>
     BackupInfo? MatchedBackup(BackupCatalog catalog, string path)
     {
         string name = System.IO.Path.GetFileName(path);
@@ -124,10 +139,9 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
         return null;
     }
 
-    void Output(IReadOnlyList<BackupInfo> all, IReadOnlyList<BackupInfo> orphans)
+    void Output(IReadOnlyList<BackupInfo> all, IReadOnlyList<BackupInfo> orphans, HashSet<string>? names)
     {
         DateTime? sinceUtc = MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since.ToUniversalTime() : null;
-        var names = DatabaseFilter.From(Database)?.Select(all.Concat(orphans).Select(b => b.Database));
         IEnumerable<BackupInfo> selected = all.Where(b =>
             (names == null || names.Contains(b.Database))
             && (Type == null || Type.Contains(b.Type))

@@ -55,14 +55,26 @@ public sealed class GetSqliteBackupLogCommand : SqliteBackupCmdlet
             WriteError(ErrorRecords.From(Core.Errors.BackupErrors.NotABackupLog(file)));
             return;
         }
-        var databases = DatabaseFilter.From(Database)?.Select(all.Select(e => e.Database).OfType<string>());
         var selected = all
             .Where(e => (since == null || e.Time >= since)
                 && (minLevel == null || LevelRank(e.Level) >= minLevel)
-                && (events == null || events.Any(w => w.IsMatch(e.Event)))
-                && (databases == null || (e.Database != null && databases.Contains(e.Database))))
+                && (events == null || events.Any(w => w.IsMatch(e.Event))))
             .ToList();
         if (damaged > 0) WriteWarning($"Skipped {damaged} damaged line(s) in the backup log, the first at {firstDamaged}.");
-        foreach (var e in Last > 0 ? selected.TakeLast(Last) : selected) WriteObject(e);
+        _logs.Add(selected);
+    }
+
+    /// <summary>The entries each log file gave, in order; -Database and -Last are applied once all are read.</summary>
+    readonly List<List<BackupLogEntry>> _logs = [];
+
+    /// <summary>-Database is decided once, over the databases of every log the command read (one meaning for the whole command).</summary>
+    protected override void EndProcessing()
+    {
+        var databases = DatabaseFilter.From(Database)?.Select(_logs.SelectMany(l => l).Select(e => e.Database).OfType<string>());
+        foreach (var log in _logs)
+        {
+            var selected = log.Where(e => databases == null || (e.Database != null && databases.Contains(e.Database))).ToList();
+            foreach (var e in Last > 0 ? selected.TakeLast(Last) : selected) WriteObject(e);
+        }
     }
 }

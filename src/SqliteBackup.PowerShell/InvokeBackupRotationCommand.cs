@@ -38,9 +38,10 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepLast { get; set; }
     [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepHourly { get; set; }
-    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepDaily { get; set; }
-    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepWeekly { get; set; }
-    [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepMonthly { get; set; }
+    // The old names (README "Names") keep old scripts working, as on New-SqliteBackupConfig.
+    [Parameter, Alias("RetentionDays"), ValidateRange(-1, int.MaxValue)] public int KeepDaily { get; set; }
+    [Parameter, Alias("RetentionWeeks"), ValidateRange(-1, int.MaxValue)] public int KeepWeekly { get; set; }
+    [Parameter, Alias("RetentionMonths"), ValidateRange(-1, int.MaxValue)] public int KeepMonthly { get; set; }
     [Parameter, ValidateRange(-1, int.MaxValue)] public int KeepYearly { get; set; }
 
     [Parameter, RetentionDurationTransformation] public RetentionDuration? KeepWithin { get; set; }
@@ -67,6 +68,8 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     readonly List<BackupInfo> _backups = [];
 
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.RotationFailed;
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName == ObjectSet)
@@ -88,10 +91,10 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
                     found = new StoreCatalog(Logger).List(store, Cancellation);
                 }
                 else found = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir);
-                if (found.Count == 0) WriteError(ErrorRecords.From(NoBackups(dir)));
+                if (found.Count == 0) ReportError(NoBackups(dir));
                 _backups.AddRange(found);
             }
-            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+            catch (SqliteBackupException e) { ReportError(e); }
         }
     }
 

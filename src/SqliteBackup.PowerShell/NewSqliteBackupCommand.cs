@@ -58,6 +58,8 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [Parameter]
     public SwitchParameter AllowInsecureDirectory { get; set; }
 
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.BackupFailed;
+
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;

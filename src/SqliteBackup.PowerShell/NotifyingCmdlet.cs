@@ -59,11 +59,17 @@ public abstract class NotifyingCmdlet : SqliteBackupCmdlet
     /// The alert goes out before the error is written: with -ErrorAction Stop (or $ErrorActionPreference = 'Stop',
     /// as admin scripts set) WriteError throws, and nothing after it would run.
     /// </summary>
-    private protected void Failed(SqliteBackupException error, EventId notificationEvent, string database, ILogger? logger = null)
+    private protected void Failed(SqliteBackupException error, EventId notificationEvent, string? database, ILogger? logger = null)
     {
         NotifyFailure(NotificationMessage.ForFailure(notificationEvent, database, error), logger);
         WriteError(ErrorRecords.From(error));
     }
+
+    /// <summary>The event an alert about a failure outside the command's own work (a path, a lookup) is sent under.</summary>
+    private protected virtual EventId FailureEvent => BackupEvents.JobFailed;
+
+    /// <summary>Every error this command writes alerts first: a wildcard that matches nothing or a backup that is gone is a failure too.</summary>
+    private protected override void ReportError(SqliteBackupException e) => Failed(e, FailureEvent, null);
 
     void Send(NotificationMessage message, ILogger? logger) => new Notifier(logger ?? Logger, Smtp()).Send(_targets, message, Cancellation);
 }

@@ -40,7 +40,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
 
     /// <summary>Completes to the registered names: registering under one replaces that schedule.</summary>
     [Parameter] [ValidatePattern(@"^[A-Za-z0-9._-]{1,64}$")] [ArgumentCompleter(typeof(ScheduleNameCompleter))] public string? Name { get; set; }
-    [Parameter] [ValidatePattern(@"^([01]?\d|2[0-3]):[0-5]\d$")] public string? At { get; set; }
+    [Parameter] [Alias("BackupTime")] [ValidatePattern(@"^([01]?\d|2[0-3]):[0-5]\d$")] public string? At { get; set; }
     [Parameter] public SwitchParameter Daily { get; set; }
     [Parameter] public SwitchParameter Weekly { get; set; }
     [Parameter] public DayOfWeek[]? DaysOfWeek { get; set; }

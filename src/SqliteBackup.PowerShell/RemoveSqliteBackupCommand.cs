@@ -7,13 +7,15 @@ namespace SqliteBackup.PowerShell;
 [Cmdlet(VerbsCommon.Remove, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = LiteralPathSet)]
 public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
 {
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => Core.Logging.BackupEvents.RemoveFailed;
+
     protected override void ProcessRecord()
     {
         foreach (var b in Backups())
         {
             if (b.IsOrphan)
             {
-                WriteError(ErrorRecords.From(OrphanNeedsRegistration(b)));
+                ReportError(OrphanNeedsRegistration(b));
                 continue;
             }
             if (!ShouldProcess(b.Path, $"Delete {b.Type} backup of '{b.Database}' taken {b.Created:yyyy-MM-dd HH:mm:ss}")) continue;
@@ -23,10 +25,10 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
                 if (b.IsRemote) new StoreCatalog(logger).Remove(b, ct: Cancellation);
                 else new BackupCatalog(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Remove(b);
             }
-            catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+            catch (SqliteBackupException e) { ReportError(e); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.From(BackupErrors.BackupRemoveFailed(b.Path, e)));
+                ReportError(BackupErrors.BackupRemoveFailed(b.Path, e));
             }
         }
     }

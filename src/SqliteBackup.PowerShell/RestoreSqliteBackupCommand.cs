@@ -51,12 +51,14 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
         base.BeginProcessing();
     }
 
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.RestoreFailed;
+
     // Everything is collected first: several backups for one target are refused before any of them is restored.
     protected override void ProcessRecord()
     {
         foreach (var b in Backups())
         {
-            if (b.IsOrphan) WriteError(ErrorRecords.From(OrphanNeedsRegistration(b)));
+            if (b.IsOrphan) ReportError(OrphanNeedsRegistration(b));
             else _backups.Add(b);
         }
     }
@@ -66,7 +68,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
         var byTarget = _backups.GroupBy(b => ResolvePath(Destination ?? b.SourcePath), StringComparer.Ordinal).ToList();
         var clashes = byTarget.Where(g => g.Count() > 1).ToList();
         foreach (var g in clashes)
-            WriteError(ErrorRecords.From(BackupErrors.RestoreSeveralBackupsForOneTarget(g.Key, g.Select(b => $"{b.Database} {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}"))));
+            ReportError(BackupErrors.RestoreSeveralBackupsForOneTarget(g.Key, g.Select(b => $"{b.Database} {b.Id[..8]} of {b.Created:yyyy-MM-dd HH:mm:ss}")));
         if (clashes.Count > 0) return;
         foreach (var g in byTarget) RestoreOne(g.Single(), g.Key);
     }

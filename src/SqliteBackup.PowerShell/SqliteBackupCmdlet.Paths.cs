@@ -27,7 +27,7 @@ public abstract partial class SqliteBackupCmdlet
     private protected List<InputPath> ExpandPaths(IEnumerable<string> paths, bool literal)
     {
         var found = ExpandPaths(paths, literal, out var errors);
-        foreach (var e in errors) WriteError(ErrorRecords.From(e));
+        foreach (var e in errors) ReportError(e);
         return found;
     }
 

@@ -53,8 +53,14 @@ public abstract partial class SqliteBackupCmdlet : PSCmdlet
     private protected void Try(Action action)
     {
         try { action(); }
-        catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
+        catch (SqliteBackupException e) { ReportError(e); }
     }
+
+    /// <summary>
+    /// The one way a non-terminating failure is written, path and lookup errors included, so that a command which
+    /// alerts (NotifyingCmdlet) alerts on every failure, not only on those inside its own work.
+    /// </summary>
+    private protected virtual void ReportError(SqliteBackupException e) => WriteError(ErrorRecords.From(e));
 
     private protected void Fail(SqliteBackupException e) => ThrowTerminatingError(ErrorRecords.From(e));
 

@@ -23,6 +23,9 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
     [ValidateNotNullOrEmpty]
     public string? ScratchPath { get; set; }
 
+    /// <summary>A backup that cannot be found or fetched is a check that could not run: nothing proves its bytes bad.</summary>
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => Core.Logging.BackupEvents.VerificationInconclusive;
+
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
@@ -45,7 +48,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
                 try { result = new OrphanRegistration(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Register(b, VerificationLevel, Query, Progress, Cancellation); }
                 catch (SqliteBackupException e)
                 {
-                    WriteError(ErrorRecords.From(e));
+                    ReportError(e);
                     continue;
                 }
             }
@@ -61,7 +64,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
                 }
                 catch (SqliteBackupException e)
                 {
-                    WriteError(ErrorRecords.From(e));
+                    ReportError(e);
                     continue;
                 }
             }

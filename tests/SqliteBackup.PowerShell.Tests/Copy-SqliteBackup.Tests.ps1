@@ -23,6 +23,15 @@ Describe 'Copy-SqliteBackup' {
         Invoke-Sql (Join-Path $dir 'restored.db') 'SELECT count(*) FROM employees' | Should -Be (Invoke-Sql (Join-Path $dir 'app.db') 'SELECT count(*) FROM employees')
     }
 
+    It 'takes the destination by position, piped and after a backup file' {
+        (Get-SqliteBackup $backups | Copy-SqliteBackup $offsite).Status | Should -Be 'Copied'
+        (Get-SqliteBackup $offsite).Id | Should -Be $b.Id
+        $other = Join-Path $dir 'other'
+        (Copy-SqliteBackup $b.Path $other).Status | Should -Be 'Copied'
+        (Get-SqliteBackup $other).Id | Should -Be $b.Id
+        { Copy-SqliteBackup $b.Path } | Should -Throw -ErrorId 'CopyDestinationMissing,*'
+    }
+
     It 'is idempotent: the same backup again is AlreadyPresent and nothing is rewritten' {
         $b | Copy-SqliteBackup -BackupPath $offsite | Out-Null
         $before = (Get-Item (Join-Path $offsite "$($b.Manifest.File).manifest.json")).LastWriteTimeUtc

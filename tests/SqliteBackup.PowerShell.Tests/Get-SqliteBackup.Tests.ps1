@@ -185,6 +185,15 @@ Describe 'Get-SqliteBackup -Path wildcards and -LiteralPath, and -Database' {
         (Get-SqliteBackup (Join-Path $one 'crm_*')).Database | Should -Be 'crm'
     }
 
+    It 'lists a backup piped in by its file or manifest once (Get-ChildItem), and passes over other files quietly' {
+        $listed = Get-ChildItem $one | Get-SqliteBackup -ErrorVariable e -ErrorAction SilentlyContinue
+        $e | Should -BeNullOrEmpty -Because 'the backup log is passed over, not an error'
+        $listed.Count | Should -Be 3
+        ($listed.Database | Sort-Object) | Should -Be @('app', 'app[1]', 'crm')
+        @(Get-ChildItem $one -Filter '*.json' | Get-SqliteBackup).Count | Should -Be 3
+        @(Get-ChildItem $one -Filter 'crm_*' | Get-SqliteBackup -Database crm).Count | Should -Be 1
+    }
+
     It 'reads a folder named with wildcard characters by -LiteralPath, and by -Path when the pattern matches nothing' {
         (Get-SqliteBackup -LiteralPath (Join-Path $root '[two]')).Database | Should -Be 'crm'
         (Get-SqliteBackup (Join-Path $root '[two]')).Database | Should -Be 'crm'
@@ -200,6 +209,22 @@ Describe 'Get-SqliteBackup -Path wildcards and -LiteralPath, and -Database' {
         (Get-SqliteBackup $one -Database 'a*').Database | Sort-Object | Should -Be @('app', 'app[1]')
         (Invoke-BackupRotation $one -Database 'app.db' -KeepLast 1 -WhatIf).Database | Should -Be 'app'
         (Get-SqliteBackupLog $one -Database 'app[1].db').Database | Sort-Object -Unique | Should -Be 'app[1]'
+    }
+
+    It '-Database has one meaning for the whole command, decided over every database it sees, in every folder and pipeline input' {
+        $r = New-TestFolder
+        foreach ($name in 'app1', 'app[1]') { New-TinyDatabase (Join-Path $r "$name.db") | Out-Null }
+        New-SqliteBackup -LiteralPath (Join-Path $r 'app1.db') -Destination (Join-Path $r 'b5') -Verify None | Out-Null
+        New-SqliteBackup -LiteralPath (Join-Path $r 'app[1].db') -Destination (Join-Path $r 'b') -Verify None | Out-Null
+        $b5, $b = (Join-Path $r 'b5'), (Join-Path $r 'b')
+        # Alone, each folder decides as it must: the pattern where it matches, else the literal name.
+        (Get-SqliteBackup $b5 -Database 'app[1]').Database | Should -Be 'app1'
+        (Get-SqliteBackup $b -Database 'app[1]').Database | Should -Be 'app[1]'
+        # Together, the pattern matches a name the command sees, so it is a pattern in both folders.
+        @(Get-SqliteBackup $b5, $b -Database 'app[1]').Database | Should -Be @('app1')
+        @($b5, $b | Get-SqliteBackup -Database 'app[1]').Database | Should -Be @('app1')
+        @(Get-SqliteBackupLog (Join-Path $r 'b*') -Database 'app[1]').Database | Sort-Object -Unique | Should -Be @('app1')
+        @(Get-SqliteBackup $b5, $b -Database 'app`[1`]').Database | Should -Be @('app[1]')
     }
 }
 

@@ -41,6 +41,10 @@ Describe 'One name per concept' {
         @{ Concept = 'weekly count'; Command = 'New-SqliteBackupConfig'; Name = 'KeepWeekly'; Aliases = @('RetentionWeeks') }
         @{ Concept = 'monthly count'; Command = 'New-SqliteBackupConfig'; Name = 'KeepMonthly'; Aliases = @('RetentionMonths') }
         @{ Concept = 'time of day'; Command = 'New-SqliteBackupConfig'; Name = 'At'; Aliases = @('BackupTime') }
+        @{ Concept = 'daily count'; Command = 'Invoke-BackupRotation'; Name = 'KeepDaily'; Aliases = @('RetentionDays') }
+        @{ Concept = 'weekly count'; Command = 'Invoke-BackupRotation'; Name = 'KeepWeekly'; Aliases = @('RetentionWeeks') }
+        @{ Concept = 'monthly count'; Command = 'Invoke-BackupRotation'; Name = 'KeepMonthly'; Aliases = @('RetentionMonths') }
+        @{ Concept = 'time of day'; Command = 'Register-BackupSchedule'; Name = 'At'; Aliases = @('BackupTime') }
     ) {
         $p = (Get-Command $Command).Parameters[$Name]
         $p | Should -Not -BeNullOrEmpty -Because "-$Name is the one name for the $Concept"
@@ -64,6 +68,7 @@ Describe 'One name per concept' {
         $config.RetentionDays | Should -Be 3
         $config.BackupTime | Should -Be ([TimeOnly]::new(4, 15))
         $config.Verification | Should -Be 'Quick'
+        (Invoke-BackupRotation (Join-Path $dir 'old') -RetentionDays 1 -RetentionWeeks 0 -RetentionMonths 0 -WhatIf).Action | Should -Be 'Keep'
     }
 }
 

@@ -44,6 +44,27 @@ Describe 'Notifications from the cmdlets' {
         finally { Stop-Hook $hook }
     }
 
+    It 'alerts on path and lookup errors too, before the error, so -ErrorAction Stop still alerts' {
+        $hook = Start-Hook
+        try {
+            $dir = New-TestFolder
+            $bk = Join-Path $dir 'bk'
+            { New-SqliteBackup (Join-Path $dir 'nomatch*.db') -BackupPath $bk -Notify $hook.Url -ErrorAction Stop } | Should -Throw -ErrorId 'PathWildcardNoMatch,*'
+            { New-SqliteBackup '/nodir-sqlitebackup/*.db' -BackupPath $bk -Notify $hook.Url -ErrorAction Stop } | Should -Throw
+            { Test-SqliteBackup -Path (Join-Path $dir 'missing.db.zst') -Notify $hook.Url -ErrorAction Stop } | Should -Throw -ErrorId 'BackupNotFound,*'
+            Invoke-BackupRotation (Join-Path $dir 'nodir') -KeepLast 1 -Notify $hook.Url -ErrorAction SilentlyContinue
+            Restore-SqliteBackup -Path (Join-Path $dir 'missing.db.zst') -Destination (Join-Path $dir 'r.db') -Notify $hook.Url -Confirm:$false -ErrorAction SilentlyContinue
+            Remove-SqliteBackup -Path (Join-Path $dir 'missing.db.zst') -Notify $hook.Url -Confirm:$false -ErrorAction SilentlyContinue
+            Copy-SqliteBackup -Path (Join-Path $dir 'missing.db.zst') -BackupPath $bk -Notify $hook.Url -ErrorAction SilentlyContinue
+            $messages = @($hook.Bodies.ToArray() | ConvertFrom-Json)
+            $messages.event | Should -Be @('BackupFailed', 'BackupFailed', 'VerificationInconclusive', 'RotationFailed', 'RestoreFailed', 'RemoveFailed', 'CopyFailed')
+            $messages.success | Should -Not -Contain $true
+            $messages[0].text | Should -Match 'PathWildcardNoMatch'
+            $messages[2].text | Should -Match 'BackupNotFound'
+        }
+        finally { Stop-Hook $hook }
+    }
+
     It 'sends webhooks a receiver reading Content-Length understands, with a User-Agent and a text field for chat services' {
         $hook = Start-Hook
         try {

@@ -485,4 +485,11 @@ public static class BackupErrors
         "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
         $"'{location}' is not a usable store location: {why}.",
         "Write it as s3://bucket/prefix (optionally ?endpoint=http://host:port&region=name for an S3-compatible server).", location);
+
+    // ---- issue 9, hardening (fix9) ------------------------------------------------------------------------------
+
+    public static SqliteBackupException CopyDestinationMissing(IEnumerable<string> paths) => new(
+        "CopyDestinationMissing", BackupErrorCategory.InvalidArgument,
+        $"Copy-SqliteBackup was given {string.Join(", ", paths)} but no destination. Nothing was copied.",
+        "Name the backups and then the destination: Copy-SqliteBackup ./backups/app_x.db.zst s3://bucket/prefix, or pipe them in: Get-SqliteBackup ./backups | Copy-SqliteBackup s3://bucket/prefix.", string.Join(", ", paths));
 }

@@ -50,4 +50,7 @@ public static class BackupEvents
     public static readonly EventId SchemaChangeChecked = new(1105, nameof(SchemaChangeChecked));
     /// <summary>A job with a time limit (a service's stop) gave up; what was not backed up is named.</summary>
     public static readonly EventId JobTimedOut = new(1106, nameof(JobTimedOut));
+
+    /// <summary>Notification event only: Remove-SqliteBackup could not find or delete a backup.</summary>
+    public static readonly EventId RemoveFailed = new(1026, nameof(RemoveFailed));
 }
