@@ -101,11 +101,22 @@ public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
     /// Inside the script block every error stops it, a native program's non-zero exit included: a migration that
     /// reports an error and carries on is exactly the half-applied state the guard is for. The block runs in a scope of
     /// its own under the caller's, so it sees the caller's variables and leaves the caller's preferences alone.
+    /// A script the block calls can escape both rules: its own $ErrorActionPreference = 'Continue' turns its errors
+    /// (a failing native program's among them) into written errors, and its 'exit N' only sets $LASTEXITCODE. So every
+    /// error written during the block, and a $LASTEXITCODE left non-zero at its end, count as failures too.
     /// </summary>
     IReadOnlyList<object?> RunScriptBlock()
     {
-        var strict = ScriptBlock.Create("param($__sqlitebackupOperation) $ErrorActionPreference = 'Stop'; $PSNativeCommandUseErrorActionPreference = $true; & $__sqlitebackupOperation");
-        return InvokeCommand.InvokeScript(true, strict, null, ScriptBlock).Select(o => o?.BaseObject is PSCustomObject ? o : o?.BaseObject).ToList();
+        var strict = ScriptBlock.Create("""
+            param($__sqlitebackupOperation)
+            $ErrorActionPreference = 'Stop'; $PSNativeCommandUseErrorActionPreference = $true; $global:LASTEXITCODE = 0
+            & { [CmdletBinding()] param($op) & $op } $__sqlitebackupOperation -ErrorVariable __sqlitebackupErrors
+            if ($__sqlitebackupErrors.Count -gt 0) { throw $__sqlitebackupErrors[0] }
+            """);
+        var output = InvokeCommand.InvokeScript(true, strict, null, ScriptBlock).Select(o => o?.BaseObject is PSCustomObject ? o : o?.BaseObject).ToList();
+        if (SessionState.PSVariable.GetValue("global:LASTEXITCODE") is int code and not 0)
+            throw BackupErrors.GuardedOperationExitCode(Name != null ? $"'{Name}'" : "the guarded script block", code);
+        return output;
     }
 
     /// <summary>The script block's own error, as it was: its ErrorRecord (ErrorId, category, message), or its exception.</summary>
@@ -113,6 +124,8 @@ public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
     {
         if (e is IContainsErrorRecord { ErrorRecord: { } record } && e is not PipelineStoppedException)
             ThrowTerminatingError(record);
+        if (e is SqliteBackupException ours)
+            ThrowTerminatingError(ErrorRecords.From(ours));
         ExceptionDispatchInfo.Capture(e).Throw();
     }
 

@@ -103,6 +103,23 @@ Describe 'Invoke-SqliteBackupGuard' {
         Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -Be 0 -Because 'the backup taken just before it was of the emptied table'
     }
 
+    It 'counts a .ps1 that ends with exit N, or whose native command fails under Continue, as a failure and restores' {
+        $exits = Join-Path $dir 'migrate.ps1'
+        Set-Content $exits "& sqlite3 '$db' 'DELETE FROM assignments'`nexit 7"
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -RestoreOnFailure -OutVariable script:out -ScriptBlock { & $exits } } |
+            Should -Throw -ErrorId 'GuardedOperationExitCode,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:out.Outcome | Should -Be 'Failed'
+        $script:out.Restored | Should -BeTrue
+        Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
+
+        $continues = Join-Path $dir 'migrate2.ps1'
+        Set-Content $continues "`$ErrorActionPreference = 'Continue'`n& sqlite3 '$db' 'DELETE FROM assignments'`n& sh -c 'exit 4'`n& sh -c 'exit 0'`n'done'"
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -RestoreOnFailure -OutVariable script:out -ScriptBlock { & $continues } } | Should -Throw '*exit code: 4*'
+        $script:out.Outcome | Should -Be 'Failed'
+        $script:out.Restored | Should -BeTrue
+        Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
+    }
+
     It 'never runs the script block when a backup fails, with a clear error' {
         $empty = Join-Path $dir 'empty.db'
         New-Item -ItemType File $empty | Out-Null
@@ -159,6 +176,11 @@ Describe 'Invoke-SqliteBackupGuard from another program' {
         Invoke-Sql $db 'PRAGMA user_version' | Should -Be 5
         $bad = Invoke-Pwsh @('-File', $guardScript, '-Path', $db, '-RestoreOnFailure', '--', 'sh', '-c', "sqlite3 `"`$0`" 'DROP TABLE t2' && exit 7", $db)
         $bad.ExitCode | Should -Be 1 -Because $bad.Output
+        Invoke-Sql $db "SELECT count(*) FROM sqlite_schema WHERE name = 't2'" | Should -Be 1
+        $migration = Join-Path $dir 'migrate.ps1'
+        Set-Content $migration "& sqlite3 '$db' 'DROP TABLE t2'`nexit 7"
+        $ps1 = Invoke-Pwsh @('-File', $guardScript, '-Path', $db, '-RestoreOnFailure', '--', $migration)
+        $ps1.ExitCode | Should -Be 1 -Because $ps1.Output
         Invoke-Sql $db "SELECT count(*) FROM sqlite_schema WHERE name = 't2'" | Should -Be 1
         $notRun = Invoke-Pwsh @('-File', $guardScript, '-Path', (Join-Path $dir 'missing.db'), '--', 'sh', '-c', 'exit 0')
         $notRun.ExitCode | Should -Be 2 -Because $notRun.Output

@@ -475,4 +475,11 @@ public static class BackupErrors
         "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
         $"'{location}' is not a usable store location: {why}.",
         "Write it as s3://bucket/prefix (optionally ?endpoint=http://host:port&region=name for an S3-compatible server).", location);
+
+    // ---- issue 10 fixes (guard and stop backups) ----------------------------------------------------------------
+
+    public static SqliteBackupException GuardedOperationExitCode(string operation, int exitCode) => new(
+        "GuardedOperationExitCode", BackupErrorCategory.InvalidResult,
+        $"{operation} failed: it ended with exit code {exitCode} ($LASTEXITCODE), the way a script's 'exit {exitCode}' or a native program reports failure.",
+        "Check the operation's own output for why it failed. Without -RestoreOnFailure the database is as it left it; the backup taken before it is kept.");
 }
