@@ -8,12 +8,13 @@
         'From another language''s application: pwsh -NoProfile -NonInteractive -File <module folder>/Start-SqliteBackupGuard.ps1 -Path ./app.db -RestoreOnFailure -- ./migrate up (exit code 0 success, 1 the program failed, 2 not run, 3 schema unchanged with -ExpectSchemaChange).'
     )
     Parameters  = @{
-        Path               = 'The database file(s) the script block may change. Each is backed up first; relative paths are resolved against the current location.'
+        Path               = 'The database file(s) the script block may change. Each is backed up first; relative paths are resolved against the current location. Wildcards expand as in New-SqliteBackup; one that matches nothing (PathWildcardNoMatch) stops the command before any backup, and the script block never runs.'
+        LiteralPath        = 'Like -Path, but taken exactly as written (a database named ''app[1].db''). Aliases PSPath, LP.'
         ScriptBlock        = 'The operation. Runs only after every backup is taken and verified.'
-        Destination        = 'The backup directory. Default: a folder named backups beside each database.'
+        BackupPath         = 'The backup directory. Default: a folder named backups beside each database. Aliases Destination, BackupDirectory.'
         Type               = 'The backup type: PreMigration (default; never removed by rotation unless -IncludeType names it), Manual, Automatic or Shutdown.'
         RestoreOnFailure   = 'When the script block fails, restore each database from the backup just taken (through the safe restore path, with a PreRestore backup of the failed state), then rethrow the error. Without it the databases are left as the script left them.'
-        ExpectSchemaChange = 'The script block is a migration: after it succeeds, a database whose PRAGMA user_version and schema (a SHA-256 of sqlite_schema) are both unchanged is reported with a SchemaNotChanged error. Before and after are recorded in the backup log (SchemaChangeChecked).'
+        ExpectSchemaChange = 'The script block is a migration: after it succeeds, a database whose PRAGMA user_version and schema (a SHA-256 of sqlite_schema) are both unchanged is reported with a SchemaNotChanged error. A database whose schema cannot be read afterwards (overwritten, removed, damaged) makes the run a failure (SchemaUnreadable; restored with -RestoreOnFailure). Before and after are recorded in the backup log (SchemaChangeChecked).'
         Name               = 'What the script block does, for the backup log and alerts (for example ''migration 0042'').'
         Compression        = 'Zstd (default), Gzip or None.'
         Tag                = 'Labels stored in the backups'' manifests, for example the release being migrated to.'

@@ -15,22 +15,32 @@ namespace SqliteBackup.PowerShell;
 /// failure restores those backups when asked; the script block's own error is then rethrown unchanged. The work is
 /// Core's <see cref="OperationGuard"/>; here are only the script block, -WhatIf, the alert and the error record.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "SqliteBackupGuard", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Invoke, "SqliteBackupGuard", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(GuardResult))]
 public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0)]
+    const string PathSet = "Path";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
     [Alias("FullName", "Database")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNull]
     public ScriptBlock ScriptBlock { get; set; } = null!;
 
+    /// <summary>Where the backups go (by default 'backups' beside each database). The one name for the backup location.</summary>
     [Parameter]
+    [Alias("Destination", "BackupDirectory")]
     [ValidateNotNullOrEmpty]
-    public string? Destination { get; set; }
+    public string? BackupPath { get; set; }
 
     [Parameter]
     [ValidateSet("PreMigration", "Manual", "Automatic", "Shutdown")]
@@ -52,9 +62,18 @@ public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
 
     protected override void EndProcessing()
     {
-        var request = new GuardRequest(Path.Select(ResolvePath).ToList())
+        // A wildcard that matches nothing is an error before anything runs: the operation would run unprotected on what it meant.
+        bool literal = ParameterSetName == LiteralPathSet;
+        var databases = ExpandPaths(literal ? LiteralPath : Path, literal, out var pathErrors);
+        if (pathErrors.Count > 0)
         {
-            Destination = Destination == null ? null : ResolvePath(Destination),
+            NotifyFailure(NotificationMessage.ForFailure(BackupEvents.GuardedOperationNotRun, pathErrors[0].Target ?? "", pathErrors[0]));
+            foreach (var e in pathErrors.Skip(1)) WriteError(ErrorRecords.From(e));
+            ThrowTerminatingError(ErrorRecords.From(pathErrors[0]));
+        }
+        var request = new GuardRequest(databases.Select(d => d.Path).ToList())
+        {
+            Destination = BackupPath == null ? null : ResolvePath(BackupPath),
             Type = Type,
             Compression = Compression,
             RestoreOnFailure = RestoreOnFailure,

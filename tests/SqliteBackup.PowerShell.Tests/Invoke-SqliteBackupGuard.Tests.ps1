@@ -15,7 +15,9 @@ Describe 'Invoke-SqliteBackupGuard parameters' {
         $c = Get-Command Invoke-SqliteBackupGuard
         $c.Parameters.Keys | Should -Contain 'Path'
         $c.Parameters.Keys | Should -Contain 'ScriptBlock'
-        $c.Parameters.Keys | Should -Contain 'Destination'
+        $c.Parameters.Keys | Should -Contain 'BackupPath'
+        $c.Parameters.Keys | Should -Contain 'LiteralPath'
+        $c.Parameters['BackupPath'].Aliases | Should -Be @('Destination', 'BackupDirectory')
         $c.Parameters.Keys | Should -Contain 'RestoreOnFailure'
         $c.Parameters.Keys | Should -Contain 'ExpectSchemaChange'
         $c.Parameters.Keys | Should -Contain 'Notify'
@@ -135,6 +137,36 @@ Describe 'Invoke-SqliteBackupGuard' {
         $ev[0].FullyQualifiedErrorId | Should -Be 'SchemaNotChanged,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
         $r.Outcome | Should -Be 'Succeeded'
         (Get-SqliteBackupLog $bk -Event SchemaChangeChecked).Level | Should -Be 'Warning'
+    }
+
+    It '-ExpectSchemaChange counts a database left unreadable or removed as a failure, not a change, and restores it' {
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -ExpectSchemaChange -RestoreOnFailure -OutVariable script:out -ScriptBlock { Set-Content $db 'garbage' } } |
+            Should -Throw -ErrorId 'SchemaUnreadable,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:out.Outcome | Should -Be 'Failed'
+        $script:out.Restored | Should -BeTrue
+        Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
+
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -ExpectSchemaChange -OutVariable script:out -ScriptBlock { Remove-Item $db } } |
+            Should -Throw -ErrorId 'SchemaUnreadable,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:out.Outcome | Should -Be 'Failed'
+        $log = Get-Content (Join-Path $bk 'sqlitebackup-log.jsonl') -Raw
+        $log | Should -Not -Match 'Schema of [^"]* changed by'
+        $log | Should -Not -Match '\(null\)'
+    }
+
+    It 'names the backup location -BackupPath (aliases Destination, BackupDirectory), expands -Path wildcards and takes -LiteralPath as written' {
+        New-SqliteSampleDatabase (Join-Path $dir 'app[1].db') | Out-Null
+        $r = Invoke-SqliteBackupGuard -Path (Join-Path $dir 'app*.db') -BackupPath $bk -ScriptBlock { }
+        @($r.Backups).Count | Should -Be 2
+        $r = Invoke-SqliteBackupGuard -LiteralPath (Join-Path $dir 'app[1].db') -BackupDirectory $bk { }
+        $r.Databases.Path | Should -Be (Join-Path $dir 'app[1].db')
+        $r = Invoke-SqliteBackupGuard $db -Destination $bk { }
+        $r.Outcome | Should -Be 'Succeeded'
+
+        $script:ran = $false
+        { Invoke-SqliteBackupGuard -Path $db, (Join-Path $dir 'zz*.db') -BackupPath $bk -ScriptBlock { $script:ran = $true } -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PathWildcardNoMatch,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:ran | Should -BeFalse
     }
 
     It '-WhatIf shows the plan and changes nothing' {
