@@ -132,9 +132,19 @@ public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
             & { [CmdletBinding()] param($op) & $op } $__sqlitebackupOperation -ErrorVariable __sqlitebackupErrors
             if ($__sqlitebackupErrors.Count -gt 0) { throw $__sqlitebackupErrors[0] }
             """);
-        var output = InvokeCommand.InvokeScript(true, strict, null, ScriptBlock).Select(o => o?.BaseObject is PSCustomObject ? o : o?.BaseObject).ToList();
+        string operation = Name != null ? $"'{Name}'" : "the guarded script block";
+        List<object?> output;
+        // 'exit N' written in the block itself would end the whole host with no result and no restore: it is the block's
+        // exit code instead, a failure when it is not 0.
+        try { output = InvokeCommand.InvokeScript(true, strict, null, ScriptBlock).Select(o => o?.BaseObject is PSCustomObject ? o : o?.BaseObject).ToList(); }
+        catch (ExitException e)
+        {
+            int exit = LanguagePrimitives.TryConvertTo(e.Argument, out int n) ? n : 1;
+            if (exit != 0) throw BackupErrors.GuardedOperationExitCode(operation, exit);
+            return [];
+        }
         if (SessionState.PSVariable.GetValue("global:LASTEXITCODE") is int code and not 0)
-            throw BackupErrors.GuardedOperationExitCode(Name != null ? $"'{Name}'" : "the guarded script block", code);
+            throw BackupErrors.GuardedOperationExitCode(operation, code);
         return output;
     }
 

@@ -105,7 +105,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
         catch (SqliteBackupException e) { Fail(e); }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
-            Fail(BackupErrors.InvalidSchedule(Name, e));
+            Fail(Service != null ? BackupErrors.InvalidServiceStop(Name, e) : BackupErrors.InvalidSchedule(Name, e));
         }
     }
 

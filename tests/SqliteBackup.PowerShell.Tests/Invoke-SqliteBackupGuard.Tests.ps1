@@ -122,6 +122,16 @@ Describe 'Invoke-SqliteBackupGuard' {
         Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
     }
 
+    It 'counts exit N written in the block itself as a failure: restored, an error, the result object, and the caller still runs' {
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -RestoreOnFailure -OutVariable script:out -ScriptBlock {
+                Invoke-Sql $db 'DELETE FROM assignments' | Out-Null
+                exit 5
+            } } | Should -Throw -ErrorId 'GuardedOperationExitCode,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:out.Outcome | Should -Be 'Failed'
+        $script:out.Restored | Should -BeTrue
+        Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
+    }
+
     It 'never runs the script block when a backup fails, with a clear error' {
         $empty = Join-Path $dir 'empty.db'
         New-Item -ItemType File $empty | Out-Null

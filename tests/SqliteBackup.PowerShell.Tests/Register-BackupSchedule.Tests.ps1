@@ -191,6 +191,9 @@ Describe 'Register-BackupSchedule -Service (a backup each time an application''s
     It 'refuses a name that is no systemd service before writing anything' {
         { Register-BackupSchedule -ConfigPath $config -Service '../../etc/x' -Scheduler Systemd -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidSchedule,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+        try { Register-BackupSchedule -ConfigPath $config -Service '../../etc/x' -Scheduler Systemd -ErrorAction Stop } catch { $e = $_ }
+        $e.ErrorDetails.RecommendedAction | Should -Match '-Service'
+        $e.ErrorDetails.RecommendedAction | Should -Not -Match '-Cron'
     }
 
     It '-WhatIf shows the drop-in it would write for the unit, with the bound, and the Shutdown job; the configuration''s services likewise' {

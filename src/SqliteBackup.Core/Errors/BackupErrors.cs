@@ -492,4 +492,9 @@ public static class BackupErrors
         "SchemaUnreadable", BackupErrorCategory.InvalidResult,
         $"{operation} completed, but the schema of '{database}' could not be read after it ({cause.Message}); -ExpectSchemaChange counts that as a failure, not as a change.",
         "The database was overwritten, removed or damaged by the operation. With -RestoreOnFailure it was restored from the backup taken before it; otherwise restore that backup with Restore-SqliteBackup.", database, cause);
+
+    /// <summary>InvalidSchedule for a registration on a service's stop, whose advice is about -Service, not the calendar.</summary>
+    public static SqliteBackupException InvalidServiceStop(string? name, Exception inner) => new(
+        "InvalidSchedule", BackupErrorCategory.InvalidArgument, inner.Message,
+        "Check -Service (a systemd unit such as app.service or worker@1.service; on Windows the service's display name), -StopTimeoutSec and -Name.", name, inner);
 }
