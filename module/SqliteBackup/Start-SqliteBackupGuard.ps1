@@ -7,6 +7,9 @@
 
       pwsh -NoProfile -NonInteractive -File <module folder>/Start-SqliteBackupGuard.ps1 -Path /srv/app/app.db -RestoreOnFailure -- ./migrate up
 
+    -Path takes wildcards (as Invoke-SqliteBackupGuard's does), -LiteralPath takes names as written; the backup
+    location is -BackupPath (or -Destination, -BackupDirectory), by default a folder named backups beside each database.
+
     Everything after -- is the program and its arguments. It runs only after a verified PreMigration backup of -Path;
     a non-zero exit counts as a failure. Exit code: 0 the program succeeded; 1 it failed (and, with -RestoreOnFailure,
     the database was restored from that backup, its failed state kept as a PreRestore backup); 2 the program was not
@@ -15,7 +18,7 @@
 #>
 # No param() block on purpose: everything after -- must reach the program as it is, and PowerShell's own binder would
 # read "--", "-c" or "-Path" there as its parameters. Options before -- are read here; -Path and -Notify may repeat.
-$Path = @(); $Notify = @(); $Destination = $null; $Type = 'PreMigration'; $Name = $null; $NotifyOn = 'Failure'
+$Path = @(); $LiteralPath = @(); $Notify = @(); $Destination = $null; $Type = 'PreMigration'; $Name = $null; $NotifyOn = 'Failure'
 $RestoreOnFailure = $false; $ExpectSchemaChange = $false; $Command = @()
 $all = @($args)
 function Get-OptionValue {
@@ -28,18 +31,19 @@ for ($i = 0; $i -lt $all.Count; $i++) {
     switch -Exact ($a) {
         '--' { $Command = @($all | Select-Object -Skip ($i + 1) | ForEach-Object { [string] $_ }); $i = $all.Count; break }
         '-Path' { $Path += (Get-OptionValue); break }
-        '-Destination' { $Destination = Get-OptionValue; break }
+        { $_ -in '-BackupPath', '-Destination', '-BackupDirectory' } { $Destination = Get-OptionValue; break }
+        '-LiteralPath' { $LiteralPath += (Get-OptionValue); break }
         '-Type' { $Type = Get-OptionValue; break }
         '-Name' { $Name = Get-OptionValue; break }
         '-Notify' { $Notify += (Get-OptionValue); break }
         '-NotifyOn' { $NotifyOn = Get-OptionValue; break }
         '-RestoreOnFailure' { $RestoreOnFailure = $true; break }
         '-ExpectSchemaChange' { $ExpectSchemaChange = $true; break }
-        default { [Console]::Error.WriteLine("Start-SqliteBackupGuard.ps1: unknown option '$a'. Usage: -Path <db> [-Path <db>...] [-Destination <dir>] [-Type PreMigration] [-RestoreOnFailure] [-ExpectSchemaChange] [-Name <text>] [-Notify <target>...] -- <program> [arguments...]"); exit 2 }
+        default { [Console]::Error.WriteLine("Start-SqliteBackupGuard.ps1: unknown option '$a'. Usage: -Path <db> [-Path <db>...] | -LiteralPath <db>... [-BackupPath <dir>] [-Type PreMigration] [-RestoreOnFailure] [-ExpectSchemaChange] [-Name <text>] [-Notify <target>...] -- <program> [arguments...]"); exit 2 }
     }
 }
-if ($Path.Count -eq 0 -or $Command.Count -eq 0) {
-    [Console]::Error.WriteLine('Start-SqliteBackupGuard.ps1: give at least one -Path and, after --, the program to run.')
+if (($Path.Count -eq 0) -eq ($LiteralPath.Count -eq 0) -or $Command.Count -eq 0) {
+    [Console]::Error.WriteLine('Start-SqliteBackupGuard.ps1: give at least one -Path (or -LiteralPath, not both) and, after --, the program to run.')
     exit 2
 }
 $ErrorActionPreference = 'Stop'
@@ -50,11 +54,12 @@ catch { Write-Error $_ -ErrorAction Continue; exit 2 }
 $program = $Command[0]
 $arguments = @($Command | Select-Object -Skip 1)
 $guard = @{
-    Path = $Path; Type = $Type; RestoreOnFailure = $RestoreOnFailure; ExpectSchemaChange = $ExpectSchemaChange
+    Type = $Type; RestoreOnFailure = $RestoreOnFailure; ExpectSchemaChange = $ExpectSchemaChange
     Name = if ($Name) { $Name } else { $program }; NotifyOn = $NotifyOn
 }
+if ($Path.Count -gt 0) { $guard.Path = $Path } else { $guard.LiteralPath = $LiteralPath }
 if ($Notify.Count -gt 0) { $guard.Notify = $Notify }
-if ($Destination) { $guard.Destination = $Destination }
+if ($Destination) { $guard.BackupPath = $Destination }
 
 $result = $null
 try {

@@ -18,6 +18,12 @@ $ErrorActionPreference = 'Continue'
 $ProgressPreference = 'SilentlyContinue'
 try {
     Import-Module (Join-Path $PSScriptRoot 'SqliteBackup.psd1') -ErrorAction Stop
+    if ($TimeoutSec -gt 0) {
+        # The limit counts from this process's start, as the timeout that runs it does: pwsh and the module take seconds
+        # of it already, and a job that counted from here would be killed before it could log and alert that it gave up.
+        $spent = [DateTime]::Now - [Diagnostics.Process]::GetCurrentProcess().StartTime
+        $TimeoutSec = [Math]::Max(1, [int][Math]::Floor($TimeoutSec - $spent.TotalSeconds))
+    }
     $results = Invoke-SqliteBackupJob -ConfigPath $ConfigPath -Type $Type -TimeoutSec $TimeoutSec -ErrorVariable failures
     $results | Format-Table -AutoSize | Out-String -Width 200 | Write-Output
     if ($failures.Count -gt 0) { exit 1 }

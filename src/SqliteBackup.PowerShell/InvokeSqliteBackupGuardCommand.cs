@@ -15,22 +15,34 @@ namespace SqliteBackup.PowerShell;
 /// failure restores those backups when asked; the script block's own error is then rethrown unchanged. The work is
 /// Core's <see cref="OperationGuard"/>; here are only the script block, -WhatIf, the alert and the error record.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "SqliteBackupGuard", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Invoke, "SqliteBackupGuard", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
 [OutputType(typeof(GuardResult))]
 public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0)]
+    private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.GuardedOperationNotRun;
+
+    const string PathSet = "Path";
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
     [Alias("FullName", "Database")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
 
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNull]
     public ScriptBlock ScriptBlock { get; set; } = null!;
 
+    /// <summary>Where the backups go (by default 'backups' beside each database). The one name for the backup location.</summary>
     [Parameter]
+    [Alias("Destination", "BackupDirectory")]
     [ValidateNotNullOrEmpty]
-    public string? Destination { get; set; }
+    public string? BackupPath { get; set; }
 
     [Parameter]
     [ValidateSet("PreMigration", "Manual", "Automatic", "Shutdown")]
@@ -52,9 +64,18 @@ public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
 
     protected override void EndProcessing()
     {
-        var request = new GuardRequest(Path.Select(ResolvePath).ToList())
+        // A wildcard that matches nothing is an error before anything runs: the operation would run unprotected on what it meant.
+        bool literal = ParameterSetName == LiteralPathSet;
+        var databases = ExpandPaths(literal ? LiteralPath : Path, literal, out var pathErrors);
+        if (pathErrors.Count > 0)
         {
-            Destination = Destination == null ? null : ResolvePath(Destination),
+            NotifyFailure(NotificationMessage.ForFailure(BackupEvents.GuardedOperationNotRun, pathErrors[0].Target ?? "", pathErrors[0]));
+            foreach (var e in pathErrors.Skip(1)) WriteError(ErrorRecords.From(e));
+            ThrowTerminatingError(ErrorRecords.From(pathErrors[0]));
+        }
+        var request = new GuardRequest(databases.Select(d => d.Path).ToList())
+        {
+            Destination = BackupPath == null ? null : ResolvePath(BackupPath),
             Type = Type,
             Compression = Compression,
             RestoreOnFailure = RestoreOnFailure,
@@ -101,11 +122,32 @@ public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
     /// Inside the script block every error stops it, a native program's non-zero exit included: a migration that
     /// reports an error and carries on is exactly the half-applied state the guard is for. The block runs in a scope of
     /// its own under the caller's, so it sees the caller's variables and leaves the caller's preferences alone.
+    /// A script the block calls can escape both rules: its own $ErrorActionPreference = 'Continue' turns its errors
+    /// (a failing native program's among them) into written errors, and its 'exit N' only sets $LASTEXITCODE. So every
+    /// error written during the block, and a $LASTEXITCODE left non-zero at its end, count as failures too.
     /// </summary>
     IReadOnlyList<object?> RunScriptBlock()
     {
-        var strict = ScriptBlock.Create("param($__sqlitebackupOperation) $ErrorActionPreference = 'Stop'; $PSNativeCommandUseErrorActionPreference = $true; & $__sqlitebackupOperation");
-        return InvokeCommand.InvokeScript(true, strict, null, ScriptBlock).Select(o => o?.BaseObject is PSCustomObject ? o : o?.BaseObject).ToList();
+        var strict = ScriptBlock.Create("""
+            param($__sqlitebackupOperation)
+            $ErrorActionPreference = 'Stop'; $PSNativeCommandUseErrorActionPreference = $true; $global:LASTEXITCODE = 0
+            & { [CmdletBinding()] param($op) & $op } $__sqlitebackupOperation -ErrorVariable __sqlitebackupErrors
+            if ($__sqlitebackupErrors.Count -gt 0) { throw $__sqlitebackupErrors[0] }
+            """);
+        string operation = Name != null ? $"'{Name}'" : "the guarded script block";
+        List<object?> output;
+        // 'exit N' written in the block itself would end the whole host with no result and no restore: it is the block's
+        // exit code instead, a failure when it is not 0.
+        try { output = InvokeCommand.InvokeScript(true, strict, null, ScriptBlock).Select(o => o?.BaseObject is PSCustomObject ? o : o?.BaseObject).ToList(); }
+        catch (ExitException e)
+        {
+            int exit = LanguagePrimitives.TryConvertTo(e.Argument, out int n) ? n : 1;
+            if (exit != 0) throw BackupErrors.GuardedOperationExitCode(operation, exit);
+            return [];
+        }
+        if (SessionState.PSVariable.GetValue("global:LASTEXITCODE") is int code and not 0)
+            throw BackupErrors.GuardedOperationExitCode(operation, code);
+        return output;
     }
 
     /// <summary>The script block's own error, as it was: its ErrorRecord (ErrorId, category, message), or its exception.</summary>
@@ -113,6 +155,8 @@ public sealed class InvokeSqliteBackupGuardCommand : NotifyingCmdlet
     {
         if (e is IContainsErrorRecord { ErrorRecord: { } record } && e is not PipelineStoppedException)
             ThrowTerminatingError(record);
+        if (e is SqliteBackupException ours)
+            ThrowTerminatingError(ErrorRecords.From(ours));
         ExceptionDispatchInfo.Capture(e).Throw();
     }
 

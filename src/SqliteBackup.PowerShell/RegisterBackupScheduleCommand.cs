@@ -52,7 +52,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     [Parameter] [ValidateNotNullOrEmpty] public string[]? Service { get; set; }
 
     /// <summary>The longest a backup may hold up the service's stop (and so its restart); the job gives up cleanly before.</summary>
-    [Parameter] [ValidateRange(2, 3600)] public int StopTimeoutSec { get; set; } = ServiceStopConfig.DefaultStopTimeoutSec;
+    [Parameter] [ValidateRange(1, 3600)] public int StopTimeoutSec { get; set; } = ServiceStopConfig.DefaultStopTimeoutSec;
 
     protected override void EndProcessing()
     {
@@ -67,7 +67,8 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
             {
                 if (!SupportsServiceStop(backend)) throw BackupErrors.ServiceStopNotSupported(backend.Kind.ToString(), Service[0]);
                 if (Name != null && Service.Length > 1) throw new ArgumentException("-Name names one registration: give one -Service with it, or leave -Name out (each service then gets <name>-<service>).");
-                var stops = Service.Select(s => ServiceStop(backend, config, Name ?? ServiceName(DefaultName(config), s), new ServiceStopConfig(s, StopTimeoutSec))).ToList();
+                var stops = Service.Select(s => ServiceStop(backend, config, Name ?? ServiceStopDefinition.RegistrationName(DefaultName(config), s), new ServiceStopConfig(s, StopTimeoutSec))).ToList();
+                ServiceStopDefinition.CheckDistinct(stops);
                 if (section != null && !ShouldProcess(config, "Write a backup configuration")) return;
                 if (section != null) BackupJobConfigFile.Save(config, section, overwriteSection: true);
                 foreach (var stop in stops) RegisterServiceStop(backend, config, stop);
@@ -83,7 +84,8 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
             bool services = job.Services.Count > 0 && SupportsServiceStop(backend);
             if (job.Services.Count > 0 && !services)
                 WriteWarning($"{backend.Kind} has no trigger for a service's stop: \"services\" are not registered. Use systemd or Task Scheduler, or run Start-SqliteBackupJob.ps1 -Type Shutdown from each service's stop script.");
-            var stopsFromConfig = services ? job.Services.Select(s => ServiceStop(backend, config, ServiceName(definition.Name, s.Name), s)).ToList() : [];
+            var stopsFromConfig = services ? job.Services.Select(s => ServiceStop(backend, config, ServiceStopDefinition.RegistrationName(definition.Name, s.Name), s)).ToList() : [];
+            ServiceStopDefinition.CheckDistinct(stopsFromConfig);
             bool write = section == null || ShouldProcess(config, "Write a backup configuration");
             if (!ShouldProcess($"{definition.Name} ({backend.Kind})", $"Run the backup job of '{config}' {definition.Schedule}") || !write)
             {
@@ -103,7 +105,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
         catch (SqliteBackupException e) { Fail(e); }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
-            Fail(BackupErrors.InvalidSchedule(Name, e));
+            Fail(Service != null ? BackupErrors.InvalidServiceStop(Name, e) : BackupErrors.InvalidSchedule(Name, e));
         }
     }
 
@@ -112,6 +114,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     /// <summary>Checked in full (name, unit name, command) before anything is written.</summary>
     ServiceStopDefinition ServiceStop(IScheduleBackend backend, string config, string name, ServiceStopConfig service)
     {
+        if (service.StopTimeoutSec < ServiceStopConfig.MinimumStopTimeoutSec) throw BackupErrors.StopTimeoutTooShort(service.Name, service.StopTimeoutSec);
         var bound = TimeSpan.FromSeconds(service.StopTimeoutSec);
         var definition = new ServiceStopDefinition(name, service.Name, JobCommand(config, ServiceStopDefinition.JobArguments(bound)), bound);
         if (backend.Kind == SchedulerKind.Systemd) Systemd.RenderServiceDropIn(definition, userUnit: false, "/usr/bin/timeout");
@@ -125,16 +128,6 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
                 $"Back up the databases of '{config}' (Shutdown) each time {service} stops, holding it up at most {(int)stop.Bound.TotalSeconds} s")) return;
         foreach (var warning in backend.RegisterServiceStop(stop)) WriteWarning(warning);
         WriteObject(backend.List().FirstOrDefault(s => s.Name == stop.Name));
-    }
-
-    /// <summary>&lt;schedule name&gt;-&lt;service&gt;, the service's name without .service and with other characters as '-', within 64.</summary>
-    static string ServiceName(string scheduleName, string service)
-    {
-        string unit = service.EndsWith(".service", StringComparison.Ordinal) ? service[..^".service".Length] : service;
-        string stem = new string(unit.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray()).Trim('-', '.');
-        if (stem.Length == 0) stem = "service";
-        string name = $"{scheduleName}-{stem}";
-        return name.Length <= ScheduleDefinition.MaxNameLength ? name : name[..ScheduleDefinition.MaxNameLength].TrimEnd('-', '.');
     }
 
     ScheduleSpec Spec(BackupJobConfig job)

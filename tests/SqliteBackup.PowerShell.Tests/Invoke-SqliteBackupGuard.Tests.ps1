@@ -15,7 +15,9 @@ Describe 'Invoke-SqliteBackupGuard parameters' {
         $c = Get-Command Invoke-SqliteBackupGuard
         $c.Parameters.Keys | Should -Contain 'Path'
         $c.Parameters.Keys | Should -Contain 'ScriptBlock'
-        $c.Parameters.Keys | Should -Contain 'Destination'
+        $c.Parameters.Keys | Should -Contain 'BackupPath'
+        $c.Parameters.Keys | Should -Contain 'LiteralPath'
+        $c.Parameters['BackupPath'].Aliases | Should -Be @('Destination', 'BackupDirectory')
         $c.Parameters.Keys | Should -Contain 'RestoreOnFailure'
         $c.Parameters.Keys | Should -Contain 'ExpectSchemaChange'
         $c.Parameters.Keys | Should -Contain 'Notify'
@@ -103,6 +105,33 @@ Describe 'Invoke-SqliteBackupGuard' {
         Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -Be 0 -Because 'the backup taken just before it was of the emptied table'
     }
 
+    It 'counts a .ps1 that ends with exit N, or whose native command fails under Continue, as a failure and restores' {
+        $exits = Join-Path $dir 'migrate.ps1'
+        Set-Content $exits "& sqlite3 '$db' 'DELETE FROM assignments'`nexit 7"
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -RestoreOnFailure -OutVariable script:out -ScriptBlock { & $exits } } |
+            Should -Throw -ErrorId 'GuardedOperationExitCode,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:out.Outcome | Should -Be 'Failed'
+        $script:out.Restored | Should -BeTrue
+        Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
+
+        $continues = Join-Path $dir 'migrate2.ps1'
+        Set-Content $continues "`$ErrorActionPreference = 'Continue'`n& sqlite3 '$db' 'DELETE FROM assignments'`n& sh -c 'exit 4'`n& sh -c 'exit 0'`n'done'"
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -RestoreOnFailure -OutVariable script:out -ScriptBlock { & $continues } } | Should -Throw '*exit code: 4*'
+        $script:out.Outcome | Should -Be 'Failed'
+        $script:out.Restored | Should -BeTrue
+        Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
+    }
+
+    It 'counts exit N written in the block itself as a failure: restored, an error, the result object, and the caller still runs' {
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -RestoreOnFailure -OutVariable script:out -ScriptBlock {
+                Invoke-Sql $db 'DELETE FROM assignments' | Out-Null
+                exit 5
+            } } | Should -Throw -ErrorId 'GuardedOperationExitCode,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:out.Outcome | Should -Be 'Failed'
+        $script:out.Restored | Should -BeTrue
+        Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
+    }
+
     It 'never runs the script block when a backup fails, with a clear error' {
         $empty = Join-Path $dir 'empty.db'
         New-Item -ItemType File $empty | Out-Null
@@ -118,6 +147,36 @@ Describe 'Invoke-SqliteBackupGuard' {
         $ev[0].FullyQualifiedErrorId | Should -Be 'SchemaNotChanged,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
         $r.Outcome | Should -Be 'Succeeded'
         (Get-SqliteBackupLog $bk -Event SchemaChangeChecked).Level | Should -Be 'Warning'
+    }
+
+    It '-ExpectSchemaChange counts a database left unreadable or removed as a failure, not a change, and restores it' {
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -ExpectSchemaChange -RestoreOnFailure -OutVariable script:out -ScriptBlock { Set-Content $db 'garbage' } } |
+            Should -Throw -ErrorId 'SchemaUnreadable,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:out.Outcome | Should -Be 'Failed'
+        $script:out.Restored | Should -BeTrue
+        Invoke-Sql $db 'SELECT count(*) FROM assignments' | Should -BeGreaterThan 0
+
+        { Invoke-SqliteBackupGuard -Path $db -Destination $bk -ExpectSchemaChange -OutVariable script:out -ScriptBlock { Remove-Item $db } } |
+            Should -Throw -ErrorId 'SchemaUnreadable,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:out.Outcome | Should -Be 'Failed'
+        $log = Get-Content (Join-Path $bk 'sqlitebackup-log.jsonl') -Raw
+        $log | Should -Not -Match 'Schema of [^"]* changed by'
+        $log | Should -Not -Match '\(null\)'
+    }
+
+    It 'names the backup location -BackupPath (aliases Destination, BackupDirectory), expands -Path wildcards and takes -LiteralPath as written' {
+        New-SqliteSampleDatabase (Join-Path $dir 'app[1].db') | Out-Null
+        $r = Invoke-SqliteBackupGuard -Path (Join-Path $dir 'app*.db') -BackupPath $bk -ScriptBlock { }
+        @($r.Backups).Count | Should -Be 2
+        $r = Invoke-SqliteBackupGuard -LiteralPath (Join-Path $dir 'app[1].db') -BackupDirectory $bk { }
+        $r.Databases.Path | Should -Be (Join-Path $dir 'app[1].db')
+        $r = Invoke-SqliteBackupGuard $db -Destination $bk { }
+        $r.Outcome | Should -Be 'Succeeded'
+
+        $script:ran = $false
+        { Invoke-SqliteBackupGuard -Path $db, (Join-Path $dir 'zz*.db') -BackupPath $bk -ScriptBlock { $script:ran = $true } -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PathWildcardNoMatch,SqliteBackup.PowerShell.InvokeSqliteBackupGuardCommand'
+        $script:ran | Should -BeFalse
     }
 
     It '-WhatIf shows the plan and changes nothing' {
@@ -159,6 +218,11 @@ Describe 'Invoke-SqliteBackupGuard from another program' {
         Invoke-Sql $db 'PRAGMA user_version' | Should -Be 5
         $bad = Invoke-Pwsh @('-File', $guardScript, '-Path', $db, '-RestoreOnFailure', '--', 'sh', '-c', "sqlite3 `"`$0`" 'DROP TABLE t2' && exit 7", $db)
         $bad.ExitCode | Should -Be 1 -Because $bad.Output
+        Invoke-Sql $db "SELECT count(*) FROM sqlite_schema WHERE name = 't2'" | Should -Be 1
+        $migration = Join-Path $dir 'migrate.ps1'
+        Set-Content $migration "& sqlite3 '$db' 'DROP TABLE t2'`nexit 7"
+        $ps1 = Invoke-Pwsh @('-File', $guardScript, '-Path', $db, '-RestoreOnFailure', '--', $migration)
+        $ps1.ExitCode | Should -Be 1 -Because $ps1.Output
         Invoke-Sql $db "SELECT count(*) FROM sqlite_schema WHERE name = 't2'" | Should -Be 1
         $notRun = Invoke-Pwsh @('-File', $guardScript, '-Path', (Join-Path $dir 'missing.db'), '--', 'sh', '-c', 'exit 0')
         $notRun.ExitCode | Should -Be 2 -Because $notRun.Output

@@ -219,6 +219,32 @@ Describe 'Invoke-SqliteBackupJob -Type Shutdown -TimeoutSec (what a service''s s
     }
 }
 
+Describe 'Start-SqliteBackupJob.ps1 -TimeoutSec under coreutils timeout (as a service''s stop runs it)' {
+    It 'counts its time limit from the process start, so it gives up, logs and exits 1 before timeout kills it' {
+        if (-not (Get-Command timeout -ErrorAction SilentlyContinue)) { Set-ItResult -Skipped -Because 'coreutils timeout is not installed'; return }
+        $dir = New-TestFolder
+        New-SqliteSampleDatabase (Join-Path $dir 'app.db') -JournalMode Delete | Out-Null
+        $config = Join-Path $dir 'backup.json'
+        New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+        $script = Join-Path (Get-Module SqliteBackup).ModuleBase 'Start-SqliteBackupJob.ps1'
+        $pwsh = @([Environment]::ProcessPath)
+        if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+        $holder = [Microsoft.Data.Sqlite.SqliteConnection]::new("Data Source=$(Join-Path $dir 'app.db');Pooling=False")
+        try {
+            $holder.Open()
+            $cmd = $holder.CreateCommand(); $cmd.CommandText = 'BEGIN EXCLUSIVE; DELETE FROM assignments;'; $cmd.ExecuteNonQuery() | Out-Null
+            # The 6 s are counted from the start of pwsh, whose start and module load take seconds of their own; counted from
+            # inside the job they would run past the 9 s after which timeout sends SIGTERM.
+            $out = & timeout --kill-after=1 9 @pwsh -NoProfile -NonInteractive -File $script -ConfigPath $config -Type Shutdown -TimeoutSec 6 2>&1
+            $code = $LASTEXITCODE
+        }
+        finally { $holder.Dispose() }
+        $code | Should -Be 1 -Because ($out -join "`n")
+        (Get-SqliteBackupLog (Join-Path $dir 'backups') -Event JobTimedOut).Count | Should -Be 1
+        Test-Path (Join-Path $dir 'backups' '.sqlitebackup-job.lock.info') | Should -BeFalse
+    }
+}
+
 Describe 'Invoke-SqliteBackupJob progress' {
     It 'shows the job as a whole with each operation nested under it' {
         $dir = New-TestFolder

@@ -181,9 +181,19 @@ Describe 'Register-BackupSchedule -Service (a backup each time an application''s
         Test-Path (Join-Path $HOME 'Library') | Should -BeFalse
     }
 
+    It 'refuses a -StopTimeoutSec too short for pwsh to start, back up and report, saying why' {
+        { Register-BackupSchedule -ConfigPath $config -Service app -StopTimeoutSec 2 -Scheduler Systemd -WhatIf -ErrorAction Stop } |
+            Should -Throw -ErrorId 'StopTimeoutTooShort,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+        try { Register-BackupSchedule -ConfigPath $config -Service app -StopTimeoutSec 14 -Scheduler Systemd -WhatIf -ErrorAction Stop } catch { $e = $_ }
+        $e.ErrorDetails.RecommendedAction | Should -Match '15 or more'
+    }
+
     It 'refuses a name that is no systemd service before writing anything' {
         { Register-BackupSchedule -ConfigPath $config -Service '../../etc/x' -Scheduler Systemd -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidSchedule,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
+        try { Register-BackupSchedule -ConfigPath $config -Service '../../etc/x' -Scheduler Systemd -ErrorAction Stop } catch { $e = $_ }
+        $e.ErrorDetails.RecommendedAction | Should -Match '-Service'
+        $e.ErrorDetails.RecommendedAction | Should -Not -Match '-Cron'
     }
 
     It '-WhatIf shows the drop-in it would write for the unit, with the bound, and the Shutdown job; the configuration''s services likewise' {
@@ -197,9 +207,25 @@ Describe 'Register-BackupSchedule -Service (a backup each time an application''s
         $script = "Import-Module '$ModulePath'; Register-BackupSchedule -ConfigPath '$config' -Name nightly -Scheduler Systemd -WhatIf"
         $out = (& $pwsh @prefix -NoProfile -NonInteractive -Command $script 2>&1) -join "`n"
         $out | Should -Match 'nightly \(Systemd\)'
-        $out | Should -Match 'each time worker@2\.service stops, holding it up at most 60 s" on target "nightly-worker-2 \(Systemd\)'
+        $out | Should -Match 'each time worker@2\.service stops, holding it up at most 60 s" on target "nightly-worker-2-[0-9a-f]{6} \(Systemd\)'
         $out | Should -Match 'each time api\.service stops, holding it up at most 20 s" on target "nightly-api \(Systemd\)'
         Test-Path (Join-Path $HOME '.config/systemd/user/worker@2.service.d') | Should -BeFalse
+    }
+
+    It 'gives two services whose names differ only in characters a registration name cannot hold two registrations, never one' {
+        $json = Get-Content -Raw $config | ConvertFrom-Json -AsHashtable
+        $json.backup.services = @('worker@1.service', 'worker-1.service')
+        $json | ConvertTo-Json -Depth 5 | Set-Content $config
+        $script = "Import-Module '$ModulePath'; Register-BackupSchedule -ConfigPath '$config' -Name cfg2 -Scheduler Systemd -WhatIf"
+        $out = (& $pwsh @prefix -NoProfile -NonInteractive -Command $script 2>&1) -join "`n"
+        $names = [regex]::Matches($out, 'each time worker.1\.service stops[^"]*" on target "([^ ]+) \(Systemd\)') | ForEach-Object { $_.Groups[1].Value }
+        @($names).Count | Should -Be 2 -Because $out
+        $names[0] | Should -Not -Be $names[1]
+        $names | Should -Contain 'cfg2-worker-1'
+
+        # The same unit twice (with and without .service) would be one registration replacing itself: refused.
+        { Register-BackupSchedule -ConfigPath $config -Service app, app.service -Scheduler Systemd -WhatIf -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidSchedule,SqliteBackup.PowerShell.RegisterBackupScheduleCommand'
     }
 }
 

@@ -492,4 +492,26 @@ public static class BackupErrors
         "CopyDestinationMissing", BackupErrorCategory.InvalidArgument,
         $"Copy-SqliteBackup was given {string.Join(", ", paths)} but no destination. Nothing was copied.",
         "Name the backups and then the destination: Copy-SqliteBackup ./backups/app_x.db.zst s3://bucket/prefix, or pipe them in: Get-SqliteBackup ./backups | Copy-SqliteBackup s3://bucket/prefix.", string.Join(", ", paths));
+
+    // ---- issue 10 fixes (guard and stop backups) ----------------------------------------------------------------
+
+    public static SqliteBackupException GuardedOperationExitCode(string operation, int exitCode) => new(
+        "GuardedOperationExitCode", BackupErrorCategory.InvalidResult,
+        $"{operation} failed: it ended with exit code {exitCode} ($LASTEXITCODE), the way a script's 'exit {exitCode}' or a native program reports failure.",
+        "Check the operation's own output for why it failed. Without -RestoreOnFailure the database is as it left it; the backup taken before it is kept.");
+
+    public static SqliteBackupException StopTimeoutTooShort(string service, int seconds) => new(
+        "StopTimeoutTooShort", BackupErrorCategory.InvalidArgument,
+        $"A backup on the stop of {service} cannot work within {seconds} s: pwsh and the module take 3-7 s to start, and the job needs time to back up and 5 s to log and alert that it gave up before timeout kills it. Nothing was registered.",
+        $"Give -StopTimeoutSec (or the service's \"stop_timeout_sec\") {Jobs.ServiceStopConfig.MinimumStopTimeoutSec} or more, and keep the unit's TimeoutStopSec above it.", service);
+
+    public static SqliteBackupException SchemaUnreadable(string database, string operation, Exception cause) => new(
+        "SchemaUnreadable", BackupErrorCategory.InvalidResult,
+        $"{operation} completed, but the schema of '{database}' could not be read after it ({cause.Message}); -ExpectSchemaChange counts that as a failure, not as a change.",
+        "The database was overwritten, removed or damaged by the operation. With -RestoreOnFailure it was restored from the backup taken before it; otherwise restore that backup with Restore-SqliteBackup.", database, cause);
+
+    /// <summary>InvalidSchedule for a registration on a service's stop, whose advice is about -Service, not the calendar.</summary>
+    public static SqliteBackupException InvalidServiceStop(string? name, Exception inner) => new(
+        "InvalidSchedule", BackupErrorCategory.InvalidArgument, inner.Message,
+        "Check -Service (a systemd unit such as app.service or worker@1.service; on Windows the service's display name), -StopTimeoutSec and -Name.", name, inner);
 }

@@ -52,6 +52,11 @@ public sealed class OperationGuard(Func<string, ILogger> loggerFor)
         try { output = operation(); }
         catch (Exception e) { failure = e; }
 
+        // A migration that leaves the database unreadable (overwritten, removed) has not changed its schema: it broke it.
+        var after = guarded.ToDictionary(g => g.Path, g => ReadSchema(g.Path, request.BusyTimeout), StringComparer.Ordinal);
+        if (failure == null && request.ExpectSchemaChange && guarded.FirstOrDefault(g => after[g.Path].Error != null) is { } broken)
+            failure = BackupErrors.SchemaUnreadable(broken.Path, request.Operation, after[broken.Path].Error!);
+
         var done = new List<GuardedDatabase>();
         foreach (var g in guarded)
         {
@@ -63,13 +68,14 @@ public sealed class OperationGuard(Func<string, ILogger> loggerFor)
                     g.Database, request.Operation, g.Backup!.Id, failure.Message);
                 if (request.RestoreOnFailure) d = RestoreAfterFailure(g, request, log);
             }
-            d = d with { SchemaAfter = ReadSchemaOrNull(g.Path, request.BusyTimeout) };
+            // After a restore the schema is read again: it is the restored one.
+            d = d with { SchemaAfter = d.Restore != null ? ReadSchema(g.Path, request.BusyTimeout).State : after[g.Path].State };
             if (failure == null)
                 log.LogInformation(BackupEvents.GuardedOperationSucceeded, "Succeeded for {Database}: {Operation} (backup {Id} was taken before it; {Before} -> {After})",
-                    d.Database, request.Operation, d.Backup!.Id, d.SchemaBefore, d.SchemaAfter);
+                    d.Database, request.Operation, d.Backup!.Id, d.SchemaBefore?.ToString() ?? "schema unreadable", d.SchemaAfter?.ToString() ?? "schema unreadable");
             if (request.ExpectSchemaChange && failure == null)
             {
-                string change = $"user_version {d.SchemaBefore!.UserVersion} -> {d.SchemaAfter?.UserVersion}, schema {d.SchemaBefore.SchemaHash[..12]} -> {d.SchemaAfter?.SchemaHash[..12]}";
+                string change = $"user_version {d.SchemaBefore!.UserVersion} -> {d.SchemaAfter!.UserVersion}, schema {d.SchemaBefore.SchemaHash[..12]} -> {d.SchemaAfter.SchemaHash[..12]}";
                 if (d.SchemaChanged == false)
                     log.LogWarning(BackupEvents.SchemaChangeChecked, "Schema of {Database} NOT changed by {Operation}, which was expected to change it ({Change})", d.Database, request.Operation, change);
                 else
@@ -102,8 +108,13 @@ public sealed class OperationGuard(Func<string, ILogger> loggerFor)
             {
                 Force = true, AllowInsecureDirectory = request.AllowInsecureDirectory, BusyTimeout = request.BusyTimeout,
             });
-            log.LogWarning(BackupEvents.GuardRestored, "Restored {Database} from backup {Id} after {Operation} failed; its failed state is kept as the PreRestore backup {PreRestore}",
-                g.Database, g.Backup!.Id, request.Operation, restored.PreRestoreBackup?.Id);
+            if (restored.PreRestoreBackup is { } pre)
+                log.LogWarning(BackupEvents.GuardRestored, "Restored {Database} from backup {Id} after {Operation} failed; its failed state is kept as the PreRestore backup {PreRestore}",
+                    g.Database, g.Backup!.Id, request.Operation, pre.Id);
+            else
+                // The operation left no database to keep (removed, overwritten with something else): nothing to back up.
+                log.LogWarning(BackupEvents.GuardRestored, "Restored {Database} from backup {Id} after {Operation} failed; its failed state was not kept (no readable database was left)",
+                    g.Database, g.Backup!.Id, request.Operation);
             return g with { Restore = restored };
         }
         catch (SqliteBackupException e)
@@ -114,9 +125,10 @@ public sealed class OperationGuard(Func<string, ILogger> loggerFor)
         }
     }
 
-    static SchemaState? ReadSchemaOrNull(string db, TimeSpan busy)
+    static (SchemaState? State, Exception? Error) ReadSchema(string db, TimeSpan busy)
     {
-        try { return SchemaState.Read(db, busy); }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException) { return null; }
+        if (!File.Exists(db)) return (null, new FileNotFoundException("The database file no longer exists.", db));
+        try { return (SchemaState.Read(db, busy), null); }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException or SqliteBackupException) { return (null, e); }
     }
 }

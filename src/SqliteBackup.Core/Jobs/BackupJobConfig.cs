@@ -13,6 +13,8 @@ namespace SqliteBackup.Core.Jobs;
 public sealed record ServiceStopConfig(string Name, int StopTimeoutSec = ServiceStopConfig.DefaultStopTimeoutSec)
 {
     public const int DefaultStopTimeoutSec = 60;
+    /// <summary>pwsh's start and the module's load take 3-7 s; under this a stop backup is killed before it can report.</summary>
+    public const int MinimumStopTimeoutSec = 15;
 }
 
 public sealed record BackupJobConfig

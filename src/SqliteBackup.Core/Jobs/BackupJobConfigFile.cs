@@ -202,8 +202,8 @@ public static class BackupJobConfigFile
                     if (o["name"] is not JsonValue nv || !nv.TryGetValue(out string? n) || string.IsNullOrWhiteSpace(n))
                         throw Invalid(path, $"{key}.name", "must name the service (a systemd unit such as \"app.service\", or a Windows service's display name).");
                     int bound = ServiceStopConfig.DefaultStopTimeoutSec;
-                    if (o["stop_timeout_sec"] is not null && (o["stop_timeout_sec"] is not JsonValue tv || !tv.TryGetValue(out bound) || bound < 2 || bound > 3600))
-                        throw Invalid(path, $"{key}.stop_timeout_sec", "must be a whole number of seconds from 2 to 3600: how long a backup may hold up the service's stop.");
+                    if (o["stop_timeout_sec"] is not null && (o["stop_timeout_sec"] is not JsonValue tv || !tv.TryGetValue(out bound) || bound < ServiceStopConfig.MinimumStopTimeoutSec || bound > 3600))
+                        throw Invalid(path, $"{key}.stop_timeout_sec", $"must be a whole number of seconds from {ServiceStopConfig.MinimumStopTimeoutSec} to 3600: how long a backup may hold up the service's stop (pwsh and the module alone take 3-7 s of it, and the job needs a few seconds to report that it gave up).");
                     services.Add(new ServiceStopConfig(n, bound));
                     break;
                 default:

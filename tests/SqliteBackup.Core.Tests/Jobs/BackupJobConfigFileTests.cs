@@ -47,6 +47,7 @@ public class BackupJobConfigFileTests
     [InlineData("""{ "services": [""] }""", "'backup.services[0]'")]
     [InlineData("""{ "services": [{ "stop_timeout_sec": 20 }] }""", "'backup.services[0].name'")]
     [InlineData("""{ "services": [{ "name": "a", "stop_timeout_sec": 1 }] }""", "'backup.services[0].stop_timeout_sec'")]
+    [InlineData("""{ "services": [{ "name": "a", "stop_timeout_sec": 14 }] }""", "'backup.services[0].stop_timeout_sec'")]
     [InlineData("""{ "services": [{ "name": "a", "timeout": 30 }] }""", "'backup.services[0].timeout'")]
     public void A_bad_service_entry_is_named_by_its_key(string section, string key)
     {

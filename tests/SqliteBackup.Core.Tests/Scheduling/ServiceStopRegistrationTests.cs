@@ -48,6 +48,21 @@ public class ServiceStopRegistrationTests
         Assert.Empty(backend.List());
     }
 
+    [Theory]
+    [InlineData("a-stop", "b-stop")]
+    [InlineData("b-stop", "a-stop")]
+    public void Two_registrations_for_one_unit_leave_no_folder_behind_in_either_order_of_removal(string first, string second)
+    {
+        using var t = new TempDir();
+        var backend = new SystemdBackend(userUnits: false, unitDirectory: t["units"], systemctl: "true", timeoutProgram: "/usr/bin/timeout");
+        backend.RegisterServiceStop(Stop("a-stop", "app"));
+        backend.RegisterServiceStop(Stop("b-stop", "app"));
+        Assert.True(backend.Unregister(first));
+        Assert.True(Directory.Exists(Path.Combine(t["units"], "app.service.d")));
+        Assert.True(backend.Unregister(second));
+        Assert.False(Directory.Exists(Path.Combine(t["units"], "app.service.d")));
+    }
+
     [Fact]
     public void A_drop_in_that_systemctl_refuses_to_load_is_taken_back()
     {

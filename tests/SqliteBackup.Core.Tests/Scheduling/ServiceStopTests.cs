@@ -37,8 +37,34 @@ public sealed class ServiceStopTests
         Assert.Equal(["/usr/bin/timeout", "--kill-after=5", "55"], argv[..3]);
         Assert.Equal(PosixJob.Executable, argv[3]);
         Assert.Equal(["-Type", "Shutdown", "-TimeoutSec", "45"], argv[^4..]);
-        Assert.Equal(TimeSpan.FromSeconds(2), AppStop(boundSec: 3).JobTimeLimit);
         Assert.Throws<ArgumentException>(() => AppStop(boundSec: 1));
+    }
+
+    [Fact]
+    public void Registration_names_keep_services_apart_that_differ_only_in_characters_a_name_cannot_hold()
+    {
+        Assert.Equal("cfg-app", ServiceStopDefinition.RegistrationName("cfg", "app.service"));
+        Assert.Equal("cfg-app", ServiceStopDefinition.RegistrationName("cfg", "app"));
+        Assert.Equal("cfg-worker-1", ServiceStopDefinition.RegistrationName("cfg", "worker-1.service"));
+        string at = ServiceStopDefinition.RegistrationName("cfg", "worker@1.service");
+        Assert.Matches("^cfg-worker-1-[0-9a-f]{6}$", at);
+        Assert.Equal(at, ServiceStopDefinition.RegistrationName("cfg", "worker@1"));
+        string longA = ServiceStopDefinition.RegistrationName("cfg", new string('a', 80) + "-x"), longB = ServiceStopDefinition.RegistrationName("cfg", new string('a', 80) + "-y");
+        Assert.NotEqual(longA, longB);
+        Assert.All([at, longA, longB], n => Assert.True(n.Length <= ScheduleDefinition.MaxNameLength, n));
+        Assert.Throws<ArgumentException>(() => ServiceStopDefinition.CheckDistinct([AppStop(service: "app"), AppStop(service: "app.service")]));
+    }
+
+    [Theory]
+    [InlineData(15)]
+    [InlineData(20)]
+    [InlineData(30)]
+    [InlineData(3600)]
+    public void The_job_gives_up_at_least_five_seconds_before_SIGTERM_so_it_can_log_and_alert(int boundSec)
+    {
+        var d = AppStop(boundSec: boundSec);
+        Assert.True(d.TerminateAfter - d.JobTimeLimit >= TimeSpan.FromSeconds(5), $"limit {d.JobTimeLimit}, TERM at {d.TerminateAfter}");
+        Assert.True(d.JobTimeLimit >= TimeSpan.FromSeconds(8), $"limit {d.JobTimeLimit}: pwsh and the module alone take 3-7 s");
     }
 
     [Theory]

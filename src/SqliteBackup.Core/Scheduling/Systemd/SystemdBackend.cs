@@ -98,6 +98,13 @@ internal sealed class SystemdBackend(bool userUnits, string? unitDirectory = nul
         var services = ServiceStopIndex.Read(UnitDirectory);
         if (services.Remove(name, out var entry))
         {
+            // Another of ours still in the folder we created inherits it, so that the last one out removes the folder.
+            string folder = Path.GetDirectoryName(entry.Location)!;
+            if (entry.CreatedFolder && services.FirstOrDefault(kv => Path.GetDirectoryName(kv.Value.Location) == folder) is { Key: { } heir } kept)
+            {
+                services[heir] = kept.Value with { CreatedFolder = true };
+                entry = entry with { CreatedFolder = false };
+            }
             RemoveDropIn(entry);
             ServiceStopIndex.Write(UnitDirectory, services);
             ExternalCommand.Run(systemctl, Ctl("daemon-reload"));
