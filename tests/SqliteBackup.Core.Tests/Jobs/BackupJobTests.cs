@@ -10,13 +10,13 @@ namespace SqliteBackup.Core.Tests.Jobs;
 
 public class BackupJobTests
 {
-    static BackupJobConfig Config(TempDir t, string section)
+    internal static BackupJobConfig Config(TempDir t, string section)
     {
         File.WriteAllText(t["backup.json"], "{ \"backup\": " + section + " }");
         return BackupJobConfigFile.Load(t["backup.json"]);
     }
 
-    static IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig c) =>
+    internal static IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig c) =>
         new BackupJob(new BackupLogProvider(new JsonLinesLog(c.LogFile)).CreateLogger("job")).Run(c, random: new Random(7));
 
     [Fact]

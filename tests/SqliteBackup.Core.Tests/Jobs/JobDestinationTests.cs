@@ -10,14 +10,9 @@ namespace SqliteBackup.Core.Tests.Jobs;
 /// <summary>A job copies each new backup to every destination and rotates each location by its own policy.</summary>
 public class JobDestinationTests
 {
-    static BackupJobConfig Config(TempDir t, string section)
-    {
-        File.WriteAllText(t["backup.json"], "{ \"backup\": " + section + " }");
-        return BackupJobConfigFile.Load(t["backup.json"]);
-    }
+    static BackupJobConfig Config(TempDir t, string section) => BackupJobTests.Config(t, section);
 
-    static IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig c) =>
-        new BackupJob(new BackupLogProvider(new JsonLinesLog(c.LogFile)).CreateLogger("job")).Run(c, random: new Random(7));
+    static IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig c) => BackupJobTests.Run(c);
 
     [Fact]
     public void Each_backup_goes_to_every_destination_and_each_location_keeps_its_own_count()
