@@ -65,7 +65,7 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
             }
             string target = StoreRegistry.IsRemote(BackupPath) ? StoreText.Redact(BackupPath) : ResolvePath(BackupPath);
             if (!ShouldProcess(target, $"Copy {b.Type} backup of '{b.Database}' taken {b.Created:yyyy-MM-dd HH:mm:ss} ({b.Size} bytes)")) continue;
-            var logger = b.IsRemote ? Logger : LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
+            var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             try
             {
                 _destination ??= StoreRegistry.Open(StoreRegistry.IsRemote(BackupPath) ? BackupPath : target,

@@ -96,16 +96,8 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
             IReadOnlyList<BackupInfo> orphans = [];
             try
             {
-                if (input.Remote)
-                {
-                    using var store = StoreRegistry.Open(input.Path);
-                    all = new StoreCatalog(Logger).List(store, Cancellation);
-                }
-                else
-                {
-                    all = catalog.List(dir);
-                    orphans = catalog.ListOrphans(dir);
-                }
+                all = new StoreCatalog(Logger).ListLocation(input.Path, AllowInsecureDirectory, Cancellation);
+                if (!input.Remote) orphans = catalog.ListOrphans(dir);
             }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }
             if (orphans.Count > 0 && !IncludeOrphans)

@@ -80,17 +80,10 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
         bool literal = ParameterSetName == LiteralPathSet;
         foreach (var location in BackupDirectories(ExpandPaths(literal ? LiteralPath : Path, literal)))
         {
-            bool remote = Core.Storage.StoreRegistry.IsRemote(location);
-            string dir = remote ? Core.Storage.StoreText.Redact(location) : location;
+            string dir = Core.Storage.StoreRegistry.IsRemote(location) ? Core.Storage.StoreText.Redact(location) : location;
             try
             {
-                IReadOnlyList<BackupInfo> found;
-                if (remote)
-                {
-                    using var store = Core.Storage.StoreRegistry.Open(location);
-                    found = new StoreCatalog(Logger).List(store, Cancellation);
-                }
-                else found = new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir);
+                var found = new StoreCatalog(Logger).ListLocation(location, AllowInsecureDirectory, Cancellation);
                 if (found.Count == 0) ReportError(NoBackups(dir));
                 _backups.AddRange(found);
             }

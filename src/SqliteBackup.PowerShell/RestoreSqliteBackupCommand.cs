@@ -99,7 +99,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
             PreRestoreDirectory = PreRestorePath != null ? ResolvePath(PreRestorePath) : b.IsRemote ? System.IO.Path.Combine(targetDir, "backups") : null,
             NoPreRestoreBackup = NoPreRestoreBackup,
         };
-        var logger = b.IsRemote ? Logger : LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
+        var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
         try
         {
             using var fetched = b.IsRemote ? FetchedBackup.Fetch(b, targetDir, logger, Cancellation) : null;

@@ -39,7 +39,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
         {
             // A failed check is data (Outcome = Failed), not an error; the engine's log already warns about it. A check
             // that could not run is an error naming its cause (DiskFull...), since only the caller can fix that.
-            var logger = b.IsRemote ? Logger : LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
+            var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             string? scratch = ScratchPath == null ? null : ResolvePath(ScratchPath);
             VerificationResult result;
             if (b.IsOrphan)

@@ -32,6 +32,14 @@ public sealed class StoreCatalog(ILogger? logger = null)
         return list;
     }
 
+    /// <summary>The backups at a location as the user wrote it: a store URI, or a local directory with its file-system checks.</summary>
+    public IReadOnlyList<BackupInfo> ListLocation(string location, bool allowInsecureDirectory, CancellationToken ct = default)
+    {
+        if (!StoreRegistry.IsRemote(location)) return new BackupCatalog(_log) { AllowInsecureDirectory = allowInsecureDirectory }.List(location);
+        using var store = StoreRegistry.Open(location);
+        return List(store, ct);
+    }
+
     /// <summary>A remote backup as its store holds it now, after the same checks as <see cref="List"/>: never an object in memory.</summary>
     public BackupInfo Check(BackupInfo backup, CancellationToken ct = default)
     {
