@@ -11,6 +11,10 @@
     3. A writer in another process commits small transactions: p50/p99 commit latency alone, then during a
        New-SqliteBackup of the same database.
     4. Retention planning of 100,000 backups (BenchmarkDotNet).
+    5. Off-site copies (bench/Measure-Transfer.ps1): Copy-SqliteBackup of this database's backup against rclone copy to
+       radosgw, Azurite and sshd on this machine, and the pwsh process's peak memory for a multi-GiB object. Needs
+       rclone and /usr/bin/time (and each server's packages; a server that cannot run is skipped with the reason);
+       -SkipTransfer leaves it out.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -18,7 +22,10 @@ param(
     [int] $Runs = 3,
     [Parameter(Mandatory)] [string] $ReportPath,
     [string] $DataPath = (Join-Path $PSScriptRoot 'data'),
-    [switch] $SkipPlanner
+    [switch] $SkipPlanner,
+    [switch] $SkipTransfer,
+    # Size of the generated uncompressed backup whose copy must stay under 300 MB of pwsh memory (0: not measured).
+    [double] $TransferLargeGiB = 3
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -190,6 +197,12 @@ if (-not $SkipPlanner) {
 }
 Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
 
+$transfer = if ($SkipTransfer) { "## Off-site copies: Copy-SqliteBackup against rclone copy`n`n(skipped: -SkipTransfer)" } else {
+    Write-Host 'Off-site copies against rclone ...'
+    & (Join-Path $PSScriptRoot 'Measure-Transfer.ps1') -ModulePath $ModulePath -Database $db -Runs $Runs -LargeGiB $TransferLargeGiB -DataPath $DataPath |
+        Select-Object -Last 1
+}
+
 $cpu = (Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*', ''
 $mem = [math]::Round(((Get-Content /proc/meminfo -ErrorAction SilentlyContinue | Select-Object -First 1) -replace '\D', '') / 1MB, 1)
 $verdict = { param($ok) if ($ok) { 'met' } else { '**not met**' } }
@@ -259,6 +272,8 @@ A pwsh process commits one small row per transaction (BEGIN IMMEDIATE; INSERT; C
 $(if ($planner) { $planner } else { '(skipped)' })
 "@ -f $dbSize, $engineMed, ($engineMed / $backupMed), ($engineMed / $cpMed), $stored, ($stored / $dbSize), ($med[$oursKey] / $backupMed), ($med[$oursKey] / $cpMed), `
     $baseline.P50, $baseline.P99, $baseline.Max, $during.P50, $during.P99, $during.Max, ($during.P99 / $baseline.P99)
+# After the -f above: the section is already formatted and may hold braces.
+$report += "`n$transfer"
 New-Item -ItemType Directory -Force -Path (Split-Path $ReportPath) | Out-Null
 Set-Content -Path $ReportPath -Value $report
 Write-Host $report
