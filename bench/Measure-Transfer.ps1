@@ -185,7 +185,13 @@ function New-Azurite {
         $key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
         $endpoint = if ($i.ContainsKey('endpoint')) { $i.endpoint } else { "http://127.0.0.1:$port/devstoreaccount1" }
         $this.Ours = @{ AZURE_STORAGE_CONNECTION_STRING = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=$endpoint;" }
-        $this.Rclone = @{ RCLONE_CONFIG_AZ_TYPE = 'azureblob'; RCLONE_CONFIG_AZ_ACCOUNT = 'devstoreaccount1'; RCLONE_CONFIG_AZ_KEY = $key; RCLONE_CONFIG_AZ_ENDPOINT = $endpoint }
+        # rclone 1.60's azureblob reaches an endpoint of our choosing only through a SAS URL (its 'endpoint' is a domain
+        # suffix behind https://account., its emulator mode is fixed to port 10000): an account SAS signed with the key.
+        $expiry = [DateTime]::UtcNow.AddDays(2).ToString('yyyy-MM-dd')
+        $toSign = "devstoreaccount1`nracwdl`nb`nsco`n`n$expiry`n`n`n2019-12-12`n"
+        $sig = [Convert]::ToBase64String([Security.Cryptography.HMACSHA256]::HashData([Convert]::FromBase64String($key), [Text.Encoding]::UTF8.GetBytes($toSign)))
+        $this.Rclone = @{ RCLONE_CONFIG_AZ_TYPE = 'azureblob'
+            RCLONE_CONFIG_AZ_SAS_URL = "$($endpoint.TrimEnd('/'))?sv=2019-12-12&ss=b&srt=sco&sp=racwdl&se=$expiry&sig=$([Uri]::EscapeDataString($sig))" }
         Invoke-Quiet @('rclone', 'mkdir', 'az:bench') $this.Rclone
     }
     $s | Add-Member ScriptMethod OurLocation { param($run) "azure://devstoreaccount1/bench/$run-ours" }
@@ -264,14 +270,13 @@ foreach ($t in $targets) {
             Write-Host ("large: Copy-SqliteBackup {0:N2} s, {1:N0} MB peak; rclone {2:N2} s, {3:N0} MB peak" -f $r.LargeOurs.Seconds, $r.LargeOurs.RssMB, $r.LargeRclone.Seconds, $r.LargeRclone.RssMB)
         }
         $results[$t.Name] = $r
-        $t.Stop()
-        Remove-Item $t.Dir -Recurse -Force -ErrorAction Ignore
     }
     catch {
         Write-Host "$($t.Name) failed: $_"
         $t.Skip = "the run failed: $(($_.ToString() -split "`n")[0])"
     }
     finally { $t.Stop() }
+    if ($results.Contains($t.Name)) { Remove-Item $t.Dir -Recurse -Force -ErrorAction Ignore }
 }
 
 # --- The report ------------------------------------------------------------------------------------------------
