@@ -25,7 +25,7 @@
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $Database,
-    [int] $Runs = 3,
+    [ValidateRange(1, 100)] [int] $Runs = 3,
     # Size of the generated backup for the memory check; 0 skips that part.
     [double] $LargeGiB = 3,
     [string] $DataPath = (Join-Path $PSScriptRoot 'data'),
