@@ -233,7 +233,13 @@ public sealed class AzureStoreTests(AzuriteServer server) : StoreContract
         }
         Assert.False(server.Admin.GetBlobContainerClient(container).Exists().Value);
 
+        // A writer sees an empty location until its first upload creates the container.
         using var writer = new AzureStore(new Uri(server.LocationOf(container, "p")), Keys with { Create = true }, blockSize: 1 << 20);
+        Assert.Empty(writer.List());
+        Assert.Null(writer.Stat("small"));
+        writer.Delete("small");
+        Assert.Equal("StoreObjectNotFound", Assert.Throws<SqliteBackupException>(() => writer.OpenRead("small")).ErrorId);
+        Assert.False(server.Admin.GetBlobContainerClient(container).Exists().Value);
         writer.Put("small", new MemoryStream(Bytes(10)), createOnly: true);
         string second = "no-such-" + Guid.NewGuid().ToString("N")[..12];
         using var blockWriter = new AzureStore(new Uri(server.LocationOf(second, "p")), Keys with { Create = true }, blockSize: 1 << 20);

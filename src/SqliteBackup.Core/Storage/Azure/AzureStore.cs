@@ -22,7 +22,6 @@ public sealed class AzureStore : IBackupStore
     readonly Uri _endpoint;
     readonly bool _create;
     readonly int _blockSize;
-    volatile bool _containerSeen;
 
     public AzureStore(Uri location, StoreOptions? options = null, int blockSize = DefaultBlockSize)
     {
@@ -39,17 +38,26 @@ public sealed class AzureStore : IBackupStore
     public IReadOnlyList<StoredObject> List(CancellationToken ct = default) => Run(() =>
     {
         var list = new List<StoredObject>();
-        // Committed blobs only (uncommitted blocks never list), and only this level: a deeper prefix is another location.
-        foreach (var item in _container.GetBlobsByHierarchy(BlobTraits.None, BlobStates.None, "/", _location.KeyPrefix, ct))
+        try
         {
-            if (!item.IsBlob) continue;
-            string name = item.Blob.Name[_location.KeyPrefix.Length..];
-            if (name.Length == 0) continue;
-            list.Add(new StoredObject(name, item.Blob.Properties.ContentLength ?? 0, item.Blob.Properties.LastModified?.UtcDateTime ?? default));
+            // Committed blobs only (uncommitted blocks never list), and only this level: a deeper prefix is another location.
+            foreach (var item in _container.GetBlobsByHierarchy(BlobTraits.None, BlobStates.None, "/", _location.KeyPrefix, ct))
+            {
+                if (!item.IsBlob) continue;
+                string name = item.Blob.Name[_location.KeyPrefix.Length..];
+                if (name.Length == 0) continue;
+                list.Add(new StoredObject(name, item.Blob.Properties.ContentLength ?? 0, item.Blob.Properties.LastModified?.UtcDateTime ?? default));
+            }
         }
-        _containerSeen = true;
+        catch (RequestFailedException e) when (WillCreate(e)) { }
         return (IReadOnlyList<StoredObject>)list;
     }, ct);
+
+    /// <summary>
+    /// A writer (StoreOptions.Create) sees a missing container as an empty one, as a missing local directory is
+    /// created empty: its first Put creates the container. A reader is told the container is missing.
+    /// </summary>
+    bool WillCreate(RequestFailedException e) => _create && e.ErrorCode == "ContainerNotFound";
 
     public StoredObject? Stat(string name, CancellationToken ct = default)
     {
@@ -62,7 +70,7 @@ public sealed class AzureStore : IBackupStore
                 return new StoredObject(name, p.ContentLength, p.LastModified.UtcDateTime);
             }
             // Azure names which was missing even on a HEAD (x-ms-error-code): a missing container stays an error.
-            catch (RequestFailedException e) when (e.ErrorCode == "BlobNotFound") { return null; }
+            catch (RequestFailedException e) when (e.ErrorCode == "BlobNotFound" || WillCreate(e)) { return null; }
         }, ct);
     }
 
@@ -78,7 +86,7 @@ public sealed class AzureStore : IBackupStore
                 var result = _container.GetBlobClient(_location.Key(name)).DownloadStreaming(new BlobDownloadOptions(), ct).Value;
                 return result.Content;
             }
-            catch (RequestFailedException e) when (e.ErrorCode == "BlobNotFound") { throw BackupErrors.StoreObjectNotFound(Location, name); }
+            catch (RequestFailedException e) when (e.ErrorCode == "BlobNotFound" || WillCreate(e)) { throw BackupErrors.StoreObjectNotFound(Location, name); }
         }, ct);
     }
 
@@ -95,19 +103,22 @@ public sealed class AzureStore : IBackupStore
         void FirstRequest(Action request)
         {
             try { request(); }
-            catch (RequestFailedException e) when (e.ErrorCode == "ContainerNotFound" && _create && !_containerSeen)
+            catch (RequestFailedException e) when (WillCreate(e))
             {
                 _container.CreateIfNotExists(cancellationToken: ct);
                 request();
             }
-            _containerSeen = true;
         }
     }
 
     public void Delete(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        Run(() => _container.GetBlobClient(_location.Key(name)).DeleteIfExists(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct).Value, ct);
+        Run(() =>
+        {
+            try { return _container.GetBlobClient(_location.Key(name)).DeleteIfExists(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct).Value; }
+            catch (RequestFailedException e) when (WillCreate(e)) { return false; }
+        }, ct);
     }
 
     /// <summary>The SDK's synchronous calls (real synchronous HTTP, no thread pool hop), with failures turned into errors that say what to do.</summary>
