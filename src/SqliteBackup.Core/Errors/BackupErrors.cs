@@ -514,4 +514,26 @@ public static class BackupErrors
     public static SqliteBackupException InvalidServiceStop(string? name, Exception inner) => new(
         "InvalidSchedule", BackupErrorCategory.InvalidArgument, inner.Message,
         "Check -Service (a systemd unit such as app.service or worker@1.service; on Windows the service's display name), -StopTimeoutSec and -Name.", name, inner);
+
+    // ---- issue 11, Azure Blob store: the S3 store's ErrorIds, with Azure's advice --------------------------------
+
+    public static SqliteBackupException AzureAccessDenied(string location, string detail, Exception? inner = null) => new(
+        "StoreAccessDenied", BackupErrorCategory.PermissionDenied,
+        $"Access to {location} was refused: {detail}.",
+        "Check the Azure credentials (the first one set is used: AZURE_STORAGE_CONNECTION_STRING; AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY; AZURE_STORAGE_SAS_TOKEN) and that they may list, read, write and delete blobs in that container.", location, inner);
+
+    public static SqliteBackupException AzureContainerNotFound(string location, string what, Exception? inner = null) => new(
+        "StoreLocationNotFound", BackupErrorCategory.ObjectNotFound,
+        $"{location} does not exist: {what}. Nothing was read or written.",
+        "Check the account, the container name and the endpoint. Commands that write (New-SqliteBackup, Copy-SqliteBackup, a job) create a missing container when their credentials may; create it with az storage container create otherwise.", location, inner);
+
+    public static SqliteBackupException AzureUnavailable(string location, string detail, Exception? inner = null) => new(
+        "StoreUnavailable", BackupErrorCategory.ResourceUnavailable,
+        $"{location} could not be reached: {detail}. Requests were retried with backoff before giving up; an upload that was under way was abandoned and left no blob.",
+        "Check the network path and the endpoint (the account's, BlobEndpoint in AZURE_STORAGE_CONNECTION_STRING, or ?endpoint= in the location), then run again.", location, inner);
+
+    public static SqliteBackupException AzureLocationInvalid(string location, string why) => new(
+        "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
+        $"'{location}' is not a usable store location: {why}.",
+        "Write it as azure://account/container/prefix (optionally ?endpoint=http://host:port/account), or as a container URL: azure+https://account.blob.core.windows.net/container/prefix.", location);
 }

@@ -1,4 +1,5 @@
 using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Storage.Azure;
 using SqliteBackup.Core.Storage.Local;
 using SqliteBackup.Core.Storage.S3;
 
@@ -13,6 +14,10 @@ public static class StoreRegistry
     static readonly Dictionary<string, Func<Uri, StoreOptions, IBackupStore>> Schemes = new(StringComparer.OrdinalIgnoreCase)
     {
         ["s3"] = (uri, options) => new S3Store(uri, options),
+        // One back end, three ways to write its location (see AzureLocation): an account, or a container URL.
+        [AzureLocation.Scheme] = (uri, options) => new AzureStore(uri, options),
+        [AzureLocation.Scheme + "+https"] = (uri, options) => new AzureStore(uri, options),
+        [AzureLocation.Scheme + "+http"] = (uri, options) => new AzureStore(uri, options),
     };
 
     /// <summary>Adds a back end; a scheme can be registered once.</summary>

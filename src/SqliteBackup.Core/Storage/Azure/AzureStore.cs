@@ -1,0 +1,134 @@
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
+using SqliteBackup.Core.Errors;
+
+namespace SqliteBackup.Core.Storage.Azure;
+
+/// <summary>
+/// Backups in an Azure Blob Storage container under a prefix (or Azurite). A block blob becomes visible only when its
+/// Put Blob or its block list commit completes, so a killed writer leaves at most uncommitted blocks, which no listing
+/// shows and Azure discards by itself (see <see cref="AzureUpload"/>). Azure keeps no SHA-256 of a blob, so
+/// <see cref="StoredObject.Sha256"/> stays null and end-to-end checks read the blob back.
+/// </summary>
+public sealed class AzureStore : IBackupStore
+{
+    /// <summary>8 MiB blocks: four buffers (32 MiB) per upload, a retried block costs a second, 10,000 blocks hold 78 GiB.</summary>
+    public const int DefaultBlockSize = 8 << 20;
+
+    readonly AzureLocation _location;
+    readonly BlobContainerClient _container;
+    readonly Uri _endpoint;
+    readonly bool _create;
+    readonly int _blockSize;
+
+    public AzureStore(Uri location, StoreOptions? options = null, int blockSize = DefaultBlockSize)
+    {
+        if (blockSize < 1) throw new ArgumentOutOfRangeException(nameof(blockSize));
+        options ??= new StoreOptions();
+        _location = AzureLocation.Parse(location);
+        _container = AzureClientFactory.Create(_location, options, out _endpoint);
+        _create = options.Create;
+        _blockSize = blockSize;
+    }
+
+    public string Location => _location.Text;
+
+    public IReadOnlyList<StoredObject> List(CancellationToken ct = default) => Run(() =>
+    {
+        var list = new List<StoredObject>();
+        try
+        {
+            // Committed blobs only (uncommitted blocks never list), and only this level: a deeper prefix is another location.
+            foreach (var item in _container.GetBlobsByHierarchy(BlobTraits.None, BlobStates.None, "/", _location.KeyPrefix, ct))
+            {
+                if (!item.IsBlob) continue;
+                string name = item.Blob.Name[_location.KeyPrefix.Length..];
+                if (name.Length == 0) continue;
+                list.Add(new StoredObject(name, item.Blob.Properties.ContentLength ?? 0, item.Blob.Properties.LastModified?.UtcDateTime ?? default));
+            }
+        }
+        catch (RequestFailedException e) when (WillCreate(e)) { }
+        return (IReadOnlyList<StoredObject>)list;
+    }, ct);
+
+    /// <summary>
+    /// A writer (StoreOptions.Create) sees a missing container as an empty one, as a missing local directory is
+    /// created empty: its first Put creates the container. A reader is told the container is missing.
+    /// </summary>
+    bool WillCreate(RequestFailedException e) => _create && e.ErrorCode == "ContainerNotFound";
+
+    public StoredObject? Stat(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        return Run(() =>
+        {
+            try
+            {
+                var p = _container.GetBlobClient(_location.Key(name)).GetProperties(cancellationToken: ct).Value;
+                return new StoredObject(name, p.ContentLength, p.LastModified.UtcDateTime);
+            }
+            // Azure names which was missing even on a HEAD (x-ms-error-code): a missing container stays an error.
+            catch (RequestFailedException e) when (e.ErrorCode == "BlobNotFound" || WillCreate(e)) { return null; }
+        }, ct);
+    }
+
+    public Stream OpenRead(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        return Run(() =>
+        {
+            try
+            {
+                // One GET, read as it arrives; the SDK resumes from the last byte read if the connection drops, and
+                // refuses to resume onto a blob that changed (If-Match on its ETag).
+                var result = _container.GetBlobClient(_location.Key(name)).DownloadStreaming(new BlobDownloadOptions(), ct).Value;
+                return result.Content;
+            }
+            catch (RequestFailedException e) when (e.ErrorCode == "BlobNotFound" || WillCreate(e)) { throw BackupErrors.StoreObjectNotFound(Location, name); }
+        }, ct);
+    }
+
+    public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        var upload = new AzureUpload(_container.GetBlockBlobClient(_location.Key(name)), _blockSize,
+            () => BackupErrors.StoreObjectExists(Location, name), FirstRequest);
+        try { Run(() => { upload.Run(content, createOnly, progress, ct); return 0; }, ct); }
+        catch (AzureUpload.SourceFailedException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }
+
+        // A writer's first request into a container that is not there creates it (StoreOptions.Create); a
+        // container-scoped SAS cannot create containers, so nothing is created before it is known to be missing.
+        void FirstRequest(Action request)
+        {
+            try { request(); }
+            catch (RequestFailedException e) when (WillCreate(e))
+            {
+                _container.CreateIfNotExists(cancellationToken: ct);
+                request();
+            }
+        }
+    }
+
+    public void Delete(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        Run(() =>
+        {
+            try { return _container.GetBlobClient(_location.Key(name)).DeleteIfExists(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct).Value; }
+            catch (RequestFailedException e) when (WillCreate(e)) { return false; }
+        }, ct);
+    }
+
+    /// <summary>The SDK's synchronous calls (real synchronous HTTP, no thread pool hop), with failures turned into errors that say what to do.</summary>
+    T Run<T>(Func<T> op, CancellationToken ct)
+    {
+        try { return op(); }
+        catch (Exception e) when (AzureFailures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
+    }
+
+    public void Dispose() { }
+
+    public override string ToString() => Location;
+}
