@@ -514,4 +514,11 @@ public static class BackupErrors
     public static SqliteBackupException InvalidServiceStop(string? name, Exception inner) => new(
         "InvalidSchedule", BackupErrorCategory.InvalidArgument, inner.Message,
         "Check -Service (a systemd unit such as app.service or worker@1.service; on Windows the service's display name), -StopTimeoutSec and -Name.", name, inner);
+
+    // ---- issue 11, S3 trust (s3x) -------------------------------------------------------------------------------
+
+    public static SqliteBackupException StoreObjectLocked(string location, string name, DateTime? retainUntilUtc, Exception? inner = null) => new(
+        "StoreObjectLocked", BackupErrorCategory.PermissionDenied,
+        $"{location} refused to delete '{name}': it is under Object Lock{(retainUntilUtc is { } d ? $" until {d:yyyy-MM-dd HH:mm:ss} UTC" : "")}. The backup is still there and still listed.",
+        "Nothing to do: the lock keeps the backup as long as retention needed it when it was written, and rotation removes it on a run after that date. Only an account allowed to bypass governance retention can remove it sooner (never under compliance mode).", location, inner);
 }
