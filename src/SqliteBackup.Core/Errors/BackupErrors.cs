@@ -484,7 +484,7 @@ public static class BackupErrors
     public static SqliteBackupException StoreLocationInvalid(string location, string why) => new(
         "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
         $"'{location}' is not a usable store location: {why}.",
-        "Write it as s3://bucket/prefix (optionally ?endpoint=http://host:port&region=name for an S3-compatible server).", location);
+        "Write it as s3://bucket/prefix, optionally with ?endpoint=http://host:port&region=name for an S3-compatible server, lock-mode=governance|compliance for Object Lock and abort-uploads-after=24h for the age of unfinished uploads a run cleans up.", location);
 
     // ---- issue 9, hardening (fix9) ------------------------------------------------------------------------------
 
