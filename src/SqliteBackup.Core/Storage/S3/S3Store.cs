@@ -188,6 +188,10 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
             return r.ObjectLockConfiguration?.ObjectLockEnabled == ObjectLockEnabled.Enabled;
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "ObjectLockConfigurationNotFoundError") { return false; }
+        // A key allowed to write backups but not to read the bucket's lock settings (least privilege), or a server
+        // without Object Lock: written and deleted as in any bucket; a bucket's default retention still applies.
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed
+            && e.ErrorCode != "InvalidAccessKeyId" && e.ErrorCode != "SignatureDoesNotMatch") { return false; }
     }, ct);
 
     public DateTime? LockedUntil(string name, CancellationToken ct = default)
