@@ -5,6 +5,9 @@
         'The copy is written by the same protocol as a backup: the data object first, create-only and never visible half-written; then it is checked against what the destination stored (the service''s SHA-256 where it keeps one, otherwise the object read back) and only then is the manifest written. An interrupted copy leaves no backup at the destination, and the next run completes it. The copy''s manifest says where it came from (copiedFrom) and carries a Quick verification of its own.'
         'Idempotent: a backup already at the destination with the same SHA-256 is skipped (Status AlreadyPresent); one with the same name and another hash is an error (CopyConflict) and is never overwritten.'
         'Remote locations take their credentials the way their ecosystem does (for S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3 or the shared credentials file). Secrets never appear in a message, a log line or a manifest.'
+        'Before writing, what an interrupted earlier run left at the destination is removed: for S3, incomplete multipart uploads under the prefix older than 24 hours (?abort-uploads-after=6h in the location changes the age; a younger upload may be another run''s, still going). A failure there is a warning, never a failed copy.'
+        'In an S3 bucket created with Object Lock on, the data object and the manifest are written locked (governance mode; ?lock-mode=compliance for compliance) until the longest rule of the retention policy could keep the backup: the default 30 daily / 12 weekly / 12 monthly, so 12 months, for Copy-SqliteBackup; a job destination''s own retention for a job. A delete the lock refuses is StoreObjectLocked, and the backup stays listed.'
+        'Progress shows the bytes sent of the total, the rate and the time left.'
     )
     Parameters  = @{
         InputObject = 'Backups from Get-SqliteBackup (local or remote).'

@@ -2,7 +2,7 @@
     Synopsis    = 'Verifies that backups are intact and restorable, and records the result in each manifest.'
     Description = @(
         'Test-SqliteBackup runs the checks of a verification level and emits one result per backup, with each check''s outcome, duration and message. Levels include the checks of the levels before them:'
-        'Quick: the file is present and its size and SHA-256 match the manifest.'
+        'Quick: the file is present and its size and SHA-256 match the manifest. On a remote location (s3://) it is checked where it lies: the service''s own SHA-256 is compared where the service keeps one for the whole object (AWS S3 for an object sent in one part), otherwise the object is read once as a stream and hashed; nothing is written to disk.'
         'Standard (default): the file also decompresses into a private temporary file whose SHA-256 matches, opens, and passes PRAGMA quick_check.'
         'Full: also PRAGMA integrity_check, PRAGMA foreign_key_check, row counts of every table against the manifest and, with -Query, a query of your own.'
         'The result is appended to the manifest''s verification history, which is what Get-SqliteBackup shows as Verified. A failed check is a result with Outcome = Failed (Passed = False) and a warning, not an error, so a pipeline over many backups goes on.'

@@ -44,6 +44,7 @@ public abstract partial class SqliteBackupCmdlet : PSCmdlet
             // Nested under the job's bar only while there is one.
             ParentActivityId = p.Level > 0 && _outerProgress ? p.Level : -1,
             PercentComplete = Math.Clamp(p.PercentComplete, 0, 100),
+            SecondsRemaining = p.SecondsRemaining,
             RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
         };
         WriteProgress(record);

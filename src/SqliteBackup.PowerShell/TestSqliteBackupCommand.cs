@@ -52,6 +52,16 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
                     continue;
                 }
             }
+            else if (b.IsRemote && VerificationLevel == Core.Verification.VerificationLevel.Quick)
+            {
+                // Size and SHA-256 where the backup lies: the service's own checksum where it keeps one, else one streamed read.
+                try { result = new RemoteQuickCheck(logger).Verify(b, Progress, Cancellation); }
+                catch (SqliteBackupException e)
+                {
+                    ReportError(e);
+                    continue;
+                }
+            }
             else if (b.IsRemote)
             {
                 try

@@ -26,7 +26,22 @@ Describe 'A remote location (s3://) through the cmdlets' -Skip:(-not $haveServer
         $config.ServiceURL = $endpoint; $config.ForcePathStyle = $true; $config.AuthenticationRegion = 'us-east-1'
         $config.RequestChecksumCalculation = 'WHEN_REQUIRED'; $config.ResponseChecksumValidation = 'WHEN_REQUIRED'
         $script:s3 = [Amazon.S3.AmazonS3Client]::new([Amazon.Runtime.BasicAWSCredentials]::new('TESTKEY', 'TESTSECRET'), $config)
-        function New-Bucket { $b = 't-' + [guid]::NewGuid().ToString('N').Substring(0, 20); $r = [Amazon.S3.Model.PutBucketRequest]::new(); $r.BucketName = $b; $r.BucketRegionName = 'us-east-1'; $s3.PutBucketAsync($r).GetAwaiter().GetResult() | Out-Null; $b }
+        function New-Bucket([switch] $ObjectLock) {
+            $b = 't-' + [guid]::NewGuid().ToString('N').Substring(0, 20)
+            $r = [Amazon.S3.Model.PutBucketRequest]::new(); $r.BucketName = $b; $r.BucketRegionName = 'us-east-1'
+            if ($ObjectLock) { $r.ObjectLockEnabledForBucket = $true }
+            $s3.PutBucketAsync($r).GetAwaiter().GetResult() | Out-Null
+            $b
+        }
+        # SDK 4 answers null, not an empty list, when there are none.
+        function Get-Uploads([string] $Bucket) {
+            @($s3.ListMultipartUploadsAsync([Amazon.S3.Model.ListMultipartUploadsRequest]@{ BucketName = $Bucket }).GetAwaiter().GetResult().MultipartUploads | Where-Object { $_ })
+        }
+        # A database of random pages: its backup does not compress, so it is that large on the wire.
+        function New-RandomDatabase([string] $Path, [int] $MiB) {
+            Invoke-Sql $Path "CREATE TABLE b(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $($MiB * 4)) INSERT INTO b SELECT randomblob(262144) FROM n;" | Out-Null
+            $Path
+        }
     }
 
     AfterAll {
@@ -102,5 +117,78 @@ Describe 'A remote location (s3://) through the cmdlets' -Skip:(-not $haveServer
             "$($err[0])" | Should -Match ([regex]::Escape(($loc -split '\?')[0]))
         }
         finally { $env:AWS_SECRET_ACCESS_KEY = 'TESTSECRET' }
+    }
+
+    It 'Test-SqliteBackup -VerificationLevel Quick checks the object where it lies, with no local copy, and fails a tampered one' {
+        $b = New-SqliteBackup $db -BackupPath $loc -VerificationLevel Quick
+        # A scratch path that cannot be used: a fetch into it would fail, so passing proves nothing was fetched.
+        $notAFolder = Join-Path $dir 'not-a-folder'
+        Set-Content $notAFolder 'a file'
+        $t = Get-SqliteBackup $loc | Test-SqliteBackup -VerificationLevel Quick -ScratchPath $notAFolder
+        $t.Passed | Should -BeTrue
+        $t.Checks.Name | Should -Be @('FilePresent', 'Size', 'Sha256')
+        (Get-SqliteBackup $loc).LastVerificationRecord.Level | Should -Be 'Quick'
+
+        # The same size, one byte changed, by a plain client behind our back.
+        $bucket = ([uri]$loc).Host
+        $key = 'backups/app/' + $b.Manifest.File
+        $get = $s3.GetObjectAsync($bucket, $key).GetAwaiter().GetResult()
+        $ms = [IO.MemoryStream]::new(); $get.ResponseStream.CopyTo($ms); $get.Dispose()
+        $bytes = $ms.ToArray()
+        $bytes[100] = $bytes[100] -bxor 0xff
+        $s3.PutObjectAsync([Amazon.S3.Model.PutObjectRequest]@{ BucketName = $bucket; Key = $key; InputStream = [IO.MemoryStream]::new($bytes) }).GetAwaiter().GetResult() | Out-Null
+        $t = Get-SqliteBackup $loc | Test-SqliteBackup -VerificationLevel Quick -ScratchPath $notAFolder
+        $t.Outcome | Should -Be 'Failed'
+        $t.Message | Should -BeLike 'Sha256: SHA-256 is *, manifest says *'
+    }
+
+    It 'New-SqliteBackup and Copy-SqliteBackup to s3:// show bytes, rate and time left as they upload' {
+        $big = New-RandomDatabase (Join-Path $dir 'big.db') 20
+        $r = Invoke-InRunspace "New-SqliteBackup '$big' -BackupPath '$loc' -VerificationLevel Quick | Out-Null; New-SqliteBackup '$big' -VerificationLevel None | Copy-SqliteBackup -BackupPath '$loc-copy' | Out-Null"
+        $r.Errors | Should -BeNullOrEmpty
+        $uploads = @($r.Progress | Where-Object StatusDescription -Match '^[0-9.]+ [KMG]?B of [0-9.]+ MB, [0-9.]+ [KMG]?B/s to s3://')
+        @($uploads | Where-Object StatusDescription -Like "* to $loc").Count | Should -BeGreaterThan 1
+        @($uploads | Where-Object StatusDescription -Like "* to $loc-copy").Count | Should -BeGreaterThan 1
+        @($uploads | Where-Object SecondsRemaining -GE 0).Count | Should -BeGreaterThan 0
+    }
+
+    It 'an upload killed with kill -9 leaves no backup, and the next run to the location aborts what it left' {
+        $big = New-RandomDatabase (Join-Path $dir 'big.db') 96
+        $local = New-SqliteBackup $big -VerificationLevel None
+        $bucket = ([uri]$loc).Host
+        $child = Start-Process pwsh -PassThru -RedirectStandardOutput (Join-Path $dir 'out.txt') -RedirectStandardError (Join-Path $dir 'err.txt') -ArgumentList @(
+            '-NoProfile', '-NonInteractive', '-Command', "Import-Module '$script:ModulePath'; Copy-SqliteBackup -LiteralPath '$($local.Path)' -BackupPath '$loc'")
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ((Get-Uploads $bucket).Count -eq 0 -and -not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            $child.HasExited | Should -BeFalse -Because 'the copy must still be uploading when it is killed'
+            kill -9 $child.Id
+            $child.WaitForExit()
+        }
+        finally { if (-not $child.HasExited) { $child.Kill() } }
+
+        @(Get-SqliteBackup $loc).Count | Should -Be 0
+        @(Get-Uploads $bucket).Count | Should -Be 1
+        Start-Sleep -Seconds 2
+        New-SqliteBackup $db -BackupPath "$loc`?abort-uploads-after=1s" -VerificationLevel Quick | Out-Null
+        @(Get-Uploads $bucket).Count | Should -Be 0
+        @(Get-SqliteBackup $loc).Count | Should -Be 1
+    }
+
+    It 'in a bucket with Object Lock, a backup is locked for what rotation keeps by default; rotation is refused with StoreObjectLocked and it stays listed' {
+        $bucket = New-Bucket -ObjectLock
+        $lockLoc = "s3://$bucket/app"
+        1..2 | ForEach-Object { New-SqliteBackup $db -BackupPath $lockLoc -Type Automatic -VerificationLevel Quick } | Out-Null
+        $first = (Get-SqliteBackup $lockLoc)[0]
+        $head = $s3.GetObjectMetadataAsync($bucket, "app/$($first.Manifest.File)").GetAwaiter().GetResult()
+        $head.ObjectLockMode.Value | Should -Be 'GOVERNANCE'
+        # No rule given to New-SqliteBackup: what rotation keeps without one (12 monthly), so 12 months.
+        $head.ObjectLockRetainUntilDate.ToUniversalTime().Date | Should -Be $first.Manifest.CreatedUtc.AddMonths(12).Date
+
+        $decisions = Invoke-BackupRotation $lockLoc -KeepLast 1 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StoreObjectLocked*'
+        "$($err[0])" | Should -Match "under Object Lock until $($head.ObjectLockRetainUntilDate.ToUniversalTime().ToString('yyyy-MM-dd'))"
+        @($decisions | Where-Object Removed).Count | Should -Be 0
+        @(Get-SqliteBackup $lockLoc).Count | Should -Be 2
     }
 }

@@ -6,19 +6,23 @@
 #                                            (RADOSGW_MEMSTORE_BYTES: what it may hold, 2 GiB unless set; RAM is
 #                                            used only as objects arrive)
 #   radosgw.sh stop DIR                      stops the gateway, then the OSD, then the monitor
+#   radosgw.sh stop-gateway DIR              kills only the S3 gateway (the cluster keeps what was stored): a server
+#                                            that goes away mid-upload
+#   radosgw.sh start-gateway DIR             starts it again on the same port; returns once S3 answers
 #
 # Needs Debian's radosgw ceph-mon ceph-osd (--no-install-recommends; .ci/run installs them). Ports are the caller's
 # choice so two test runs on one machine do not collide. A start that fails stops what it started.
 set -euo pipefail
-cmd=${1:?usage: radosgw.sh start DIR S3_PORT MON_PORT | stop DIR}
+cmd=${1:?usage: radosgw.sh start DIR S3_PORT MON_PORT | stop DIR | stop-gateway DIR | start-gateway DIR}
 D=$(realpath -m "${2:?DIR}")
 C="$D/ceph.conf"
 
 stop() {
   # SIGKILL on purpose: everything is in memory and thrown away, and a polite stop costs 6-8 s of shutdown
   # handshakes between the three daemons at the end of every test run.
-  local n pid
-  for n in client.rgw osd.0 mon.a; do
+  local n pid names=("$@")
+  ((${#names[@]})) || names=(client.rgw osd.0 mon.a)
+  for n in "${names[@]}"; do
     [[ -f $D/run/$n.pid ]] || continue
     pid=$(cat "$D/run/$n.pid")
     kill -9 "$pid" 2>/dev/null || continue
@@ -27,6 +31,15 @@ stop() {
     rm -f "$D/run/$n.pid"
   done
   return 0
+}
+
+# The gateway, started in the background; returns once S3 answers on its port.
+start_gateway() {
+  local port
+  port=$(sed -n 's/^rgw frontends = beast endpoint=127.0.0.1:\([0-9]*\)$/\1/p' "$C")
+  radosgw -c "$C" -n client.rgw
+  for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0; sleep 0.1; done
+  return 1
 }
 
 # A freshly elected monitor can refuse a command or two; these are idempotent, so they are simply asked again.
@@ -90,10 +103,7 @@ EOF
   ceph-osd -c "$C" -i "$id" --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1
   ceph -c "$C" osd crush add "osd.$id" 1 root=default >/dev/null 2>&1 || true
   ceph-osd -c "$C" -i "$id"
-  radosgw -c "$C" -n client.rgw
-  up=
-  for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && { up=1; break; }; sleep 0.1; done
-  [[ -n $up ]] || false
+  start_gateway
   retry radosgw-admin -c "$C" user create --uid=test --display-name=test --access-key=TESTKEY --secret-key=TESTSECRET >/dev/null
   trap - ERR
   echo "endpoint=http://127.0.0.1:$PORT access_key=TESTKEY secret_key=TESTSECRET"
@@ -101,7 +111,15 @@ EOF
 stop)
   stop
   ;;
+stop-gateway)
+  stop client.rgw
+  ;;
+start-gateway)
+  [[ -f $C ]] || { echo "radosgw.sh: no cluster in $D" >&2; exit 1; }
+  [[ ! -f $D/run/client.rgw.pid ]] || { echo "radosgw.sh: the gateway is already running" >&2; exit 1; }
+  start_gateway || { echo "radosgw.sh: the gateway did not answer; logs in $D/log" >&2; exit 1; }
+  ;;
 *)
-  echo "usage: radosgw.sh start DIR S3_PORT MON_PORT | stop DIR" >&2; exit 2
+  echo "usage: radosgw.sh start DIR S3_PORT MON_PORT | stop DIR | stop-gateway DIR | start-gateway DIR" >&2; exit 2
   ;;
 esac

@@ -6,6 +6,7 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Storage.Local;
 using SqliteBackup.Core.Trust;
@@ -18,15 +19,28 @@ namespace SqliteBackup.Core.Copies;
 /// never visible half-written), checked against what the destination stored, then the manifest last. A backup that is
 /// already there with the same SHA-256 is left alone; one with another hash is an error, never overwritten.
 /// </summary>
+/// <para>
+/// Where the destination can lock objects (S3 Object Lock), the data object and the manifest are written locked until
+/// <see cref="LockPeriod.RetainUntil"/> of <see cref="Retention"/>. Before writing, what an interrupted earlier run
+/// left at the destination is cleaned up (<see cref="StaleUploads"/>).
+/// </para>
 public sealed class BackupCopier(ILogger? logger = null)
 {
     readonly ILogger _log = logger ?? NullLogger.Instance;
+
+    /// <summary>
+    /// The destination's retention policy, which decides how long a lock keeps the copy. Commands that take no rule
+    /// (Copy-SqliteBackup, New-SqliteBackup) leave it at what rotation applies without one, <see cref="RetentionPolicy.Default"/>.
+    /// </summary>
+    public RetentionPolicy Retention { get; init; } = RetentionPolicy.Default;
 
     public CopyResult Copy(BackupInfo source, IBackupStore destination, Action<BackupProgress>? progress = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
         var m = source.Manifest;
         string manifestName = m.File + BackupManifest.Suffix;
+        StaleUploads.Clean(destination, _log, ct);
+        DateTime? retainUntil = destination is IObjectLockStore locking && locking.CanLock(ct) ? LockPeriod.RetainUntil(Retention, m.CreatedUtc) : null;
 
         if (destination.Stat(manifestName, ct) != null)
         {
@@ -47,26 +61,34 @@ public sealed class BackupCopier(ILogger? logger = null)
                 throw BackupErrors.CopyConflict(destination.Location, m.File, "an object of that name without a manifest, and not this backup");
             _log.LogInformation("{File} was already uploaded to {Destination} by an earlier, interrupted copy; only its manifest is written", m.File, destination.Location);
         }
-        else Upload(source, destination, progress, ct);
+        else Upload(source, destination, retainUntil, progress, ct);
 
         var copy = CloneForCopy(m, source);
-        using (var json = new MemoryStream(copy.ToJson())) destination.Put(manifestName, json, createOnly: true, ct: ct);
+        using (var json = new MemoryStream(copy.ToJson())) Put(destination, manifestName, json, retainUntil, null, ct);
+        if (retainUntil != null)
+            _log.LogInformation("{File} and its manifest in {Destination} are locked until {RetainUntil:u}, as long as its retention could keep it", m.File, destination.Location, retainUntil);
         var info = Located(copy, destination, manifestName);
         _log.LogInformation(BackupEvents.BackupCopied, "Copied backup {Id} of {Database} to {Destination} ({Size} bytes, {DurationMs} ms)",
             m.Id, m.Database, destination.Location, m.StoredSize, clock.ElapsedMilliseconds);
         return new CopyResult(source, info, CopyStatus.Copied, clock.Elapsed);
     }
 
-    void Upload(BackupInfo source, IBackupStore destination, Action<BackupProgress>? progress, CancellationToken ct)
+    static void Put(IBackupStore destination, string name, Stream content, DateTime? retainUntil, IProgress<long>? progress, CancellationToken ct)
+    {
+        if (retainUntil is { } until && destination is IObjectLockStore locking) locking.PutLocked(name, content, until, progress, ct);
+        else destination.Put(name, content, createOnly: true, progress, ct);
+    }
+
+    void Upload(BackupInfo source, IBackupStore destination, DateTime? retainUntil, Action<BackupProgress>? progress, CancellationToken ct)
     {
         var m = source.Manifest;
         using var sourceStore = SourceStore(source);
         using (var input = sourceStore.OpenRead(m.File, ct))
         using (var hashing = new HashingStream(input))
         {
-            var bytes = new SyncProgress(n => progress?.Invoke(new BackupProgress($"Copying {m.File}", $"{HumanSizeOf(n)} of {HumanSizeOf(m.StoredSize)} to {destination.Location}",
-                m.StoredSize > 0 ? (int)Math.Min(100, n * 100 / m.StoredSize) : 100)));
-            destination.Put(m.File, hashing, createOnly: true, bytes, ct);
+            var rate = new TransferRate(m.StoredSize);
+            var bytes = new SyncProgress(n => progress?.Invoke(rate.Progress($"Copying {m.File}", n, $"to {destination.Location}")));
+            Put(destination, m.File, hashing, retainUntil, bytes, ct);
             string sent = hashing.HashHex();
             if (sent != m.StoredSha256)
             {
@@ -89,8 +111,6 @@ public sealed class BackupCopier(ILogger? logger = null)
     {
         public void Report(long value) => report(value);
     }
-
-    static string HumanSizeOf(long n) => Reporting.HumanSize.Format(n);
 
     /// <summary>The service's own SHA-256 where it keeps one; otherwise the object read back.</summary>
     static string StoredHash(IBackupStore store, string name, CancellationToken ct)

@@ -14,6 +14,8 @@ public static class RemoteBackup
 {
     public static BackupInfo Create(BackupRequest request, IBackupStore target, ILogger log, Action<BackupProgress>? progress = null, CancellationToken ct = default)
     {
+        // First, while the database is not yet being read: what an interrupted earlier run left at the location.
+        StaleUploads.Clean(target, log, ct);
         using var staging = ScratchDirectory.Create(request.ScratchPath, Path.GetTempPath(), log);
         var local = new BackupEngine(log).Create(request with { Destination = staging.Path }, progress, ct);
         return new BackupCopier(log).Copy(local, target, progress, ct).Copy;

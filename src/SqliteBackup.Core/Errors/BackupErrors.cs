@@ -484,7 +484,7 @@ public static class BackupErrors
     public static SqliteBackupException StoreLocationInvalid(string location, string why) => new(
         "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
         $"'{location}' is not a usable store location: {why}.",
-        "Write it as s3://bucket/prefix (optionally ?endpoint=http://host:port&region=name for an S3-compatible server).", location);
+        "Write it as s3://bucket/prefix, optionally with ?endpoint=http://host:port&region=name for an S3-compatible server, lock-mode=governance|compliance for Object Lock and abort-uploads-after=24h for the age of unfinished uploads a run cleans up.", location);
 
     // ---- issue 9, hardening (fix9) ------------------------------------------------------------------------------
 
@@ -536,4 +536,11 @@ public static class BackupErrors
         "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
         $"'{location}' is not a usable store location: {why}.",
         "Write it as azure://account/container/prefix (optionally ?endpoint=http://host:port/account), or as a container URL: azure+https://account.blob.core.windows.net/container/prefix.", location);
+
+    // ---- issue 11, S3 trust (s3x) -------------------------------------------------------------------------------
+
+    public static SqliteBackupException StoreObjectLocked(string location, string name, DateTime? retainUntilUtc, Exception? inner = null) => new(
+        "StoreObjectLocked", BackupErrorCategory.PermissionDenied,
+        $"{location} refused to delete '{name}': it is under Object Lock{(retainUntilUtc is { } d ? $" until {d:yyyy-MM-dd HH:mm:ss} UTC" : "")}. The backup is still there and still listed.",
+        "Nothing to do: the lock keeps the backup as long as retention needed it when it was written, and rotation removes it on a run after that date. Only an account allowed to bypass governance retention can remove it sooner (never under compliance mode).", location, inner);
 }

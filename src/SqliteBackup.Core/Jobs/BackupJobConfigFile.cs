@@ -213,9 +213,12 @@ public static class BackupJobConfigFile
         return services;
     }
 
-    /// <summary>A store URI may say where (?endpoint=, ?region=), never carry a key: any other query (a SAS token) is refused.</summary>
+    /// <summary>
+    /// A store URI may say where (?endpoint=, ?region=) and how (S3's ?lock-mode=, ?abort-uploads-after=), never carry a
+    /// key: any other query (a SAS token) is refused.
+    /// </summary>
     static bool OnlyPublicQuery(Uri uri) =>
-        uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).All(p => p.Split('=')[0].ToLowerInvariant() is "endpoint" or "region");
+        uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).All(p => p.Split('=')[0].ToLowerInvariant() is "endpoint" or "region" or "lock-mode" or "abort-uploads-after");
 
     static string? String(string path, JsonObject b, string key) => b[key] switch
     {

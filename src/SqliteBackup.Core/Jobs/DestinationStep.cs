@@ -22,15 +22,28 @@ internal sealed class DestinationStep(ILogger logger)
         try
         {
             using var store = StoreRegistry.Open(destination.Location, new StoreOptions { Create = true });
-            var copy = new BackupCopier(logger).Copy(backup, store, progress, ct);
+            var policy = destination.Retention ?? jobPolicy;
+            StaleUploads.Clean(store, logger, ct);
+            var copy = new BackupCopier(logger) { Retention = policy }.Copy(backup, store, progress, ct);
             result = result with { Copy = copy.Copy };
             var mine = new StoreCatalog(logger).List(store, ct).Where(b => b.Database == backup.Database).ToList();
             var now = DateTimeOffset.UtcNow;
-            var decisions = BackupRotation.Plan(mine, destination.Retention ?? jobPolicy, TimeZoneInfo.Local, now: now);
+            var decisions = BackupRotation.Plan(mine, policy, TimeZoneInfo.Local, now: now);
             foreach (var d in decisions.Where(d => d.FutureDated)) BackupRotation.WarnFutureDated(logger, d, now);
             var rotation = new BackupRotation(logger);
-            foreach (var d in decisions) rotation.Apply(d, allowInsecureDirectory: true);
-            return result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
+            int locked = 0;
+            foreach (var d in decisions)
+            {
+                try { rotation.Apply(d, allowInsecureDirectory: true); }
+                catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectLocked")
+                {
+                    // The lock outlives what retention wanted (it covers the longest rule): kept, said, and tried again next run.
+                    locked++;
+                    logger.LogWarning(BackupEvents.RotationLocked, "Rotation kept backup {Id} of {Database} in {Destination}: {Error}",
+                        d.Backup.Id, d.Backup.Database, result.Location, e.Message);
+                }
+            }
+            return result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed), Locked = locked };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -17,6 +17,8 @@ public sealed record DestinationResult(string Location)
     public Catalog.BackupInfo? Copy { get; init; }
     public int Removed { get; init; }
     public int Kept { get; init; }
+    /// <summary>Of <see cref="Kept"/>, those rotation would have removed but whose Object Lock refused the delete.</summary>
+    public int Locked { get; init; }
     public string? ErrorId { get; init; }
     public string? Error { get; init; }
 }

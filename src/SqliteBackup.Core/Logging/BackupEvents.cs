@@ -53,4 +53,12 @@ public static class BackupEvents
 
     /// <summary>Notification event only: Remove-SqliteBackup could not find or delete a backup.</summary>
     public static readonly EventId RemoveFailed = new(1026, nameof(RemoveFailed));
+
+    // ---- issue 11, S3 trust (s3x) -------------------------------------------------------------------------------
+    /// <summary>A run removed unfinished uploads an interrupted earlier run left in a store.</summary>
+    public static readonly EventId StaleUploadsAborted = new(1062, nameof(StaleUploadsAborted));
+    /// <summary>That cleanup failed (a warning: the backup goes on, the next run tries again).</summary>
+    public static readonly EventId StaleUploadCleanupFailed = new(1063, nameof(StaleUploadCleanupFailed));
+    /// <summary>Rotation would have removed a backup whose objects are locked (S3 Object Lock) until a later date: kept.</summary>
+    public static readonly EventId RotationLocked = new(1064, nameof(RotationLocked));
 }

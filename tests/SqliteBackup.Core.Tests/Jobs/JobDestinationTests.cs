@@ -65,6 +65,15 @@ public class JobDestinationTests
         Assert.Contains("JobFailed", events);
     }
 
+    [Fact]
+    public void A_destination_may_choose_its_Object_Lock_mode_and_the_age_of_uploads_it_cleans_up()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var c = Config(t, """{ "databases": ["./app.db"], "destinations": ["s3://b/p?lock-mode=compliance&abort-uploads-after=6h"] }""");
+        Assert.Equal("s3://b/p?lock-mode=compliance&abort-uploads-after=6h", c.Destinations.Single().Location);
+    }
+
     [Theory]
     [InlineData("""["s3://key:hunter2@bucket/x"]""", "destinations[0]")]
     [InlineData("""["https://acct.blob.core.windows.net/c?sv=2020&sig=abc"]""", "destinations[0]")]

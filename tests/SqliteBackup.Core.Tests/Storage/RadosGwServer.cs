@@ -63,14 +63,29 @@ public sealed class RadosGwServer : IDisposable
         Skip.If(true, _unavailable);
     }
 
-    public string NewBucket()
+    /// <param name="objectLock">Created with x-amz-bucket-object-lock-enabled: true (which also turns versioning on).</param>
+    public string NewBucket(bool objectLock = false)
     {
         Require();
         string bucket = "t-" + Guid.NewGuid().ToString("N")[..20];
         // The region said outright: the SDK's would follow whatever AWS_REGION a test set last (radosgw refuses a
         // location constraint it does not serve).
-        Admin.PutBucketAsync(new PutBucketRequest { BucketName = bucket, BucketRegionName = "us-east-1" }).GetAwaiter().GetResult();
+        Admin.PutBucketAsync(new PutBucketRequest { BucketName = bucket, BucketRegionName = "us-east-1", ObjectLockEnabledForBucket = objectLock ? true : null }).GetAwaiter().GetResult();
         return bucket;
+    }
+
+    /// <summary>Kills only the S3 gateway (what was stored stays in the cluster): a server gone mid-upload.</summary>
+    public void StopGateway()
+    {
+        var (code, _, stderr) = Cli.Run("bash", _script!, "stop-gateway", _dir);
+        if (code != 0) throw new InvalidOperationException($"radosgw.sh stop-gateway failed (exit {code}): {stderr}");
+    }
+
+    /// <summary>Starts the gateway again on its port; returns once it answers.</summary>
+    public void StartGateway()
+    {
+        var (code, _, stderr) = Cli.Run("bash", _script!, "start-gateway", _dir);
+        if (code != 0) throw new InvalidOperationException($"radosgw.sh start-gateway failed (exit {code}): {stderr}");
     }
 
     /// <summary>A location on this server; the endpoint rides in the query, so no test changes the environment.</summary>

@@ -3,12 +3,24 @@ using SqliteBackup.Core.Errors;
 namespace SqliteBackup.Core.Storage.S3;
 
 /// <summary>
-/// s3://bucket/prefix[?endpoint=URL&amp;region=NAME]. The query follows Litestream's: a job with two S3 destinations on
-/// two services cannot say so through one AWS_ENDPOINT_URL. Without it the endpoint and region come from the
-/// environment the way the AWS tools read them. No secret ever lives in a location.
+/// s3://bucket/prefix[?endpoint=URL&amp;region=NAME&amp;lock-mode=governance|compliance&amp;abort-uploads-after=24h]. The
+/// query follows Litestream's: a job with two S3 destinations on two services cannot say so through one
+/// AWS_ENDPOINT_URL. Without it the endpoint and region come from the environment the way the AWS tools read them.
+/// No secret ever lives in a location.
 /// </summary>
-public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, string? Region)
+/// <param name="LockMode">The Object Lock mode new backups get where the bucket has Object Lock on.</param>
+/// <param name="AbortUploadsAfter">How old an incomplete multipart upload must be before a run aborts it as left by a killed run.</param>
+public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, string? Region,
+    S3LockMode LockMode = S3LockMode.Governance, TimeSpan? AbortUploadsAfter = null)
 {
+    /// <summary>
+    /// 24 hours: an upload still running after a day would be a terabyte at 12 MB/s, far beyond a SQLite backup, so a
+    /// concurrent run's live upload is never taken for a dead one (aborting it would fail that run's backup); the cost
+    /// of the wait is a day's storage of the dead upload's parts. rclone's cleanup uses the same age. A daily job that
+    /// starts a few seconds early finds its predecessor's upload just short of a day and removes it the day after.
+    /// </summary>
+    public static readonly TimeSpan DefaultAbortUploadsAfter = TimeSpan.FromHours(24);
+
     /// <summary>The location as messages show it: bucket and prefix; the endpoint is named only where reaching it failed.</summary>
     public string Text => $"s3://{Bucket}{(Prefix.Length > 0 ? "/" + Prefix : "")}";
 
@@ -32,6 +44,8 @@ public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, str
 
         Uri? endpoint = null;
         string? region = null;
+        var lockMode = S3LockMode.Governance;
+        TimeSpan? abortAfter = null;
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = pair.IndexOf('=');
@@ -46,10 +60,42 @@ public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, str
                 case "region":
                     region = value.Length > 0 ? value : null;
                     break;
+                case "lock-mode":
+                    lockMode = value.ToLowerInvariant() switch
+                    {
+                        "governance" => S3LockMode.Governance,
+                        "compliance" => S3LockMode.Compliance,
+                        _ => throw BackupErrors.StoreLocationInvalid(shown, $"lock-mode is '{value}'; it is governance (the default) or compliance"),
+                    };
+                    break;
+                case "abort-uploads-after":
+                    abortAfter = ParseAge(value) ?? throw BackupErrors.StoreLocationInvalid(shown,
+                        $"abort-uploads-after is '{value}'; give a whole number of seconds, minutes, hours or days such as 90s, 30m, 24h or 2d");
+                    break;
                 default:
-                    throw BackupErrors.StoreLocationInvalid(shown, $"'{key}' is not a setting of an s3:// location (endpoint, region)");
+                    throw BackupErrors.StoreLocationInvalid(shown, $"'{key}' is not a setting of an s3:// location (endpoint, region, lock-mode, abort-uploads-after)");
             }
         }
-        return new S3Location(bucket, prefix, endpoint, region);
+        return new S3Location(bucket, prefix, endpoint, region, lockMode, abortAfter);
     }
+
+    static TimeSpan? ParseAge(string text)
+    {
+        if (text.Length < 2 || !long.TryParse(text[..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)) return null;
+        return char.ToLowerInvariant(text[^1]) switch
+        {
+            's' when n <= 100L * 365 * 86400 => TimeSpan.FromSeconds(n),
+            'm' when n <= 100L * 365 * 1440 => TimeSpan.FromMinutes(n),
+            'h' when n <= 100L * 365 * 24 => TimeSpan.FromHours(n),
+            'd' when n <= 100L * 365 => TimeSpan.FromDays(n),
+            _ => null,
+        };
+    }
+}
+
+/// <summary>S3 Object Lock's two modes: governance can be lifted by an account granted s3:BypassGovernanceRetention, compliance by no one.</summary>
+public enum S3LockMode
+{
+    Governance,
+    Compliance,
 }

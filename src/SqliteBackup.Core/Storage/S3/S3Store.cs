@@ -13,7 +13,12 @@ namespace SqliteBackup.Core.Storage.S3;
 /// <see cref="AbortStaleUploads"/> removes. Create-only is S3's conditional write (If-None-Match: *), on the single
 /// PUT and on the completion of a multipart upload (see <see cref="S3Upload"/> for servers that ignore the latter).
 /// </summary>
-public sealed class S3Store : IBackupStore, IStaleUploadCleanup
+/// <para>
+/// In a bucket with Object Lock on, objects are written with a retain-until date by <see cref="PutLocked"/>, and a delete
+/// removes the object's versions themselves (a plain DELETE in a versioned bucket only hides the object behind a delete
+/// marker, which would look like a removal while the bytes stay): the lock then refuses it, and that is reported.
+/// </para>
+public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
 {
     /// <summary>
     /// 16 MiB parts: four buffers (three uploading, one filling: 64 MiB) stay far below the 300 MB a multi-GiB copy may use, a
@@ -30,6 +35,7 @@ public sealed class S3Store : IBackupStore, IStaleUploadCleanup
     readonly Uri? _endpoint;
     readonly int _partSize;
     bool _bucketSeen;
+    bool? _lockEnabled;
 
     public S3Store(Uri location, StoreOptions? options = null, int partSize = DefaultPartSize)
     {
@@ -40,6 +46,8 @@ public sealed class S3Store : IBackupStore, IStaleUploadCleanup
     }
 
     public string Location => _location.Text;
+
+    public TimeSpan StaleAfter => _location.AbortUploadsAfter ?? S3Location.DefaultAbortUploadsAfter;
 
     /// <summary>The size of part <paramref name="partNumber"/> (1-based).</summary>
     internal static int PartSize(int basePartSize, int partNumber) =>
@@ -104,13 +112,20 @@ public sealed class S3Store : IBackupStore, IStaleUploadCleanup
         }, ct);
     }
 
-    public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default)
+    public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default) =>
+        Upload(name, content, createOnly, null, progress, ct);
+
+    public void PutLocked(string name, Stream content, DateTime retainUntilUtc, IProgress<long>? progress = null, CancellationToken ct = default) =>
+        Upload(name, content, createOnly: true,
+            (_location.LockMode == S3LockMode.Compliance ? ObjectLockMode.Compliance : ObjectLockMode.Governance, retainUntilUtc.ToUniversalTime()), progress, ct);
+
+    void Upload(string name, Stream content, bool createOnly, (ObjectLockMode, DateTime)? retention, IProgress<long>? progress, CancellationToken ct)
     {
         StoreNames.Check(name, Location);
         string key = _location.Key(name);
         try
         {
-            var upload = new S3Upload(_client, _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name));
+            var upload = new S3Upload(_client, _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name), retention);
             try { upload.Run(content, createOnly, progress, ct); }
             catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
         }
@@ -127,8 +142,73 @@ public sealed class S3Store : IBackupStore, IStaleUploadCleanup
     public void Delete(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        Run(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = _location.Key(name) }, ct), ct);
+        string key = _location.Key(name);
+        if (!CanLock(ct))
+        {
+            Run(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key }, ct), ct);
+            return;
+        }
+        // Oldest version first: the first one written (the locked one) is refused before a newer, unlocked version (a
+        // manifest rewritten with a verification record) could go and take the backup out of the listing.
+        var versions = Run(async () =>
+        {
+            var all = new List<S3ObjectVersion>();
+            var request = new ListVersionsRequest { BucketName = _location.Bucket, Prefix = key };
+            while (true)
+            {
+                var page = await _client.ListVersionsAsync(request, ct).ConfigureAwait(false);
+                all.AddRange((page.Versions ?? []).Where(v => v.Key == key));
+                if (page.IsTruncated != true) break;
+                request.KeyMarker = page.NextKeyMarker;
+                request.VersionIdMarker = page.NextVersionIdMarker;
+            }
+            return all.OrderBy(v => v.LastModified ?? DateTime.MinValue).ToList();
+        }, ct);
+        foreach (var v in versions)
+        {
+            try
+            {
+                Run(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key, VersionId = v.VersionId }, ct), ct);
+            }
+            catch (SqliteBackupException e) when (e.ErrorId == "StoreAccessDenied" && !v.IsDeleteMarker.GetValueOrDefault())
+            {
+                var until = LockedUntil(name, v.VersionId, ct);
+                if (until > DateTime.UtcNow) throw BackupErrors.StoreObjectLocked(Location, name, until, e);
+                throw;
+            }
+        }
     }
+
+    /// <summary>Whether the bucket has Object Lock on; asked once per store.</summary>
+    public bool CanLock(CancellationToken ct = default) => _lockEnabled ??= Run(async () =>
+    {
+        try
+        {
+            var r = await _client.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationRequest { BucketName = _location.Bucket }, ct).ConfigureAwait(false);
+            return r.ObjectLockConfiguration?.ObjectLockEnabled == ObjectLockEnabled.Enabled;
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "ObjectLockConfigurationNotFoundError") { return false; }
+        // A key allowed to write backups but not to read the bucket's lock settings (least privilege), or a server
+        // without Object Lock: written and deleted as in any bucket; a bucket's default retention still applies.
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed
+            && e.ErrorCode != "InvalidAccessKeyId" && e.ErrorCode != "SignatureDoesNotMatch") { return false; }
+    }, ct);
+
+    public DateTime? LockedUntil(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        return CanLock(ct) ? LockedUntil(name, null, ct) : null;
+    }
+
+    DateTime? LockedUntil(string name, string? versionId, CancellationToken ct) => Run(async () =>
+    {
+        try
+        {
+            var m = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _location.Bucket, Key = _location.Key(name), VersionId = versionId }, ct).ConfigureAwait(false);
+            return m.ObjectLockRetainUntilDate is { } d && d.ToUniversalTime() > DateTime.UtcNow ? d.ToUniversalTime() : (DateTime?)null;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound) { return null; }
+    }, ct);
 
     /// <summary>
     /// Aborts the multipart uploads under this prefix (not below it) started more than <paramref name="olderThan"/>

@@ -15,7 +15,8 @@ namespace SqliteBackup.Core.Storage.S3;
 /// finishing within one round trip of each other is the one case create-only cannot catch.
 /// </para>
 /// </summary>
-sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartSize, Func<Exception> exists)
+/// <param name="retention">Object Lock mode and retain-until date the object gets as it becomes visible; null: none.</param>
+sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartSize, Func<Exception> exists, (ObjectLockMode Mode, DateTime UntilUtc)? retention = null)
 {
     /// <summary>
     /// Parts on the wire at once while the next is read: one connection cannot keep a server busy between a part's
@@ -39,7 +40,11 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
         }
 
         if (createOnly && Wait(ExistsAsync(ct))) throw exists();
-        var upload = Wait(Task.Run(() => client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = bucket, Key = key }, ct), ct));
+        var upload = Wait(Task.Run(() => client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            BucketName = bucket, Key = key,
+            ObjectLockMode = retention?.Mode, ObjectLockRetainUntilDate = retention?.UntilUtc,
+        }, ct), ct));
         var inFlight = new Queue<(Task<PartETag> Sending, byte[] Buffer, int Length)>();
         try
         {
@@ -108,6 +113,7 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
             IfNoneMatch = createOnly ? "*" : null,
             // Where the service keeps checksums (AWS does) it checks the bytes it got against this and Stat returns it.
             ChecksumSHA256 = Convert.ToBase64String(SHA256.HashData(buffer.AsSpan(0, length))),
+            ObjectLockMode = retention?.Mode, ObjectLockRetainUntilDate = retention?.UntilUtc,
         }, ct).ConfigureAwait(false);
     }
 
