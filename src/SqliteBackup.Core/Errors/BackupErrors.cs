@@ -469,7 +469,7 @@ public static class BackupErrors
     public static SqliteBackupException StoreLocationNotFound(string location, string what, Exception? inner = null) => new(
         "StoreLocationNotFound", BackupErrorCategory.ObjectNotFound,
         $"{location} does not exist: {what}. Nothing was read or written.",
-        "Check the name in the location and the endpoint/region it is looked up in; buckets and containers are not created by this module, create it with the service's own tools.", location, inner);
+        "Check the name in the location and the endpoint/region it is looked up in; an S3 bucket is not created by this module (create it with the service's own tools, with Object Lock on if backups should be immutable).", location, inner);
 
     public static SqliteBackupException StoreUnavailable(string location, string detail, Exception? inner = null) => new(
         "StoreUnavailable", BackupErrorCategory.ResourceUnavailable,
