@@ -22,6 +22,9 @@ public sealed class BackupCopier(ILogger? logger = null)
 {
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
+    /// <summary>How the destination was reached (its credential): the copies returned carry it, for what acts on them next.</summary>
+    public StoreAccess? DestinationAccess { get; init; }
+
     public CopyResult Copy(BackupInfo source, IBackupStore destination, Action<BackupProgress>? progress = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
@@ -104,7 +107,7 @@ public sealed class BackupCopier(ILogger? logger = null)
 
     static IBackupStore SourceStore(BackupInfo source)
     {
-        if (source.IsRemote) return StoreRegistry.Open(source.Directory);
+        if (source.IsRemote) return source.OpenStore();
         // A local source is re-read and re-checked from disk, as every command that acts on a backup does.
         new BackupCatalog().Check(source);
         return new LocalDirectoryStore(source.Directory, new StoreOptions { AllowInsecureDirectory = true });
@@ -126,8 +129,8 @@ public sealed class BackupCopier(ILogger? logger = null)
         return copy;
     }
 
-    static BackupInfo Located(BackupManifest m, IBackupStore store, string manifestName) =>
+    BackupInfo Located(BackupManifest m, IBackupStore store, string manifestName) =>
         store is LocalDirectoryStore local
             ? new BackupInfo(m, Path.Combine(local.Directory, manifestName))
-            : new BackupInfo(m, store.Location, manifestName);
+            : new BackupInfo(m, store.Location, manifestName) { Access = DestinationAccess };
 }

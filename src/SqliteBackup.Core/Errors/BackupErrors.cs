@@ -514,4 +514,11 @@ public static class BackupErrors
     public static SqliteBackupException InvalidServiceStop(string? name, Exception inner) => new(
         "InvalidSchedule", BackupErrorCategory.InvalidArgument, inner.Message,
         "Check -Service (a systemd unit such as app.service or worker@1.service; on Windows the service's display name), -StopTimeoutSec and -Name.", name, inner);
+
+    // ---- issue 11, credentials and job destinations (cred) -------------------------------------------------------
+
+    public static SqliteBackupException StoreCredentialMissing(string location, string variable) => new(
+        "StoreCredentialMissing", BackupErrorCategory.PermissionDenied,
+        $"The credential for {location} is to come from the environment variable {variable}, which is not set in this job's environment. Nothing was sent to {location}.",
+        $"Set {variable} for the account that runs the job (a systemd EnvironmentFile=, a variable line in the crontab, the Windows task's user environment), or change the destination's credential in the job configuration.", location);
 }

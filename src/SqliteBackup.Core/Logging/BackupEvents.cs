@@ -53,4 +53,7 @@ public static class BackupEvents
 
     /// <summary>Notification event only: Remove-SqliteBackup could not find or delete a backup.</summary>
     public static readonly EventId RemoveFailed = new(1026, nameof(RemoveFailed));
+
+    /// <summary>keep_local_until_copied: local rotation kept a backup it would remove, because a destination has no verified copy yet.</summary>
+    public static readonly EventId KeptAwaitingCopy = new(1107, nameof(KeptAwaitingCopy));
 }
