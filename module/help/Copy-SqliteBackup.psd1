@@ -4,11 +4,12 @@
         'Copy-SqliteBackup takes backups from Get-SqliteBackup (or by the path of a backup file) and copies each to the location given by -BackupPath: a local or mounted directory, or a store URI such as s3://bucket/prefix. It is the way to keep a copy off the machine without losing what makes a backup trustworthy.'
         'The copy is written by the same protocol as a backup: the data object first, create-only and never visible half-written; then it is checked against what the destination stored (the service''s SHA-256 where it keeps one, otherwise the object read back) and only then is the manifest written. An interrupted copy leaves no backup at the destination, and the next run completes it. The copy''s manifest says where it came from (copiedFrom) and carries a Quick verification of its own.'
         'Idempotent: a backup already at the destination with the same SHA-256 is skipped (Status AlreadyPresent); one with the same name and another hash is an error (CopyConflict) and is never overwritten.'
-        'Remote locations take their credentials the way their ecosystem does (for S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3 or the shared credentials file). Secrets never appear in a message, a log line or a manifest.'
+        'Remote locations take their credentials the way their ecosystem does (for S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3 or the shared credentials file), or from -Credential. Secrets never appear in a message, a log line or a manifest.'
     )
     Parameters  = @{
         InputObject = 'Backups from Get-SqliteBackup (local or remote).'
         Path        = 'The backup file(s) to copy, by path.'
+        Credential  = 'The credential for the destination (for s3://: access key id as the user name, secret access key as the password); without it, the environment''s. The piped backups keep the credential they were listed with (Get-SqliteBackup s3://... -Credential $a | Copy-SqliteBackup s3://other -Credential $b): that is the source''s, carried in memory only.'
         BackupPath  = 'Where the copies go: a directory (created owner-only if missing) or a store URI such as s3://bucket/prefix. Aliases -Destination, -BackupDirectory. By position it comes after the backup file (Copy-SqliteBackup ./backups/app_x.db.zst /mnt/offsite), or alone when backups are piped in (Get-SqliteBackup ./backups | Copy-SqliteBackup s3://bucket/prefix).'
     }
     Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
