@@ -124,7 +124,8 @@ public sealed class BackupJob(ILogger logger)
             if (!config.WeeklyRestoreTest || options.Type != BackupType.Automatic) continue;
             bool tested = lastRestoreTest.TryGetValue(name, out var last);
             if (!tested || utcNow - last >= RestoreTestInterval)
-                steps.Add(new(name, name, $"Restore-test one backup of {name}, chosen at random ("
+                steps.Add(new(name, name, $"Restore-test one backup of {name}, chosen at random"
+                    + (config.RestoreTestOffsite && config.Destinations.Count > 0 ? " among the destinations' copies (fetched first; a local one when they hold none)" : "") + " ("
                     + (tested ? $"the last restore test was on {last:yyyy-MM-dd HH:mm} UTC" : "no restore test in the log yet") + ")"));
         }
         return steps;
@@ -196,8 +197,11 @@ public sealed class BackupJob(ILogger logger)
                 step = "restore-test a backup";
                 // What rotation kept is what is left in the directory: no second listing needed.
                 var candidates = decisions.Where(d => !d.Removed && d.Backup.Verified != false).Select(d => d.Backup).ToList();
+                // Off-site: what each destination kept after its own rotation, already listed; locally when none holds one.
+                var offsite = config.RestoreTestOffsite ? result.Destinations.Where(d => d.Succeeded).SelectMany(d => d.Copies).Where(b => b.Verified != false).ToList() : [];
+                if (offsite.Count > 0) candidates = offsite;
                 var chosen = candidates[random.Next(candidates.Count)];
-                var test = new RestoreTester(logger, config.ScratchDirectory).Test(chosen, ct, config.AllowInsecureDirectory);
+                var test = new RestoreTester(logger, config.ScratchDirectory, config.ScratchDirectory ?? config.BackupDirectory).Test(chosen, ct, config.AllowInsecureDirectory);
                 result = result with { RestoreTest = test };
                 // A test that could not run (no space...) proves nothing: it is logged, and tried again next run.
                 if (test.Outcome == VerificationOutcome.Failed && result.Error == null)

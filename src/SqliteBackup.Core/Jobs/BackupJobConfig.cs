@@ -50,6 +50,8 @@ public sealed record BackupJobConfig
     /// a destination that stays down would otherwise fill the disk the database lives on; every failed run alerts.
     /// </summary>
     public bool KeepLocalUntilCopied { get; init; }
+    /// <summary>The weekly restore test picks among the destinations' copies (fetched first, as a restore from off-site is), when they hold one.</summary>
+    public bool RestoreTestOffsite { get; init; }
     public IReadOnlyList<Notifications.NotificationTarget> Notify { get; init; } = [];
     public bool NotifyOnSuccess { get; init; }
     /// <summary>The password is never in the file: smtp_password_env names the environment variable that holds it.</summary>

@@ -28,7 +28,7 @@ public static class BackupJobConfigFile
         "compression", "verification", "weekly_restore_test", "log_file", "scratch_directory", "allow_insecure_directory",
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
-        "smtp_allow_plaintext_auth", "destinations", "services", "keep_local_until_copied",
+        "smtp_allow_plaintext_auth", "destinations", "services", "keep_local_until_copied", "restore_test_offsite",
     ];
 
     static readonly string[] CredentialKeys = ["user_env", "secret_env", "aws_profile"];
@@ -116,6 +116,7 @@ public static class BackupJobConfigFile
         {
             Destinations = Destinations(path, b, Resolve),
             KeepLocalUntilCopied = Bool(path, b, "keep_local_until_copied") ?? false,
+            RestoreTestOffsite = Bool(path, b, "restore_test_offsite") ?? false,
             Services = Services(path, b),
             Notify = notify,
             NotifyOnSuccess = notifyOn == "always",

@@ -71,7 +71,7 @@ internal sealed class DestinationStep(ILogger logger)
                 secured.UnionWith(local!.Where(b => held.Contains((b.Id, b.Manifest.StoredSha256))).Select(b => b.Id));
                 result = result with { Secured = secured };
             }
-            return result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
+            return result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed), Copies = decisions.Where(d => !d.Removed).Select(d => d.Backup).ToList() };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

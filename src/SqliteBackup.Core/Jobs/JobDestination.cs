@@ -21,6 +21,8 @@ public sealed record DestinationResult(string Location)
     public Catalog.BackupInfo? Copy { get; init; }
     public int Removed { get; init; }
     public int Kept { get; init; }
+    /// <summary>This database's backups kept there after its rotation (each reachable again: it carries the destination's access).</summary>
+    internal IReadOnlyList<Catalog.BackupInfo> Copies { get; init; } = [];
     /// <summary>Older local backups copied in this run because they had no copy there yet (keep_local_until_copied).</summary>
     public int CaughtUp { get; init; }
     public string? ErrorId { get; init; }

@@ -160,4 +160,27 @@ public sealed class DestinationCredentialTests(RadosGwServer server) : IDisposab
         Assert.DoesNotContain(back.Rotation, d => d.KeptAs.Contains("awaiting-copy"));
         Assert.Equal(there.TakeLast(2).Select(b => b.Id), now.Select(b => b.Id));
     }
+
+    [SkippableFact]
+    public void The_weekly_restore_test_can_pick_an_off_site_copy_which_it_fetches_restores_and_checks()
+    {
+        string location = server.LocationOf(server.NewBucket(), "app");
+        NoAwsEnvironment();
+        SampleDatabase.Create(_t["app.db"]);
+        Environment.SetEnvironmentVariable(_keyVar, RadosGwServer.AccessKey);
+        Environment.SetEnvironmentVariable(_secretVar, RadosGwServer.SecretKey);
+        var c = Config(location, extra: """, "restore_test_offsite": true""") with { WeeklyRestoreTest = true };
+
+        var r = BackupJobTests.Run(c).Single();
+
+        Assert.True(r.Succeeded, r.Error);
+        var test = Assert.IsType<RestoreTestResult>(r.RestoreTest);
+        Assert.True(test.Passed, test.Message);
+        Assert.True(test.Backup.IsRemote);
+        Assert.StartsWith(r.Destinations.Single().Location + "/app_", test.Backup.Path);
+        var logged = Assert.Single(new JsonLinesLog(c.LogFile).Read(), e => e.Event == "RestoreTested");
+        Assert.Contains(test.Backup.Path, logged.Message);
+        // The fetched copy and the restored database are gone.
+        Assert.Empty(Directory.GetDirectories(c.BackupDirectory, ".sqlitebackup-*"));
+    }
 }
