@@ -150,6 +150,22 @@ Describe 'A remote location (s3://) through the cmdlets' -Skip:(-not $haveServer
             @(Get-SqliteBackup $locE -Credential $cred).Count | Should -Be 0
         }
 
+        It 'a job destination''s aws_profile reads that profile from the shared credentials file (a fresh process, as the scheduler starts)' {
+            $creds = Join-Path $dir 'aws-credentials'
+            Set-Content $creds "[offsite]`naws_access_key_id = TESTKEY`naws_secret_access_key = TESTSECRET`n"
+            $config = Join-Path $dir 'backup.json'
+            @{ backup = @{ databases = @($db); weekly_restore_test = $false; destinations = @(@{ path = $locE; aws_profile = 'offsite' }) } } | ConvertTo-Json -Depth 5 | Set-Content $config
+            Get-Content -Raw $config | Should -Not -Match 'TESTSECRET'
+            $pwsh = @([Environment]::ProcessPath)
+            if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+            # The SDK settles where the shared files are once per process: the child gets the file from its start.
+            $env:AWS_SHARED_CREDENTIALS_FILE = $creds
+            $out = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; `$r = Invoke-SqliteBackupJob -ConfigPath '$config'; `$r.Destinations | ForEach-Object { `"`$(`$_.Location) `$(`$_.Succeeded) `$(`$_.ErrorId)`" }" 2>&1
+            $env:AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials'
+            "$out" | Should -Match ([regex]::Escape("$loc True"))
+            @(Get-SqliteBackup $locE -Credential $cred).Count | Should -Be 1
+        }
+
         It 'a wrong secret is StoreAccessDenied; the secret is not in the error, the log, the alert or the alert program''s arguments' {
             $wrong = 'Wr0ng-secret-never-shown-31337'
             $bad = [pscredential]::new('TESTKEY', (ConvertTo-SecureString $wrong -AsPlainText -Force))

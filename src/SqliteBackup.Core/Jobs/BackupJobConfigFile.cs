@@ -15,7 +15,9 @@ namespace SqliteBackup.Core.Jobs;
 /// { "backup": { "enabled": true, "automatic_daily": true, "backup_time": "02:00", "backup_on_shutdown": true,
 ///   "backup_directory": "./backups", "databases": ["./app.db"], "compression": "zstd", "verification": "standard",
 ///   "weekly_restore_test": true, "log_file": "./backups/sqlitebackup-log.jsonl", "scratch_directory": "/var/tmp/sqlitebackup",
-///   "retention_days": 30, "retention_weeks": 12, "retention_months": 12 } }
+///   "retention_days": 30, "retention_weeks": 12, "retention_months": 12,
+///   "destinations": [{ "path": "s3://bucket/app", "user_env": "OFFSITE_KEY_ID", "secret_env": "OFFSITE_SECRET", "retention_months": 24 }],
+///   "keep_local_until_copied": true, "restore_test_offsite": true } }
 /// </code>
 /// </summary>
 public static class BackupJobConfigFile
