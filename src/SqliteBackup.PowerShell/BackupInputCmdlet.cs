@@ -33,6 +33,17 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
     [Parameter]
     public SwitchParameter AllowInsecureDirectory { get; set; }
 
+    /// <summary>
+    /// The credential for remote backups (S3: access key id as the user name, secret access key as the password). Piped
+    /// backups keep the credential they were listed with (in memory only); this one, when given, replaces it.
+    /// </summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>How to reach a piped remote backup's store when not as it was listed; Copy-SqliteBackup's -Credential is its destination's.</summary>
+    private protected virtual Core.Storage.StoreOptions? SourceOptions => Credential == null ? null : StoreOptionsFrom(Credential);
+
     private protected BackupCatalog Catalog() => new(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
 
     /// <summary>
@@ -47,7 +58,7 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
             foreach (var given in InputObject)
             {
                 BackupInfo? b = null;
-                try { b = given.IsOrphan ? given : given.IsRemote ? new StoreCatalog(Logger).Check(given, Cancellation) : catalog.Check(given); }
+                try { b = given.IsOrphan ? given : given.IsRemote ? new StoreCatalog(Logger).Check(given, Cancellation, SourceOptions) : catalog.Check(given); }
                 catch (SqliteBackupException e) { ReportError(e); }
                 if (b != null) yield return b;
             }

@@ -40,6 +40,10 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
     private protected override bool FromObjects => base.FromObjects || PipedWithPositionalDestination;
 
     IBackupStore? _destination;
+    StoreAccess? _destinationAccess;
+
+    /// <summary>-Credential is the destination's here: the piped backups keep the credential they were listed with.</summary>
+    private protected override StoreOptions? SourceOptions => null;
 
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.CopyFailed;
 
@@ -68,9 +72,14 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
             var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             try
             {
-                _destination ??= StoreRegistry.Open(StoreRegistry.IsRemote(BackupPath) ? BackupPath : target,
-                    new StoreOptions { Create = true, AllowInsecureDirectory = AllowInsecureDirectory });
-                var result = new BackupCopier(logger).Copy(b, _destination, Progress, Cancellation);
+                if (_destination == null)
+                {
+                    var options = StoreOptionsFrom(Credential, create: true, allowInsecureDirectory: AllowInsecureDirectory);
+                    string location = StoreRegistry.IsRemote(BackupPath) ? BackupPath : target;
+                    _destination = StoreRegistry.Open(location, options);
+                    _destinationAccess = new StoreAccess(location, options);
+                }
+                var result = new BackupCopier(logger) { DestinationAccess = _destinationAccess }.Copy(b, _destination, Progress, Cancellation);
                 WriteObject(result);
                 NotifySuccess(() => NotificationMessage.ForCopy(result), logger);
             }

@@ -30,6 +30,11 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
     [Parameter]
     public SwitchParameter AllowInsecureDirectory { get; set; }
 
+    /// <summary>The credential for a remote location (S3: access key id as the user name, secret access key as the password); without it, the environment's.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
     protected override void EndProcessing()
     {
         string target = ResolvePath(Path);
@@ -48,12 +53,12 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
         var backups = new List<BackupInfo>();
         foreach (var dir in directories)
         {
-            try { backups.AddRange(new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory || config?.AllowInsecureDirectory == true }.List(dir)); }
+            try { backups.AddRange(new StoreCatalog(Logger).ListLocation(dir, AllowInsecureDirectory || config?.AllowInsecureDirectory == true, Cancellation, StoreOptionsFrom(Credential))); }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
         }
 
         // The logs beside the backups (as Measure-SqliteBackup reads them), and the configuration's own log file.
-        var logFiles = directories.Select(d => System.IO.Path.Combine(d, JsonLinesLog.DefaultFileName)).Append(config?.LogFile)
+        var logFiles = directories.Where(d => !Core.Storage.StoreRegistry.IsRemote(d)).Select(d => System.IO.Path.Combine(d, JsonLinesLog.DefaultFileName)).Append(config?.LogFile)
             .OfType<string>().Distinct(StringComparer.Ordinal).Where(File.Exists).ToList();
         int damaged = 0;
         var log = logFiles.SelectMany(f => new JsonLinesLog(f).Read((_, _) => damaged++)).ToList();
@@ -66,7 +71,7 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
 
         var policy = config?.RetentionPolicy ?? RetentionPolicy.Default;
         WriteVerbose($"Retention policy: {policy}; buckets in local time ({TimeZoneInfo.Local.Id})");
-        var model = BackupReport.BuildModel(backups, log, policy, TimeZoneInfo.Local, DateTime.UtcNow, schedules, directories, config?.ConfigPath);
+        var model = BackupReport.BuildModel(backups, log, policy, TimeZoneInfo.Local, DateTime.UtcNow, schedules, directories.Select(Core.Storage.StoreText.Redact).ToList(), config?.ConfigPath);
         try { BackupReport.Write(target, BackupReport.Render(model)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -49,6 +49,12 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
     /// <summary>Use a backup directory that users other than its owner and root can write (refused by default, like OpenSSH's StrictModes).</summary>
     [Parameter]
     public SwitchParameter AllowInsecureDirectory { get; set; }
+
+    /// <summary>The credential for a remote location (S3: access key id as the user name, secret access key as the password); without it, the environment's.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
     /// <summary>
     /// The newest backups of each database by date, where a backup dated in the future (a wrong clock) ranks after every
     /// backup dated up to now: its date says nothing about how fresh it is, and '-Latest 1 | Restore-SqliteBackup' must not
@@ -96,7 +102,7 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
             IReadOnlyList<BackupInfo> orphans = [];
             try
             {
-                all = new StoreCatalog(Logger).ListLocation(input.Path, AllowInsecureDirectory, Cancellation);
+                all = new StoreCatalog(Logger).ListLocation(input.Path, AllowInsecureDirectory, Cancellation, StoreOptionsFrom(Credential));
                 if (!input.Remote) orphans = catalog.ListOrphans(dir);
             }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }

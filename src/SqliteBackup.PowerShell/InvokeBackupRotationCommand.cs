@@ -66,6 +66,11 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
     [Parameter]
     public SwitchParameter AllowInsecureDirectory { get; set; }
 
+    /// <summary>The credential for a remote location given by path; piped backups keep the one they were listed with.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
     readonly List<BackupInfo> _backups = [];
 
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.RotationFailed;
@@ -83,7 +88,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
             string dir = Core.Storage.StoreRegistry.IsRemote(location) ? Core.Storage.StoreText.Redact(location) : location;
             try
             {
-                var found = new StoreCatalog(Logger).ListLocation(location, AllowInsecureDirectory, Cancellation);
+                var found = new StoreCatalog(Logger).ListLocation(location, AllowInsecureDirectory, Cancellation, StoreOptionsFrom(Credential));
                 if (found.Count == 0) ReportError(NoBackups(dir));
                 _backups.AddRange(found);
             }

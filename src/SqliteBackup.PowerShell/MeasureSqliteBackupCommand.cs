@@ -32,6 +32,11 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
     [Parameter]
     public SwitchParameter AllowInsecureDirectory { get; set; }
 
+    /// <summary>The credential for a remote location (S3: access key id as the user name, secret access key as the password); without it, the environment's.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
     readonly List<BackupInfo> _backups = [];
     readonly HashSet<string> _directories = new(StringComparer.Ordinal);
 
@@ -46,7 +51,7 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
         bool literal = ParameterSetName == LiteralPathSet;
         foreach (var dir in BackupDirectories(ExpandPaths(literal ? LiteralPath : Path, literal)))
         {
-            try { _backups.AddRange(new BackupCatalog(Logger) { AllowInsecureDirectory = AllowInsecureDirectory }.List(dir)); _directories.Add(dir); }
+            try { _backups.AddRange(new StoreCatalog(Logger).ListLocation(dir, AllowInsecureDirectory, Cancellation, StoreOptionsFrom(Credential))); _directories.Add(dir); }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
         }
     }
@@ -55,7 +60,7 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
     {
         var unique = _backups.DistinctBy(b => b.Id).ToList();
         // Failures come from the backup logs of the directories measured.
-        var log = _directories.Select(d => System.IO.Path.Combine(d, JsonLinesLog.DefaultFileName)).Where(File.Exists)
+        var log = _directories.Where(d => !Core.Storage.StoreRegistry.IsRemote(d)).Select(d => System.IO.Path.Combine(d, JsonLinesLog.DefaultFileName)).Where(File.Exists)
             .SelectMany(f => new JsonLinesLog(f).Read()).ToList();
         // Piped backups are a selection: another database's failures in the same log are not theirs.
         var databases = ParameterSetName == ObjectSet ? unique.Select(b => b.Database).ToHashSet(StringComparer.Ordinal) : null;

@@ -58,6 +58,11 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [Parameter]
     public SwitchParameter AllowInsecureDirectory { get; set; }
 
+    /// <summary>The credential for a remote location (S3: access key id as the user name, secret access key as the password); without it, the environment's.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.BackupFailed;
 
     protected override void ProcessRecord()
@@ -88,8 +93,9 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 BackupInfo backup;
                 if (remote)
                 {
-                    using var store = Core.Storage.StoreRegistry.Open(BackupPath!, new Core.Storage.StoreOptions { Create = true });
-                    backup = Core.Copies.RemoteBackup.Create(request, store, logger, Progress, Cancellation);
+                    var options = StoreOptionsFrom(Credential, create: true);
+                    using var store = Core.Storage.StoreRegistry.Open(BackupPath!, options);
+                    backup = Core.Copies.RemoteBackup.Create(request, store, logger, Progress, Cancellation, new Core.Storage.StoreAccess(BackupPath!, options));
                 }
                 else backup = new BackupEngine(logger).Create(request, Progress, Cancellation);
                 WriteObject(backup);

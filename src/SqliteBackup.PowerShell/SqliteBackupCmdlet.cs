@@ -31,6 +31,18 @@ public abstract partial class SqliteBackupCmdlet : PSCmdlet
 
     private protected CancellationToken Cancellation => _stopping.Token;
 
+    /// <summary>
+    /// A -Credential as the store takes it (S3: access key id and secret access key; Azure: account and key; SFTP: user
+    /// and password or key passphrase). The secret leaves the SecureString only here, in memory, for the store's client.
+    /// </summary>
+    private protected static Core.Storage.StoreOptions StoreOptionsFrom(PSCredential? credential, bool create = false, bool allowInsecureDirectory = false) => new()
+    {
+        Create = create,
+        AllowInsecureDirectory = allowInsecureDirectory,
+        UserName = credential is null || credential == PSCredential.Empty ? null : credential.UserName,
+        Secret = credential is null || credential == PSCredential.Empty ? null : new System.Net.NetworkCredential("", credential.Password).Password,
+    };
+
     protected override void StopProcessing() => _stopping.Cancel();
 
     /// <summary>Relative paths mean the current PowerShell location, not the process's working directory.</summary>

@@ -115,6 +115,49 @@ Describe 'Schedule -Name tab completion with the real crontab' {
     }
 }
 
+Describe 'A job with a remote destination schedules no secret' {
+    It 'puts the configuration''s path on the command line, never the credential, and refuses a configuration that holds one' {
+        if (-not (Get-Command crontab -ErrorAction SilentlyContinue)) {
+            if ($requireCli) { throw 'crontab is required here (SQLITEBACKUP_REQUIRE_CLI=1)' }
+            Set-ItResult -Skipped -Because 'crontab is not installed'; return
+        }
+        $secret = 'S3cr3t-for-the-schedule-test-9876'
+        $before = Get-CrontabState
+        try {
+            $dir = New-TestFolder
+            New-SqliteSampleDatabase (Join-Path $dir 'app.db') -Employees 5 | Out-Null
+            $config = Join-Path $dir 'backup.json'
+            New-SqliteBackupConfig $config -Database (Join-Path $dir 'app.db') | Out-Null
+            $json = Get-Content -Raw $config | ConvertFrom-Json -AsHashtable
+            $json.backup.destinations = @(@{ path = 's3://offsite-bucket/app?endpoint=http://127.0.0.1:9'; user_env = 'OFFSITE_KEY_ID'; secret_env = 'OFFSITE_SECRET'; retention_days = 90 })
+            $json | ConvertTo-Json -Depth 6 | Set-Content $config
+            # The secret is in this environment while registering: nothing may copy it into the schedule.
+            $env:OFFSITE_KEY_ID = 'TESTKEY'; $env:OFFSITE_SECRET = $secret
+            $s = Register-BackupSchedule -ConfigPath $config -Cron '0 0 1 1 *' -Scheduler Cron -Name cred-schedule-test
+            $s.Name | Should -Be 'cred-schedule-test'
+            $tab = (& crontab -l) -join "`n"
+            $tab | Should -Match ([regex]::Escape($config))
+            $tab | Should -Not -Match $secret
+            $tab | Should -Not -Match 'TESTKEY'
+            "$((Get-BackupSchedule -Scheduler Cron -Name cred-schedule-test).Command)" | Should -Not -Match $secret
+            Get-Content -Raw $config | Should -Not -Match $secret
+
+            # A configuration that carries a secret is refused before anything is registered, without repeating it.
+            $json.backup.destinations = @(@{ path = 's3://offsite-bucket/app'; secret_access_key = $secret })
+            $json | ConvertTo-Json -Depth 6 | Set-Content $config
+            $err = { Register-BackupSchedule -ConfigPath $config -Scheduler Cron -Name cred-schedule-test2 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidBackupConfig,SqliteBackup.PowerShell.RegisterBackupScheduleCommand' -PassThru
+            "$err" | Should -Match 'destinations\[0\]\.secret_access_key'
+            "$err" | Should -Not -Match $secret
+            (& crontab -l) -join "`n" | Should -Not -Match 'cred-schedule-test2'
+        }
+        finally {
+            Remove-Item Env:OFFSITE_KEY_ID, Env:OFFSITE_SECRET -ErrorAction Ignore
+            Unregister-BackupSchedule -Name cred-schedule-test -Scheduler Cron -Confirm:$false -ErrorAction SilentlyContinue
+            if ($before.Exists) { Set-CrontabText ($before.Text + "`n") } else { & crontab -r 2>$null }
+        }
+    }
+}
+
 Describe 'Register-BackupSchedule parameters' {
     It 'rejects an invalid cron expression and a bad name without touching the scheduler' {
         $dir = New-TestFolder

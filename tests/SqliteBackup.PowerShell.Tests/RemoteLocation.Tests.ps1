@@ -191,4 +191,84 @@ Describe 'A remote location (s3://) through the cmdlets' -Skip:(-not $haveServer
         @($decisions | Where-Object Removed).Count | Should -Be 0
         @(Get-SqliteBackup $lockLoc).Count | Should -Be 2
     }
+
+    Context '-Credential instead of the AWS environment' {
+        BeforeEach {
+            # No AWS variable at all, no profile, no instance: only -Credential can reach the server.
+            $script:awsSaved = @{}
+            foreach ($n in 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED') {
+                $awsSaved[$n] = [Environment]::GetEnvironmentVariable($n); [Environment]::SetEnvironmentVariable($n, $null)
+            }
+            $env:AWS_EC2_METADATA_DISABLED = 'true'; $env:AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials'
+            # The endpoint rides in the location; backups listed from it carry it (and the credential) to the next command.
+            $script:locE = "$loc`?endpoint=$([uri]::EscapeDataString($endpoint))"
+            $script:cred = [pscredential]::new('TESTKEY', (ConvertTo-SecureString 'TESTSECRET' -AsPlainText -Force))
+        }
+        AfterEach { foreach ($n in $awsSaved.Keys) { [Environment]::SetEnvironmentVariable($n, $awsSaved[$n]) } }
+
+        It 'reaches the store for every command, and piped backups carry it in memory only' {
+            1..3 | ForEach-Object { New-SqliteBackup $db -BackupPath $locE -Credential $cred -Type Automatic -VerificationLevel Quick } | Out-Null
+            Get-SqliteBackup $locE -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StoreAccessDenied*'
+
+            $listed = @(Get-SqliteBackup $locE -Credential $cred)
+            $listed.Count | Should -Be 3
+            (Measure-SqliteBackup $locE -Credential $cred).Count | Should -Be 3
+            # Piped on without -Credential: the listing's credential and endpoint, kept in memory.
+            ($listed[-1] | Test-SqliteBackup -VerificationLevel Standard).Passed | Should -BeTrue
+            $listed[-1] | Restore-SqliteBackup -Destination (Join-Path $dir 'restored.db')
+            Invoke-Sql (Join-Path $dir 'restored.db') 'SELECT count(*) FROM employees' | Should -Be (Invoke-Sql $db 'SELECT count(*) FROM employees')
+            # -Credential given with piped backups replaces theirs.
+            $bad = [pscredential]::new('TESTKEY', (ConvertTo-SecureString 'not-the-secret-0815' -AsPlainText -Force))
+            $listed[-1] | Test-SqliteBackup -Credential $bad -ErrorVariable err2 -ErrorAction SilentlyContinue | Out-Null
+            $err2[0].FullyQualifiedErrorId | Should -BeLike 'StoreAccessDenied*'
+            # Never serialised, never shown.
+            ($listed | ConvertTo-Json -Depth 6 -WarningAction SilentlyContinue) | Should -Not -Match 'TESTSECRET'
+            $xml = Join-Path $dir 'b.clixml'; $listed | Export-Clixml $xml -Depth 6
+            Get-Content -Raw $xml | Should -Not -Match 'TESTSECRET'
+            ($listed[0].PSObject.Properties.Name -join ',') | Should -Not -Match 'Access|Credential|Secret'
+
+            # Copy: -Credential is the destination's; the piped remote backups bring the source's.
+            $loc2 = "s3://$(New-Bucket)/copies?endpoint=$([uri]::EscapeDataString($endpoint))"
+            ($listed | Copy-SqliteBackup $loc2 -Credential $cred).Status | Should -Be @('Copied', 'Copied', 'Copied')
+            (Get-SqliteBackup $loc2 -Credential $cred | Copy-SqliteBackup (Join-Path $dir 'back')).Status | Should -Be @('Copied', 'Copied', 'Copied')
+
+            @(Invoke-BackupRotation $locE -Credential $cred -KeepLast 1 -Confirm:$false | Where-Object Removed).Count | Should -Be 2
+            Get-SqliteBackup $locE -Credential $cred | Remove-SqliteBackup -Confirm:$false
+            @(Get-SqliteBackup $locE -Credential $cred).Count | Should -Be 0
+        }
+
+        It 'a job destination''s aws_profile reads that profile from the shared credentials file (a fresh process, as the scheduler starts)' {
+            $creds = Join-Path $dir 'aws-credentials'
+            Set-Content $creds "[offsite]`naws_access_key_id = TESTKEY`naws_secret_access_key = TESTSECRET`n"
+            $config = Join-Path $dir 'backup.json'
+            @{ backup = @{ databases = @($db); weekly_restore_test = $false; destinations = @(@{ path = $locE; aws_profile = 'offsite' }) } } | ConvertTo-Json -Depth 5 | Set-Content $config
+            Get-Content -Raw $config | Should -Not -Match 'TESTSECRET'
+            $pwsh = @([Environment]::ProcessPath)
+            if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+            # The SDK settles where the shared files are once per process: the child gets the file from its start.
+            $env:AWS_SHARED_CREDENTIALS_FILE = $creds
+            $out = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; `$r = Invoke-SqliteBackupJob -ConfigPath '$config'; `$r.Destinations | ForEach-Object { `"`$(`$_.Location) `$(`$_.Succeeded) `$(`$_.ErrorId)`" }" 2>&1
+            $env:AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials'
+            "$out" | Should -Match ([regex]::Escape("$loc True"))
+            @(Get-SqliteBackup $locE -Credential $cred).Count | Should -Be 1
+        }
+
+        It 'a wrong secret is StoreAccessDenied; the secret is not in the error, the log, the alert or the alert program''s arguments' {
+            $wrong = 'Wr0ng-secret-never-shown-31337'
+            $bad = [pscredential]::new('TESTKEY', (ConvertTo-SecureString $wrong -AsPlainText -Force))
+            $hook = Join-Path $dir 'hook.sh'; $out = Join-Path $dir 'hook.out'
+            Set-Content $hook "#!/bin/sh`n{ printf 'ARGV=%s\n' `"`$0`" `"`$@`"; tr '\0' ' ' < /proc/`$PPID/cmdline; echo; env | grep '^SQLITEBACKUP_'; } > '$out'`n"
+            chmod 700 $hook
+            New-SqliteBackup $db -BackupPath $locE -Credential $bad -Notify $hook -ErrorVariable err -ErrorAction SilentlyContinue -Verbose 4>&1 | Out-String | Should -Not -Match $wrong
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StoreAccessDenied*'
+            "$($err[0]) $($err[0].ErrorDetails) $($err[0].Exception.InnerException)" | Should -Not -Match $wrong
+            $alert = Get-Content -Raw $out
+            $alert | Should -Match 'StoreAccessDenied'
+            $alert | Should -Match ([regex]::Escape("ARGV=$hook"))
+            $alert | Should -Not -Match $wrong
+            # Nothing local was written for a remote backup that failed (no log beside it either).
+            @(Get-ChildItem -Recurse -File $dir | Where-Object { (Get-Content -Raw $_.FullName -ErrorAction Ignore) -match $wrong }).Count | Should -Be 0
+        }
+    }
 }

@@ -27,6 +27,15 @@ public sealed class BackupInfo
         Path = Directory + "/" + manifest.File;
     }
 
+    /// <summary>
+    /// How its store was reached (location with endpoint, credential), for whatever acts on this backup next. Internal,
+    /// so PowerShell never shows or serialises it (Export-Clixml, ConvertTo-Json): a credential stays in this process.
+    /// </summary>
+    internal Storage.StoreAccess? Access { get; set; }
+
+    /// <summary>Its store, reached as the listing reached it (a remote backup only).</summary>
+    internal Storage.IBackupStore OpenStore() => (Access ?? new Storage.StoreAccess(Directory)).Open();
+
     /// <summary>Lives in a remote store (s3://, azure://, sftp://): <see cref="Directory"/> is its location.</summary>
     public bool IsRemote { get; }
 

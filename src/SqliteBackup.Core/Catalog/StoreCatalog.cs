@@ -17,7 +17,10 @@ public sealed class StoreCatalog(ILogger? logger = null)
     const int MaxManifestBytes = 16 << 20;
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
-    public IReadOnlyList<BackupInfo> List(IBackupStore store, CancellationToken ct = default)
+    public IReadOnlyList<BackupInfo> List(IBackupStore store, CancellationToken ct = default) => List(store, null, ct);
+
+    /// <param name="access">How <paramref name="store"/> was reached; the backups keep it for what acts on them next.</param>
+    public IReadOnlyList<BackupInfo> List(IBackupStore store, StoreAccess? access, CancellationToken ct = default)
     {
         if (store is LocalDirectoryStore local) return new BackupCatalog(_log) { AllowInsecureDirectory = true }.List(local.Directory);
         var objects = store.List(ct).ToDictionary(o => o.Name, StringComparer.Ordinal);
@@ -25,6 +28,7 @@ public sealed class StoreCatalog(ILogger? logger = null)
         foreach (var o in objects.Values.Where(o => o.Name.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal)).OrderBy(o => o.Name, StringComparer.Ordinal))
         {
             var info = Load(store, o, objects, out string? problem);
+            if (info != null) info.Access = access;
             if (info == null) _log.LogWarning("Ignoring {Location}/{Manifest}: {Problem}", store.Location, o.Name, problem);
             else list.Add(info);
         }
@@ -33,24 +37,30 @@ public sealed class StoreCatalog(ILogger? logger = null)
     }
 
     /// <summary>The backups at a location as the user wrote it: a store URI, or a local directory with its file-system checks.</summary>
-    public IReadOnlyList<BackupInfo> ListLocation(string location, bool allowInsecureDirectory, CancellationToken ct = default)
+    /// <param name="options">How to reach a remote location (a credential); null: the environment's.</param>
+    public IReadOnlyList<BackupInfo> ListLocation(string location, bool allowInsecureDirectory, CancellationToken ct = default, StoreOptions? options = null)
     {
         if (!StoreRegistry.IsRemote(location)) return new BackupCatalog(_log) { AllowInsecureDirectory = allowInsecureDirectory }.List(location);
-        using var store = StoreRegistry.Open(location);
-        return List(store, ct);
+        var access = new StoreAccess(location, options);
+        using var store = access.Open();
+        return List(store, access, ct);
     }
 
     /// <summary>A remote backup as its store holds it now, after the same checks as <see cref="List"/>: never an object in memory.</summary>
-    public BackupInfo Check(BackupInfo backup, CancellationToken ct = default)
+    /// <param name="options">Reach the store with these options (a cmdlet's -Credential) instead of the way the backup was listed.</param>
+    public BackupInfo Check(BackupInfo backup, CancellationToken ct = default, StoreOptions? options = null)
     {
         if (!backup.IsRemote) return new BackupCatalog(_log).Check(backup);
-        using var store = StoreRegistry.Open(backup.Directory);
+        var access = options == null ? backup.Access : new StoreAccess(backup.Access?.Location ?? backup.Directory, options);
+        using var store = access?.Open() ?? backup.OpenStore();
         string manifestName = backup.Manifest.File + BackupManifest.Suffix;
         var manifestObject = store.Stat(manifestName, ct) ?? throw Errors.BackupErrors.BackupNotFound(backup.Path);
         var data = store.Stat(backup.Manifest.File, ct);
         var objects = new Dictionary<string, StoredObject>(StringComparer.Ordinal) { [manifestName] = manifestObject };
         if (data != null) objects[data.Name] = data;
-        return Load(store, manifestObject, objects, out string? problem) ?? throw Errors.BackupErrors.UntrustedBackupFile(backup.ManifestPath, problem!);
+        var fresh = Load(store, manifestObject, objects, out string? problem) ?? throw Errors.BackupErrors.UntrustedBackupFile(backup.ManifestPath, problem!);
+        fresh.Access = access;
+        return fresh;
     }
 
     /// <summary>Manifest first, as locally: from that instant the backup no longer exists; a data object left by an interruption is reported, not listed.</summary>
@@ -62,7 +72,7 @@ public sealed class StoreCatalog(ILogger? logger = null)
             return;
         }
         var fresh = Check(backup, ct);
-        using var store = StoreRegistry.Open(fresh.Directory);
+        using var store = fresh.OpenStore();
         store.Delete(fresh.Manifest.File + BackupManifest.Suffix, ct);
         store.Delete(fresh.Manifest.File, ct);
         _log.LogInformation(eventId ?? Logging.BackupEvents.BackupRemoved, "Removed {Type} backup {Id} of {Database} taken {Created:u}: {Path}{Reason}",

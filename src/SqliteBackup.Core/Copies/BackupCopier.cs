@@ -33,6 +33,8 @@ public sealed class BackupCopier(ILogger? logger = null)
     /// (Copy-SqliteBackup, New-SqliteBackup) leave it at what rotation applies without one, <see cref="RetentionPolicy.Default"/>.
     /// </summary>
     public RetentionPolicy Retention { get; init; } = RetentionPolicy.Default;
+    /// <summary>How the destination was reached (its credential): the copies returned carry it, for what acts on them next.</summary>
+    public StoreAccess? DestinationAccess { get; init; }
 
     public CopyResult Copy(BackupInfo source, IBackupStore destination, Action<BackupProgress>? progress = null, CancellationToken ct = default)
     {
@@ -124,7 +126,7 @@ public sealed class BackupCopier(ILogger? logger = null)
 
     static IBackupStore SourceStore(BackupInfo source)
     {
-        if (source.IsRemote) return StoreRegistry.Open(source.Directory);
+        if (source.IsRemote) return source.OpenStore();
         // A local source is re-read and re-checked from disk, as every command that acts on a backup does.
         new BackupCatalog().Check(source);
         return new LocalDirectoryStore(source.Directory, new StoreOptions { AllowInsecureDirectory = true });
@@ -146,8 +148,8 @@ public sealed class BackupCopier(ILogger? logger = null)
         return copy;
     }
 
-    static BackupInfo Located(BackupManifest m, IBackupStore store, string manifestName) =>
+    BackupInfo Located(BackupManifest m, IBackupStore store, string manifestName) =>
         store is LocalDirectoryStore local
             ? new BackupInfo(m, Path.Combine(local.Directory, manifestName))
-            : new BackupInfo(m, store.Location, manifestName);
+            : new BackupInfo(m, store.Location, manifestName) { Access = DestinationAccess };
 }

@@ -34,7 +34,7 @@ public sealed class FetchedBackup : IDisposable
     /// <param name="scratchParent">Where the private folder goes: the user's -ScratchPath, or for a restore the target's folder (the same disk).</param>
     public static FetchedBackup Fetch(BackupInfo remote, string scratchParent, ILogger log, CancellationToken ct = default)
     {
-        var store = StoreRegistry.Open(remote.Directory);
+        var store = remote.OpenStore();
         ScratchDirectory? scratch = null;
         try
         {

@@ -12,12 +12,14 @@ namespace SqliteBackup.Core.Copies;
 /// </summary>
 public static class RemoteBackup
 {
-    public static BackupInfo Create(BackupRequest request, IBackupStore target, ILogger log, Action<BackupProgress>? progress = null, CancellationToken ct = default)
+    /// <param name="targetAccess">How <paramref name="target"/> was reached: the backup returned carries it.</param>
+    public static BackupInfo Create(BackupRequest request, IBackupStore target, ILogger log, Action<BackupProgress>? progress = null, CancellationToken ct = default,
+        StoreAccess? targetAccess = null)
     {
         // First, while the database is not yet being read: what an interrupted earlier run left at the location.
         StaleUploads.Clean(target, log, ct);
         using var staging = ScratchDirectory.Create(request.ScratchPath, Path.GetTempPath(), log);
         var local = new BackupEngine(log).Create(request with { Destination = staging.Path }, progress, ct);
-        return new BackupCopier(log).Copy(local, target, progress, ct).Copy;
+        return new BackupCopier(log) { DestinationAccess = targetAccess }.Copy(local, target, progress, ct).Copy;
     }
 }

@@ -19,7 +19,7 @@ public sealed class RemoteQuickCheck(ILogger log)
 {
     public VerificationResult Verify(BackupInfo remote, Action<BackupProgress>? progress = null, CancellationToken ct = default)
     {
-        using var store = StoreRegistry.Open(remote.Directory);
+        using var store = remote.OpenStore();
         var m = remote.Manifest;
         var started = DateTime.UtcNow;
         var total = Stopwatch.StartNew();

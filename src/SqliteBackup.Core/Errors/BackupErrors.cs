@@ -543,4 +543,11 @@ public static class BackupErrors
         "StoreObjectLocked", BackupErrorCategory.PermissionDenied,
         $"{location} refused to delete '{name}': it is under Object Lock{(retainUntilUtc is { } d ? $" until {d:yyyy-MM-dd HH:mm:ss} UTC" : "")}. The backup is still there and still listed.",
         "Nothing to do: the lock keeps the backup as long as retention needed it when it was written, and rotation removes it on a run after that date. Only an account allowed to bypass governance retention can remove it sooner (never under compliance mode).", location, inner);
+
+    // ---- issue 11, credentials and job destinations (cred) -------------------------------------------------------
+
+    public static SqliteBackupException StoreCredentialMissing(string location, string variable) => new(
+        "StoreCredentialMissing", BackupErrorCategory.PermissionDenied,
+        $"The credential for {location} is to come from the environment variable {variable}, which is not set in this job's environment. Nothing was sent to {location}.",
+        $"Set {variable} for the account that runs the job (a systemd EnvironmentFile=, a variable line in the crontab, the Windows task's user environment), or change the destination's credential in the job configuration.", location);
 }

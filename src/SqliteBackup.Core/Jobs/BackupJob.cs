@@ -110,8 +110,12 @@ public sealed class BackupJob(ILogger logger)
             foreach (var d in config.Destinations)
             {
                 string where = Storage.StoreText.Redact(d.Location);
-                steps.Add(new(name, where, $"Copy the new backup to {where} (data, check of what is stored, manifest last), then rotate there: {d.Retention ?? config.RetentionPolicy}"));
+                steps.Add(new(name, where, $"Copy the new backup to {where} (data, check of what is stored, manifest last)"
+                    + (config.KeepLocalUntilCopied ? ", with the older local backups it has no copy of yet" : "")
+                    + $", then rotate there: {d.Retention ?? config.RetentionPolicy}" + (d.Credential is { } c ? $"; credential: {c}" : "")));
             }
+            if (config.KeepLocalUntilCopied && config.Destinations.Count > 0)
+                steps.Add(new(name, config.BackupDirectory, "Keep each local backup that rotation would remove until every destination holds a verified copy of it (keep_local_until_copied)"));
             var mine = existing.Where(b => b.Database == name).ToList();
             var decisions = BackupRotation.PlanWithNewBackup(mine, utcNow, options.Type, config.Verification != VerificationLevel.None,
                 config.RetentionPolicy, TimeZoneInfo.Local);
@@ -120,7 +124,8 @@ public sealed class BackupJob(ILogger logger)
             if (!config.WeeklyRestoreTest || options.Type != BackupType.Automatic) continue;
             bool tested = lastRestoreTest.TryGetValue(name, out var last);
             if (!tested || utcNow - last >= RestoreTestInterval)
-                steps.Add(new(name, name, $"Restore-test one backup of {name}, chosen at random ("
+                steps.Add(new(name, name, $"Restore-test one backup of {name}, chosen at random"
+                    + (config.RestoreTestOffsite && config.Destinations.Count > 0 ? " among the destinations' copies (fetched first; a local one when they hold none)" : "") + " ("
                     + (tested ? $"the last restore test was on {last:yyyy-MM-dd HH:mm} UTC" : "no restore test in the log yet") + ")"));
         }
         return steps;
@@ -155,25 +160,35 @@ public sealed class BackupJob(ILogger logger)
                 AllowInsecureDirectory = config.AllowInsecureDirectory,
             }, progress, ct);
             result = result with { Backup = backup };
+            var localCatalog = new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory };
             // Off-site first: a new backup leaves the machine before local rotation changes anything.
+            bool hold = config.KeepLocalUntilCopied && config.Destinations.Count > 0;
             if (config.Destinations.Count > 0)
             {
                 step = "copy the backup to its destinations";
-                var copies = config.Destinations.Select(d => new DestinationStep(logger).Run(d, backup, config.RetentionPolicy, progress, ct)).ToList();
+                var local = hold ? localCatalog.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList() : null;
+                var copies = config.Destinations.Select(d => new DestinationStep(logger).Run(d, backup, config.RetentionPolicy, progress, ct, local)).ToList();
                 result = result with { Destinations = copies };
                 if (copies.FirstOrDefault(c => !c.Succeeded) is { } failedCopy)
                     result = result with { ErrorId = failedCopy.ErrorId, Error = $"the copy to {failedCopy.Location} failed: {failedCopy.Error}" };
             }
             step = "rotate the backups";
 
-            var mine = new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
+            var mine = localCatalog.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
             var rotation = new BackupRotation(logger);
             var now = DateTimeOffset.UtcNow;
             var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local, now: now);
             foreach (var d in decisions.Where(d => d.FutureDated))
                 BackupRotation.WarnFutureDated(logger, d, now);
+            if (hold)
+            {
+                decisions = OffsiteHold.Apply(decisions, result.Destinations);
+                foreach (var d in decisions.Where(d => d.KeptAs.Contains(OffsiteHold.KeptAs)))
+                    logger.LogWarning(BackupEvents.KeptAwaitingCopy, "Kept {Type} backup {Id} of {Database} taken {Created:u}: {Path} ({Reason})",
+                        d.Type, d.Backup.Id, d.Database, d.Backup.CreatedUtc, d.Path, d.Reasons[0]);
+            }
             foreach (var d in decisions) rotation.Apply(d, config.AllowInsecureDirectory);
-            result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed) };
+            result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed), Rotation = decisions };
 
             bool due = !lastRestoreTest.TryGetValue(backup.Database, out var last) || DateTime.UtcNow - last >= RestoreTestInterval;
             // A stop's backup must be quick: the restore test is left to the scheduled runs.
@@ -182,8 +197,11 @@ public sealed class BackupJob(ILogger logger)
                 step = "restore-test a backup";
                 // What rotation kept is what is left in the directory: no second listing needed.
                 var candidates = decisions.Where(d => !d.Removed && d.Backup.Verified != false).Select(d => d.Backup).ToList();
+                // Off-site: what each destination kept after its own rotation, already listed; locally when none holds one.
+                var offsite = config.RestoreTestOffsite ? result.Destinations.Where(d => d.Succeeded).SelectMany(d => d.Copies).Where(b => b.Verified != false).ToList() : [];
+                if (offsite.Count > 0) candidates = offsite;
                 var chosen = candidates[random.Next(candidates.Count)];
-                var test = new RestoreTester(logger, config.ScratchDirectory).Test(chosen, ct, config.AllowInsecureDirectory);
+                var test = new RestoreTester(logger, config.ScratchDirectory, config.ScratchDirectory ?? config.BackupDirectory).Test(chosen, ct, config.AllowInsecureDirectory);
                 result = result with { RestoreTest = test };
                 // A test that could not run (no space...) proves nothing: it is logged, and tried again next run.
                 if (test.Outcome == VerificationOutcome.Failed && result.Error == null)

@@ -44,6 +44,14 @@ public sealed record BackupJobConfig
     public int RetentionYears { get; init; }
     /// <summary>Other locations each new backup is copied to, each rotated by its own policy.</summary>
     public IReadOnlyList<JobDestination> Destinations { get; init; } = [];
+    /// <summary>
+    /// Local rotation never removes a backup that some destination still lacks a verified copy of (and would keep):
+    /// it is kept as "awaiting off-site copy", and copied by the next run that reaches the destination. Off by default:
+    /// a destination that stays down would otherwise fill the disk the database lives on; every failed run alerts.
+    /// </summary>
+    public bool KeepLocalUntilCopied { get; init; }
+    /// <summary>The weekly restore test picks among the destinations' copies (fetched first, as a restore from off-site is), when they hold one.</summary>
+    public bool RestoreTestOffsite { get; init; }
     public IReadOnlyList<Notifications.NotificationTarget> Notify { get; init; } = [];
     public bool NotifyOnSuccess { get; init; }
     /// <summary>The password is never in the file: smtp_password_env names the environment variable that holds it.</summary>

@@ -15,7 +15,9 @@ namespace SqliteBackup.Core.Jobs;
 /// { "backup": { "enabled": true, "automatic_daily": true, "backup_time": "02:00", "backup_on_shutdown": true,
 ///   "backup_directory": "./backups", "databases": ["./app.db"], "compression": "zstd", "verification": "standard",
 ///   "weekly_restore_test": true, "log_file": "./backups/sqlitebackup-log.jsonl", "scratch_directory": "/var/tmp/sqlitebackup",
-///   "retention_days": 30, "retention_weeks": 12, "retention_months": 12 } }
+///   "retention_days": 30, "retention_weeks": 12, "retention_months": 12,
+///   "destinations": [{ "path": "s3://bucket/app", "user_env": "OFFSITE_KEY_ID", "secret_env": "OFFSITE_SECRET", "retention_months": 24 }],
+///   "keep_local_until_copied": true, "restore_test_offsite": true } }
 /// </code>
 /// </summary>
 public static class BackupJobConfigFile
@@ -28,8 +30,10 @@ public static class BackupJobConfigFile
         "compression", "verification", "weekly_restore_test", "log_file", "scratch_directory", "allow_insecure_directory",
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
-        "smtp_allow_plaintext_auth", "destinations", "services",
+        "smtp_allow_plaintext_auth", "destinations", "services", "keep_local_until_copied", "restore_test_offsite",
     ];
+
+    static readonly string[] CredentialKeys = ["user_env", "secret_env", "aws_profile"];
 
     static readonly string[] RetentionKeys = ["retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years"];
 
@@ -113,6 +117,8 @@ public static class BackupJobConfigFile
         var config = new BackupJobConfig
         {
             Destinations = Destinations(path, b, Resolve),
+            KeepLocalUntilCopied = Bool(path, b, "keep_local_until_copied") ?? false,
+            RestoreTestOffsite = Bool(path, b, "restore_test_offsite") ?? false,
             Services = Services(path, b),
             Notify = notify,
             NotifyOnSuccess = notifyOn == "always",
@@ -146,8 +152,10 @@ public static class BackupJobConfigFile
     }
 
     /// <summary>
-    /// "destinations": each a location (a path, relative to the file, or a store URI), or an object with "path" and
-    /// its own retention_* counts. A location never carries a secret: credentials come from the environment.
+    /// "destinations": each a location (a path, relative to the file, or a store URI), or an object with "path", its
+    /// own retention_* counts, and where its credential comes from ("user_env"/"secret_env": names of environment
+    /// variables; "aws_profile": a profile of the shared AWS files). A configuration never carries a secret: a location
+    /// with a password or a SAS query, or a value where a variable's name belongs that is no such name, is refused.
     /// </summary>
     static IReadOnlyList<JobDestination> Destinations(string path, JsonObject b, Func<string, string> resolve)
     {
@@ -159,12 +167,19 @@ public static class BackupJobConfigFile
             string key = $"destinations[{i}]";
             string? location;
             Retention.RetentionPolicy? policy = null;
+            DestinationCredential? credential = null;
             if (arr[i] is JsonValue v && v.TryGetValue(out string? s)) location = s;
             else if (arr[i] is JsonObject o)
             {
                 foreach (var (k, _) in o)
-                    if (k != "path" && !RetentionKeys.Contains(k)) throw Invalid(path, $"{key}.{k}", $"is not a known destination setting (path, {string.Join(", ", RetentionKeys)}).");
+                {
+                    if (k == "path" || RetentionKeys.Contains(k) || CredentialKeys.Contains(k)) continue;
+                    if (LooksLikeSecretKey(k))
+                        throw Invalid(path, $"{key}.{k}", "would put a secret in the configuration, which is refused: name the environment variable that holds it (\"secret_env\", \"user_env\") or an AWS profile (\"aws_profile\").");
+                    throw Invalid(path, $"{key}.{k}", $"is not a known destination setting (path, {string.Join(", ", CredentialKeys)}, {string.Join(", ", RetentionKeys)}).");
+                }
                 location = String(path, o, "path");
+                credential = Credential(path, key, o, location);
                 if (RetentionKeys.Any(k => o[k] is not null))
                     policy = new Retention.RetentionPolicy
                     {
@@ -175,12 +190,42 @@ public static class BackupJobConfigFile
             }
             else location = null;
             if (string.IsNullOrWhiteSpace(location)) throw Invalid(path, key, "must be a location: a path, a URI such as s3://bucket/prefix, or {\"path\": ..., \"retention_days\": ...}.");
-            if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && !uri.IsFile && (uri.UserInfo.Contains(':') || !OnlyPublicQuery(uri)))
-                throw Invalid(path, key, "carries a secret (a password or a query such as a SAS token); give credentials through the environment instead.");
-            list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy));
+            if ((Uri.TryCreate(location, UriKind.Absolute, out var uri) && !uri.IsFile && (uri.UserInfo.Contains(':') || !OnlyPublicQuery(uri))) || LooksLikeConnectionString(location))
+                throw Invalid(path, key, "carries a secret (a password, a key or a query such as a SAS token), which a configuration never holds; name the environment variables that hold the credential (\"user_env\", \"secret_env\") or an AWS profile (\"aws_profile\").");
+            if (credential?.Profile != null && !location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
+                throw Invalid(path, $"{key}.aws_profile", "is for s3:// destinations only.");
+            list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy) { Credential = credential });
         }
         return list;
     }
+
+    static DestinationCredential? Credential(string path, string key, JsonObject o, string? location)
+    {
+        string? Name(string k, System.Text.RegularExpressions.Regex shape, string what)
+        {
+            string? value = String(path, o, k);
+            // The check exists for the case where the secret itself was pasted in: the message must not repeat it.
+            if (value != null && !shape.IsMatch(value)) throw Invalid(path, $"{key}.{k}", $"must be {what}; the value given is not one (is it the secret itself? a configuration never holds one).");
+            return value;
+        }
+        string? user = Name("user_env", VariableName, "the name of an environment variable (letters, digits, _)");
+        string? secret = Name("secret_env", VariableName, "the name of an environment variable (letters, digits, _)");
+        string? profile = Name("aws_profile", ProfileName, "an AWS profile name (letters, digits, '.', '-', '_')");
+        if (user == null && secret == null && profile == null) return null;
+        if (profile != null && secret != null) throw Invalid(path, $"{key}.aws_profile", "and \"secret_env\" both name a credential; give one of them.");
+        if (location != null && !Storage.StoreRegistry.IsRemote(location)) throw Invalid(path, key, "is a local directory, which takes no credential (user_env, secret_env, aws_profile).");
+        return new DestinationCredential(user, secret, profile);
+    }
+
+    static readonly System.Text.RegularExpressions.Regex VariableName = new("^[A-Za-z_][A-Za-z0-9_]{0,127}$");
+    static readonly System.Text.RegularExpressions.Regex ProfileName = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+
+    static bool LooksLikeSecretKey(string k) =>
+        new[] { "secret", "password", "passphrase", "key", "token", "sas", "credential" }.Any(w => k.Contains(w, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>An Azure connection string or a SAS pasted in as a location (it would otherwise read as a local path).</summary>
+    static bool LooksLikeConnectionString(string location) =>
+        new[] { "AccountKey=", "SharedAccessSignature=", "sig=", "Password=" }.Any(w => location.Contains(w, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>"services": ["app.service", { "name": "worker@1", "stop_timeout_sec": 20 }]</summary>
     static List<ServiceStopConfig> Services(string path, JsonObject b)

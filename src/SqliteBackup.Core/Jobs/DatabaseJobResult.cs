@@ -10,6 +10,8 @@ public sealed record DatabaseJobResult(string Database, string DatabasePath)
     public bool? Verified => Backup?.Verified;
     public int Removed { get; init; }
     public int Kept { get; init; }
+    /// <summary>What local rotation decided for each backup of this database, and why (a backup awaiting its off-site copy says so).</summary>
+    public IReadOnlyList<Retention.RotationDecision> Rotation { get; init; } = [];
     /// <summary>Null when no restore test was due this run.</summary>
     public RestoreTestResult? RestoreTest { get; init; }
     /// <summary>One per configured destination, in the configuration's order; empty when there are none.</summary>

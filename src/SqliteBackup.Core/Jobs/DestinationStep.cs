@@ -16,41 +16,110 @@ namespace SqliteBackup.Core.Jobs;
 /// </summary>
 internal sealed class DestinationStep(ILogger logger)
 {
-    public DestinationResult Run(JobDestination destination, BackupInfo backup, RetentionPolicy jobPolicy, Action<BackupProgress>? progress, CancellationToken ct)
+    /// <param name="local">With keep_local_until_copied, this database's local backups: those the destination lacks and
+    /// would keep are copied too (a destination that was down catches up), and the result says which are safe there.</param>
+    public DestinationResult Run(JobDestination destination, BackupInfo backup, RetentionPolicy jobPolicy, Action<BackupProgress>? progress, CancellationToken ct,
+        IReadOnlyList<BackupInfo>? local = null)
     {
         var result = new DestinationResult(StoreText.Redact(destination.Location));
         try
         {
-            using var store = StoreRegistry.Open(destination.Location, new StoreOptions { Create = true });
+            var options = new StoreOptions { Create = true };
+            if (destination.Credential != null) options = destination.Credential.Resolve(destination.Location, options);
+            var access = new StoreAccess(destination.Location, options);
+            using var store = StoreRegistry.Open(destination.Location, options);
             var policy = destination.Retention ?? jobPolicy;
             StaleUploads.Clean(store, logger, ct);
-            var copy = new BackupCopier(logger) { Retention = policy }.Copy(backup, store, progress, ct);
+            var copier = new BackupCopier(logger) { DestinationAccess = access, Retention = policy };
+            var copy = copier.Copy(backup, store, progress, ct);
             result = result with { Copy = copy.Copy };
-            var mine = new StoreCatalog(logger).List(store, ct).Where(b => b.Database == backup.Database).ToList();
+            var catalog = new StoreCatalog(logger);
+            List<BackupInfo> Mine() => catalog.List(store, access, ct).Where(b => b.Database == backup.Database).ToList();
+            var mine = Mine();
+            HashSet<string>? secured = null;
+            if (local != null)
+            {
+                var (missing, unwanted) = Missing(local, mine, store.Location, policy);
+                secured = [.. unwanted];
+                int caughtUp = 0;
+                foreach (var b in missing)
+                {
+                    // One that cannot be copied stays local (it is not secured) and is reported; the others still go.
+                    try { copier.Copy(b, store, progress, ct); caughtUp++; }
+                    catch (SqliteBackupException e)
+                    {
+                        logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",
+                            b.Database, b.Id, result.Location, e.ErrorId, e.Message);
+                    }
+                }
+                if (caughtUp > 0)
+                {
+                    logger.LogInformation(BackupEvents.BackupCopied, "Copied {Count} older backup(s) of {Database} that {Destination} had no copy of yet",
+                        caughtUp, backup.Database, result.Location);
+                    mine = Mine();
+                }
+                result = result with { CaughtUp = caughtUp };
+            }
             var now = DateTimeOffset.UtcNow;
             var decisions = BackupRotation.Plan(mine, policy, TimeZoneInfo.Local, now: now);
             foreach (var d in decisions.Where(d => d.FutureDated)) BackupRotation.WarnFutureDated(logger, d, now);
             var rotation = new BackupRotation(logger);
-            int locked = 0;
+            var locked = new List<BackupInfo>();
             foreach (var d in decisions)
             {
                 try { rotation.Apply(d, allowInsecureDirectory: true); }
                 catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectLocked")
                 {
                     // The lock outlives what retention wanted (it covers the longest rule): kept, said, and tried again next run.
-                    locked++;
+                    locked.Add(d.Backup);
                     logger.LogWarning(BackupEvents.RotationLocked, "Rotation kept backup {Id} of {Database} in {Destination}: {Error}",
                         d.Backup.Id, d.Backup.Database, result.Location, e.Message);
                 }
             }
-            return result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed), Locked = locked };
+            if (secured != null)
+            {
+                // Listed before this rotation: a copy the destination's own retention removed just now was secured there first.
+                var held = Held(mine);
+                secured.UnionWith(local!.Where(b => held.Contains((b.Id, b.Manifest.StoredSha256))).Select(b => b.Id));
+                result = result with { Secured = secured };
+            }
+            var kept = decisions.Where(d => !d.Removed).Select(d => d.Backup).Concat(locked).ToList();
+            return result with { Removed = decisions.Count - kept.Count, Kept = kept.Count, Locked = locked.Count, Copies = kept };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             var error = e as SqliteBackupException ?? BackupErrors.JobStepFailed(backup.Database, $"copy to {result.Location}", e);
             logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",
                 backup.Database, backup.Id, result.Location, error.ErrorId, error.Message);
-            return result with { ErrorId = error.ErrorId, Error = error.Message };
+            return result with { ErrorId = error.ErrorId, Error = error.Message, Secured = null };
         }
+    }
+
+    /// <summary>
+    /// Of the local backups, those without a verified copy at the destination, split by what the destination's own
+    /// retention would do with a copy: keep it (to be copied) or not (nothing to wait for). A backup that failed
+    /// verification is never sent.
+    /// </summary>
+    /// <summary>Copies that count: present (the listing checked the data object's size) with a passing Quick record.</summary>
+    static HashSet<(string, string)> Held(IEnumerable<BackupInfo> there) => there.Where(c => c.Verified == true).Select(c => (c.Id, c.Manifest.StoredSha256)).ToHashSet();
+
+    internal static (List<BackupInfo> Missing, List<string> Unwanted) Missing(IReadOnlyList<BackupInfo> local, IReadOnlyList<BackupInfo> there, string location, RetentionPolicy policy)
+    {
+        var held = Held(there);
+        var lacking = local.Where(b => !b.IsOrphan && b.Verified != false && !held.Contains((b.Id, b.Manifest.StoredSha256))).ToList();
+        if (lacking.Count == 0) return ([], []);
+        // Planned as if the copies were there, beside the real ones, by the destination's own rules.
+        var asIfThere = lacking.Select(b => new BackupInfo(b.Manifest, location, b.Manifest.File + Format.BackupManifest.Suffix)).ToList();
+        var byId = lacking.ToDictionary(b => b.Id, StringComparer.Ordinal);
+        var plan = BackupRotation.Plan(there.Where(c => !byId.ContainsKey(c.Id)).Concat(asIfThere), policy, TimeZoneInfo.Local);
+        var missing = new List<BackupInfo>();
+        var unwanted = new List<string>();
+        foreach (var d in plan.Where(d => byId.ContainsKey(d.Backup.Id) && asIfThere.Contains(d.Backup)))
+        {
+            if (d.Action == RetentionAction.Keep) missing.Add(byId[d.Backup.Id]);
+            else unwanted.Add(d.Backup.Id);
+        }
+        missing.Sort((a, b) => a.CreatedUtc.CompareTo(b.CreatedUtc));
+        return (missing, unwanted);
     }
 }

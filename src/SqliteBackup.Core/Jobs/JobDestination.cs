@@ -7,7 +7,11 @@ namespace SqliteBackup.Core.Jobs;
 /// keep 7 daily backups on the machine and 30/12/12 off-site, as Ola Hallengren's mirror keeps its own cleanup time.
 /// </summary>
 /// <param name="Retention">Null: the job's own policy.</param>
-public sealed record JobDestination(string Location, RetentionPolicy? Retention = null);
+public sealed record JobDestination(string Location, RetentionPolicy? Retention = null)
+{
+    /// <summary>Where its credential comes from (names only); null: the environment's defaults (AWS_* variables, AWS_PROFILE...).</summary>
+    public DestinationCredential? Credential { get; init; }
+}
 
 /// <summary>What one destination got in one run.</summary>
 public sealed record DestinationResult(string Location)
@@ -19,6 +23,17 @@ public sealed record DestinationResult(string Location)
     public int Kept { get; init; }
     /// <summary>Of <see cref="Kept"/>, those rotation would have removed but whose Object Lock refused the delete.</summary>
     public int Locked { get; init; }
+    /// <summary>This database's backups kept there after its rotation (each reachable again: it carries the destination's access).</summary>
+    internal IReadOnlyList<Catalog.BackupInfo> Copies { get; init; } = [];
+    /// <summary>Older local backups copied in this run because they had no copy there yet (keep_local_until_copied).</summary>
+    public int CaughtUp { get; init; }
     public string? ErrorId { get; init; }
     public string? Error { get; init; }
+
+    /// <summary>
+    /// Ids of backups this destination no longer needs kept locally: a verified copy is there (same SHA-256, size checked
+    /// by the listing, a passing Quick record), or its own retention would not keep one. Null: the destination could not
+    /// be listed, so nothing is known to be safe there.
+    /// </summary>
+    internal IReadOnlySet<string>? Secured { get; init; }
 }

@@ -16,7 +16,8 @@ namespace SqliteBackup.Core.Jobs;
 /// could not run (no space, no permission) is inconclusive (<see cref="VerificationEvidence"/>).
 /// </summary>
 /// <param name="scratchPath">Where to restore; null: a hidden folder beside the backup (see <see cref="ScratchDirectory"/>).</param>
-internal sealed class RestoreTester(ILogger logger, string? scratchPath = null)
+/// <param name="fetchParent">Where a remote backup is fetched to first (a private folder); null: the temporary directory.</param>
+internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, string? fetchParent = null)
 {
     public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default, bool allowInsecureDirectory = false)
     {
@@ -24,11 +25,19 @@ internal sealed class RestoreTester(ILogger logger, string? scratchPath = null)
         VerificationOutcome outcome;
         string message;
         ScratchDirectory? scratch = null;
+        Copies.FetchedBackup? fetched = null;
         try
         {
-            scratch = ScratchDirectory.Create(scratchPath, backup.Directory, logger);
+            // An off-site copy is brought here first, as Restore-SqliteBackup does: its fetch is part of what is tested.
+            var local = backup;
+            if (backup.IsRemote)
+            {
+                fetched = Copies.FetchedBackup.Fetch(backup, fetchParent ?? Path.GetTempPath(), logger, ct);
+                local = fetched.Local;
+            }
+            scratch = ScratchDirectory.Create(scratchPath, local.Directory, logger);
             string target = scratch.File(backup.Database + ".db");
-            new Restorer(logger).Restore(backup, new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory }, null, ct);
+            new Restorer(logger).Restore(local, new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory }, null, ct);
             using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadOnly);
             var integrity = SqliteFiles.Column(c, "PRAGMA integrity_check");
             var fk = SqliteFiles.Column(c, "SELECT \"table\" FROM pragma_foreign_key_check");
@@ -46,6 +55,7 @@ internal sealed class RestoreTester(ILogger logger, string? scratchPath = null)
         finally
         {
             scratch?.Dispose();
+            fetched?.Dispose();
         }
         var result = new RestoreTestResult(backup, outcome, message, clock.Elapsed);
         switch (outcome)

@@ -61,4 +61,6 @@ public static class BackupEvents
     public static readonly EventId StaleUploadCleanupFailed = new(1063, nameof(StaleUploadCleanupFailed));
     /// <summary>Rotation would have removed a backup whose objects are locked (S3 Object Lock) until a later date: kept.</summary>
     public static readonly EventId RotationLocked = new(1064, nameof(RotationLocked));
+    /// <summary>keep_local_until_copied: local rotation kept a backup it would remove, because a destination has no verified copy yet.</summary>
+    public static readonly EventId KeptAwaitingCopy = new(1107, nameof(KeptAwaitingCopy));
 }

@@ -23,6 +23,8 @@ public sealed record NotificationMessage
     public string? Path { get; init; }
     public long? Size { get; init; }
     public string? Error { get; init; }
+    /// <summary>A job's destinations, one line each per database: what each got, or which failed with its ErrorId.</summary>
+    public IReadOnlyList<string>? Destinations { get; init; }
     public string Host { get; init; } = Environment.MachineName;
     public DateTime TimeUtc { get; init; } = DateTime.UtcNow;
 
@@ -41,7 +43,8 @@ public sealed record NotificationMessage
         $"{Summary}\n\nEvent: {Event}\nHost: {Host}\nTime (UTC): {TimeUtc:yyyy-MM-dd HH:mm:ss}\n" +
         (Database != null ? $"Database: {Database}\n" : "") +
         (FailedDatabases is { Count: > 0 } ? $"Failed: {string.Join(", ", FailedDatabases)}\n" : "") + (Path != null ? $"Backup: {Path}\n" : "") +
-        (Size != null ? $"Size: {Size} bytes\n" : "") + (Error != null ? $"Error: {Error}\n" : "");
+        (Size != null ? $"Size: {Size} bytes\n" : "") + (Destinations is { Count: > 0 } ? "Destinations:\n" + string.Concat(Destinations.Select(d => $"  {d}\n")) : "")
+        + (Error != null ? $"Error: {Error}\n" : "");
 
     public static NotificationMessage ForBackup(BackupInfo b) => new()
     {
@@ -118,6 +121,18 @@ public sealed record NotificationMessage
         Event = BackupEvents.NotificationTest.Name!, Success = true, Summary = $"test notification from {Environment.MachineName}", Topic = "the test notification",
     };
 
+    /// <summary>A database that failed, with each destination that failed named beside its ErrorId.</summary>
+    static string Failure(DatabaseJobResult r)
+    {
+        var destinations = r.Destinations.Where(d => !d.Succeeded).ToList();
+        if (destinations.Count == 0) return $"{r.Database} ({r.ErrorId})";
+        string copies = string.Join(", ", destinations.Select(d => $"copy to {d.Location} failed: {d.ErrorId}"));
+        return r.ErrorId == destinations[0].ErrorId ? $"{r.Database} ({copies}{AwaitingCopy(r)})" : $"{r.Database} ({r.ErrorId}; {copies}{AwaitingCopy(r)})";
+    }
+
+    static string AwaitingCopy(DatabaseJobResult r) =>
+        r.Rotation.Count(d => d.KeptAs.Contains("awaiting-copy")) is var n and > 0 ? $"; {n} local backup(s) kept awaiting an off-site copy" : "";
+
     /// <summary>
     /// One message per job run, naming every database that failed, so a job with several failures is one message, not a
     /// storm. With one database in question the message is about it, with its backup; otherwise it is about the job.
@@ -128,9 +143,13 @@ public sealed record NotificationMessage
         var single = failed.Count == 1 ? failed[0] : failed.Count == 0 && results.Count == 1 ? results[0] : null;
         string job = System.IO.Path.GetFileName(configPath);
         string summary = failed.Count > 0
-            ? $"scheduled backup job {job}: {failed.Count} of {results.Count} database(s) FAILED: " + string.Join(", ", failed.Select(r => $"{r.Database} ({r.ErrorId})"))
-            : $"scheduled backup job {job}: {results.Count} database(s) backed up: " + string.Join(", ", results.Select(r => $"{r.Database} ({r.Backup?.Size} bytes, {r.Removed} removed by rotation)"
+            ? $"scheduled backup job {job}: {failed.Count} of {results.Count} database(s) FAILED: " + string.Join(", ", failed.Select(Failure))
+            : $"scheduled backup job {job}: {results.Count} database(s) backed up: " + string.Join(", ", results.Select(r => $"{r.Database} ({r.Backup?.Size} bytes, {r.Removed} removed by rotation"
+                + (r.Destinations.Count > 0 ? $"; copied to {string.Join(", ", r.Destinations.Select(d => d.Location))}" : "") + AwaitingCopy(r) + ")"
                 + (r.RestoreTest?.Outcome == VerificationOutcome.Inconclusive ? $"; the restore test could not run ({r.RestoreTest.Message})" : "")));
+        var destinations = results.SelectMany(r => r.Destinations.Select(d => $"{r.Database} -> {d.Location}: " + (d.Succeeded
+            ? $"copied{(d.CaughtUp > 0 ? $" (and {d.CaughtUp} older backup(s) it lacked)" : "")}, {d.Removed} removed and {d.Kept} kept by its rotation"
+            : $"FAILED ({d.ErrorId}): {d.Error}"))).ToList();
         return new()
         {
             Event = (failed.Count == 0 ? BackupEvents.JobCompleted : BackupEvents.JobFailed).Name!,
@@ -139,6 +158,7 @@ public sealed record NotificationMessage
             Topic = $"the backup job {configPath}",
             Database = single?.Database, BackupId = single?.Backup?.Id, Path = single?.Backup?.Path, Size = single?.Backup?.Size,
             FailedDatabases = failed.Count > 0 ? failed.Select(r => r.Database).ToList() : null,
+            Destinations = destinations.Count > 0 ? destinations : null,
             Error = failed.Count > 0 ? string.Join("\n", failed.Select(r => $"{r.Database}: {r.Error}")) : null,
         };
     }

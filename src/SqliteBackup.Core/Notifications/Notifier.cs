@@ -132,6 +132,7 @@ public sealed class Notifier(ILogger logger, SmtpSettings? smtp = null)
         psi.Environment["SQLITEBACKUP_BACKUP_PATH"] = message.Path ?? "";
         psi.Environment["SQLITEBACKUP_SIZE"] = message.Size?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
         psi.Environment["SQLITEBACKUP_ERROR"] = message.Error ?? "";
+        psi.Environment["SQLITEBACKUP_DESTINATIONS"] = message.Destinations is { } d ? string.Join("\n", d) : "";
         psi.Environment["SQLITEBACKUP_HOST"] = message.Host;
         psi.Environment["SQLITEBACKUP_TIME"] = message.TimeUtc.ToString("O");
         using var p = Process.Start(psi) ?? throw new IOException($"could not start {target.Address}");

@@ -65,9 +65,20 @@ public sealed record StoreOptions
     public bool AllowInsecureDirectory { get; init; }
     /// <summary>Create the location when it is missing (writers do; readers report it missing).</summary>
     public bool Create { get; init; }
+    /// <summary>Who to be at the store (S3: access key id; Azure: account; SFTP: user), with <see cref="Secret"/>.</summary>
     public string? UserName { get; init; }
+    /// <summary>S3: secret access key; Azure: account key; SFTP: password or the private key's passphrase.</summary>
     public string? Secret { get; init; }
+    /// <summary>A named profile of the ecosystem's own credential files (S3: ~/.aws/credentials and config), when no secret is given.</summary>
+    public string? Profile { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    // A record prints every property; these options reach log templates and debuggers, the secret must not.
+    bool PrintMembers(System.Text.StringBuilder b)
+    {
+        b.Append($"AllowInsecureDirectory = {AllowInsecureDirectory}, Create = {Create}, UserName = {UserName}, Secret = {(Secret == null ? "" : "(hidden)")}, Profile = {Profile}, Timeout = {Timeout}");
+        return true;
+    }
 }
 
 /// <summary>Locations as they may appear in messages.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
@@ -89,5 +90,86 @@ public class JobDestinationTests
         Assert.Contains($"'backup.{key}'", e.Message);
         Assert.DoesNotContain("hunter2", e.Message);
         Assert.DoesNotContain("sig=abc", e.Message);
+    }
+
+    [Theory]
+    [InlineData("""[{ "path": "s3://bucket/x", "secret_env": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" }]""", "destinations[0].secret_env", "wJalrXUtnFEMI")]
+    [InlineData("""[{ "path": "s3://bucket/x", "user_env": "AKIA EXAMPLE" }]""", "destinations[0].user_env", "AKIA EXAMPLE")]
+    [InlineData("""[{ "path": "s3://bucket/x", "secret_access_key": "hunter2" }]""", "destinations[0].secret_access_key", "hunter2")]
+    [InlineData("""[{ "path": "azure://acct/c", "password": "hunter2" }]""", "destinations[0].password", "hunter2")]
+    [InlineData("""["DefaultEndpointsProtocol=https;AccountName=a;AccountKey=hunter2=="]""", "destinations[0]", "hunter2")]
+    [InlineData("""[{ "path": "./local", "secret_env": "X" }]""", "destinations[0]", "no secret in this case")]
+    [InlineData("""[{ "path": "sftp://u@h/p", "aws_profile": "offsite" }]""", "destinations[0].aws_profile", "no secret in this case")]
+    [InlineData("""[{ "path": "s3://bucket/x", "aws_profile": "offsite", "secret_env": "S" }]""", "destinations[0].aws_profile", "no secret in this case")]
+    public void A_credential_is_named_never_given_and_a_value_that_looks_like_the_secret_is_refused_without_repeating_it(string destinations, string key, string secret)
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var e = Assert.Throws<SqliteBackupException>(() => Config(t, $$"""{ "databases": ["./app.db"], "destinations": {{destinations}} }"""));
+        Assert.Equal("InvalidBackupConfig", e.ErrorId);
+        Assert.Contains($"'backup.{key}'", e.Message);
+        Assert.DoesNotContain(secret, e.Message);
+    }
+
+    [Fact]
+    public void A_destination_names_where_its_credential_comes_from_and_the_preview_says_so_without_a_value()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var c = Config(t, """
+            { "databases": ["./app.db"], "keep_local_until_copied": true, "destinations": [
+              { "path": "s3://bucket/x?endpoint=http://127.0.0.1:1", "user_env": "OFFSITE_KEY_ID", "secret_env": "OFFSITE_SECRET" },
+              { "path": "s3://other/y", "aws_profile": "offsite" }, "./mirror"] }
+            """);
+        Assert.True(c.KeepLocalUntilCopied);
+        Assert.Equal(new DestinationCredential("OFFSITE_KEY_ID", "OFFSITE_SECRET", null), c.Destinations[0].Credential);
+        Assert.Equal(new DestinationCredential(null, null, "offsite"), c.Destinations[1].Credential);
+        Assert.Null(c.Destinations[2].Credential);
+        Assert.False(BackupJobTests.Config(t, """{ "databases": ["./app.db"] }""").KeepLocalUntilCopied);
+
+        var preview = new BackupJob(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Preview(c, DateTime.UtcNow);
+        Assert.Contains(preview, s => s.Action.Contains("credential: user from $OFFSITE_KEY_ID, secret from $OFFSITE_SECRET"));
+        Assert.Contains(preview, s => s.Action.Contains("credential: profile offsite"));
+        Assert.Contains(preview, s => s.Action.Contains("keep_local_until_copied"));
+    }
+
+    [Fact]
+    public void A_success_notification_lists_each_destination_and_a_failure_names_the_destination_that_failed_with_its_ErrorId()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        string hook = t["hook.sh"];
+        File.WriteAllText(hook, $"#!/bin/sh\nenv > '{t["hook.out"]}'\n");
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var c = Config(t, $$"""{ "databases": ["./app.db"], "weekly_restore_test": false, "notify": ["{{hook}}"], "notify_on": "always", "destinations": ["./mirror", "./second"] }""");
+
+        Assert.True(Run(c).Single().Succeeded);
+        string ok = File.ReadAllText(t["hook.out"]);
+        Assert.Contains($"copied to {t["mirror"]}, {t["second"]}", ok);
+        Assert.Contains($"SQLITEBACKUP_DESTINATIONS=app -> {t["mirror"]}: copied, 0 removed and 1 kept by its rotation\napp -> {t["second"]}: copied", ok);
+
+        Directory.Delete(t["second"], recursive: true);
+        File.WriteAllText(t["second"], "a file where the folder was");
+        Assert.False(Run(c).Single().Succeeded);
+        string failed = File.ReadAllText(t["hook.out"]);
+        Assert.Contains($"SQLITEBACKUP_SUMMARY=scheduled backup job backup.json: 1 of 1 database(s) FAILED: app (copy to {t["second"]} failed: BackupPathIsFile)", failed);
+        Assert.Contains($"app -> {t["mirror"]}: copied", failed);
+        Assert.Contains($"app -> {t["second"]}: FAILED (BackupPathIsFile)", failed);
+    }
+
+    [Fact]
+    public void What_a_destination_lacks_is_split_by_whether_its_own_retention_would_keep_a_copy()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var engine = new BackupEngine(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var local = Enumerable.Range(0, 4).Select(_ => engine.Create(new BackupRequest(t["app.db"]) { Destination = t["b"], Type = BackupType.Automatic })).ToList();
+        var there = new[] { new BackupCopier().Copy(local[3], Core.Storage.StoreRegistry.Open(t["m"], new Core.Storage.StoreOptions { Create = true })).Copy };
+
+        var (missing, unwanted) = DestinationStep.Missing(local, there, t["m"], new Core.Retention.RetentionPolicy { KeepLast = 2 });
+
+        Assert.Equal([local[2].Id], missing.Select(b => b.Id));                 // the destination keeps 2: the one it has, and this
+        Assert.Equal(new[] { local[0].Id, local[1].Id }.Order(), unwanted.Order()); // it would not keep these: nothing to wait for
     }
 }
