@@ -1,6 +1,7 @@
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Storage.Local;
 using SqliteBackup.Core.Storage.S3;
+using SqliteBackup.Core.Storage.Sftp;
 
 namespace SqliteBackup.Core.Storage;
 
@@ -13,6 +14,7 @@ public static class StoreRegistry
     static readonly Dictionary<string, Func<Uri, StoreOptions, IBackupStore>> Schemes = new(StringComparer.OrdinalIgnoreCase)
     {
         ["s3"] = (uri, options) => new S3Store(uri, options),
+        ["sftp"] = (uri, options) => new SftpStore(uri, options),
     };
 
     /// <summary>Adds a back end; a scheme can be registered once.</summary>
