@@ -69,6 +69,24 @@ public sealed class SftpStoreTests(SshdServer server) : StoreContract, IDisposab
     }
 
     [SkippableFact]
+    public void Two_writers_racing_for_one_name_one_wins_and_the_others_are_told()
+    {
+        string dir = server.NewDirectory();
+        using (var first = Open(dir)) first.List(); // the directory, made once
+        var results = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
+        Parallel.For(0, 6, new ParallelOptions { MaxDegreeOfParallelism = 6 }, i =>
+        {
+            using var store = Open(dir);
+            try { store.Put("race", new MemoryStream(Bytes(256 * 1024, i)), createOnly: true); results[i] = "won"; }
+            catch (SqliteBackupException e) { results[i] = e.ErrorId; }
+        });
+        var winner = Assert.Single(results, r => r.Value == "won").Key;
+        Assert.Equal(5, results.Count(r => r.Value == "StoreObjectExists"));
+        Assert.Equal(SHA256.HashData(Bytes(256 * 1024, winner)), SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, "race"))));
+        Assert.Equal(["race"], Directory.GetFiles(dir).Select(Path.GetFileName)); // the losers' temporaries removed
+    }
+
+    [SkippableFact]
     public void A_missing_directory_is_reported_by_readers_and_created_only_by_writers_that_ask()
     {
         string dir = server.NewDirectory();
