@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# A throwaway OpenSSH sshd on 127.0.0.1 for the SFTP tests: its own host key, its own client key, internal-sftp, key
-# logins only. Everything lives in DIR (config, keys, known_hosts, pid, log); the machine's own sshd configuration and
-# ~/.ssh are never read nor written.
+# A throwaway OpenSSH sshd on 127.0.0.1 for the SFTP tests: its own host key, its own client key, internal-sftp,
+# logins by key (and by password for users that have one). Everything lives in DIR (config, keys, known_hosts, pid,
+# log); the machine's own sshd configuration and ~/.ssh are never read nor written.
 #
 #   sshd.sh start DIR PORT   prints "port=... user=... identity=DIR/client_ed25519 known_hosts=DIR/known_hosts" once
 #                            the server answers
 #   sshd.sh stop DIR         stops it
 #
 # Needs Debian's openssh-server and openssh-client (.ci/run installs them). The user is whoever runs the script (root
-# in CI: PermitRootLogin prohibit-password lets the key in). A start that fails stops what it started.
+# in CI: PermitRootLogin prohibit-password lets the key in; other users may log in with a password, as the password
+# test's throwaway user does). A start that fails stops what it started.
 set -euo pipefail
 cmd=${1:?usage: sshd.sh start DIR PORT | stop DIR}
 D=$(realpath -m "${2:?DIR}")
@@ -39,7 +40,7 @@ HostKey $D/host_ed25519
 PidFile $D/sshd.pid
 AuthorizedKeysFile $D/authorized_keys
 PubkeyAuthentication yes
-PasswordAuthentication no
+PasswordAuthentication yes
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 StrictModes no

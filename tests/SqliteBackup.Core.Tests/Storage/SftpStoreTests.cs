@@ -196,6 +196,42 @@ public sealed class SftpStoreTests(SshdServer server) : StoreContract, IDisposab
     }
 
     [SkippableFact]
+    public void A_user_and_password_credential_logs_in_where_no_key_file_is_there_and_a_wrong_one_is_denied()
+    {
+        server.Require();
+        LocalUser.RequireRoot();
+        using var user = new LocalUser();
+        const string password = "Pw-for-sftp-7731";
+        string secrets = Path.Combine(server.Dir, "chpasswd-" + user.Name);
+        // Through a file, not an argument list.
+        File.WriteAllText(secrets, $"{user.Name}:{password}\n");
+        Assert.Equal(0, Cli.Run("sh", "-c", $"chpasswd < '{secrets}'").Code);
+        File.Delete(secrets);
+        using var t = new TempDir();
+        string dir = Path.Combine(t.Path, "theirs");
+        Directory.CreateDirectory(dir);
+        user.Owns(dir);
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, null);
+        try
+        {
+            // No ~/.ssh/id_* here: the secret is the password.
+            SftpConnector.SshDirectoryOverride = t["ssh"];
+            string location = $"sftp://{user.Name}@127.0.0.1:{server.Port}{dir}";
+            using (var store = StoreRegistry.Open(location, new StoreOptions { Secret = password }))
+                store.Put("o", new MemoryStream(Bytes(10)), true);
+            Assert.Equal(user.Uid.ToString(), Cli.Run("stat", "-c", "%u", Path.Combine(dir, "o")).Out.Trim());
+            using (var store = StoreRegistry.Open(location, new StoreOptions { Secret = "Wr0ng-password-value" }))
+            {
+                var e = Assert.Throws<SqliteBackupException>(() => store.List());
+                Assert.Equal("StoreAccessDenied", e.ErrorId);
+                Assert.Contains(location, e.Message);
+                Assert.DoesNotContain("Wr0ng-password-value", e.ToString() + e.RecommendedAction);
+            }
+        }
+        finally { SftpConnector.SshDirectoryOverride = null; }
+    }
+
+    [SkippableFact]
     public void A_server_that_never_answers_or_refuses_the_connection_is_unavailable_within_the_timeout()
     {
         server.Require();

@@ -72,17 +72,20 @@ static class SftpConnector
     public static string KnownHostsFile()
     {
         var fromEnv = Environment.GetEnvironmentVariable(KnownHostsVariable);
-        return !string.IsNullOrWhiteSpace(fromEnv) ? fromEnv : Path.Combine(Home(), ".ssh", "known_hosts");
+        return !string.IsNullOrWhiteSpace(fromEnv) ? fromEnv : Path.Combine(SshDirectory(), "known_hosts");
     }
 
-    static string Home() => Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+    /// <summary>Where the usual key files and known_hosts are looked for; tests point it elsewhere, never at the machine's.</summary>
+    internal static string? SshDirectoryOverride { get; set; }
+
+    static string SshDirectory() => SshDirectoryOverride ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh");
 
     static AuthenticationMethod[] Authentication(SftpLocation location, StoreOptions options)
     {
         var fromEnv = Environment.GetEnvironmentVariable(IdentityVariable);
         string[] candidates = !string.IsNullOrWhiteSpace(fromEnv)
             ? [fromEnv]
-            : new[] { "id_ed25519", "id_ecdsa", "id_rsa" }.Select(n => Path.Combine(Home(), ".ssh", n)).ToArray();
+            : new[] { "id_ed25519", "id_ecdsa", "id_rsa" }.Select(n => Path.Combine(SshDirectory(), n)).ToArray();
         var files = candidates.Where(File.Exists).ToList();
         if (!string.IsNullOrWhiteSpace(fromEnv) && files.Count == 0)
             throw BackupErrors.StoreAccessDenied(location.Text, $"the key file {fromEnv} named by {IdentityVariable} does not exist");
