@@ -31,12 +31,15 @@ start)
   chmod 700 "$D"
   trap 'echo "sshd.sh: \"$BASH_COMMAND\" failed (exit $?); log in $D/sshd.log" >&2; stop' ERR
   [[ -f $D/host_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-host -f "$D/host_ed25519"
+  # A second host key of another type, for the tests of which key is asked for.
+  [[ -f $D/host_rsa ]] || ssh-keygen -q -t rsa -b 2048 -N '' -C sqlitebackup-test-host -f "$D/host_rsa"
   [[ -f $D/client_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-client -f "$D/client_ed25519"
   cp "$D/client_ed25519.pub" "$D/authorized_keys"
   cat >"$D/sshd_config" <<CONF
 Port $PORT
 ListenAddress 127.0.0.1
 HostKey $D/host_ed25519
+HostKey $D/host_rsa
 PidFile $D/sshd.pid
 AuthorizedKeysFile $D/authorized_keys
 PubkeyAuthentication yes

@@ -157,6 +157,31 @@ public sealed class SftpStoreTests(SshdServer server) : StoreContract, IDisposab
     }
 
     [SkippableFact]
+    public void The_host_key_type_known_hosts_holds_is_asked_for_first_and_a_host_known_only_by_another_type_is_unknown()
+    {
+        server.Require();
+        string file = Path.Combine(server.Dir, "known_hosts." + Guid.NewGuid().ToString("N")[..6]);
+        Environment.SetEnvironmentVariable(SshdServer.KnownHostsVariable, file);
+        // The server has an ed25519 and an RSA key; only the RSA one was accepted.
+        var rsa = File.ReadAllText(Path.Combine(server.Dir, "host_rsa.pub")).Split(' ');
+        File.WriteAllText(file, $"[127.0.0.1]:{server.Port} {rsa[0]} {rsa[1]}\n");
+        using (var store = Open(server.NewDirectory()))
+            store.Put("o", new MemoryStream(Bytes(10)), true);
+
+        // Known only by a key type the server does not have: refused as unknown, saying what is known.
+        string other = Path.Combine(server.Dir, "ecdsa_" + Guid.NewGuid().ToString("N")[..6]);
+        Cli.Run("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", other);
+        var ecdsa = File.ReadAllText(other + ".pub").Split(' ');
+        File.WriteAllText(file, $"[127.0.0.1]:{server.Port} {ecdsa[0]} {ecdsa[1]}\n");
+        using (var store = Open(server.NewDirectory()))
+        {
+            var e = Assert.Throws<SqliteBackupException>(() => store.List());
+            Assert.Equal("StoreHostKeyUnknown", e.ErrorId);
+            Assert.Contains("lists only ecdsa-sha2-nistp256 keys", e.Message);
+        }
+    }
+
+    [SkippableFact]
     public void A_key_the_server_does_not_know_is_access_denied_and_a_passphrase_is_never_shown()
     {
         server.Require();

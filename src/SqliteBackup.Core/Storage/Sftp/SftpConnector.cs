@@ -116,17 +116,18 @@ static class SftpConnector
     static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     /// <summary>
-    /// Where known_hosts has keys of some types for this host, only those are asked for (as ssh(1) orders its
-    /// preference), so a server that also has, say, an RSA key is checked against the ed25519 key the user accepted.
+    /// Where known_hosts has keys of some types for this host, those are asked for first (as ssh(1) orders its
+    /// preference), so a server that has an ed25519 and an RSA key is checked against the one the user accepted; the
+    /// others stay on the list, so a server with none of them is refused as unknown rather than failing to negotiate.
     /// </summary>
     static void PreferKnownKeyTypes(ConnectionInfo info, string knownHosts, SftpLocation location)
     {
         KnownHosts.Check(knownHosts, location.Host, location.Port, "", [], out var types);
         if (types.Count == 0) return;
-        foreach (var algorithm in info.HostKeyAlgorithms.Keys.ToList())
-        {
-            string keyType = algorithm.StartsWith("rsa-sha2-", StringComparison.Ordinal) ? "ssh-rsa" : algorithm;
-            if (!types.Contains(keyType)) info.HostKeyAlgorithms.Remove(algorithm);
-        }
+        static string KeyTypeOf(string algorithm) => algorithm.StartsWith("rsa-sha2-", StringComparison.Ordinal) ? "ssh-rsa" : algorithm;
+        var all = info.HostKeyAlgorithms.ToList();
+        info.HostKeyAlgorithms.Clear();
+        foreach (var (name, factory) in all.Where(a => types.Contains(KeyTypeOf(a.Key))).Concat(all.Where(a => !types.Contains(KeyTypeOf(a.Key)))))
+            info.HostKeyAlgorithms.Add(name, factory);
     }
 }
