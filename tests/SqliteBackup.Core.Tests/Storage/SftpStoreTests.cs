@@ -87,6 +87,19 @@ public sealed class SftpStoreTests(SshdServer server) : StoreContract, IDisposab
     }
 
     [SkippableFact]
+    public void A_source_that_fails_or_a_cancelled_upload_leaves_no_temporary_and_the_failure_comes_back_as_it_was()
+    {
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+        var e = Assert.Throws<IOException>(() => store.Put("half.db.zst", new FailingStream(Bytes(4 << 20), failAfter: 2 << 20), createOnly: true));
+        Assert.Equal("the source failed mid-transfer", e.Message);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => store.Put("never", new MemoryStream(Bytes(1 << 20)), createOnly: true, ct: cancelled.Token));
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    [SkippableFact]
     public void A_missing_directory_is_reported_by_readers_and_created_only_by_writers_that_ask()
     {
         string dir = server.NewDirectory();

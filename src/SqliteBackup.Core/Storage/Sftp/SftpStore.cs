@@ -164,7 +164,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
                     new Reporter(n => { try { reports.TryAdd((long)n.TotalBytesUploaded); } catch (InvalidOperationException) { } }), ct).ConfigureAwait(false);
             }
             finally { reports.CompleteAdding(); }
-        }, ct);
+        }, CancellationToken.None); // started always, so the loop below always ends
         foreach (var sent in reports.GetConsumingEnumerable()) progress?.Report(sent);
         upload.GetAwaiter().GetResult();
     }
