@@ -102,7 +102,7 @@ static class SftpConnector
             try { keys.Add(passphrase == null ? new PrivateKeyFile(file) : new PrivateKeyFile(file, passphrase)); }
             catch (SshPassPhraseNullOrEmptyException e)
             {
-                throw BackupErrors.StoreAccessDenied(location.Text, $"the key file {file} is protected by a passphrase and none was given (-Credential or {PassphraseVariable})", e);
+                throw BackupErrors.StoreAccessDenied(location.Text, $"the key file {file} is protected by a passphrase and none was given (the credential's secret or {PassphraseVariable})", e);
             }
             catch (Exception e) when (e is SshException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
             {

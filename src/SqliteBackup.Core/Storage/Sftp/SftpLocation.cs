@@ -22,7 +22,7 @@ public sealed record SftpLocation(string User, string Host, int Port, string Dir
         string shown = StoreText.Redact(uri.OriginalString);
         if (!uri.Scheme.Equals("sftp", StringComparison.OrdinalIgnoreCase)) throw BackupErrors.StoreLocationInvalid(shown, "the scheme is not sftp://");
         if (uri.UserInfo.Contains(':'))
-            throw BackupErrors.StoreLocationInvalid(shown, "a password does not belong in the location; use a key file (SQLITEBACKUP_SFTP_IDENTITY or ~/.ssh/id_ed25519) or -Credential");
+            throw BackupErrors.StoreLocationInvalid(shown, "a password does not belong in the location; use a key file (SQLITEBACKUP_SFTP_IDENTITY or ~/.ssh/id_ed25519), or a user and password credential");
         if (uri.Query.Length > 0) throw BackupErrors.StoreLocationInvalid(shown, "an sftp:// location takes no query");
         string user = uri.UserInfo.Length > 0 ? Uri.UnescapeDataString(uri.UserInfo) : userName ?? Environment.UserName;
         string host = uri.IdnHost.Trim('[', ']');
