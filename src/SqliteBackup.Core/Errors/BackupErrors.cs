@@ -550,4 +550,19 @@ public static class BackupErrors
         "StoreCredentialMissing", BackupErrorCategory.PermissionDenied,
         $"The credential for {location} is to come from the environment variable {variable}, which is not set in this job's environment. Nothing was sent to {location}.",
         $"Set {variable} for the account that runs the job (a systemd EnvironmentFile=, a variable line in the crontab, the Windows task's user environment), or change the destination's credential in the job configuration.", location);
+
+    // ---- issue 11, SFTP store (sftp branch) ---------------------------------------------------------------------
+
+    public static SqliteBackupException StoreHostKeyUnknown(string location, string hostName, string keyType, string fingerprint, string knownHostsFile, string otherTypes) => new(
+        "StoreHostKeyUnknown", BackupErrorCategory.SecurityError,
+        $"{location} was not contacted further: the server's host key ({keyType} {fingerprint}) is not in {knownHostsFile} for {hostName}{otherTypes}. An unknown key is never trusted silently.",
+        $"Compare {fingerprint} with the server's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub, run on the server), then add it: ssh-keyscan -p {PortOf(hostName)} {HostOf(hostName)} >> {knownHostsFile} (SQLITEBACKUP_SFTP_KNOWN_HOSTS names another file).", location);
+
+    public static SqliteBackupException StoreHostKeyChanged(string location, string hostName, string keyType, string fingerprint, string knownHostsFile) => new(
+        "StoreHostKeyChanged", BackupErrorCategory.SecurityError,
+        $"{location} was not contacted further: the server's host key ({keyType} {fingerprint}) is not the one {knownHostsFile} holds for {hostName}, or it is revoked there. Someone may be intercepting the connection, or the server's key was replaced.",
+        $"Find out why the key changed before anything else. If the server was really re-keyed, remove the old entry (ssh-keygen -R '{hostName}' -f {knownHostsFile}) and add the new one after checking its fingerprint.", location);
+
+    static string HostOf(string hostName) => hostName.StartsWith('[') ? hostName[1..hostName.IndexOf(']')] : hostName;
+    static string PortOf(string hostName) => hostName.StartsWith('[') ? hostName[(hostName.IndexOf("]:", StringComparison.Ordinal) + 2)..] : "22";
 }

@@ -2,6 +2,7 @@ using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Storage.Azure;
 using SqliteBackup.Core.Storage.Local;
 using SqliteBackup.Core.Storage.S3;
+using SqliteBackup.Core.Storage.Sftp;
 
 namespace SqliteBackup.Core.Storage;
 
@@ -18,6 +19,7 @@ public static class StoreRegistry
         [AzureLocation.Scheme] = (uri, options) => new AzureStore(uri, options),
         [AzureLocation.Scheme + "+https"] = (uri, options) => new AzureStore(uri, options),
         [AzureLocation.Scheme + "+http"] = (uri, options) => new AzureStore(uri, options),
+        ["sftp"] = (uri, options) => new SftpStore(uri, options),
     };
 
     /// <summary>Adds a back end; a scheme can be registered once.</summary>

@@ -1,0 +1,336 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+using Renci.SshNet.Sftp;
+using SqliteBackup.Core.Errors;
+
+namespace SqliteBackup.Core.Storage.Sftp;
+
+/// <summary>
+/// Backups in a directory on an SFTP server (sftp://user@host:port/path), through one SSH connection opened on first
+/// use. An object is written owner-only (0600) under a temporary name in the same directory (which no listing shows),
+/// then renamed into place: create-only is SFTP's plain rename, which OpenSSH performs as link(2) and so refuses when
+/// the name exists; a replacement is posix-rename@openssh.com. A killed writer leaves only a temporary, which
+/// <see cref="AbortStaleUploads"/> removes. SFTP keeps no checksum, so <see cref="StoredObject.Sha256"/> stays null and
+/// copies are checked by reading them back.
+/// <para>
+/// Not flushed to the server's disk before the rename: SSH.NET 2026.0.0 cannot send fsync@openssh.com. A crash of the
+/// server's machine (not of ours, nor of the connection) right after an upload can lose the object's last bytes.
+/// </para>
+/// </summary>
+public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
+{
+    /// <summary>What every temporary of ours is called: the local store's marker, so one rule tells ours apart.</summary>
+    internal static readonly string TempPrefix = AtomicFile.TempPrefix + "sftp-";
+
+    readonly SftpLocation _location;
+    readonly StoreOptions _options;
+    readonly object _connecting = new();
+    SftpClient? _client;
+    bool _directorySeen;
+
+    public SftpStore(Uri location, StoreOptions? options = null)
+    {
+        _options = options ?? new StoreOptions();
+        _location = SftpLocation.Parse(location, _options.UserName);
+    }
+
+    public string Location => _location.Text;
+
+    string DirectoryPath => _location.Directory.Length == 0 ? "." : _location.Directory;
+
+    SftpClient Client
+    {
+        get
+        {
+            lock (_connecting)
+            {
+                if (_client is { IsConnected: true }) return _client;
+                _client?.Dispose();
+                _client = null;
+                return _client = SftpConnector.Connect(_location, _options);
+            }
+        }
+    }
+
+    public IReadOnlyList<StoredObject> List(CancellationToken ct = default) => Run(() =>
+    {
+        var list = new List<StoredObject>();
+        IEnumerable<ISftpFile> entries;
+        try { entries = Client.ListDirectory(DirectoryPath); }
+        catch (SftpPathNotFoundException e)
+        {
+            if (!_options.Create) throw Missing(e);
+            EnsureDirectory(create: true);
+            entries = [];
+        }
+        foreach (var f in entries)
+        {
+            ct.ThrowIfCancellationRequested();
+            // Symlinks are not followed (the listing's attributes are lstat's), as in a local backup directory.
+            if (!f.IsRegularFile || f.Name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal)) continue;
+            list.Add(new StoredObject(f.Name, f.Length, f.LastWriteTimeUtc));
+        }
+        _directorySeen = true;
+        return (IReadOnlyList<StoredObject>)list;
+    }, ct);
+
+    public StoredObject? Stat(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        return Run(() =>
+        {
+            try
+            {
+                var a = Client.GetAttributes(_location.PathOf(name));
+                return a.IsRegularFile ? new StoredObject(name, a.Size, a.LastWriteTimeUtc) : null;
+            }
+            catch (SftpPathNotFoundException)
+            {
+                EnsureDirectory(_options.Create);
+                return null;
+            }
+        }, ct);
+    }
+
+    public Stream OpenRead(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        return Run(() =>
+        {
+            try { return (Stream)new ReadStream(Client.OpenRead(_location.PathOf(name)), Location); }
+            catch (SftpPathNotFoundException)
+            {
+                EnsureDirectory(_options.Create);
+                throw BackupErrors.StoreObjectNotFound(Location, name);
+            }
+        }, ct);
+    }
+
+    public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        string final = _location.PathOf(name);
+        string temp = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+        bool created = false;
+        try
+        {
+            Run(() =>
+            {
+                EnsureDirectory(_options.Create);
+                var client = Client;
+                // Created empty and made owner-only before a byte of the backup is in it; the upload below truncates
+                // and writes the same file, which keeps its mode.
+                client.Open(temp, FileMode.CreateNew, FileAccess.Write).Dispose();
+                created = true;
+                client.ChangePermissions(temp, 600);
+                Upload(client, content, temp, progress, ct);
+                if (createOnly)
+                {
+                    try { client.RenameFile(temp, final, isPosix: false); }
+                    catch (SshException) when (Exists(client, final)) { throw BackupErrors.StoreObjectExists(Location, name); }
+                }
+                else
+                {
+                    try { client.RenameFile(temp, final, isPosix: true); }
+                    catch (NotSupportedException e) { throw BackupErrors.StoreRequestFailed(Location, "the server offers no posix-rename@openssh.com, so an object cannot be replaced atomically", e); }
+                }
+                created = false;
+            }, ct);
+        }
+        catch (SourceFailedException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+        }
+        finally
+        {
+            if (created) DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>
+    /// SSH.NET's upload keeps several writes in flight (a round trip per write would halve the rate); it reports
+    /// progress on its own threads, so the reports are handed over to the caller's thread, which a shell needs.
+    /// </summary>
+    static void Upload(SftpClient client, Stream content, string temp, IProgress<long>? progress, CancellationToken ct)
+    {
+        using var reports = new BlockingCollection<long>();
+        var upload = Task.Run(async () =>
+        {
+            try
+            {
+                await client.UploadFileAsync(new SourceStream(content), temp, canOverride: true,
+                    new Reporter(n => { try { reports.TryAdd((long)n.TotalBytesUploaded); } catch (InvalidOperationException) { } }), ct).ConfigureAwait(false);
+            }
+            finally { reports.CompleteAdding(); }
+        }, CancellationToken.None); // started always, so the loop below always ends
+        foreach (var sent in reports.GetConsumingEnumerable()) progress?.Report(sent);
+        upload.GetAwaiter().GetResult();
+    }
+
+    sealed class Reporter(Action<UploadFileProgressReport> report) : IProgress<UploadFileProgressReport>
+    {
+        public void Report(UploadFileProgressReport value) => report(value);
+    }
+
+    static bool Exists(SftpClient client, string path)
+    {
+        try { return client.Exists(path); }
+        catch (SshException) { return false; }
+    }
+
+    void DeleteQuietly(string path)
+    {
+        // Best effort: when the connection is what failed, the next run's AbortStaleUploads removes it.
+        try { if (_client is { IsConnected: true } c) c.DeleteFile(path); }
+        catch (Exception e) when (e is SshException or SocketException or IOException or ObjectDisposedException) { }
+    }
+
+    public void Delete(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        Run(() =>
+        {
+            try { Client.DeleteFile(_location.PathOf(name)); }
+            catch (SftpPathNotFoundException) { }
+            return 0;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Removes our temporaries in this directory last written more than <paramref name="olderThan"/> ago (by the
+    /// server's clock): what a killed or disconnected upload left. A running upload keeps writing, so it stays young.
+    /// </summary>
+    public int AbortStaleUploads(TimeSpan olderThan, CancellationToken ct = default) => Run(() =>
+    {
+        IEnumerable<ISftpFile> entries;
+        try { entries = Client.ListDirectory(DirectoryPath); }
+        catch (SftpPathNotFoundException) { return 0; }
+        var cutoff = DateTime.UtcNow - olderThan;
+        int removed = 0;
+        foreach (var f in entries)
+        {
+            if (!f.IsRegularFile || !f.Name.StartsWith(TempPrefix, StringComparison.Ordinal) || !f.Name.EndsWith(AtomicFile.TempSuffix, StringComparison.Ordinal)) continue;
+            if (f.LastWriteTimeUtc > cutoff) continue;
+            try { Client.DeleteFile(_location.PathOf(f.Name)); removed++; }
+            catch (SftpPathNotFoundException) { }
+        }
+        return removed;
+    }, ct);
+
+    /// <summary>
+    /// Checks the directory once; creates what is missing of it (0700) when asked to: a writer's store, like a local
+    /// one opened to write, has its directory from the first operation on.
+    /// </summary>
+    void EnsureDirectory(bool create)
+    {
+        if (_directorySeen) return;
+        var client = Client;
+        try
+        {
+            if (!client.GetAttributes(DirectoryPath).IsDirectory)
+                throw BackupErrors.StoreLocationInvalid(Location, $"{DirectoryPath} on the server is not a directory");
+        }
+        catch (SftpPathNotFoundException e)
+        {
+            if (!create) throw Missing(e);
+            string path = _location.Directory.StartsWith('/') ? "" : ".";
+            foreach (var part in _location.Directory.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                path = path == "." ? part : path + "/" + part;
+                if (client.Exists(path)) continue;
+                try
+                {
+                    client.CreateDirectory(path);
+                    client.ChangePermissions(path, 700);
+                }
+                catch (SshException) when (client.Exists(path)) { } // another writer created it first
+            }
+        }
+        _directorySeen = true;
+    }
+
+    SqliteBackupException Missing(Exception e) => BackupErrors.StoreLocationNotFound(Location, $"the directory {DirectoryPath} does not exist on {_location.Host}", e);
+
+    T Run<T>(Func<T> op, CancellationToken ct)
+    {
+        try { return op(); }
+        catch (Exception e) when (SftpFailures.Map(e, Location, ct) is { } mapped) { throw mapped; }
+    }
+
+    void Run(Action op, CancellationToken ct) => Run(() => { op(); return 0; }, ct);
+
+    public void Dispose()
+    {
+        lock (_connecting)
+        {
+            _client?.Dispose();
+            _client = null;
+        }
+    }
+
+    public override string ToString() => Location;
+
+    /// <summary>
+    /// The stream being uploaded failed (a disk error, a snapshot gone wrong): the caller gets that failure back as it
+    /// was, not mistaken for the server's.
+    /// </summary>
+    internal sealed class SourceFailedException(Exception inner) : Exception(inner.Message, inner);
+
+    sealed class SourceStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            try { return inner.Read(buffer); }
+            catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            try { return await inner.ReadAsync(buffer, ct).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>An object's bytes; a connection lost while reading is the store's failure, said so.</summary>
+    sealed class ReadStream(SftpFileStream inner, string location) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            try { return inner.Read(buffer); }
+            catch (Exception e) when (SftpFailures.Map(e, location, default) is { } mapped) { throw mapped; }
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# A throwaway OpenSSH sshd on 127.0.0.1 for the SFTP tests: its own host key, its own client key, internal-sftp,
+# logins by key (and by password for users that have one). Everything lives in DIR (config, keys, known_hosts, pid,
+# log); the machine's own sshd configuration and ~/.ssh are never read nor written.
+#
+#   sshd.sh start DIR PORT   prints "port=... user=... identity=DIR/client_ed25519 known_hosts=DIR/known_hosts" once
+#                            the server answers
+#   sshd.sh stop DIR         stops it
+#
+# Needs Debian's openssh-server and openssh-client (.ci/run installs them). The user is whoever runs the script (root
+# in CI: PermitRootLogin prohibit-password lets the key in; other users may log in with a password, as the password
+# test's throwaway user does). A start that fails stops what it started.
+set -euo pipefail
+cmd=${1:?usage: sshd.sh start DIR PORT | stop DIR}
+D=$(realpath -m "${2:?DIR}")
+
+stop() {
+  [[ -f $D/sshd.pid ]] || return 0
+  local pid
+  pid=$(cat "$D/sshd.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$D/sshd.pid"
+}
+
+case $cmd in
+start)
+  PORT=${3:?PORT}
+  mkdir -p "$D"
+  chmod 700 "$D"
+  trap 'echo "sshd.sh: \"$BASH_COMMAND\" failed (exit $?); log in $D/sshd.log" >&2; stop' ERR
+  [[ -f $D/host_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-host -f "$D/host_ed25519"
+  # A second host key of another type, for the tests of which key is asked for.
+  [[ -f $D/host_rsa ]] || ssh-keygen -q -t rsa -b 2048 -N '' -C sqlitebackup-test-host -f "$D/host_rsa"
+  [[ -f $D/client_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-client -f "$D/client_ed25519"
+  cp "$D/client_ed25519.pub" "$D/authorized_keys"
+  cat >"$D/sshd_config" <<CONF
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $D/host_ed25519
+HostKey $D/host_rsa
+PidFile $D/sshd.pid
+AuthorizedKeysFile $D/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+AllowTcpForwarding no
+X11Forwarding no
+PrintMotd no
+Subsystem sftp internal-sftp
+CONF
+  # sshd's privilege separation directory; the only thing created outside DIR (as Debian's own unit does).
+  mkdir -p /run/sshd
+  /usr/sbin/sshd -t -f "$D/sshd_config"
+  /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log"
+  up=
+  for _ in $(seq 100); do
+    if ssh-keyscan -T 1 -p "$PORT" 127.0.0.1 2>/dev/null | grep -q ssh-ed25519; then up=1; break; fi
+    sleep 0.1
+  done
+  [[ -n $up ]] || false
+  echo "[127.0.0.1]:$PORT $(cut -d' ' -f1-2 "$D/host_ed25519.pub")" >"$D/known_hosts"
+  trap - ERR
+  echo "port=$PORT user=$(id -un) identity=$D/client_ed25519 known_hosts=$D/known_hosts"
+  ;;
+stop)
+  stop
+  ;;
+*)
+  echo "usage: sshd.sh start DIR PORT | stop DIR" >&2; exit 2
+  ;;
+esac
