@@ -38,6 +38,9 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
 
     public string Location => _location.Text;
 
+    /// <summary>As S3's default: a day is longer than any live upload of a concurrent run takes (an sftp:// location takes no query to change it).</summary>
+    public TimeSpan StaleAfter => TimeSpan.FromHours(24);
+
     string DirectoryPath => _location.Directory.Length == 0 ? "." : _location.Directory;
 
     SftpClient Client
