@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using SqliteBackup.Core.Catalog;
-using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Verification;
 
@@ -56,11 +55,10 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
             {
                 try
                 {
-                    // Fetched once into a private folder (the -ScratchPath, or the temporary directory), checked as a
-                    // local backup, and the verification record sent back with the manifest.
-                    using var fetched = FetchedBackup.Fetch(b, scratch ?? System.IO.Path.GetTempPath(), logger, Cancellation);
-                    result = new BackupVerifier(logger, scratch).Verify(fetched.Local, VerificationLevel, Query, Progress, Cancellation).For(b);
-                    fetched.PushManifest(Cancellation);
+                    // Read from the store once, as a stream (Quick: not at all where the service recorded a SHA-256), and
+                    // the verification record sent back with the manifest.
+                    using var store = Core.Storage.StoreRegistry.Open(b.Directory);
+                    result = new BackupVerifier(logger, scratch).Verify(b, store, VerificationLevel, Query, Progress, Cancellation);
                 }
                 catch (SqliteBackupException e)
                 {
