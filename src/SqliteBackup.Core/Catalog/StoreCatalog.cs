@@ -45,6 +45,12 @@ public sealed class StoreCatalog(ILogger? logger = null)
     {
         if (!backup.IsRemote) return new BackupCatalog(_log).Check(backup);
         using var store = StoreRegistry.Open(backup.Directory);
+        return Check(backup, store, ct);
+    }
+
+    /// <summary>The same, through a store the caller opened (with the options, credentials among them, it was opened with).</summary>
+    public BackupInfo Check(BackupInfo backup, IBackupStore store, CancellationToken ct = default)
+    {
         string manifestName = backup.Manifest.File + BackupManifest.Suffix;
         var manifestObject = store.Stat(manifestName, ct) ?? throw Errors.BackupErrors.BackupNotFound(backup.Path);
         var data = store.Stat(backup.Manifest.File, ct);

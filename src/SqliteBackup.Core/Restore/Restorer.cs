@@ -47,7 +47,7 @@ public sealed class Restorer(ILogger? logger = null)
         // What is restored is decided by the manifest as stored now, after the catalogue's trust check, not by the object given.
         backup = store == null
             ? new BackupCatalog(_log) { AllowInsecureDirectory = request.AllowInsecureDirectory }.Check(backup)
-            : new StoreCatalog(_log).Check(backup, ct);
+            : new StoreCatalog(_log).Check(backup, store, ct);
 
         progress?.Invoke(new BackupProgress(activity, "Checking the backup", 0));
         // Present and of its size before anything is touched; its bytes are hashed on the one read that decompresses them.
