@@ -14,8 +14,9 @@ namespace SqliteBackup.Core.Backups;
 
 /// <summary>
 /// Takes backups. The order of work is what makes a backup trustworthy: read one consistent snapshot, compress and
-/// hash it in one pass into a private temporary file, publish that by rename, verify what was published, and only
-/// then write the manifest, the one thing that makes the backup exist.
+/// hash it in one pass into a private temporary file published by rename (or, for a store, straight into its upload:
+/// see <see cref="BackupTarget"/>), verify what was published where it landed, and only then write the manifest, the one
+/// thing that makes the backup exist.
 /// </summary>
 public sealed class BackupEngine(ILogger? logger = null)
 {

@@ -8,7 +8,6 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
-using SqliteBackup.Core.Restore;
 using SqliteBackup.Core.Snapshot;
 using SqliteBackup.Core.Storage;
 
