@@ -199,9 +199,9 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
                 $"{status}{reader.RawRead / 1048576:N0} of {length / 1048576:N0} MiB read, {n / 1048576:N0} MiB sent to {store.Location}",
                 length == 0 ? 100 : (int)(reader.RawRead * 100 / length))));
             store.Put(name, reader, createOnly: true, sent, ct);
-            // A store that stopped reading early would have stored a truncated backup under its name.
-            if (!reader.Complete) throw new IOException($"{store.Location} stopped reading '{name}' before its end.");
             Published = true;
+            // A store that stopped reading early stored a truncated backup under its name (removed again by the caller).
+            if (!reader.Complete) throw new IOException($"{store.Location} stopped reading '{name}' before its end.");
             manifest.StoredSha256 = reader.StoredSha256;
             manifest.StoredSize = reader.StoredSize;
             manifest.RawSha256 = reader.RawSha256;
