@@ -90,7 +90,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
             Failed(BackupErrors.RestoreTargetExists(target), BackupEvents.RestoreFailed, b.Database);
             return;
         }
-        // A remote backup is fetched beside the target (the same disk), and the PreRestore backup of the database it
+        // A remote backup is decompressed beside the target (the same disk), and the PreRestore backup of the database it
         // replaces stays on this machine: in -PreRestorePath, or in 'backups' beside the target, where New-SqliteBackup puts it.
         string targetDir = System.IO.Path.GetDirectoryName(target)!;
         var request = new RestoreRequest(target)
@@ -102,9 +102,11 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
         var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
         try
         {
-            using var fetched = b.IsRemote ? FetchedBackup.Fetch(b, targetDir, logger, Cancellation) : null;
-            var restored = new Restorer(logger).Restore(fetched?.Local ?? b, request, Progress, Cancellation);
-            if (fetched != null) restored = restored with { Backup = b };
+            // A remote backup is read once, as a stream, and decompressed beside the target (the same disk).
+            using var store = b.IsRemote ? b.OpenStore() : null;
+            var restored = store != null
+                ? new Restorer(logger).Restore(b, store, request, Progress, Cancellation)
+                : new Restorer(logger).Restore(b, request, Progress, Cancellation);
             WriteObject(restored);
             NotifySuccess(() => Core.Notifications.NotificationMessage.ForRestore(b, target), logger);
         }

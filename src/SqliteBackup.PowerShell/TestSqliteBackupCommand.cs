@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using SqliteBackup.Core.Catalog;
-using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Verification;
 
@@ -52,25 +51,15 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
                     continue;
                 }
             }
-            else if (b.IsRemote && VerificationLevel == Core.Verification.VerificationLevel.Quick)
-            {
-                // Size and SHA-256 where the backup lies: the service's own checksum where it keeps one, else one streamed read.
-                try { result = new RemoteQuickCheck(logger).Verify(b, Progress, Cancellation); }
-                catch (SqliteBackupException e)
-                {
-                    ReportError(e);
-                    continue;
-                }
-            }
             else if (b.IsRemote)
             {
                 try
                 {
-                    // Fetched once into a private folder (the -ScratchPath, or the temporary directory), checked as a
-                    // local backup, and the verification record sent back with the manifest.
-                    using var fetched = FetchedBackup.Fetch(b, scratch ?? System.IO.Path.GetTempPath(), logger, Cancellation);
-                    result = new BackupVerifier(logger, scratch).Verify(fetched.Local, VerificationLevel, Query, Progress, Cancellation).For(b);
-                    fetched.PushManifest(Cancellation);
+                    // Where the backup lies: Quick compares the service's own SHA-256 where it keeps one, else reads the
+                    // object once as a stream; Standard/Full read it once, decompressing into the scratch folder. The
+                    // verification record goes back with the manifest.
+                    using var store = b.OpenStore();
+                    result = new BackupVerifier(logger, scratch).Verify(b, store, VerificationLevel, Query, Progress, Cancellation);
                 }
                 catch (SqliteBackupException e)
                 {

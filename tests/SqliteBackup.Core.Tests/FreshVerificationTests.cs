@@ -90,13 +90,19 @@ public class FreshVerificationTests
     [InlineData(CompressionKind.Zstd)]
     [InlineData(CompressionKind.Gzip)]
     [InlineData(CompressionKind.None)]
-    public void Hashing_on_another_core_gives_the_raw_hash_and_size(CompressionKind compression)
+    public void One_read_gives_the_stored_and_raw_hashes_and_sizes_with_or_without_a_decompressed_copy(CompressionKind compression)
     {
         using var t = new TempDir();
         Db.CreatePaired(t["app.db"], wal: true, fillerRows: 5000);
         var b = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["b"], Compression = compression, Verify = VerificationLevel.Quick });
-        var (hash, length) = Restorer.HashDecompressed(b, default);
-        Assert.Equal(b.Manifest.RawSha256, hash);
-        Assert.Equal(b.Manifest.RawSize, length);
+        foreach (var copy in new[] { null, t["copy.db"] })
+        {
+            using var input = File.OpenRead(b.Path);
+            var pass = Unpacker.Run(input, compression, copy, null, default);
+            Assert.Null(pass.Failure);
+            Assert.Equal((b.Manifest.StoredSha256, b.Manifest.StoredSize), (pass.StoredSha256, pass.StoredSize));
+            Assert.Equal((b.Manifest.RawSha256, b.Manifest.RawSize), (pass.RawSha256, pass.RawSize));
+        }
+        Assert.Equal(b.Manifest.RawSha256, HashingStream.HashFile(t["copy.db"], out _));
     }
 }

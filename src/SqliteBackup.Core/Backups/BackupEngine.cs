@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
@@ -15,48 +14,49 @@ namespace SqliteBackup.Core.Backups;
 
 /// <summary>
 /// Takes backups. The order of work is what makes a backup trustworthy: read one consistent snapshot, compress and
-/// hash it in one pass into a private temporary file, publish that by rename, verify what was published, and only
-/// then write the manifest, the one thing that makes the backup exist.
+/// hash it in one pass into a private temporary file published by rename (or, for a store, straight into its upload:
+/// see <see cref="BackupTarget"/>), verify what was published where it landed, and only then write the manifest, the one
+/// thing that makes the backup exist.
 /// </summary>
 public sealed class BackupEngine(ILogger? logger = null)
 {
     const int Buffer = 1 << 20;
-    const long FlushEvery = 8L << 20;
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
-    public BackupInfo Create(BackupRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default)
+    public BackupInfo Create(BackupRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        Create(request, new DirectoryTarget(request.ResolveDestination()), progress, ct);
+
+    /// <summary>A new backup straight into a store; local temporaries (a backup-API snapshot copy) go to <paramref name="tempFolder"/>.</summary>
+    internal BackupInfo Create(BackupRequest request, IBackupStore store, string tempFolder, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        Create(request, new StoreTarget(store, tempFolder), progress, ct);
+
+    BackupInfo Create(BackupRequest request, BackupTarget target, Action<BackupProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         string source = Path.GetFullPath(request.DatabasePath);
-        string destDir = request.ResolveDestination();
         string database = BackupNaming.DatabaseName(source);
         var temps = new List<string>();
-        string? finalPath = null;
-        bool published = false;
+        string? name = null;
         try
         {
             if (Directory.Exists(source)) throw BackupErrors.DatabasePathIsDirectory(source);
             if (!File.Exists(source)) throw BackupErrors.DatabaseNotFound(source);
             // Checked by name (stat only): no descriptor of ours is opened on the database.
             if (new FileInfo(source).Length == 0) throw BackupErrors.DatabaseFileEmpty(source);
-            if (File.Exists(destDir)) throw BackupErrors.BackupDirectoryIsFile(destDir);
-            Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
+            target.CheckBeforeOpen(request.AllowInsecureDirectory);
             // Opened before anything is written, so a file that is not a database leaves no trace.
             using var src = OpenSource(source, request.BusyTimeout);
-            try { PrivateFiles.EnsureDirectory(destDir); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(destDir, e); }
-            // Again once it exists: someone else may have made it between the check and our mkdir.
-            Trust.DirectoryTrust.Demand(destDir, request.AllowInsecureDirectory);
-            BackupCatalog.CleanStale(destDir, _log);
+            target.Prepare(request.AllowInsecureDirectory, _log);
 
             var createdUtc = DateTime.UtcNow;
             string id = BackupNaming.NewId();
-            finalPath = Path.Combine(destDir, BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression));
+            name = BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression);
+            string finalPath = target.PathOf(name);
             _log.LogInformation(BackupEvents.BackupStarted, "Backing up {Database} from {Source} to {Path}", database, source, finalPath);
             var manifest = new BackupManifest
             {
                 Id = id,
-                File = Path.GetFileName(finalPath),
+                File = name,
                 Database = database,
                 SourcePath = source,
                 CreatedUtc = createdUtc,
@@ -65,17 +65,15 @@ public sealed class BackupEngine(ILogger? logger = null)
                 Tags = request.Tags.Distinct(StringComparer.Ordinal).ToList(),
                 Tool = $"SqliteBackup {typeof(BackupEngine).Assembly.GetName().Version?.ToString(3)}",
             };
-            string storedTemp = Capture(src, source, finalPath, request, manifest, temps, progress, ct, out var fresh);
+            Capture(src, source, target, name, request, manifest, temps, progress, ct, out var fresh);
             _log.LogDebug("Snapshot, compression and hashing: {Ms} ms ({Method})", clock.ElapsedMilliseconds, manifest.SnapshotMethod);
 
-            AtomicFile.Publish(storedTemp, finalPath);
-            published = true;
-            var info = new BackupInfo(manifest, BackupManifest.PathFor(finalPath));
+            var info = target.Publish(name, manifest);
 
             if (request.Verify != VerificationLevel.None)
             {
                 var phase = Stopwatch.StartNew();
-                var result = new BackupVerifier(_log, request.ScratchPath).Verify(info, request.Verify, null, progress, ct, record: false, fresh);
+                var result = target.Verify(new BackupVerifier(_log, request.ScratchPath), info, request.Verify, fresh, progress, ct);
                 // A check that could not run fails the backup with its real cause (DiskFull...), not as a bad backup.
                 if (result.Inconclusive) throw BackupErrors.NewBackupNotVerified(result.Error!);
                 if (!result.Passed) throw BackupErrors.VerificationFailed(finalPath, result.Message);
@@ -83,7 +81,7 @@ public sealed class BackupEngine(ILogger? logger = null)
                 _log.LogDebug("Verification: {Ms} ms", phase.ElapsedMilliseconds);
             }
             manifest.DurationMs = clock.ElapsedMilliseconds;
-            AtomicFile.WriteAllBytes(info.ManifestPath, manifest.ToJson(), overwrite: false);
+            target.WriteManifest(info, manifest.ToJson(), ct);
             _log.LogInformation(BackupEvents.BackupSucceeded, "Backup {Id} of {Database} written to {Path}: {StoredSize} bytes stored, {RawSize} raw, in {DurationMs} ms",
                 id, database, finalPath, manifest.StoredSize, manifest.RawSize, manifest.DurationMs);
             progress?.Invoke(new BackupProgress("Backing up " + database, "Done", 100, Completed: true));
@@ -91,9 +89,9 @@ public sealed class BackupEngine(ILogger? logger = null)
         }
         catch (Exception e)
         {
-            if (published) AtomicFile.TryDelete(finalPath);
+            if (name != null) target.Discard(name, _log);
             if (e is OperationCanceledException) throw;
-            var mapped = Map(e, source, destDir);
+            var mapped = Map(e, source, target.TempFolder);
             _log.LogError(BackupEvents.BackupFailed, mapped, "Backup of {Database} from {Source} failed ({ErrorId}): {Error}", database, source, mapped.ErrorId, mapped.Message);
             throw mapped;
         }
@@ -119,9 +117,9 @@ public sealed class BackupEngine(ILogger? logger = null)
         _ => BackupErrors.BackupFailed(source, e),
     };
 
-    /// <summary>Reads one consistent snapshot into a stored temporary file; fills the manifest's metadata, sizes and hashes.</summary>
+    /// <summary>Reads one consistent snapshot into the target's stored bytes; fills the manifest's metadata, sizes and hashes.</summary>
     /// <param name="fresh">What the capture already proved for the verification that follows (see <see cref="FreshCapture"/>).</param>
-    string Capture(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest, List<string> temps,
+    void Capture(SqliteConnection src, string source, BackupTarget target, string name, BackupRequest request, BackupManifest manifest, List<string> temps,
         Action<BackupProgress>? progress, CancellationToken ct, out FreshCapture? fresh)
     {
         fresh = null;
@@ -131,17 +129,15 @@ public sealed class BackupEngine(ILogger? logger = null)
         manifest.JournalMode = journalMode;
         if (journalMode == "wal" && request.AllowFileRead && own != null)
         {
-            string? stored = TryCaptureByFileRead(src, own, source, finalPath, request, manifest, temps, started, progress, ct, out fresh);
-            if (stored != null) return stored;
+            if (TryCaptureByFileRead(src, own, source, target, name, request, manifest, temps, started, progress, ct, out fresh)) return;
         }
-        string storedApi = CaptureByBackupApi(src, source, finalPath, request, manifest, temps, progress, ct, out string rawTemp);
+        CaptureByBackupApi(src, source, target, name, request, manifest, temps, progress, ct, out string rawTemp);
         // The backup API's own copy is the raw snapshot, already on disk; without compression it is the stored file, which
         // SQLite must not open once published, so the verifier decompresses as usual.
-        if (request.Verify >= VerificationLevel.Standard && request.Compression != CompressionKind.None) fresh = new FreshCapture(rawTemp, null);
-        return storedApi;
+        if (request.Verify >= VerificationLevel.Standard && (request.Compression != CompressionKind.None || !target.AdoptsRawCopy)) fresh = new FreshCapture(rawTemp, null);
     }
 
-    string? TryCaptureByFileRead(SqliteConnection src, SqliteOwnFile own, string source, string finalPath, BackupRequest request, BackupManifest manifest,
+    bool TryCaptureByFileRead(SqliteConnection src, SqliteOwnFile own, string source, BackupTarget target, string name, BackupRequest request, BackupManifest manifest,
         List<string> temps, DateTime started, Action<BackupProgress>? progress, CancellationToken ct, out FreshCapture? fresh)
     {
         fresh = null;
@@ -156,21 +152,13 @@ public sealed class BackupEngine(ILogger? logger = null)
         {
             _log.LogDebug("The WAL of {Source} holds frames not yet checkpointed; copying through the backup API", source);
             snapshot.Rollback();
-            return null;
+            return false;
         }
         manifest.SnapshotMethod = SnapshotMethod.FileRead;
         var frozen = WalIndex.CheckpointState(own);
         request.OnFileReadPinned?.Invoke();
-        string storedTemp = AtomicFile.TempPathBeside(finalPath);
-        temps.Add(storedTemp);
-        var pumped = new StrongBox<long>();
-        // The file is frozen while our read transaction lasts, so it can be compressed on another core while this
-        // thread counts rows through the same snapshot.
-        var store = BackgroundPriority.Run(() =>
-        {
-            using var input = new SqliteOwnFileStream(own, length);
-            Store(input, length, storedTemp, request, manifest, pumped, ct);
-        });
+        // The file is frozen while our read transaction lasts, so it can be compressed (into a temporary file, or into a
+        // store's upload) while another thread counts rows through the same snapshot.
         // Row counts scan the whole snapshot too, so they also run at background priority, beside the compression; so does
         // Standard verification's quick_check, on the very pages being compressed (the file is frozen; see below).
         Func<(bool, string)>? quickCheck = null;
@@ -179,7 +167,8 @@ public sealed class BackupEngine(ILogger? logger = null)
             FillMetadata(src, source, manifest);
             if (request.Verify == VerificationLevel.Standard) quickCheck = SnapshotQuickCheck(src);
         });
-        WaitReporting(Task.WhenAll(store, metadata), pumped, length, "Backing up " + manifest.Database, "Reading and compressing: ", progress);
+        var store = target.Write(name, () => new SqliteOwnFileStream(own, length), length, request, manifest, metadata,
+            "Backing up " + manifest.Database, "Reading and compressing: ", progress, temps, ct);
         // A tripwire behind the locking argument: no checkpoint began while the file was read (a checkpoint records that
         // it began, in nBackfillAttempted, before it writes). It must never fire; if it does, nothing is published, and
         // damage seen meanwhile is blamed on the moving file, not on a healthy source.
@@ -193,17 +182,17 @@ public sealed class BackupEngine(ILogger? logger = null)
         if (moved) throw BackupErrors.SnapshotMoved(source);
         snapshot.Rollback();
         if (quickCheck != null) fresh = new FreshCapture(null, quickCheck);
-        return storedTemp;
+        return true;
     }
 
-    string CaptureByBackupApi(SqliteConnection src, string source, string finalPath, BackupRequest request, BackupManifest manifest,
+    void CaptureByBackupApi(SqliteConnection src, string source, BackupTarget target, string name, BackupRequest request, BackupManifest manifest,
         List<string> temps, Action<BackupProgress>? progress, CancellationToken ct, out string rawTemp)
     {
         manifest.SnapshotMethod = SnapshotMethod.BackupApi;
-        rawTemp = AtomicFile.TempPathBeside(finalPath);
+        rawTemp = AtomicFile.TempPathBeside(Path.Combine(target.TempFolder, name));
         temps.Add(rawTemp);
         try { using (PrivateFiles.CreateNew(rawTemp)) { } }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(Path.GetDirectoryName(finalPath)!, e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(target.TempFolder, e); }
 
         string activity = "Backing up " + manifest.Database;
         using (var dest = SqliteFiles.Open(rawTemp, SqliteOpenMode.ReadWrite))
@@ -222,30 +211,17 @@ public sealed class BackupEngine(ILogger? logger = null)
             FillMetadata(dest, source, manifest);
         }
 
-        if (request.Compression == CompressionKind.None)
+        if (request.Compression == CompressionKind.None && target is DirectoryTarget local)
         {
             manifest.RawSha256 = manifest.StoredSha256 = HashingStream.HashFile(rawTemp, out long length);
             manifest.RawSize = manifest.StoredSize = length;
-            return rawTemp;
+            local.Adopt(rawTemp);
+            return;
         }
-        string storedTemp = AtomicFile.TempPathBeside(finalPath);
-        temps.Add(storedTemp);
-        using var input = new FileStream(rawTemp, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
-        var pumped = new StrongBox<long>();
-        var store = BackgroundPriority.Run(() => Store(input, input.Length, storedTemp, request, manifest, pumped, ct));
-        WaitReporting(store, pumped, input.Length, "Compressing " + manifest.Database, "", progress);
-        store.GetAwaiter().GetResult();
-        return storedTemp;
-    }
-
-    /// <summary>Waits for a background store on the caller's thread, which is the only one allowed to report progress.</summary>
-    static void WaitReporting(Task store, StrongBox<long> pumped, long length, string activity, string status, Action<BackupProgress>? progress)
-    {
-        void Report() => progress?.Invoke(new BackupProgress(activity, $"{status}{Volatile.Read(ref pumped.Value) / 1048576:N0} of {length / 1048576:N0} MiB",
-            length == 0 ? 100 : (int)(Volatile.Read(ref pumped.Value) * 100 / length)));
-        Report();
-        while (!((IAsyncResult)store).AsyncWaitHandle.WaitOne(100)) Report();
-        Report();
+        string raw = rawTemp;
+        long rawLength = new FileInfo(raw).Length;
+        target.Write(name, () => new FileStream(raw, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan), rawLength,
+            request, manifest, null, "Compressing " + manifest.Database, "", progress, temps, ct).GetAwaiter().GetResult();
     }
 
     /// <summary>quick_check through the snapshot; its outcome (or what it threw) is handed to the verifier to record.</summary>
@@ -297,43 +273,5 @@ public sealed class BackupEngine(ILogger? logger = null)
             return c;
         }
         catch (SqliteException e) when (SqliteFiles.IsCorrupt(e)) { throw BackupErrors.NotASqliteDatabase(source); }
-    }
-
-    /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
-    static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
-        CancellationToken ct)
-    {
-        using var rawHash = new HashingStream(input, leaveOpen: true);
-        using (var output = PrivateFiles.CreateNew(storedTemp, Buffer))
-        {
-            using var storedHash = new HashingStream(output, leaveOpen: true);
-            using (var compressor = Codec.Compress(request.Compression, storedHash, request.ZstdLevel))
-            {
-                var buffer = new byte[Buffer];
-                long remaining = length, flushedAt = 0;
-                while (remaining > 0)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    int n = rawHash.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
-                    if (n == 0) throw new IOException($"The database file ended {remaining} bytes early.");
-                    compressor.Write(buffer, 0, n);
-                    remaining -= n;
-                    // Write back as we go: one fsync of hundreds of MB at the end stalls every other fsync on the disk.
-                    if (storedHash.BytesWritten - flushedAt >= FlushEvery)
-                    {
-                        output.Flush(flushToDisk: true);
-                        flushedAt = storedHash.BytesWritten;
-                    }
-                    Volatile.Write(ref pumped.Value, length - remaining);
-                }
-            }
-            storedHash.Flush();
-            // No final fsync here: AtomicFile.Publish makes the file durable before it renames it.
-            output.Flush();
-            manifest.StoredSha256 = storedHash.HashHex();
-            manifest.StoredSize = storedHash.BytesWritten;
-        }
-        manifest.RawSha256 = rawHash.HashHex();
-        manifest.RawSize = length;
     }
 }

@@ -33,8 +33,8 @@ public sealed class BackupInfo
     /// </summary>
     internal Storage.StoreAccess? Access { get; set; }
 
-    /// <summary>Its store, reached as the listing reached it (a remote backup only).</summary>
-    internal Storage.IBackupStore OpenStore() => (Access ?? new Storage.StoreAccess(Directory)).Open();
+    /// <summary>Its store, reached as the listing reached it (a remote backup only). A method, so nothing serialises it.</summary>
+    public Storage.IBackupStore OpenStore() => (Access ?? new Storage.StoreAccess(Directory)).Open();
 
     /// <summary>Lives in a remote store (s3://, azure://, sftp://): <see cref="Directory"/> is its location.</summary>
     public bool IsRemote { get; }

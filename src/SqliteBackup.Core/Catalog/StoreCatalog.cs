@@ -53,13 +53,21 @@ public sealed class StoreCatalog(ILogger? logger = null)
         if (!backup.IsRemote) return new BackupCatalog(_log).Check(backup);
         var access = options == null ? backup.Access : new StoreAccess(backup.Access?.Location ?? backup.Directory, options);
         using var store = access?.Open() ?? backup.OpenStore();
+        var fresh = Check(backup, store, ct);
+        fresh.Access = access;
+        return fresh;
+    }
+
+    /// <summary>The same, through a store the caller opened (with the options, credentials among them, it was opened with).</summary>
+    public BackupInfo Check(BackupInfo backup, IBackupStore store, CancellationToken ct = default)
+    {
         string manifestName = backup.Manifest.File + BackupManifest.Suffix;
         var manifestObject = store.Stat(manifestName, ct) ?? throw Errors.BackupErrors.BackupNotFound(backup.Path);
         var data = store.Stat(backup.Manifest.File, ct);
         var objects = new Dictionary<string, StoredObject>(StringComparer.Ordinal) { [manifestName] = manifestObject };
         if (data != null) objects[data.Name] = data;
         var fresh = Load(store, manifestObject, objects, out string? problem) ?? throw Errors.BackupErrors.UntrustedBackupFile(backup.ManifestPath, problem!);
-        fresh.Access = access;
+        fresh.Access = backup.Access;
         return fresh;
     }
 

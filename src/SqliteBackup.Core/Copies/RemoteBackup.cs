@@ -6,9 +6,11 @@ using SqliteBackup.Core.Storage;
 namespace SqliteBackup.Core.Copies;
 
 /// <summary>
-/// A new backup for a remote location: taken and verified exactly as a local one, in a private staging folder (the
-/// -ScratchPath, or the temporary directory), then copied by <see cref="BackupCopier"/> (data, check, manifest last)
-/// and the staging folder removed. It needs local room for the compressed backup, not for the database.
+/// A new backup for a remote location, streamed: the snapshot is read, compressed and hashed straight into the store's
+/// upload, verified where it landed, and its manifest written last (see <see cref="BackupEngine"/>). No compressed copy
+/// is made locally. The private staging folder (the -ScratchPath, or the temporary directory) holds something only when
+/// the snapshot must be copied through SQLite's backup API first (a database not in WAL mode, or one whose WAL holds
+/// frames not yet checkpointed): then it needs room for the database, uncompressed, while the upload runs.
 /// </summary>
 public static class RemoteBackup
 {
@@ -19,7 +21,8 @@ public static class RemoteBackup
         // First, while the database is not yet being read: what an interrupted earlier run left at the location.
         StaleUploads.Clean(target, log, ct);
         using var staging = ScratchDirectory.Create(request.ScratchPath, Path.GetTempPath(), log);
-        var local = new BackupEngine(log).Create(request with { Destination = staging.Path }, progress, ct);
-        return new BackupCopier(log) { DestinationAccess = targetAccess }.Copy(local, target, progress, ct).Copy;
+        var backup = new BackupEngine(log).Create(request, target, staging.Path, progress, ct);
+        backup.Access = targetAccess;
+        return backup;
     }
 }

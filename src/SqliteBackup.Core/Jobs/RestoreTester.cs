@@ -16,7 +16,7 @@ namespace SqliteBackup.Core.Jobs;
 /// could not run (no space, no permission) is inconclusive (<see cref="VerificationEvidence"/>).
 /// </summary>
 /// <param name="scratchPath">Where to restore; null: a hidden folder beside the backup (see <see cref="ScratchDirectory"/>).</param>
-/// <param name="fetchParent">Where a remote backup is fetched to first (a private folder); null: the temporary directory.</param>
+/// <param name="fetchParent">Where a remote backup is restored for the test (a private folder in it); null: the temporary directory.</param>
 internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, string? fetchParent = null)
 {
     public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default, bool allowInsecureDirectory = false)
@@ -25,19 +25,19 @@ internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, 
         VerificationOutcome outcome;
         string message;
         ScratchDirectory? scratch = null;
-        Copies.FetchedBackup? fetched = null;
         try
         {
-            // An off-site copy is brought here first, as Restore-SqliteBackup does: its fetch is part of what is tested.
-            var local = backup;
+            // An off-site copy is restored from its store, read once as a stream, as Restore-SqliteBackup does: that
+            // read is part of what is tested. Its scratch folder is private, in the fetch folder (the temporary directory).
+            scratch = ScratchDirectory.Create(scratchPath, backup.IsRemote ? fetchParent ?? Path.GetTempPath() : backup.Directory, logger);
+            string target = scratch.File(backup.Database + ".db");
+            var request = new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory };
             if (backup.IsRemote)
             {
-                fetched = Copies.FetchedBackup.Fetch(backup, fetchParent ?? Path.GetTempPath(), logger, ct);
-                local = fetched.Local;
+                using var store = backup.OpenStore();
+                new Restorer(logger).Restore(backup, store, request, null, ct);
             }
-            scratch = ScratchDirectory.Create(scratchPath, local.Directory, logger);
-            string target = scratch.File(backup.Database + ".db");
-            new Restorer(logger).Restore(local, new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory }, null, ct);
+            else new Restorer(logger).Restore(backup, request, null, ct);
             using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadOnly);
             var integrity = SqliteFiles.Column(c, "PRAGMA integrity_check");
             var fk = SqliteFiles.Column(c, "SELECT \"table\" FROM pragma_foreign_key_check");
@@ -55,7 +55,6 @@ internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, 
         finally
         {
             scratch?.Dispose();
-            fetched?.Dispose();
         }
         var result = new RestoreTestResult(backup, outcome, message, clock.Elapsed);
         switch (outcome)

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
@@ -26,7 +24,19 @@ public sealed class Restorer(ILogger? logger = null)
     readonly ILogger _log = logger ?? NullLogger.Instance;
     static readonly string[] SideFiles = ["-wal", "-shm", "-journal"];
 
-    public RestoreResult Restore(BackupInfo backup, RestoreRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default)
+    public RestoreResult Restore(BackupInfo backup, RestoreRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        RestoreFrom(backup, null, request, progress, ct);
+
+    /// <summary>
+    /// A backup in a store (<paramref name="backup"/> as listed from <paramref name="store"/>): its data object is read once,
+    /// as a stream, hashed while it is decompressed into a private folder beside the target (the disk the database goes
+    /// to), so no compressed copy is downloaded. The PreRestore backup stays local (<see cref="RestoreRequest.PreRestoreDirectory"/>,
+    /// else 'backups' beside the target).
+    /// </summary>
+    public RestoreResult Restore(BackupInfo backup, IBackupStore store, RestoreRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
+        RestoreFrom(backup, store, request, progress, ct);
+
+    RestoreResult RestoreFrom(BackupInfo backup, IBackupStore? store, RestoreRequest request, Action<BackupProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         string target = ResolveTarget(Path.GetFullPath(request.Destination), request.FollowSymlink);
@@ -34,14 +44,17 @@ public sealed class Restorer(ILogger? logger = null)
         bool exists = File.Exists(target);
         if (exists && !request.Force) throw BackupErrors.RestoreTargetExists(target);
         string activity = $"Restoring {backup.Database} to {target}";
-        // What is restored is decided by the manifest on disk, after the catalogue's trust check, not by the object given.
-        backup = new BackupCatalog(_log) { AllowInsecureDirectory = request.AllowInsecureDirectory }.Check(backup);
+        // What is restored is decided by the manifest as stored now, after the catalogue's trust check, not by the object given.
+        backup = store == null
+            ? new BackupCatalog(_log) { AllowInsecureDirectory = request.AllowInsecureDirectory }.Check(backup)
+            : new StoreCatalog(_log).Check(backup, store, ct);
 
         progress?.Invoke(new BackupProgress(activity, "Checking the backup", 0));
-        var quick = new BackupVerifier(_log).Verify(backup, VerificationLevel.Quick, record: false, ct: ct);
+        // Present and of its size before anything is touched; its bytes are hashed on the one read that decompresses them.
+        var present = new BackupVerifier(_log).CheckPresent(backup, store, ct);
         // A check that could not run (no permission, an I/O error) is not a damaged backup: say what stopped it.
-        if (quick.Inconclusive) throw quick.Error!;
-        if (!quick.Passed) throw BackupErrors.ChecksumMismatch(backup.Path, quick.Message);
+        if (present.Inconclusive) throw present.Error!;
+        if (!present.Passed) throw BackupErrors.ChecksumMismatch(backup.Path, present.Message);
 
         string targetDir = Path.GetDirectoryName(target)!;
         if (!Directory.Exists(targetDir)) throw BackupErrors.ForWriteFailure(targetDir, new DirectoryNotFoundException($"The folder '{targetDir}' does not exist."));
@@ -53,13 +66,14 @@ public sealed class Restorer(ILogger? logger = null)
         // The decompressed copy is checked and read from a private folder in the backup's own (trusted) directory, never
         // beside the target: a user who can write the target's folder could swap a file there, between our writing it and
         // reopening it by name, for a link to a database they may not read (a hostile-user test made root copy one in).
-        using var scratch = ScratchDirectory.Create(null, backup.Directory, _log);
+        // A remote backup has no such directory: its private (0700) folder goes in the target's folder, on the same disk.
+        using var scratch = ScratchDirectory.Create(null, store == null ? backup.Directory : targetDir, _log);
         string temp = scratch.File("restore.db");
         string beside = AtomicFile.TempPathBeside(target, RestoreLock.TempTag(target));
         try
         {
-            progress?.Invoke(new BackupProgress(activity, "Decompressing", 20));
-            var (hash, length) = DecompressChecked(backup, temp, targetDir, ct);
+            progress?.Invoke(new BackupProgress(activity, "Reading, hashing and decompressing", 20));
+            var (hash, length) = ReadOnce(backup, store, temp, targetDir, scratch.Path, ct);
             if (hash != backup.Manifest.RawSha256 || length != backup.Manifest.RawSize)
                 throw BackupErrors.ChecksumMismatch(backup.Path, "the decompressed database does not match the raw SHA-256 in the manifest");
             progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
@@ -179,7 +193,7 @@ public sealed class Restorer(ILogger? logger = null)
     {
         if (request.PreRestoreDirectory is { } chosen)
             return DirectoryAccess.CanCreateFilesIn(chosen) ? chosen : throw BackupErrors.PreRestoreLocationNotWritable(chosen, target);
-        if (DirectoryAccess.CanCreateFilesIn(backup.Directory)) return backup.Directory;
+        if (!backup.IsRemote && DirectoryAccess.CanCreateFilesIn(backup.Directory)) return backup.Directory;
         string beside = Path.Combine(Path.GetDirectoryName(target)!, "backups");
         if (!DirectoryAccess.CanCreateFilesIn(beside)) throw BackupErrors.PreRestoreLocationNotWritable(backup.Directory, target);
         _log.LogWarning("The backup directory {Directory} is read-only, so the PreRestore backup of {Target} goes to {Fallback} instead (choose the place with -PreRestorePath)",
@@ -244,16 +258,36 @@ public sealed class Restorer(ILogger? logger = null)
         File.SetUnixFileMode(handle, (UnixFileMode)(st.Permissions & 0x1FF));
     }
 
-    (string, long) DecompressChecked(BackupInfo backup, string temp, string targetDir, CancellationToken ct)
+    /// <summary>
+    /// Reads the stored object once: hashed (it must match the manifest, as a Quick check would), decompressed into
+    /// <paramref name="temp"/> and the decompressed bytes hashed, all in one pass. Returns the raw SHA-256 and length.
+    /// </summary>
+    static (string, long) ReadOnce(BackupInfo backup, IBackupStore? store, string temp, string targetDir, string scratch, CancellationToken ct)
     {
-        try { return Decompress(backup, temp, ct); }
-        catch (Exception e) when (e is InvalidDataException or ZstdSharp.ZstdException)
+        var m = backup.Manifest;
+        Unpacked pass;
+        try
         {
-            throw BackupErrors.ChecksumMismatch(backup.Path, "it does not decompress: " + e.Message);
+            using var input = store == null
+                ? new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan)
+                : store.OpenRead(m.File, ct);
+            pass = Unpacker.Run(input, m.Compression, temp, null, ct);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        // The object could not be read: nothing is proven against it (a store's own errors already say what to do).
+        catch (Exception e) when (e is not SqliteBackupException && VerificationEvidence.Classify(e) is { Cause: { } cause } && cause != InconclusiveCause.Cancelled)
         {
-            throw BackupErrors.ForWriteFailure(targetDir, e);
+            throw BackupErrors.CheckCouldNotRun(backup.Path, "Sha256", cause, e.Message, scratch, m.RawSize, e);
+        }
+        if (pass.StoredSha256 != m.StoredSha256 || pass.StoredSize != m.StoredSize)
+            throw BackupErrors.ChecksumMismatch(backup.Path, $"Sha256: SHA-256 is {pass.StoredSha256}, manifest says {m.StoredSha256}");
+        switch (pass.Failure)
+        {
+            case null: return (pass.RawSha256, pass.RawSize);
+            case InvalidDataException or ZstdSharp.ZstdException: throw BackupErrors.ChecksumMismatch(backup.Path, "it does not decompress: " + pass.Failure.Message);
+            case IOException or UnauthorizedAccessException: throw BackupErrors.ForWriteFailure(targetDir, pass.Failure);
+            default:
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(pass.Failure);
+                return default;
         }
     }
 
@@ -270,63 +304,12 @@ public sealed class Restorer(ILogger? logger = null)
         catch (SqliteException e) when (SqliteFiles.IsCorrupt(e)) { return false; }
     }
 
-    /// <summary>
-    /// The SHA-256 and length of a backup's decompressed bytes, without writing them: decompression and hashing run on
-    /// two cores, so a new backup's Standard check costs about one decompression.
-    /// </summary>
-    internal static (string Hash, long Length) HashDecompressed(BackupInfo backup, CancellationToken ct)
-    {
-        const int Buffer = 1 << 20;
-        using var full = new BlockingCollection<(byte[] Data, int Count)>(boundedCapacity: 4);
-        var free = new ConcurrentBag<byte[]>();
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long total = 0;
-        var hasher = Task.Run(() =>
-        {
-            foreach (var (data, count) in full.GetConsumingEnumerable())
-            {
-                sha.AppendData(data, 0, count);
-                total += count;
-                free.Add(data);
-            }
-        });
-        try
-        {
-            using var input = new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
-            using var d = Codec.Decompress(backup.Compression, input);
-            while (true)
-            {
-                ct.ThrowIfCancellationRequested();
-                var buffer = free.TryTake(out var b) ? b : new byte[Buffer];
-                int n = d.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-                if (n == 0) break;
-                full.Add((buffer, n), ct);
-            }
-        }
-        finally { full.CompleteAdding(); }
-        hasher.GetAwaiter().GetResult();
-        return (Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant(), total);
-    }
-
     /// <summary>Decompresses a backup into a new owner-only file; returns the SHA-256 and length of what was written.</summary>
     internal static (string Hash, long Length) Decompress(BackupInfo backup, string destination, CancellationToken ct)
     {
-        const int Buffer = 1 << 20;
-        using var input = new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, Buffer, FileOptions.SequentialScan);
-        using var output = PrivateFiles.CreateNew(destination, Buffer);
-        using var hashing = new HashingStream(output, leaveOpen: true);
-        using (var d = Codec.Decompress(backup.Compression, input))
-        {
-            var buffer = new byte[Buffer];
-            int n;
-            while ((n = d.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                ct.ThrowIfCancellationRequested();
-                hashing.Write(buffer, 0, n);
-            }
-        }
-        // Scratch copies need no durability: a restore's copy is flushed where it is placed beside the target.
-        output.Flush();
-        return (hashing.HashHex(), hashing.BytesWritten);
+        using var input = new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+        var pass = Unpacker.Run(input, backup.Compression, destination, null, ct);
+        if (pass.Failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(pass.Failure);
+        return (pass.RawSha256, pass.RawSize);
     }
 }

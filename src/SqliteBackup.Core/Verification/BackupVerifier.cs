@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
@@ -7,7 +8,6 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
-using SqliteBackup.Core.Restore;
 using SqliteBackup.Core.Snapshot;
 using SqliteBackup.Core.Storage;
 
@@ -25,14 +25,36 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
 
     public VerificationResult Verify(BackupInfo backup, VerificationLevel level, string? query = null,
         Action<BackupProgress>? progress = null, CancellationToken ct = default, bool record = true) =>
-        Verify(backup, level, query, progress, ct, record, fresh: null);
+        Verify(backup, null, level, query, progress, ct, record, fresh: null);
 
+    /// <summary>
+    /// A backup in a store (<paramref name="backup"/> as listed from <paramref name="store"/>). Quick compares the size and
+    /// the SHA-256 the service recorded, or reads the object back as a stream where it keeps none; Standard and Full read it
+    /// once, as a stream, hashing it while it is decompressed into the scratch folder (the -ScratchPath, or the temporary
+    /// directory): no compressed copy is downloaded. A recorded result goes back to the store with the manifest.
+    /// </summary>
+    public VerificationResult Verify(BackupInfo backup, IBackupStore store, VerificationLevel level, string? query = null,
+        Action<BackupProgress>? progress = null, CancellationToken ct = default, bool record = true) =>
+        Verify(backup, store, level, query, progress, ct, record, fresh: null);
+
+    /// <param name="store">Where the data object is read from; null: the file at <see cref="BackupInfo.Path"/>.</param>
     /// <param name="fresh">
-    /// For a backup just taken, what its capture proved (<see cref="FreshCapture"/>): the stored file is then decompressed
-    /// and hashed in memory (it must give RawSha256) instead of into a scratch copy.
+    /// For a backup just taken, what its capture proved (<see cref="FreshCapture"/>): the stored bytes are then decompressed
+    /// and hashed in memory (they must give RawSha256) instead of into a scratch copy.
     /// </param>
-    internal VerificationResult Verify(BackupInfo backup, VerificationLevel level, string? query,
-        Action<BackupProgress>? progress, CancellationToken ct, bool record, FreshCapture? fresh)
+    internal VerificationResult Verify(BackupInfo backup, IBackupStore? store, VerificationLevel level, string? query,
+        Action<BackupProgress>? progress, CancellationToken ct, bool record, FreshCapture? fresh) =>
+        Verify(backup, store, level, query, progress, ct, record, fresh, presenceOnly: false);
+
+    /// <summary>
+    /// Present and of the manifest's size, by stat alone, recorded nowhere: a restore checks that much before it touches
+    /// anything, and hashes the bytes on the one read that decompresses them.
+    /// </summary>
+    internal VerificationResult CheckPresent(BackupInfo backup, IBackupStore? store, CancellationToken ct) =>
+        Verify(backup, store, VerificationLevel.Quick, null, null, ct, record: false, fresh: null, presenceOnly: true);
+
+    VerificationResult Verify(BackupInfo backup, IBackupStore? store, VerificationLevel level, string? query,
+        Action<BackupProgress>? progress, CancellationToken ct, bool record, FreshCapture? fresh, bool presenceOnly)
     {
         if (level == VerificationLevel.None) throw new ArgumentException("Choose Quick, Standard or Full.", nameof(level));
         var started = DateTime.UtcNow;
@@ -44,6 +66,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
         SqliteConnection? c = null;
         SqliteBackupException? error = null;
         InconclusiveCause? cause = null;
+        Task<(bool, string)>? early = null;
 
         bool Run(string name, Func<(bool ok, string message)> check)
         {
@@ -70,45 +93,78 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
             return outcome == VerificationOutcome.Passed;
         }
 
-        // A new backup's stored file is decompressed and hashed from the start, beside the Quick checks.
-        var hashing = fresh != null && level >= VerificationLevel.Standard ? Task.Run(() => Restorer.HashDecompressed(backup, ct), ct) : null;
         try
         {
             progress?.Invoke(new BackupProgress(activity, "Checking size and SHA-256", 0));
-            bool ok = Run("FilePresent", () => FilePresent(backup))
+            StoredObject? stat = null;
+            bool ok = Run("FilePresent", () => store == null ? FilePresent(backup) : (stat = store.Stat(m.File, ct)) != null ? (true, "present") : (false, $"{m.File} is missing from {store.Location} (deleted behind our back?)"))
                 && Run("Size", () =>
                 {
-                    long size = new FileInfo(backup.Path).Length;
-                    return size == m.StoredSize ? (true, $"{size} bytes") : (false, $"{size} bytes on disk, manifest says {m.StoredSize}");
-                })
-                && Run("Sha256", () =>
-                {
-                    string hash = HashingStream.HashFile(backup.Path, out _);
-                    return hash == m.StoredSha256 ? (true, hash) : (false, $"SHA-256 is {hash}, manifest says {m.StoredSha256}");
+                    long size = stat?.Size ?? new FileInfo(backup.Path).Length;
+                    return size == m.StoredSize ? (true, $"{size} bytes") : (false, $"{size} bytes {(store == null ? "on disk" : "stored")}, manifest says {m.StoredSize}");
                 });
-
-            if (ok && level >= VerificationLevel.Standard)
+            if (presenceOnly) { }
+            else if (ok && level == VerificationLevel.Quick)
             {
+                ok = Run("Sha256", () =>
+                {
+                    // Without downloading where the service recorded the object's SHA-256 itself; otherwise read back, as a stream.
+                    if (store == null)
+                    {
+                        string onDisk = HashingStream.HashFile(backup.Path, out _);
+                        return onDisk == m.StoredSha256 ? (true, onDisk) : (false, $"SHA-256 is {onDisk}, manifest says {m.StoredSha256}");
+                    }
+                    if (stat!.Sha256 is { Length: 64 } recorded)
+                        return recorded == m.StoredSha256
+                            ? (true, $"{recorded} (the service's own checksum; nothing downloaded)")
+                            : (false, $"the service's checksum is SHA-256 {recorded}, manifest says {m.StoredSha256}");
+                    string hash = HashObject(store, m, activity, progress, ct);
+                    return hash == m.StoredSha256 ? (true, $"{hash} (read back)") : (false, $"SHA-256 is {hash}, manifest says {m.StoredSha256}");
+                });
+            }
+            else if (ok)
+            {
+                // One read of the stored bytes proves them and their decompression together: hashed as they are decompressed
+                // (into a scratch copy, or for a new backup, hashed in memory only), then the two checks are judged in order.
                 string? rawCopy = fresh?.RawCopy;
                 string db = rawCopy ?? "";
-                var early = fresh?.SnapshotQuickCheck is { } done ? Task.Run(done, ct) : rawCopy == null ? null : Task.Run(() =>
+                early = fresh?.SnapshotQuickCheck is { } done ? Task.Run(done, ct) : rawCopy == null ? null : Task.Run(() =>
                 {
                     using var raw = OpenImmutable(rawCopy);
                     return Pragma(raw, "PRAGMA quick_check");
                 }, ct);
-                progress?.Invoke(new BackupProgress(activity, "Decompressing", 30));
-                ok = Run("Decompress", () =>
+                Unpacked? pass = null;
+                Exception? noScratch = null;
+                ok = Run("Sha256", () =>
                 {
-                    (string Hash, long Length) r;
-                    if (hashing != null) r = hashing.GetAwaiter().GetResult();
-                    else
+                    string? copy = null;
+                    if (fresh == null)
                     {
-                        scratch = ScratchDirectory.Create(scratchPath, backup.Directory, _log);
-                        db = scratch.File("backup.db");
-                        r = Restorer.Decompress(backup, db, ct);
+                        try
+                        {
+                            scratch = ScratchDirectory.Create(scratchPath, store == null ? backup.Directory : System.IO.Path.GetTempPath(), _log);
+                            db = copy = scratch.File("backup.db");
+                        }
+                        // Judged as the decompression's failure below; the stored bytes are still hashed.
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { noScratch = e; }
                     }
-                    if (r.Length != m.RawSize) return (false, $"decompressed to {r.Length} bytes, manifest says {m.RawSize}");
-                    return r.Hash == m.RawSha256 ? (true, $"{r.Length} bytes, SHA-256 matches") : (false, $"raw SHA-256 is {r.Hash}, manifest says {m.RawSha256}");
+                    int lastPercent = -1;
+                    void Report(long read)
+                    {
+                        int percent = m.StoredSize > 0 ? (int)Math.Min(100, read * 100 / m.StoredSize) : 100;
+                        if (percent == lastPercent) return;
+                        lastPercent = percent;
+                        progress?.Invoke(new BackupProgress(activity, $"Reading, hashing and decompressing: {read / 1048576:N0} of {m.StoredSize / 1048576:N0} MiB", 5 + percent * 40 / 100));
+                    }
+                    using (var input = store == null ? OpenFile(backup.Path) : store.OpenRead(m.File, ct))
+                        pass = Unpacker.Run(input, backup.Compression, copy, Report, ct);
+                    return pass.StoredSha256 == m.StoredSha256 ? (true, pass.StoredSha256) : (false, $"SHA-256 is {pass.StoredSha256}, manifest says {m.StoredSha256}");
+                })
+                && Run("Decompress", () =>
+                {
+                    if ((noScratch ?? pass!.Failure) is { } failure) return Rethrow(failure);
+                    if (pass!.RawSize != m.RawSize) return (false, $"decompressed to {pass.RawSize} bytes, manifest says {m.RawSize}");
+                    return pass.RawSha256 == m.RawSha256 ? (true, $"{pass.RawSize} bytes, SHA-256 matches") : (false, $"raw SHA-256 is {pass.RawSha256}, manifest says {m.RawSha256}");
                 });
                 // Its connection must be closed before the raw copy goes, whatever the decompression found.
                 try { early?.Wait(CancellationToken.None); } catch (AggregateException) { }
@@ -143,13 +199,14 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
         }
         finally
         {
-            // Whatever the checks found, the file is not left open behind us.
-            try { hashing?.Wait(CancellationToken.None); } catch (AggregateException) { }
+            // Whatever the checks found, no connection is left open on a copy about to be removed.
+            try { early?.Wait(CancellationToken.None); } catch (AggregateException) { }
             c?.Dispose();
             scratch?.Dispose();
         }
 
         var result = new VerificationResult(backup, level, started, checks, total.Elapsed, error, cause);
+        if (presenceOnly) return result;
         progress?.Invoke(new BackupProgress(activity, result.Outcome.ToString(), 100, Completed: true));
         switch (result.Outcome)
         {
@@ -166,8 +223,38 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                     level, backup.Id, backup.Database, result.Cause, backup.Path, result.Message);
                 break;
         }
-        if (record) Record(backup, result);
+        if (record)
+        {
+            if (store == null) Record(backup, result);
+            else Record(backup, store, result, ct);
+        }
         return result;
+    }
+
+    static (bool, string) Rethrow(Exception e)
+    {
+        ExceptionDispatchInfo.Throw(e);
+        return default;
+    }
+
+    static FileStream OpenFile(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+
+    /// <summary>One streamed read of a stored object, for a service that keeps no SHA-256 of its own; nothing is written to disk.</summary>
+    static string HashObject(IBackupStore store, BackupManifest m, string activity, Action<BackupProgress>? progress, CancellationToken ct)
+    {
+        var rate = new Copies.TransferRate(m.StoredSize);
+        using var input = store.OpenRead(m.File, ct);
+        using var hashing = new HashingStream(input);
+        var buffer = new byte[1 << 20];
+        long done = 0;
+        int n;
+        while ((n = hashing.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            ct.ThrowIfCancellationRequested();
+            done += n;
+            progress?.Invoke(rate.Progress(activity, done, $"read back from {store.Location}"));
+        }
+        return hashing.HashHex();
     }
 
     /// <summary>
@@ -229,6 +316,25 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
             _ => true,
         };
         return truthy ? (true, $"returned {value}") : (false, $"returned {(value is null or DBNull ? "no value" : value)}");
+    }
+
+    /// <summary>Appends the result to the manifest in the store, as read now. A store we may only read is not a reason to fail the check.</summary>
+    void Record(BackupInfo backup, IBackupStore store, VerificationResult result, CancellationToken ct)
+    {
+        string name = backup.Manifest.File + BackupManifest.Suffix;
+        try
+        {
+            var current = BackupManifest.TryParse(store.ReadAllBytes(name, ct), out string? problem) ?? throw new InvalidDataException(problem);
+            if (current.File != backup.Manifest.File) throw new InvalidDataException($"it names '{current.File}', not '{backup.Manifest.File}'");
+            current.Verifications.Add(result.ToRecord());
+            using (var json = new MemoryStream(current.ToJson())) store.Put(name, json, createOnly: false, ct: ct);
+            backup.Manifest.Verifications.Clear();
+            backup.Manifest.Verifications.AddRange(current.Verifications);
+        }
+        catch (Exception e) when (e is SqliteBackupException or IOException or InvalidDataException)
+        {
+            _log.LogWarning("Could not record the verification in {Manifest}: {Message}", backup.ManifestPath, e.Message);
+        }
     }
 
     /// <summary>Appends the result to the manifest on disk. A read-only backup directory is not a reason to fail the check.</summary>

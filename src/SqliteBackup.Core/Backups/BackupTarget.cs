@@ -1,0 +1,257 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Verification;
+
+namespace SqliteBackup.Core.Backups;
+
+/// <summary>
+/// Where <see cref="BackupEngine"/> puts a new backup, by the same protocol everywhere: the stored bytes first (never
+/// visible half-written), verified where they landed, the manifest last and create-only; a failure after the data
+/// became visible removes it again. A backup directory receives a private temporary file published by rename; a store
+/// receives the bytes straight from the snapshot through its Put, with no compressed copy on local disk.
+/// </summary>
+internal abstract class BackupTarget
+{
+    /// <summary>The backup's data object is visible: a later failure must remove it.</summary>
+    public bool Published { get; protected set; }
+
+    /// <summary>The local folder that holds temporaries (a backup-API snapshot copy); disk-space and permission errors name it.</summary>
+    public abstract string TempFolder { get; }
+
+    /// <summary>Checks made before the source is opened, so a refused destination leaves no trace.</summary>
+    public abstract void CheckBeforeOpen(bool allowInsecureDirectory);
+
+    /// <summary>Makes the location ready for writing, once the source opened.</summary>
+    public abstract void Prepare(bool allowInsecureDirectory, ILogger log);
+
+    /// <summary>Where the backup called <paramref name="name"/> will be, for messages.</summary>
+    public abstract string PathOf(string name);
+
+    /// <summary>
+    /// Compresses exactly <paramref name="length"/> bytes of the stream <paramref name="openInput"/> gives, hashing both
+    /// sides into <paramref name="manifest"/>, while <paramref name="alongside"/> (reading the same snapshot) runs;
+    /// progress is reported on the calling thread. Returns the work's outcome once both are done (a faulted task when
+    /// it failed), so that the caller decides what a failure means before anything is rethrown.
+    /// </summary>
+    public abstract Task Write(string name, Func<Stream> openInput, long length, BackupRequest request, BackupManifest manifest, Task? alongside,
+        string activity, string status, Action<BackupProgress>? progress, List<string> temps, CancellationToken ct);
+
+    /// <summary>For a local target without compression, the backup-API copy is the stored file itself, published as is.</summary>
+    public virtual bool AdoptsRawCopy => false;
+
+    /// <summary>Makes what <see cref="Write"/> produced visible under its name (a rename; a store's Put already did).</summary>
+    public abstract BackupInfo Publish(string name, BackupManifest manifest);
+
+    public abstract VerificationResult Verify(BackupVerifier verifier, BackupInfo info, VerificationLevel level, FreshCapture? fresh,
+        Action<BackupProgress>? progress, CancellationToken ct);
+
+    /// <summary>Writes the manifest, create-only: from this instant the backup exists.</summary>
+    public abstract void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct);
+
+    /// <summary>Removes the data object after a failure; never throws.</summary>
+    public abstract void Discard(string name, ILogger log);
+
+    /// <summary>Waits for a background store on the caller's thread, which is the only one allowed to report progress.</summary>
+    internal static void WaitReporting(Task work, Func<long> pumped, long length, string activity, string status, Action<BackupProgress>? progress)
+    {
+        void Report() => progress?.Invoke(new BackupProgress(activity, $"{status}{pumped() / 1048576:N0} of {length / 1048576:N0} MiB",
+            length == 0 ? 100 : (int)(pumped() * 100 / length)));
+        Report();
+        while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(100)) Report();
+        Report();
+    }
+}
+
+/// <summary>A backup directory: a private temporary file beside the final name, compressed on a low-priority thread, published by rename.</summary>
+internal sealed class DirectoryTarget(string directory) : BackupTarget
+{
+    const int Buffer = 1 << 20;
+    const long FlushEvery = 8L << 20;
+
+    public override string TempFolder => directory;
+
+    public override void CheckBeforeOpen(bool allowInsecureDirectory)
+    {
+        if (File.Exists(directory)) throw BackupErrors.BackupDirectoryIsFile(directory);
+        Trust.DirectoryTrust.Demand(directory, allowInsecureDirectory);
+    }
+
+    public override void Prepare(bool allowInsecureDirectory, ILogger log)
+    {
+        try { PrivateFiles.EnsureDirectory(directory); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(directory, e); }
+        // Again once it exists: someone else may have made it between the check and our mkdir.
+        Trust.DirectoryTrust.Demand(directory, allowInsecureDirectory);
+        BackupCatalog.CleanStale(directory, log);
+    }
+
+    public override string PathOf(string name) => Path.Combine(directory, name);
+
+    string? _storedTemp;
+
+    public override bool AdoptsRawCopy => true;
+
+    /// <summary>The backup-API copy published as the stored file (no compression).</summary>
+    public void Adopt(string rawTemp) => _storedTemp = rawTemp;
+
+    public override Task Write(string name, Func<Stream> openInput, long length, BackupRequest request, BackupManifest manifest, Task? alongside,
+        string activity, string status, Action<BackupProgress>? progress, List<string> temps, CancellationToken ct)
+    {
+        string storedTemp = AtomicFile.TempPathBeside(PathOf(name));
+        temps.Add(storedTemp);
+        _storedTemp = storedTemp;
+        var pumped = new StrongBox<long>();
+        var store = BackgroundPriority.Run(() =>
+        {
+            using var input = openInput();
+            Store(input, length, storedTemp, request, manifest, pumped, ct);
+        });
+        WaitReporting(alongside == null ? store : Task.WhenAll(store, alongside), () => Volatile.Read(ref pumped.Value), length, activity, status, progress);
+        return store;
+    }
+
+    public override BackupInfo Publish(string name, BackupManifest manifest)
+    {
+        string finalPath = PathOf(name);
+        AtomicFile.Publish(_storedTemp!, finalPath);
+        Published = true;
+        return new BackupInfo(manifest, BackupManifest.PathFor(finalPath));
+    }
+
+    public override VerificationResult Verify(BackupVerifier verifier, BackupInfo info, VerificationLevel level, FreshCapture? fresh,
+        Action<BackupProgress>? progress, CancellationToken ct) =>
+        verifier.Verify(info, null, level, null, progress, ct, record: false, fresh);
+
+    public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct) => AtomicFile.WriteAllBytes(info.ManifestPath, json, overwrite: false);
+
+    public override void Discard(string name, ILogger log)
+    {
+        if (Published) AtomicFile.TryDelete(PathOf(name));
+    }
+
+    /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
+    static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
+        CancellationToken ct)
+    {
+        using var rawHash = new HashingStream(input, leaveOpen: true);
+        using (var output = PrivateFiles.CreateNew(storedTemp, Buffer))
+        {
+            using var storedHash = new HashingStream(output, leaveOpen: true);
+            using (var compressor = Codec.Compress(request.Compression, storedHash, request.ZstdLevel))
+            {
+                var buffer = new byte[Buffer];
+                long remaining = length, flushedAt = 0;
+                while (remaining > 0)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    int n = rawHash.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+                    if (n == 0) throw new IOException($"The database file ended {remaining} bytes early.");
+                    compressor.Write(buffer, 0, n);
+                    remaining -= n;
+                    // Write back as we go: one fsync of hundreds of MB at the end stalls every other fsync on the disk.
+                    if (storedHash.BytesWritten - flushedAt >= FlushEvery)
+                    {
+                        output.Flush(flushToDisk: true);
+                        flushedAt = storedHash.BytesWritten;
+                    }
+                    Volatile.Write(ref pumped.Value, length - remaining);
+                }
+            }
+            storedHash.Flush();
+            // No final fsync here: AtomicFile.Publish makes the file durable before it renames it.
+            output.Flush();
+            manifest.StoredSha256 = storedHash.HashHex();
+            manifest.StoredSize = storedHash.BytesWritten;
+        }
+        manifest.RawSha256 = rawHash.HashHex();
+        manifest.RawSize = length;
+    }
+}
+
+/// <summary>
+/// A store: the snapshot is compressed on the calling thread as the store's Put pulls it (<see cref="CompressingReader"/>),
+/// so nothing but a backup-API snapshot copy (needed only when the snapshot cannot be read from the database file in
+/// place) ever lands on local disk, in <paramref name="tempFolder"/>. Create-only, so two runs never replace each other.
+/// In a location with Object Lock, data and manifest are locked as Copy-SqliteBackup locks them: until the longest rule of
+/// the retention that applies without one (<see cref="Retention.RetentionPolicy.Default"/>) could keep the backup.
+/// </summary>
+internal sealed class StoreTarget(IBackupStore store, string tempFolder) : BackupTarget
+{
+    DateTime? _retainUntil;
+
+    public override string TempFolder => tempFolder;
+
+    void Put(string name, Stream content, IProgress<long>? progress, CancellationToken ct)
+    {
+        if (_retainUntil is { } until && store is IObjectLockStore locking) locking.PutLocked(name, content, until, progress, ct);
+        else store.Put(name, content, createOnly: true, progress, ct);
+    }
+
+    public override void CheckBeforeOpen(bool allowInsecureDirectory) { }
+
+    public override void Prepare(bool allowInsecureDirectory, ILogger log) { }
+
+    public override string PathOf(string name) => store.Location.TrimEnd('/') + "/" + name;
+
+    public override Task Write(string name, Func<Stream> openInput, long length, BackupRequest request, BackupManifest manifest, Task? alongside,
+        string activity, string status, Action<BackupProgress>? progress, List<string> temps, CancellationToken ct)
+    {
+        Exception? failure = null;
+        try
+        {
+            using var input = openInput();
+            using var reader = new CompressingReader(input, length, request.Compression, request.ZstdLevel, ct);
+            var sent = new SyncProgress(n => progress?.Invoke(new BackupProgress(activity,
+                $"{status}{reader.RawRead / 1048576:N0} of {length / 1048576:N0} MiB read, {n / 1048576:N0} MiB sent to {store.Location}",
+                length == 0 ? 100 : (int)(reader.RawRead * 100 / length))));
+            _retainUntil = store is IObjectLockStore locking && locking.CanLock(ct)
+                ? Copies.LockPeriod.RetainUntil(Retention.RetentionPolicy.Default, manifest.CreatedUtc) : null;
+            Put(name, reader, sent, ct);
+            Published = true;
+            // A store that stopped reading early stored a truncated backup under its name (removed again by the caller).
+            if (!reader.Complete) throw new IOException($"{store.Location} stopped reading '{name}' before its end.");
+            manifest.StoredSha256 = reader.StoredSha256;
+            manifest.StoredSize = reader.StoredSize;
+            manifest.RawSha256 = reader.RawSha256;
+            manifest.RawSize = length;
+        }
+        catch (Exception e) { failure = e; }
+        // The other reader of the snapshot finishes before the caller rolls the snapshot back, whatever happened here.
+        if (alongside != null) WaitReporting(alongside, () => length, length, activity, "Counting rows: ", progress);
+        return failure == null ? Task.CompletedTask : Task.FromException(failure);
+    }
+
+    public override BackupInfo Publish(string name, BackupManifest manifest) => new(manifest, store.Location, name + BackupManifest.Suffix);
+
+    /// <summary>Verified where it landed: what the service stored, read back as a stream (see <see cref="BackupVerifier"/>).</summary>
+    public override VerificationResult Verify(BackupVerifier verifier, BackupInfo info, VerificationLevel level, FreshCapture? fresh,
+        Action<BackupProgress>? progress, CancellationToken ct) =>
+        verifier.Verify(info, store, level, null, progress, ct, record: false, fresh);
+
+    public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)
+    {
+        using var ms = new MemoryStream(json);
+        Put(info.Manifest.File + BackupManifest.Suffix, ms, null, ct);
+    }
+
+    public override void Discard(string name, ILogger log)
+    {
+        if (!Published) return;
+        try { store.Delete(name); }
+        // Without its manifest it is no backup; the next listing reports it and a later copy of the same backup reuses it.
+        catch (Exception e) when (e is SqliteBackupException or IOException or TimeoutException)
+        {
+            log.LogWarning("Could not remove {Name} from {Location} after the failure: {Message}", name, store.Location, e.Message);
+        }
+    }
+
+    /// <summary>Reports on the thread that reports (stores do so on the caller's), unlike Progress&lt;T&gt;, which posts elsewhere.</summary>
+    sealed class SyncProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}
