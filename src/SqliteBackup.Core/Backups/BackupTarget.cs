@@ -205,9 +205,9 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
         {
             using var input = openInput();
             using var reader = new CompressingReader(input, length, request.Compression, request.ZstdLevel, ct);
-            var sent = new SyncProgress(n => progress?.Invoke(new BackupProgress(activity,
-                $"{status}{reader.RawRead / 1048576:N0} of {length / 1048576:N0} MiB read, {n / 1048576:N0} MiB sent to {store.Location}",
-                length == 0 ? 100 : (int)(reader.RawRead * 100 / length))));
+            // Of the database's bytes (the compressed total is known only at the end), with the rate and time left.
+            var rate = new Copies.TransferRate(length);
+            var sent = new SyncProgress(_ => progress?.Invoke(rate.Progress(activity, reader.RawRead, $"to {store.Location}")));
             _retainUntil = store is IObjectLockStore locking && locking.CanLock(ct)
                 ? Copies.LockPeriod.RetainUntil(Retention.RetentionPolicy.Default, manifest.CreatedUtc) : null;
             Put(name, reader, sent, ct);

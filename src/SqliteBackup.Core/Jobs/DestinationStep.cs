@@ -83,7 +83,8 @@ internal sealed class DestinationStep(ILogger logger)
                 secured.UnionWith(local!.Where(b => held.Contains((b.Id, b.Manifest.StoredSha256))).Select(b => b.Id));
                 result = result with { Secured = secured };
             }
-            var kept = decisions.Where(d => !d.Removed).Select(d => d.Backup).Concat(locked).ToList();
+            // A decision is Removed once its delete went through: a locked backup counts as kept.
+            var kept = decisions.Where(d => !d.Removed).Select(d => d.Backup).ToList();
             return result with { Removed = decisions.Count - kept.Count, Kept = kept.Count, Locked = locked.Count, Copies = kept };
         }
         catch (Exception e) when (e is not OperationCanceledException)
