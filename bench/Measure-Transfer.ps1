@@ -221,8 +221,12 @@ function New-Sshd {
         $known = if ($i.ContainsKey('known_hosts')) { $i.known_hosts } else { Join-Path $this.Dir 'known_hosts' }
         New-Item -ItemType Directory -Force -Path (Join-Path $this.Dir 'store') | Out-Null
         $this.Ours = @{ SQLITEBACKUP_SFTP_IDENTITY = $identity; SQLITEBACKUP_SFTP_KNOWN_HOSTS = $known }
+        # rclone 1.60 (Go's knownhosts) asks for whichever host key type it prefers and calls any other a mismatch: it
+        # gets every key the server has, checked the same way.
+        $rcloneKnown = Join-Path $this.Dir 'known_hosts.rclone'
+        Get-ChildItem (Join-Path $this.Dir 'host_*.pub') | ForEach-Object { "[127.0.0.1]:$($this.Port) " + ((Get-Content $_.FullName) -split ' ')[0..1] -join ' ' } | Set-Content $rcloneKnown
         $this.Rclone = @{ RCLONE_CONFIG_SSH_TYPE = 'sftp'; RCLONE_CONFIG_SSH_HOST = '127.0.0.1'; RCLONE_CONFIG_SSH_PORT = [string]$this.Port
-            RCLONE_CONFIG_SSH_USER = $this.User; RCLONE_CONFIG_SSH_KEY_FILE = $identity; RCLONE_CONFIG_SSH_KNOWN_HOSTS_FILE = $known }
+            RCLONE_CONFIG_SSH_USER = $this.User; RCLONE_CONFIG_SSH_KEY_FILE = $identity; RCLONE_CONFIG_SSH_KNOWN_HOSTS_FILE = $rcloneKnown }
     }
     $s | Add-Member ScriptMethod OurLocation { param($run) "sftp://$($this.User)@127.0.0.1:$($this.Port)$(Join-Path $this.Dir "store/$run-ours")" }
     $s | Add-Member ScriptMethod RcloneRemote { param($run) "ssh:$(Join-Path $this.Dir "store/$run-rclone")" }
