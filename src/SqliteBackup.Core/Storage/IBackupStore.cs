@@ -32,5 +32,10 @@ public interface IBackupStore : IDisposable
     void Delete(string name, CancellationToken ct = default);
 }
 
-/// <param name="Sha256">The SHA-256 of the object's bytes as the service recorded it (lower-case hex), where it keeps one.</param>
+/// <param name="Sha256">
+/// The SHA-256 of the object's bytes (lower-case hex), only where that is known without reading them: the service's
+/// own checksum, or one we proved equal to what it stores by its ETag (an S3 store that uploaded the object hashed the
+/// bytes it sent, and the service's ETag is still the MD5 of exactly those bytes). Null otherwise: read the object to know.
+/// Never write it anywhere as the service's checksum: the second kind lasts only as long as the store instance.
+/// </param>
 public sealed record StoredObject(string Name, long Size, DateTime ModifiedUtc, string? Sha256 = null);

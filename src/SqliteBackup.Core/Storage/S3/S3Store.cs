@@ -37,6 +37,13 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     bool _bucketSeen;
     bool? _lockEnabled;
 
+    /// <summary>
+    /// What this instance uploaded and could prove by the service's ETag (see <see cref="S3Upload"/>): name -> ETag and
+    /// the SHA-256 of the bytes that gave it. Only in memory, only for this instance's lifetime: it is our own hash, not
+    /// the service's checksum, and holds only while a HEAD shows the very same ETag, so it is never written anywhere.
+    /// </summary>
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, UploadedObject> _uploaded = new(StringComparer.Ordinal);
+
     public S3Store(Uri location, StoreOptions? options = null, int partSize = DefaultPartSize)
     {
         if (partSize < MinimumPartSize) throw new ArgumentOutOfRangeException(nameof(partSize), $"S3 parts are at least {MinimumPartSize} bytes.");
@@ -84,7 +91,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
                 {
                     BucketName = _location.Bucket, Key = _location.Key(name), ChecksumMode = ChecksumMode.ENABLED,
                 }, ct).ConfigureAwait(false);
-                return new StoredObject(name, m.ContentLength, m.LastModified?.ToUniversalTime() ?? default, Sha256Hex(m.ChecksumSHA256));
+                return new StoredObject(name, m.ContentLength, m.LastModified?.ToUniversalTime() ?? default, Sha256Hex(m.ChecksumSHA256) ?? Uploaded(name, m));
             }
             catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
             {
@@ -94,6 +101,15 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
             }
         }, ct);
     }
+
+    /// <summary>
+    /// The SHA-256 this instance hashed while uploading <paramref name="name"/>, where the service now shows the ETag
+    /// (and size) those bytes gave: it holds exactly them. Anything else (replaced since, another writer, an ETag that
+    /// is no MD5): null, and the caller reads the object back.
+    /// </summary>
+    string? Uploaded(string name, GetObjectMetadataResponse m) =>
+        _uploaded.TryGetValue(name, out var sent) && m.ContentLength == sent.Size
+        && string.Equals(m.ETag?.Trim('"'), sent.ETag, StringComparison.OrdinalIgnoreCase) ? sent.Sha256 : null;
 
     public Stream OpenRead(string name, CancellationToken ct = default)
     {
@@ -126,8 +142,11 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         try
         {
             var upload = new S3Upload(_client, _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name), retention);
-            try { upload.Run(content, createOnly, progress, ct); }
+            _uploaded.TryRemove(name, out _);
+            UploadedObject? sent;
+            try { sent = upload.Run(content, createOnly, progress, ct); }
             catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
+            if (sent != null) _uploaded[name] = sent;
         }
         catch (SqliteBackupException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed })
         {
@@ -143,6 +162,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     {
         StoreNames.Check(name, Location);
         string key = _location.Key(name);
+        _uploaded.TryRemove(name, out _);
         if (!CanLock(ct))
         {
             Run(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key }, ct), ct);
