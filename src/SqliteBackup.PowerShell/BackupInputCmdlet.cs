@@ -101,6 +101,6 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
         catch (SqliteBackupException) { return null; }
     }
 
-    private protected static SqliteBackupException OrphanNeedsRegistration(BackupInfo b) => BackupErrors.OrphanNotRegistered(b.Path,
+    private protected static SqliteBackupException OrphanNeedsRegistration(BackupInfo b) => b.IsRemote ? BackupErrors.RemoteOrphanNotRegistered(b.Path) : BackupErrors.OrphanNotRegistered(b.Path,
         "it has no manifest, so nothing vouches for its contents. Register it first: Test-SqliteBackup -VerificationLevel Standard (or delete the file yourself).");
 }

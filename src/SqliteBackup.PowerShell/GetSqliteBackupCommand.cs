@@ -42,7 +42,7 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
     [Parameter]
     public DateTime Since { get; set; }
 
-    /// <summary>Also list backup-named files whose manifest is gone (IsOrphan = True); Test-SqliteBackup registers one that passes.</summary>
+    /// <summary>Also list backup-named files whose manifest is gone (IsOrphan = True); Test-SqliteBackup registers a local one that passes, Remove-SqliteBackup removes a remote one.</summary>
     [Parameter]
     public SwitchParameter IncludeOrphans { get; set; }
 
@@ -102,12 +102,17 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
             IReadOnlyList<BackupInfo> orphans = [];
             try
             {
-                all = new StoreCatalog(Logger).ListLocation(input.Path, AllowInsecureDirectory, Cancellation, StoreOptionsFrom(Credential));
-                if (!input.Remote) orphans = catalog.ListOrphans(dir);
+                if (input.Remote) (all, orphans) = new StoreCatalog(Logger).ListRemoteWithOrphans(input.Path, Cancellation, StoreOptionsFrom(Credential));
+                else
+                {
+                    all = new StoreCatalog(Logger).ListLocation(input.Path, AllowInsecureDirectory, Cancellation);
+                    orphans = catalog.ListOrphans(dir);
+                }
             }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); continue; }
             if (orphans.Count > 0 && !IncludeOrphans)
-                WriteWarning($"'{dir}' holds {orphans.Count} backup file(s) without a manifest (orphans), kept but not listed. See them with -IncludeOrphans; Test-SqliteBackup -VerificationLevel Standard registers one that passes.");
+                WriteWarning(input.Remote ? StoreCatalog.OrphanWarning(dir, orphans)
+                    : $"'{dir}' holds {orphans.Count} backup file(s) without a manifest (orphans), kept but not listed. See them with -IncludeOrphans; Test-SqliteBackup -VerificationLevel Standard registers one that passes.");
             _found.Add((all, IncludeOrphans ? orphans : []));
         }
     }

@@ -13,6 +13,14 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
     {
         foreach (var b in Backups())
         {
+            if (b.IsOrphan && b.IsRemote)
+            {
+                // Only where it was listed as one: at a remote location there is no registering it, and no rm.
+                if (!ShouldProcess(b.Path, $"Delete orphan of '{b.Database}' (a backup object without a manifest, {b.Size} bytes)")) continue;
+                try { new StoreCatalog(LoggerWithBackupLog(b.Directory, AllowInsecureDirectory)).RemoveOrphan(b, SourceOptions, Cancellation); }
+                catch (SqliteBackupException e) { ReportError(e); }
+                continue;
+            }
             if (b.IsOrphan)
             {
                 ReportError(OrphanNeedsRegistration(b));

@@ -41,6 +41,11 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
             var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             string? scratch = ScratchPath == null ? null : ResolvePath(ScratchPath);
             VerificationResult result;
+            if (b.IsOrphan && b.IsRemote)
+            {
+                ReportError(BackupErrors.RemoteOrphanNotRegistered(b.Path));
+                continue;
+            }
             if (b.IsOrphan)
             {
                 // An orphan is registered (given a manifest built from the file itself) only when it passes.

@@ -72,6 +72,28 @@ Describe 'A remote location (sftp://) through the cmdlets' -Skip:(-not $haveServ
         (Get-SqliteBackup $other | Test-SqliteBackup -Level Quick).Passed | Should -BeTrue
     }
 
+    It 'a manifest deleted on the server leaves an orphan that is warned about, listed and removable; a data file deleted is copied again' {
+        $b = New-SqliteBackup $db -BackupPath $loc
+        $data = Join-Path $remoteDir $b.Manifest.File
+        Remove-Item "$data.manifest.json"
+        # Written within the hour it may be a backup still being written: not yet an orphan.
+        Get-SqliteBackup $loc -WarningVariable w | Should -BeNullOrEmpty
+        $w | Should -BeNullOrEmpty
+        (Get-Item $data).LastWriteTimeUtc = [DateTime]::UtcNow.AddHours(-2)
+        Get-SqliteBackup $loc -WarningVariable w | Should -BeNullOrEmpty
+        "$w" | Should -BeLike "*holds 1 backup object(s) without a manifest*$($b.Manifest.File)*"
+        $o = Get-SqliteBackup $loc -IncludeOrphans
+        $o.IsOrphan | Should -BeTrue
+        $o | Remove-SqliteBackup -Confirm:$false
+        Test-Path $data | Should -BeFalse
+
+        $local = New-SqliteBackup $db
+        ($local | Copy-SqliteBackup -BackupPath $loc).Status | Should -Be 'Copied'
+        Remove-Item (Join-Path $remoteDir $local.Manifest.File)
+        ($local | Copy-SqliteBackup -BackupPath $loc -WarningAction SilentlyContinue).Status | Should -Be 'Copied'
+        (Get-SqliteBackup $loc).Id | Should -Be $local.Id
+    }
+
     It 'an unknown host key stops every command with StoreHostKeyUnknown, and says how to add it' {
         $env:SQLITEBACKUP_SFTP_KNOWN_HOSTS = Join-Path $dir 'empty_known_hosts'
         try {

@@ -175,6 +175,65 @@ Describe 'A remote location (s3://) through the cmdlets' -Skip:(-not $haveServer
         @(Get-SqliteBackup $loc).Count | Should -Be 1
     }
 
+    It 'a copy whose data object was deleted behind our back is copied again (Copied, not AlreadyPresent) and lists again' {
+        $local = New-SqliteBackup $db
+        ($local | Copy-SqliteBackup -BackupPath $loc).Status | Should -Be 'Copied'
+        $bucket = ([uri]$loc).Host
+        $s3.DeleteObjectAsync($bucket, 'backups/app/' + $local.Manifest.File).GetAwaiter().GetResult() | Out-Null
+        @(Get-SqliteBackup $loc -WarningAction SilentlyContinue).Count | Should -Be 0
+        ($local | Copy-SqliteBackup -BackupPath $loc).Status | Should -Be 'Copied'
+        $again = Get-SqliteBackup $loc
+        $again.Id | Should -Be $local.Id
+        ($again | Test-SqliteBackup -VerificationLevel Standard).Passed | Should -BeTrue
+        ($local | Copy-SqliteBackup -BackupPath $loc).Status | Should -Be 'AlreadyPresent'
+    }
+
+    It 'a data object without its manifest (an orphan) is warned about with count and name, listed by -IncludeOrphans, refused by Test with what to do, and removed only by Remove-SqliteBackup' {
+        $b = New-SqliteBackup $db -BackupPath $loc
+        $bucket = ([uri]$loc).Host
+        # What a kill -9 between the data upload and the manifest leaves, put by a plain client.
+        $orphan = 'app_20200101-000000_manual_deadbeef.db.zst'
+        $s3.PutObjectAsync([Amazon.S3.Model.PutObjectRequest]@{ BucketName = $bucket; Key = "backups/app/$orphan"; ContentBody = 'bytes someone may need' }).GetAwaiter().GetResult() | Out-Null
+        $grace = [SqliteBackup.Core.Catalog.StoreCatalog].GetProperty('OrphanGrace', [Reflection.BindingFlags]'NonPublic,Static')
+        $saved = $grace.GetValue($null)
+        # Within the grace period it may be a backup still being written: not reported.
+        Get-SqliteBackup $loc -WarningVariable w | Out-Null
+        $w | Should -BeNullOrEmpty
+        $grace.SetValue($null, [TimeSpan]::Zero)
+        try {
+            $listed = Get-SqliteBackup $loc -WarningVariable w
+            $listed.Id | Should -Be $b.Id
+            "$w" | Should -BeLike "*holds 1 backup object(s) without a manifest*$orphan*-IncludeOrphans*"
+
+            $all = Get-SqliteBackup $loc -IncludeOrphans -WarningVariable w
+            $w | Should -BeNullOrEmpty
+            $o = $all | Where-Object IsOrphan
+            $o.Path | Should -Be "$loc/$orphan"
+            $o.IsRemote | Should -BeTrue
+            $o.Database | Should -Be 'app'
+            $o.Size | Should -Be 22
+
+            $t = $o | Test-SqliteBackup -ErrorVariable err -ErrorAction SilentlyContinue
+            $t | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'RemoteOrphanNotRegistered*'
+            "$($err[0]) $($err[0].ErrorDetails.RecommendedAction)" | Should -BeLike '*local*Remove-SqliteBackup*'
+            $o | Restore-SqliteBackup -Destination (Join-Path $dir 'r.db') -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'RemoteOrphanNotRegistered*'
+
+            $o | Remove-SqliteBackup -WhatIf
+            @(Get-SqliteBackup $loc -IncludeOrphans | Where-Object IsOrphan).Count | Should -Be 1
+            $o | Remove-SqliteBackup -Confirm:$false
+            Get-SqliteBackup $loc -IncludeOrphans -WarningVariable w | ForEach-Object Id | Should -Be $b.Id
+            $w | Should -BeNullOrEmpty
+
+            # A manifest deleted behind our back makes an orphan too.
+            $s3.DeleteObjectAsync($bucket, "backups/app/$($b.Manifest.File).manifest.json").GetAwaiter().GetResult() | Out-Null
+            Get-SqliteBackup $loc -WarningVariable w | Should -BeNullOrEmpty
+            "$w" | Should -BeLike "*holds 1 backup object(s)*$($b.Manifest.File)*"
+        }
+        finally { $grace.SetValue($null, $saved) }
+    }
+
     It 'in a bucket with Object Lock, a backup is locked for what rotation keeps by default; rotation is refused with StoreObjectLocked and it stays listed' {
         $bucket = New-Bucket -ObjectLock
         $lockLoc = "s3://$bucket/app"

@@ -18,8 +18,9 @@ public sealed class BackupInfo
     }
 
     /// <summary>A backup in a remote store: its paths are the store's location (a URI without secrets) and the object names.</summary>
-    internal BackupInfo(BackupManifest manifest, string remoteLocation, string manifestName)
+    internal BackupInfo(BackupManifest manifest, string remoteLocation, string manifestName, bool isOrphan = false)
     {
+        IsOrphan = isOrphan;
         Manifest = manifest;
         IsRemote = true;
         Directory = remoteLocation.TrimEnd('/');
@@ -74,7 +75,8 @@ public sealed class BackupInfo
     public string Directory { get; }
     /// <summary>
     /// A backup-named file without a manifest (listed by Get-SqliteBackup -IncludeOrphans). Its manifest holds only what
-    /// the file name says, and no checksums; Test-SqliteBackup at Standard or Full registers it when it passes.
+    /// the file name says, and no checksums; Test-SqliteBackup at Standard or Full registers a local one when it passes,
+    /// Remove-SqliteBackup removes a remote one.
     /// </summary>
     public bool IsOrphan { get; }
 

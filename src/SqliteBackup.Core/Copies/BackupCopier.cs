@@ -17,7 +17,8 @@ namespace SqliteBackup.Core.Copies;
 /// <summary>
 /// Copies a backup to another location by the same protocol that writes one: the data object first (create-only,
 /// never visible half-written), checked against what the destination stored, then the manifest last. A backup that is
-/// already there with the same SHA-256 is left alone; one with another hash is an error, never overwritten.
+/// already there (manifest with the same SHA-256, data object of its size) is left alone; one whose data object is gone
+/// gets it back; one with another hash or size is an error, never overwritten.
 /// </summary>
 /// <para>
 /// Where the destination can lock objects (S3 Object Lock), the data object and the manifest are written locked until
@@ -47,12 +48,23 @@ public sealed class BackupCopier(ILogger? logger = null)
         if (destination.Stat(manifestName, ct) != null)
         {
             var there = ReadManifest(destination, manifestName, ct);
-            if (there?.StoredSha256 == m.StoredSha256)
+            if (there?.StoredSha256 != m.StoredSha256)
+                throw BackupErrors.CopyConflict(destination.Location, m.File, there == null ? "a manifest that does not parse" : "a different backup with the same name");
+            // The manifest alone proves nothing: the backup is there only with its data object, as the listing requires.
+            if (destination.Stat(m.File, ct) is { } data)
             {
+                if (data.Size != m.StoredSize || (data.Sha256 is { Length: 64 } recorded && recorded != m.StoredSha256))
+                    throw BackupErrors.CopyConflict(destination.Location, m.File, $"this backup's manifest beside a data object that is not this backup ({data.Size} bytes, the manifest says {m.StoredSize})");
                 _log.LogInformation("{Path} is already in {Destination} with the same SHA-256; nothing copied", source.Path, destination.Location);
                 return new CopyResult(source, Located(there, destination, manifestName), CopyStatus.AlreadyPresent, clock.Elapsed);
             }
-            throw BackupErrors.CopyConflict(destination.Location, m.File, there == null ? "a manifest that does not parse" : "a different backup with the same name");
+            // Its data object was deleted behind our back. Until it is back the backup is not listed (nor restorable), so
+            // uploading it again under the manifest already there (the same backup, same SHA-256) publishes nothing early.
+            _log.LogWarning("{File} in {Destination} had its manifest but not its data object (deleted behind our back?); copying the data again", m.File, destination.Location);
+            Upload(source, destination, retainUntil, progress, ct);
+            _log.LogInformation(BackupEvents.BackupCopied, "Copied backup {Id} of {Database} to {Destination} again, under the manifest already there ({Size} bytes, {DurationMs} ms)",
+                m.Id, m.Database, destination.Location, m.StoredSize, clock.ElapsedMilliseconds);
+            return new CopyResult(source, Located(there, destination, manifestName), CopyStatus.Copied, clock.Elapsed);
         }
 
         if (destination.Stat(m.File, ct) is { } leftover)

@@ -4,9 +4,12 @@ namespace SqliteBackup.Core.Copies;
 
 public enum CopyStatus
 {
-    /// <summary>Uploaded, checked against what the destination stored, and its manifest written.</summary>
+    /// <summary>
+    /// Uploaded, checked against what the destination stored, and its manifest written; or, where the destination kept
+    /// this backup's manifest but lost its data object, the data uploaded again under that manifest.
+    /// </summary>
     Copied,
-    /// <summary>The destination already held this backup with the same SHA-256: nothing was sent.</summary>
+    /// <summary>The destination already held this backup (its manifest with the same SHA-256, its data object of that size): nothing was sent.</summary>
     AlreadyPresent,
 }
 

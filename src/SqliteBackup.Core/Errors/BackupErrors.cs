@@ -565,4 +565,16 @@ public static class BackupErrors
 
     static string HostOf(string hostName) => hostName.StartsWith('[') ? hostName[1..hostName.IndexOf(']')] : hostName;
     static string PortOf(string hostName) => hostName.StartsWith('[') ? hostName[(hostName.IndexOf("]:", StringComparison.Ordinal) + 2)..] : "22";
+
+    // ---- issue 11, remote copies repaired and remote orphans (fixcopy) -------------------------------------------
+
+    public static SqliteBackupException RemoteOrphanNotRegistered(string path) => new(
+        "RemoteOrphanNotRegistered", BackupErrorCategory.InvalidOperation,
+        $"'{path}' is a backup object without a manifest (an orphan) in a remote location; nothing vouches for its contents, and orphans are registered only in a local directory. Nothing was done with it.",
+        "Copy the object into a local backup directory with your storage tool (aws s3 cp, azcopy, sftp) and run Test-SqliteBackup -VerificationLevel Standard on it there (it is registered if it passes), or remove it: Get-SqliteBackup <location> -IncludeOrphans | Remove-SqliteBackup.", path);
+
+    public static SqliteBackupException OrphanNotRemoved(string path, string detail) => new(
+        "OrphanNotRemoved", BackupErrorCategory.InvalidOperation,
+        $"'{path}' was not removed: {detail}",
+        "List the location again (Get-SqliteBackup <location> -IncludeOrphans) and act on what it shows now.", path);
 }

@@ -45,7 +45,8 @@ internal sealed class DestinationStep(ILogger logger)
                 foreach (var b in missing)
                 {
                     // One that cannot be copied stays local (it is not secured) and is reported; the others still go.
-                    try { copier.Copy(b, store, progress, ct); caughtUp++; }
+                    // Only what was sent counts: one found already there (listed after all) was not copied now.
+                    try { if (copier.Copy(b, store, progress, ct).Status == CopyStatus.Copied) caughtUp++; }
                     catch (SqliteBackupException e)
                     {
                         logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",

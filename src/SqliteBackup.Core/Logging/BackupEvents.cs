@@ -63,4 +63,8 @@ public static class BackupEvents
     public static readonly EventId RotationLocked = new(1064, nameof(RotationLocked));
     /// <summary>keep_local_until_copied: local rotation kept a backup it would remove, because a destination has no verified copy yet.</summary>
     public static readonly EventId KeptAwaitingCopy = new(1107, nameof(KeptAwaitingCopy));
+
+    // ---- issue 11, remote copies repaired and remote orphans (fixcopy) -------------------------------------------
+    /// <summary>Remove-SqliteBackup deleted an orphan (a backup-named object without a manifest) at a remote location.</summary>
+    public static readonly EventId OrphanRemoved = new(1027, nameof(OrphanRemoved));
 }
