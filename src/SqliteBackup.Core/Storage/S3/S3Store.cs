@@ -127,7 +127,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         {
             var upload = new S3Upload(_client, _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name), retention);
             try { upload.Run(content, createOnly, progress, ct); }
-            catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
+            catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped.ErrorId == "StoreUnavailable" ? BackupErrors.UploadAbandoned(mapped) : mapped; }
         }
         catch (SqliteBackupException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed })
         {
