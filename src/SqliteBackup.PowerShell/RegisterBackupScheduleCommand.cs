@@ -170,7 +170,11 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
     (string File, JsonObject Section) PlanConfig()
     {
         var databases = ParameterSetName == LiteralDatabaseSet ? LiteralPath.Select(ResolvePath).ToList() : DatabaseFiles(Path);
-        string dir = BackupPath != null ? ResolvePath(BackupPath) : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(databases[0])!, "backups");
+        // A remote location is a URI taken as written, never a provider path. A job backs up into a local directory and
+        // copies off-site, so the location becomes the job's destination (its configuration refuses a password or a
+        // secret query in it) and the configuration lives in the local backups folder next to the database.
+        bool remote = BackupPath != null && Core.Storage.StoreRegistry.IsRemote(BackupPath);
+        string dir = BackupPath != null && !remote ? ResolvePath(BackupPath) : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(databases[0])!, "backups");
         string file = System.IO.Path.Combine(dir, "sqlitebackup.json");
         string Rel(string p) => System.IO.Path.GetRelativePath(dir, p).Replace('\\', '/');
         var section = new JsonObject
@@ -181,6 +185,7 @@ public sealed class RegisterBackupScheduleCommand : SqliteBackupCmdlet
             ["backup_directory"] = ".",
             ["databases"] = new JsonArray(databases.Select(d => (JsonNode)JsonValue.Create(Rel(d))!).ToArray()),
         };
+        if (remote) section["destinations"] = new JsonArray(JsonValue.Create(BackupPath));
         return (file, section);
     }
 }

@@ -158,6 +158,40 @@ Describe 'A job with a remote destination schedules no secret' {
     }
 }
 
+Describe 'Register-BackupSchedule -Path with a remote -BackupPath' {
+    It 'takes s3:// as written: the scheduled job backs up locally and copies there, and a location with a password is refused' {
+        if (-not (Get-Command crontab -ErrorAction SilentlyContinue)) {
+            if ($requireCli) { throw 'crontab is required here (SQLITEBACKUP_REQUIRE_CLI=1)' }
+            Set-ItResult -Skipped -Because 'crontab is not installed'; return
+        }
+        $before = Get-CrontabState
+        try {
+            $dir = New-TestFolder
+            $db = Join-Path $dir 'app.db'
+            New-SqliteSampleDatabase $db -Employees 5 | Out-Null
+            $s = Register-BackupSchedule -Path $db -BackupPath 's3://sched-bucket/prefix' -Cron '0 0 1 1 *' -Scheduler Cron -Name remote-schedule-test -ErrorAction Stop
+            $s.Name | Should -Be 'remote-schedule-test'
+            $config = Join-Path $dir 'backups' 'sqlitebackup.json'
+            $tab = (& crontab -l) -join "`n"
+            $tab | Should -Match ([regex]::Escape($config))
+            # What that command runs: the location exactly as written, as an off-site destination of the job.
+            $job = Get-Content -Raw $config | ConvertFrom-Json
+            @($job.backup.destinations) | Should -Be @('s3://sched-bucket/prefix')
+            Test-Path (Join-Path $dir 's3:') | Should -BeFalse
+
+            $secret = 'Pw-for-the-schedule-test-4321'
+            $err = { Register-BackupSchedule -Path $db -BackupPath "s3://user:$secret@sched-bucket/prefix" -Cron '0 0 1 1 *' -Scheduler Cron -Name remote-schedule-test2 -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidBackupConfig,SqliteBackup.PowerShell.RegisterBackupScheduleCommand' -PassThru
+            "$err" | Should -Not -Match $secret
+            (& crontab -l) -join "`n" | Should -Not -Match 'remote-schedule-test2'
+            Get-Content -Raw $config | Should -Not -Match $secret
+        }
+        finally {
+            Unregister-BackupSchedule -Name remote-schedule-test -Scheduler Cron -Confirm:$false -ErrorAction SilentlyContinue
+            if ($before.Exists) { Set-CrontabText ($before.Text + "`n") } else { & crontab -r 2>$null }
+        }
+    }
+}
+
 Describe 'Register-BackupSchedule parameters' {
     It 'rejects an invalid cron expression and a bad name without touching the scheduler' {
         $dir = New-TestFolder

@@ -473,7 +473,7 @@ public static class BackupErrors
 
     public static SqliteBackupException StoreUnavailable(string location, string detail, Exception? inner = null) => new(
         "StoreUnavailable", BackupErrorCategory.ResourceUnavailable,
-        $"{location} could not be reached: {detail}. Requests were retried with backoff before giving up; an upload that was under way was abandoned and left no object.",
+        $"{location} could not be reached: {detail}. Requests were retried with backoff before giving up.",
         "Check the network path and the endpoint (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or ?endpoint= in the location), then run again; the next run cleans up what this one left.", location, inner);
 
     public static SqliteBackupException StoreRequestFailed(string location, string detail, Exception? inner = null) => new(
@@ -529,7 +529,7 @@ public static class BackupErrors
 
     public static SqliteBackupException AzureUnavailable(string location, string detail, Exception? inner = null) => new(
         "StoreUnavailable", BackupErrorCategory.ResourceUnavailable,
-        $"{location} could not be reached: {detail}. Requests were retried with backoff before giving up; an upload that was under way was abandoned and left no blob.",
+        $"{location} could not be reached: {detail}. Requests were retried with backoff before giving up.",
         "Check the network path and the endpoint (the account's, BlobEndpoint in AZURE_STORAGE_CONNECTION_STRING, or ?endpoint= in the location), then run again.", location, inner);
 
     public static SqliteBackupException AzureLocationInvalid(string location, string why) => new(
@@ -577,4 +577,43 @@ public static class BackupErrors
         "OrphanNotRemoved", BackupErrorCategory.InvalidOperation,
         $"'{path}' was not removed: {detail}",
         "List the location again (Get-SqliteBackup <location> -IncludeOrphans) and act on what it shows now.", path);
+
+    // ---- issue 11 fixes (fixmsg): SFTP's advice for the store ErrorIds; what an interrupted upload left -----------
+
+    public static SqliteBackupException SftpAccessDenied(string location, string detail, Exception? inner = null) => new(
+        "StoreAccessDenied", BackupErrorCategory.PermissionDenied,
+        $"Access to {location} was refused: {detail}.",
+        "Check the user in the location, the key file (SQLITEBACKUP_SFTP_IDENTITY, else ~/.ssh/id_ed25519, id_ecdsa or id_rsa; its passphrase in SQLITEBACKUP_SFTP_PASSPHRASE or the credential), that its public half is in the server's authorized_keys, and that the user may list, read, write, rename and delete in that directory.", location, inner);
+
+    public static SqliteBackupException SftpLocationNotFound(string location, string what, Exception? inner = null) => new(
+        "StoreLocationNotFound", BackupErrorCategory.ObjectNotFound,
+        $"{location} does not exist: {what}. Nothing was read or written.",
+        "Check the server path in the location (absolute on the server; /~/path is under the login directory). Commands that write (New-SqliteBackup, Copy-SqliteBackup, a job) create a missing directory when the user may; create it on the server otherwise.", location, inner);
+
+    public static SqliteBackupException SftpUnavailable(string location, string detail, Exception? inner = null) => new(
+        "StoreUnavailable", BackupErrorCategory.ResourceUnavailable,
+        $"{location} could not be reached: {detail}.",
+        "Check the network path, the host and port in the location and that sshd runs there, then run again; the next run cleans up what this one left.", location, inner);
+
+    public static SqliteBackupException SftpRequestFailed(string location, string detail, Exception? inner = null) => new(
+        "StoreRequestFailed", BackupErrorCategory.InvalidOperation,
+        $"A request to {location} failed: {detail}.",
+        "The SSH server refused the request for a reason other than access or availability; the inner exception has its answer. Check the server's SFTP subsystem, disk space and quotas, then run again.", location, inner);
+
+    public static SqliteBackupException SftpLocationInvalid(string location, string why) => new(
+        "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
+        $"'{location}' is not a usable store location: {why}.",
+        "Write it as sftp://user@host:port/absolute/path or sftp://user@host/~/path (under the login directory); the server's key must be in known_hosts (SQLITEBACKUP_SFTP_KNOWN_HOSTS names another file) and the login uses a key file (SQLITEBACKUP_SFTP_IDENTITY).", location);
+
+    /// <summary>A store that became unreachable while an upload was under way: the same error, saying what became of the upload.</summary>
+    public static SqliteBackupException UploadAbandoned(SqliteBackupException unavailable) => new(
+        unavailable.ErrorId, unavailable.Category,
+        unavailable.Message + " The upload that was under way was abandoned and left no object.",
+        unavailable.RecommendedAction, unavailable.Target, unavailable.InnerException);
+
+    /// <summary>The job's time limit ran out while a backup, already written and verified, was being copied off-site.</summary>
+    public static SqliteBackupException DestinationTimedOut(string backup, string destination, TimeSpan limit) => new(
+        "DestinationTimedOut", BackupErrorCategory.OperationTimeout,
+        $"The backup {backup} was written, verified and kept, but its copy to {destination} was stopped by the job's time limit of {(int)limit.TotalSeconds} s: {destination} does not have it.",
+        $"Check why {destination} is slow or does not answer, or raise the limit (-TimeoutSec, -StopTimeoutSec). The next run copies what {destination} lacks when keep_local_until_copied is on; otherwise copy it now with Copy-SqliteBackup.", destination);
 }

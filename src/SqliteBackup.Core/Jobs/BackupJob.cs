@@ -6,6 +6,7 @@ using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Retention;
+using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Jobs;
@@ -50,10 +51,14 @@ public sealed class BackupJob(ILogger logger)
         }
         progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath), "Done", 100, Completed: true, Level: 0));
         int failed = results.Count(r => !r.Succeeded);
-        if (results.Any(r => r.ErrorId == TimedOutErrorId))
+        // A database whose backup was written before the limit ran out is not said to be "not backed up".
+        var notBackedUp = results.Where(r => r.ErrorId == TimedOutErrorId).Select(r => r.Database).ToList();
+        var notCopied = results.Where(r => r.ErrorId == CopyTimedOutErrorId).Select(r =>
+            $"{r.Database} backed up to {r.Backup!.Path}, its copy to {r.Destinations.First(d => d.ErrorId == CopyTimedOutErrorId).Location} stopped").ToList();
+        if (notBackedUp.Count > 0 || notCopied.Count > 0)
             logger.LogError(BackupEvents.JobTimedOut, "Backup job from {Path} gave up after its time limit of {Limit} s ({Type} backup): {Error}",
                 config.ConfigPath, (int)options.TimeLimit!.Value.TotalSeconds, options.Type,
-                string.Join(", ", results.Where(r => r.ErrorId == TimedOutErrorId).Select(r => r.Database)) + " not backed up; nothing partial was left behind");
+                string.Join("; ", (notBackedUp.Count > 0 ? [string.Join(", ", notBackedUp) + " not backed up; nothing partial was left behind"] : Array.Empty<string>()).Concat(notCopied)));
         if (failed == 0)
             logger.LogInformation(BackupEvents.JobCompleted, "Backup job from {Path} completed: {Count} database(s)", config.ConfigPath, results.Count);
         else
@@ -132,6 +137,18 @@ public sealed class BackupJob(ILogger logger)
     }
 
     static readonly string TimedOutErrorId = BackupErrors.JobTimedOut("", TimeSpan.Zero, null).ErrorId;
+    static readonly string CopyTimedOutErrorId = BackupErrors.DestinationTimedOut("", "", TimeSpan.Zero).ErrorId;
+
+    /// <summary>The limit ran out during the copy to <paramref name="destination"/>: the local backup stands, that destination failed.</summary>
+    DatabaseJobResult CopyTimedOut(DatabaseJobResult result, List<DestinationResult> copies, string destination, JobRunOptions options)
+    {
+        var error = BackupErrors.DestinationTimedOut(result.Backup!.Path, destination, options.TimeLimit!.Value);
+        logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",
+            result.Database, result.Backup.Id, destination, error.ErrorId, error.Message);
+        copies.RemoveAll(c => c.Location == destination);
+        copies.Add(new DestinationResult(destination) { ErrorId = error.ErrorId, Error = error.Message });
+        return result with { Destinations = copies, ErrorId = error.ErrorId, Error = error.Message };
+    }
 
     static DatabaseJobResult TimedOut(DatabaseJobResult result, JobRunOptions options, Exception? cause)
     {
@@ -145,6 +162,8 @@ public sealed class BackupJob(ILogger logger)
         var clock = Stopwatch.StartNew();
         var result = new DatabaseJobResult(BackupNaming.DatabaseName(db), db);
         string step = "back up";
+        string? copying = null;
+        var copies = new List<DestinationResult>();
         try
         {
             var backup = new BackupEngine(logger).Create(new BackupRequest(db)
@@ -167,7 +186,16 @@ public sealed class BackupJob(ILogger logger)
             {
                 step = "copy the backup to its destinations";
                 var local = hold ? localCatalog.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList() : null;
-                var copies = config.Destinations.Select(d => new DestinationStep(logger).Run(d, backup, config.RetentionPolicy, progress, ct, local)).ToList();
+                foreach (var d in config.Destinations)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    copying = StoreText.Redact(d.Location);
+                    var copy = new DestinationStep(logger).Run(d, backup, config.RetentionPolicy, progress, ct, local);
+                    copies.Add(copy);
+                    // A store error raised while the limit ran out is the limit's doing: told as such below.
+                    ct.ThrowIfCancellationRequested();
+                }
+                copying = null;
                 result = result with { Destinations = copies };
                 if (copies.FirstOrDefault(c => !c.Succeeded) is { } failedCopy)
                     result = result with { ErrorId = failedCopy.ErrorId, Error = $"the copy to {failedCopy.Location} failed: {failedCopy.Error}" };
@@ -213,7 +241,9 @@ public sealed class BackupJob(ILogger logger)
         }
         catch (Exception e) when (ct.IsCancellationRequested && deadline != null && DateTime.UtcNow >= deadline && e is OperationCanceledException or SqliteBackupException)
         {
-            result = TimedOut(result, options, e as SqliteBackupException);
+            result = copying != null && result.Backup != null
+                ? CopyTimedOut(result, copies, copying, options)
+                : TimedOut(result, options, e as SqliteBackupException);
         }
         catch (SqliteBackupException e)
         {

@@ -88,7 +88,8 @@ internal sealed class DestinationStep(ILogger logger)
             var kept = decisions.Where(d => !d.Removed).Select(d => d.Backup).ToList();
             return result with { Removed = decisions.Count - kept.Count, Kept = kept.Count, Locked = locked.Count, Copies = kept };
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        // Once the job's time limit (or Ctrl+C) has stopped the copy, the job tells why: a store error then is a symptom.
+        catch (Exception e) when (e is not OperationCanceledException && !ct.IsCancellationRequested)
         {
             var error = e as SqliteBackupException ?? BackupErrors.JobStepFailed(backup.Database, $"copy to {result.Location}", e);
             logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
@@ -69,5 +71,44 @@ public class ShutdownJobTests
         var events = new JsonLinesLog(c.LogFile).Read().Select(e => e.Event).ToList();
         Assert.Contains(BackupEvents.JobTimedOut.Name, events);
         Assert.Contains(BackupEvents.JobFailed.Name, events);
+    }
+
+    [Fact]
+    public void A_time_limit_hit_during_the_offsite_copy_says_the_local_backup_is_kept_and_names_the_destination()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        // Connections are accepted (the kernel's backlog) and never answered.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        int port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        // Variables of this test's own: nothing else reads them.
+        Environment.SetEnvironmentVariable("SQLITEBACKUP_TEST_TIMEOUT_KEY", "KEY");
+        Environment.SetEnvironmentVariable("SQLITEBACKUP_TEST_TIMEOUT_SECRET", "not-a-real-secret");
+        var c = Config(t, $$"""{ "databases": ["./app.db"], "destinations": [{ "path": "s3://bucket/offsite?endpoint=http://127.0.0.1:{{port}}", "user_env": "SQLITEBACKUP_TEST_TIMEOUT_KEY", "secret_env": "SQLITEBACKUP_TEST_TIMEOUT_SECRET" }] }""");
+
+        var clock = Stopwatch.StartNew();
+        var r = Assert.Single(Run(c, new JobRunOptions { Type = BackupType.Shutdown, TimeLimit = TimeSpan.FromSeconds(3) }));
+        clock.Stop();
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), clock.Elapsed.ToString());
+        Assert.Equal("DestinationTimedOut", r.ErrorId);
+        Assert.NotNull(r.Backup);
+        Assert.True(File.Exists(r.Backup!.Path));
+        Assert.Contains(r.Backup.Path, r.Error);
+        Assert.Contains("s3://bucket/offsite", r.Error);
+        Assert.Contains("3 s", r.Error);
+        Assert.DoesNotContain("abandoned", r.Error);
+        Assert.DoesNotContain("not-a-real-secret", r.Error);
+        var d = Assert.Single(r.Destinations);
+        Assert.Equal("DestinationTimedOut", d.ErrorId);
+        Assert.Single(new BackupCatalog().List(c.BackupDirectory));
+
+        var log = new JsonLinesLog(c.LogFile).Read().ToList();
+        var timedOut = Assert.Single(log, e => e.Event == BackupEvents.JobTimedOut.Name);
+        Assert.DoesNotContain("not backed up", timedOut.Message);
+        Assert.Contains("s3://bucket/offsite", timedOut.Message);
+        Assert.Contains(r.Backup.Path, timedOut.Message);
+        Assert.DoesNotContain(log, e => (e.Message + e.Error).Contains("not-a-real-secret", StringComparison.Ordinal));
     }
 }

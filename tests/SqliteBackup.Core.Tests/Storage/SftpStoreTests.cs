@@ -285,6 +285,9 @@ public sealed class SftpStoreTests(SshdServer server) : StoreContract, IDisposab
             Assert.Equal("StoreUnavailable", e.ErrorId);
             Assert.Contains($"sftp://u@127.0.0.1:{port}/srv", e.Message);
             Assert.InRange(watch.Elapsed.TotalSeconds, 1.5, 10);
+            // A listing uploads nothing, and this is no S3 store.
+            Assert.DoesNotContain("upload", e.Message, StringComparison.OrdinalIgnoreCase);
+            StoreWording.AssertNoS3Advice(e);
         }
         silent.Stop();
         using (var store = new SftpStore(new Uri($"sftp://u@127.0.0.1:{port}/srv"), options))

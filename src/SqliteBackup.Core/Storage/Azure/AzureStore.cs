@@ -97,6 +97,7 @@ public sealed class AzureStore : IBackupStore
             () => BackupErrors.StoreObjectExists(Location, name), FirstRequest);
         try { Run(() => { upload.Run(content, createOnly, progress, ct); return 0; }, ct); }
         catch (AzureUpload.SourceFailedException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }
+        catch (SqliteBackupException e) when (e.ErrorId == "StoreUnavailable") { throw BackupErrors.UploadAbandoned(e); }
 
         // A writer's first request into a container that is not there creates it (StoreOptions.Create); a
         // container-scoped SAS cannot create containers, so nothing is created before it is known to be missing.

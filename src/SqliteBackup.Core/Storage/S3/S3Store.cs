@@ -145,7 +145,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
             _uploaded.TryRemove(name, out _);
             UploadedObject? sent;
             try { sent = upload.Run(content, createOnly, progress, ct); }
-            catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
+            catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped.ErrorId == "StoreUnavailable" ? BackupErrors.UploadAbandoned(mapped) : mapped; }
             if (sent != null) _uploaded[name] = sent;
         }
         catch (SqliteBackupException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed })

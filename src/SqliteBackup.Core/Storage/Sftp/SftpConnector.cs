@@ -24,7 +24,7 @@ static class SftpConnector
         try { knownHosts = File.Exists(knownHostsFile) ? File.ReadAllText(knownHostsFile) : ""; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw BackupErrors.StoreAccessDenied(location.Text, $"the known_hosts file {knownHostsFile} could not be read ({e.Message})", e);
+            throw BackupErrors.SftpAccessDenied(location.Text, $"the known_hosts file {knownHostsFile} could not be read ({e.Message})", e);
         }
 
         var info = new ConnectionInfo(location.Host, location.Port, location.User, Authentication(location, options))
@@ -88,11 +88,11 @@ static class SftpConnector
             : new[] { "id_ed25519", "id_ecdsa", "id_rsa" }.Select(n => Path.Combine(SshDirectory(), n)).ToArray();
         var files = candidates.Where(File.Exists).ToList();
         if (!string.IsNullOrWhiteSpace(fromEnv) && files.Count == 0)
-            throw BackupErrors.StoreAccessDenied(location.Text, $"the key file {fromEnv} named by {IdentityVariable} does not exist");
+            throw BackupErrors.SftpAccessDenied(location.Text, $"the key file {fromEnv} named by {IdentityVariable} does not exist");
         if (files.Count == 0)
         {
             if (options.Secret != null) return [new PasswordAuthenticationMethod(location.User, options.Secret)];
-            throw BackupErrors.StoreAccessDenied(location.Text, $"no private key was found ({IdentityVariable}, ~/.ssh/id_ed25519, id_ecdsa or id_rsa) and no credential was given");
+            throw BackupErrors.SftpAccessDenied(location.Text, $"no private key was found ({IdentityVariable}, ~/.ssh/id_ed25519, id_ecdsa or id_rsa) and no credential was given");
         }
 
         string? passphrase = options.Secret ?? NullIfEmpty(Environment.GetEnvironmentVariable(PassphraseVariable));
@@ -102,12 +102,12 @@ static class SftpConnector
             try { keys.Add(passphrase == null ? new PrivateKeyFile(file) : new PrivateKeyFile(file, passphrase)); }
             catch (SshPassPhraseNullOrEmptyException e)
             {
-                throw BackupErrors.StoreAccessDenied(location.Text, $"the key file {file} is protected by a passphrase and none was given (the credential's secret or {PassphraseVariable})", e);
+                throw BackupErrors.SftpAccessDenied(location.Text, $"the key file {file} is protected by a passphrase and none was given (the credential's secret or {PassphraseVariable})", e);
             }
             catch (Exception e) when (e is SshException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.Security.Cryptography.CryptographicException)
             {
                 // The library's message says what was wrong with the file (format, passphrase); it never quotes the passphrase.
-                throw BackupErrors.StoreAccessDenied(location.Text, $"the key file {file} could not be used ({e.GetType().Name}: {e.Message}); check the file and its passphrase", e);
+                throw BackupErrors.SftpAccessDenied(location.Text, $"the key file {file} could not be used ({e.GetType().Name}: {e.Message}); check the file and its passphrase", e);
             }
         }
         return [new PrivateKeyAuthenticationMethod(location.User, keys.ToArray())];

@@ -14,23 +14,23 @@ static class SftpFailures
         switch (e)
         {
             case SshAuthenticationException:
-                return BackupErrors.StoreAccessDenied(location, $"the server refused the login ({e.Message}); check the user, that the key's public half is in the server's authorized_keys, and the key file (SQLITEBACKUP_SFTP_IDENTITY)", e);
+                return BackupErrors.SftpAccessDenied(location, $"the server refused the login ({e.Message}); check the user, that the key's public half is in the server's authorized_keys, and the key file (SQLITEBACKUP_SFTP_IDENTITY)", e);
             case SftpPermissionDeniedException:
-                return BackupErrors.StoreAccessDenied(location, $"the server denied the operation ({e.Message}); the user needs to list, read, write, rename and delete in that directory", e);
+                return BackupErrors.SftpAccessDenied(location, $"the server denied the operation ({e.Message}); the user needs to list, read, write, rename and delete in that directory", e);
             case SshOperationTimeoutException:
-                return BackupErrors.StoreUnavailable(location, $"the server did not answer in time ({e.Message})", e);
+                return BackupErrors.SftpUnavailable(location, $"the server did not answer in time ({e.Message})", e);
             case SocketException s:
-                return BackupErrors.StoreUnavailable(location, $"the connection failed ({s.SocketErrorCode}: {s.Message})", e);
+                return BackupErrors.SftpUnavailable(location, $"the connection failed ({s.SocketErrorCode}: {s.Message})", e);
             case SshConnectionException:
-                return BackupErrors.StoreUnavailable(location, $"the connection was lost or refused ({e.Message})", e);
+                return BackupErrors.SftpUnavailable(location, $"the connection was lost or refused ({e.Message})", e);
             case ProxyException:
-                return BackupErrors.StoreUnavailable(location, e.Message, e);
+                return BackupErrors.SftpUnavailable(location, e.Message, e);
             case SftpPathNotFoundException:
-                return BackupErrors.StoreLocationNotFound(location, $"the server has no such path ({e.Message})", e);
+                return BackupErrors.SftpLocationNotFound(location, $"the server has no such path ({e.Message})", e);
             case SshException:
-                return BackupErrors.StoreRequestFailed(location, $"the server answered: {e.Message}", e);
+                return BackupErrors.SftpRequestFailed(location, $"the server answered: {e.Message}", e);
             case IOException when e.InnerException is SocketException:
-                return BackupErrors.StoreUnavailable(location, $"the connection failed ({e.Message})", e);
+                return BackupErrors.SftpUnavailable(location, $"the connection failed ({e.Message})", e);
         }
         return null;
     }

@@ -20,13 +20,13 @@ public sealed record SftpLocation(string User, string Host, int Port, string Dir
     public static SftpLocation Parse(Uri uri, string? userName = null)
     {
         string shown = StoreText.Redact(uri.OriginalString);
-        if (!uri.Scheme.Equals("sftp", StringComparison.OrdinalIgnoreCase)) throw BackupErrors.StoreLocationInvalid(shown, "the scheme is not sftp://");
+        if (!uri.Scheme.Equals("sftp", StringComparison.OrdinalIgnoreCase)) throw BackupErrors.SftpLocationInvalid(shown, "the scheme is not sftp://");
         if (uri.UserInfo.Contains(':'))
-            throw BackupErrors.StoreLocationInvalid(shown, "a password does not belong in the location; use a key file (SQLITEBACKUP_SFTP_IDENTITY or ~/.ssh/id_ed25519), or a user and password credential");
-        if (uri.Query.Length > 0) throw BackupErrors.StoreLocationInvalid(shown, "an sftp:// location takes no query");
+            throw BackupErrors.SftpLocationInvalid(shown, "a password does not belong in the location; use a key file (SQLITEBACKUP_SFTP_IDENTITY or ~/.ssh/id_ed25519), or a user and password credential");
+        if (uri.Query.Length > 0) throw BackupErrors.SftpLocationInvalid(shown, "an sftp:// location takes no query");
         string user = uri.UserInfo.Length > 0 ? Uri.UnescapeDataString(uri.UserInfo) : userName ?? Environment.UserName;
         string host = uri.IdnHost.Trim('[', ']');
-        if (host.Length == 0) throw BackupErrors.StoreLocationInvalid(shown, "it names no host (sftp://user@host:port/path)");
+        if (host.Length == 0) throw BackupErrors.SftpLocationInvalid(shown, "it names no host (sftp://user@host:port/path)");
         int port = uri.IsDefaultPort || uri.Port < 0 ? 22 : uri.Port;
 
         // As written: System.Uri would quietly resolve "/srv/../etc" to "/etc".
@@ -36,8 +36,9 @@ public sealed record SftpLocation(string User, string Host, int Port, string Dir
         bool home = path == "/~" || path.StartsWith("/~/", StringComparison.Ordinal);
         string rest = (home ? path[2..] : path).Trim('/');
         if (rest.Split('/').Any(p => p is "." or ".." || (p.Length == 0 && rest.Length > 0)))
-            throw BackupErrors.StoreLocationInvalid(shown, "the path has an empty, '.' or '..' segment");
-        if (rest.Length == 0 && !home) throw BackupErrors.StoreLocationInvalid(shown, "it names no directory (sftp://user@host/path, or /~/path under the login directory)");
+            // Shown as written (no password or query is left in it by now): the resolved path would hide the '..'.
+            throw BackupErrors.SftpLocationInvalid(written, "the path has an empty, '.' or '..' segment");
+        if (rest.Length == 0 && !home) throw BackupErrors.SftpLocationInvalid(shown, "it names no directory (sftp://user@host/path, or /~/path under the login directory)");
         return new SftpLocation(user, host, port, home ? rest : "/" + rest);
     }
 }

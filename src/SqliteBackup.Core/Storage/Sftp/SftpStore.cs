@@ -137,7 +137,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
                 else
                 {
                     try { client.RenameFile(temp, final, isPosix: true); }
-                    catch (NotSupportedException e) { throw BackupErrors.StoreRequestFailed(Location, "the server offers no posix-rename@openssh.com, so an object cannot be replaced atomically", e); }
+                    catch (NotSupportedException e) { throw BackupErrors.SftpRequestFailed(Location, "the server offers no posix-rename@openssh.com, so an object cannot be replaced atomically", e); }
                 }
                 created = false;
             }, ct);
@@ -146,6 +146,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
         }
+        catch (SqliteBackupException e) when (created && e.ErrorId == "StoreUnavailable") { throw BackupErrors.UploadAbandoned(e); }
         finally
         {
             if (created) DeleteQuietly(temp);
@@ -233,7 +234,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
         try
         {
             if (!client.GetAttributes(DirectoryPath).IsDirectory)
-                throw BackupErrors.StoreLocationInvalid(Location, $"{DirectoryPath} on the server is not a directory");
+                throw BackupErrors.SftpLocationInvalid(Location, $"{DirectoryPath} on the server is not a directory");
         }
         catch (SftpPathNotFoundException e)
         {
@@ -254,7 +255,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
         _directorySeen = true;
     }
 
-    SqliteBackupException Missing(Exception e) => BackupErrors.StoreLocationNotFound(Location, $"the directory {DirectoryPath} does not exist on {_location.Host}", e);
+    SqliteBackupException Missing(Exception e) => BackupErrors.SftpLocationNotFound(Location, $"the directory {DirectoryPath} does not exist on {_location.Host}", e);
 
     T Run<T>(Func<T> op, CancellationToken ct)
     {
