@@ -20,7 +20,7 @@ static class AzureFailures
     /// <summary>Null for what is not a store failure (our own errors, a cancellation the caller asked for).</summary>
     public static SqliteBackupException? Map(Exception e, string location, Uri endpoint, CancellationToken ct)
     {
-        if (e is SqliteBackupException or AzureUpload.SourceFailedException || ct.IsCancellationRequested) return null;
+        if (e is SqliteBackupException or SourceFailedException || ct.IsCancellationRequested) return null;
         string where = $"the Azure Blob endpoint {endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/')}";
         if (e is RequestFailedException { Status: > 0 } r)
         {

@@ -96,7 +96,7 @@ public sealed class AzureStore : IBackupStore
         var upload = new AzureUpload(_container.GetBlockBlobClient(_location.Key(name)), _blockSize,
             () => BackupErrors.StoreObjectExists(Location, name), FirstRequest);
         try { Run(() => { upload.Run(content, createOnly, progress, ct); return 0; }, ct); }
-        catch (AzureUpload.SourceFailedException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }
+        catch (SourceFailedException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }
         catch (SqliteBackupException e) when (e.ErrorId == "StoreUnavailable") { throw BackupErrors.UploadAbandoned(e); }
 
         // A writer's first request into a container that is not there creates it (StoreOptions.Create); a

@@ -38,7 +38,7 @@ sealed class AzureUpload(BlockBlobClient blob, int baseBlockSize, Func<Exception
         // The service checks each request's bytes against this and refuses a block that arrived damaged.
         var validation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 };
         var buffer = new byte[baseBlockSize];
-        int length = ReadFull(content, buffer, baseBlockSize, ct);
+        int length = UploadSource.ReadFull(content, buffer, baseBlockSize, ct);
         if (length < baseBlockSize)
         {
             var single = buffer;
@@ -79,7 +79,7 @@ sealed class AzureUpload(BlockBlobClient blob, int baseBlockSize, Func<Exception
                 }
                 int nextSize = BlockSize(baseBlockSize, blockNumber + 1);
                 buffer = free.TryPop(out var b) && b.Length >= nextSize ? b : new byte[nextSize];
-                length = ReadFull(content, buffer, nextSize, ct);
+                length = UploadSource.ReadFull(content, buffer, nextSize, ct);
                 if (length == 0) break;
             }
             while (inFlight.Count > 0) Finish(inFlight.Dequeue());
@@ -110,21 +110,5 @@ sealed class AzureUpload(BlockBlobClient blob, int baseBlockSize, Func<Exception
         catch (RequestFailedException e) when (e.Status is 409 or 412 && e.ErrorCode is "BlobAlreadyExists" or "ConditionNotMet") { throw exists(); }
     }
 
-    static int ReadFull(Stream content, byte[] buffer, int count, CancellationToken ct)
-    {
-        int filled = 0;
-        while (filled < count)
-        {
-            ct.ThrowIfCancellationRequested();
-            int n;
-            try { n = content.Read(buffer, filled, count - filled); }
-            catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
-            if (n == 0) break;
-            filled += n;
-        }
-        return filled;
-    }
 
-    /// <summary>The stream being uploaded failed: the caller gets that failure back as it was, not mistaken for the service's.</summary>
-    internal sealed class SourceFailedException(Exception inner) : Exception(inner.Message, inner);
 }

@@ -21,7 +21,7 @@ static class S3Failures
     /// <summary>Null for what is not a store failure (our own errors, a cancellation the caller asked for).</summary>
     public static SqliteBackupException? Map(Exception e, string location, Uri? endpoint, CancellationToken ct)
     {
-        if (e is SqliteBackupException or S3Upload.SourceFailedException || ct.IsCancellationRequested) return null;
+        if (e is SqliteBackupException or SourceFailedException || ct.IsCancellationRequested) return null;
         string where = endpoint != null ? $"the S3 endpoint {endpoint.GetLeftPart(UriPartial.Authority)}" : "Amazon S3";
         switch (e)
         {

@@ -152,7 +152,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         {
             throw BackupErrors.StoreObjectExists(Location, name);
         }
-        catch (S3Upload.SourceFailedException e)
+        catch (SourceFailedException e)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
         }

@@ -40,7 +40,7 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
     public UploadedObject? Run(Stream content, bool createOnly, IProgress<long>? progress, CancellationToken ct)
     {
         var buffer = new byte[basePartSize];
-        int length = ReadFull(content, buffer, basePartSize, ct);
+        int length = UploadSource.ReadFull(content, buffer, basePartSize, ct);
         if (length < basePartSize)
         {
             var single = Wait(Task.Run(() => PutSingleAsync(buffer, length, createOnly, ct), ct));
@@ -71,7 +71,7 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
                 if (inFlight.Count == PartsInFlight) Finish(inFlight.Dequeue());
                 int nextSize = S3Store.PartSize(basePartSize, partNumber + 1);
                 buffer = free.TryPop(out var b) && b.Length >= nextSize ? b : new byte[nextSize];
-                length = ReadFull(content, buffer, nextSize, ct);
+                length = UploadSource.ReadFull(content, buffer, nextSize, ct);
                 if (length == 0) break;
             }
             while (inFlight.Count > 0) Finish(inFlight.Dequeue());
@@ -185,26 +185,7 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
         catch (Exception) { }
     }
 
-    static int ReadFull(Stream content, byte[] buffer, int count, CancellationToken ct)
-    {
-        int filled = 0;
-        while (filled < count)
-        {
-            ct.ThrowIfCancellationRequested();
-            int n;
-            try { n = content.Read(buffer, filled, count - filled); }
-            catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
-            if (n == 0) break;
-            filled += n;
-        }
-        return filled;
-    }
 
-    /// <summary>
-    /// The stream being uploaded failed (a disk error, a snapshot that went wrong): the caller gets that failure
-    /// back as it was, not mistaken for the server's (an IOException would otherwise read as "unreachable").
-    /// </summary>
-    internal sealed class SourceFailedException(Exception inner) : Exception(inner.Message, inner);
 }
 
 /// <summary>An object as the service stores it: its ETag, and the SHA-256 and size of the bytes that gave that ETag.</summary>

@@ -10,7 +10,7 @@ static class SftpFailures
     /// <summary>Null for what is not a store failure (our own errors, a cancellation the caller asked for, a failing source).</summary>
     public static SqliteBackupException? Map(Exception e, string location, CancellationToken ct)
     {
-        if (e is SqliteBackupException or SftpStore.SourceFailedException || ct.IsCancellationRequested) return null;
+        if (e is SqliteBackupException or SourceFailedException || ct.IsCancellationRequested) return null;
         switch (e)
         {
             case SshAuthenticationException:

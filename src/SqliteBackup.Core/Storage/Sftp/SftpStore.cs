@@ -276,11 +276,6 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
 
     public override string ToString() => Location;
 
-    /// <summary>
-    /// The stream being uploaded failed (a disk error, a snapshot gone wrong): the caller gets that failure back as it
-    /// was, not mistaken for the server's.
-    /// </summary>
-    internal sealed class SourceFailedException(Exception inner) : Exception(inner.Message, inner);
 
     sealed class SourceStream(Stream inner) : Stream
     {
