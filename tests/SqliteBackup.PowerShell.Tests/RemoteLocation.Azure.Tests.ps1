@@ -84,6 +84,25 @@ Describe 'A remote location (azure://) through the cmdlets' -Skip:(-not $haveSer
         Get-StoredNames $loc | Should -BeNullOrEmpty
     }
 
+    It 'the location a backup shows reopens it when the prefix holds %, #, spaces or other scripts; .. and #fragment are refused' {
+        $container = ([uri]$loc).AbsolutePath.Split('/')[1]
+        foreach ($written in "azure://devstoreaccount1/$container/pct%2541", "azure://devstoreaccount1/$container/100%25 sure/ü", "azure://devstoreaccount1/$container/tag%23weekly") {
+            $b = New-SqliteBackup $db -BackupPath $written -VerificationLevel Quick
+            $listed = @(Get-SqliteBackup $b.Directory)
+            $listed.Count | Should -Be 1
+            $listed[0].Id | Should -Be $b.Id
+            $listed[0].Directory | Should -Be $b.Directory
+        }
+        (Get-SqliteBackup "azure://devstoreaccount1/$container/pct%2541").Directory | Should -Be "azure://devstoreaccount1/$container/pct%2541"
+        @(Get-StoredNames "azure://devstoreaccount1/$container/pct%2541").Count | Should -Be 2
+        New-SqliteBackup $db -BackupPath "azure://devstoreaccount1/$container/pct%2541" -Type Automatic -VerificationLevel Quick | Out-Null
+        foreach ($bad in "azure://devstoreaccount1/$container/x/../pct%2541", "azure://devstoreaccount1/$container/pct%2541#x") {
+            Invoke-BackupRotation $bad -KeepLast 1 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StoreLocationInvalid*'
+        }
+        @(Get-StoredNames "azure://devstoreaccount1/$container/pct%2541").Count | Should -Be 4
+    }
+
     It 'a wrong account key is StoreAccessDenied, named by location and never showing the key' {
         $wrong = [Convert]::ToBase64String([Security.Cryptography.SHA512]::HashData([Text.Encoding]::UTF8.GetBytes('wrong-key-4711')))
         New-SqliteBackup $db -BackupPath $loc | Out-Null

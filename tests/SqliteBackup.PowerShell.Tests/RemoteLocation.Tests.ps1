@@ -108,6 +108,39 @@ Describe 'A remote location (s3://) through the cmdlets' -Skip:(-not $haveServer
         @($objects).Key | Should -BeNullOrEmpty
     }
 
+    It 'a location System.Uri would read as another place (#fragment, .. and %2E%2E) is refused by every command, and nothing is touched' {
+        1..3 | ForEach-Object { New-SqliteBackup $db -BackupPath $loc -Type Automatic -VerificationLevel Quick } | Out-Null
+        $bucket = ([uri]$loc).Host
+        foreach ($bad in "$loc#staging", "s3://$bucket/backups/other/../app", "s3://$bucket/backups/other/%2E%2E/app", "s3://$bucket/backups/./app") {
+            Invoke-BackupRotation $bad -KeepLast 1 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StoreLocationInvalid*'
+            "$($err[0])" | Should -Match ([regex]::Escape(($bad -split '#')[0]))
+            Get-SqliteBackup $bad -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StoreLocationInvalid*'
+            New-SqliteBackup $db -BackupPath $bad -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StoreLocationInvalid*'
+        }
+        @(Get-SqliteBackup $loc).Count | Should -Be 3
+        $objects = $s3.ListObjectsV2Async([Amazon.S3.Model.ListObjectsV2Request]@{ BucketName = $bucket }).GetAwaiter().GetResult().S3Objects
+        @($objects | Where-Object { $_.Key -notlike 'backups/app/*' }).Key | Should -BeNullOrEmpty
+    }
+
+    It 'the location a backup shows reopens it when the prefix holds %, #, spaces or other scripts' {
+        $bucket = ([uri]$loc).Host
+        foreach ($written in "s3://$bucket/pct%2541", "s3://$bucket/100%25 sure/ü", "s3://$bucket/tag%23weekly") {
+            $b = New-SqliteBackup $db -BackupPath $written -VerificationLevel Quick
+            $listed = @(Get-SqliteBackup $b.Directory)
+            $listed.Count | Should -Be 1
+            $listed[0].Id | Should -Be $b.Id
+            $listed[0].Directory | Should -Be $b.Directory
+            @(Get-SqliteBackup $written).Id | Should -Be $b.Id
+        }
+        (Get-SqliteBackup "s3://$bucket/pct%2541").Directory | Should -Be "s3://$bucket/pct%2541"
+        $keys = @($s3.ListObjectsV2Async([Amazon.S3.Model.ListObjectsV2Request]@{ BucketName = $bucket }).GetAwaiter().GetResult().S3Objects.Key)
+        @($keys | Where-Object { $_ -like 'pct%41/*' }).Count | Should -Be 2
+        @($keys | Where-Object { $_ -like '100% sure/ü/*' }).Count | Should -Be 2
+    }
+
     It 'a wrong secret is StoreAccessDenied, named by location and never showing the secret' {
         $env:AWS_SECRET_ACCESS_KEY = 'wrong-secret-4711'
         try {

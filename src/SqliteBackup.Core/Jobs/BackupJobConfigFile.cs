@@ -263,7 +263,14 @@ public static class BackupJobConfigFile
     /// key: any other query (a SAS token) is refused.
     /// </summary>
     static bool OnlyPublicQuery(Uri uri) =>
-        uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).All(p => p.Split('=')[0].ToLowerInvariant() is "endpoint" or "region" or "lock-mode" or "abort-uploads-after");
+        uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries).All(p =>
+            p.Split('=')[0].ToLowerInvariant() switch
+            {
+                // An endpoint with user info (also percent-encoded) holds a password.
+                "endpoint" => !Uri.TryCreate(Uri.UnescapeDataString(p[(p.IndexOf('=') + 1)..]), UriKind.Absolute, out var e) || e.UserInfo.Length == 0,
+                "region" or "lock-mode" or "abort-uploads-after" => true,
+                _ => false,
+            });
 
     static string? String(string path, JsonObject b, string key) => b[key] switch
     {

@@ -83,15 +83,73 @@ public sealed record StoreOptions
     }
 }
 
-/// <summary>Locations as they may appear in messages.</summary>
+/// <summary>Locations as they may appear in messages, and what System.Uri would hide of them.</summary>
 public static class StoreText
 {
-    /// <summary>Drops a URI's user info and query (SAS tokens, passwords), keeping what says where.</summary>
+    /// <summary>
+    /// Drops a URI's password, query (SAS tokens, an endpoint's credentials) and fragment, keeping the rest as written:
+    /// System.Uri would resolve "x/../p" to "p" and show another place than the one the user wrote.
+    /// </summary>
     public static string Redact(string location)
     {
-        if (!Uri.TryCreate(location, UriKind.Absolute, out var uri) || uri.IsFile) return location;
-        var b = new UriBuilder(uri) { Password = "", Query = "" };
-        if (b.UserName.Length > 0 && b.Password.Length == 0) b.UserName = uri.UserInfo.Split(':')[0];
-        return b.Uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.UserInfo | UriComponents.Path, UriFormat.UriEscaped);
+        int scheme = location.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 2 || location.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) return location;
+        int start = scheme + 3;
+        int authorityEnd = location.IndexOfAny(['/', '?', '#'], start);
+        if (authorityEnd < 0) authorityEnd = location.Length;
+        int at = authorityEnd > start ? location.LastIndexOf('@', authorityEnd - 1, authorityEnd - start) : -1;
+        // A password with a '/', '?' or '#' in it ends the authority early: it is user info all the same.
+        if (at < 0 && authorityEnd > start && location[start] != '[' && location.IndexOf(':', start, authorityEnd - start) is >= 0 and var colonAt
+            && !location[(colonAt + 1)..authorityEnd].All(char.IsAsciiDigit))
+            at = location.IndexOf('@', authorityEnd);
+        string user = at < 0 ? "" : location[start..at];
+        if (user.IndexOf(':') is >= 0 and var colon) user = user[..colon];
+        string rest = at < 0 ? location[start..] : location[(at + 1)..];
+        int cut = rest.IndexOfAny(['?', '#']);
+        return location[..start] + (at < 0 ? "" : user + "@") + (cut < 0 ? rest : rest[..cut]);
+    }
+
+    /// <summary>An endpoint as messages name it: scheme, host and port, never its user info.</summary>
+    public static string Endpoint(Uri endpoint) => endpoint.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped);
+
+    /// <summary>
+    /// Why a location, as written, could name a place other than the one meant, or null: a fragment (System.Uri
+    /// drops it), or an empty, "." or ".." path segment, also percent-encoded (System.Uri resolves them). The path is
+    /// read from the raw text, since a parsed Uri has already lost all of these.
+    /// </summary>
+    public static string? AmbiguousPath(string written)
+    {
+        if (written.Contains('#')) return "it has a fragment ('#...'), which would be dropped; write a '#' in a prefix as %23";
+        int start = written.IndexOf("://", StringComparison.Ordinal);
+        if (start < 0) return null;
+        int end = written.IndexOf('?', start + 3);
+        string rest = end < 0 ? written[(start + 3)..] : written[(start + 3)..end];
+        int slash = rest.IndexOf('/');
+        if (slash < 0) return null;
+        var segments = rest[(slash + 1)..].Split('/');
+        // One trailing '/' is how a directory is often written; any other empty segment is a typo or a trick.
+        if (segments.Length > 0 && segments[^1].Length == 0) segments = segments[..^1];
+        foreach (var segment in segments)
+        {
+            string s = Uri.UnescapeDataString(segment);
+            if (s.Length == 0 || s is "." or "..")
+                return $"the path has an empty, '.' or '..' segment ('{segment}'), which would be read as another place; name the place itself";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A path as a location shows it so that reading it back gives the same path: '%', '?' and '#' (and control
+    /// characters) escaped, spaces and letters of any script left readable.
+    /// </summary>
+    public static string EscapePath(string path)
+    {
+        var b = new System.Text.StringBuilder(path.Length);
+        foreach (char c in path)
+        {
+            if (c is '%' or '?' or '#' or '\\' || char.IsControl(c)) b.Append('%').Append(((int)c).ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            else b.Append(c);
+        }
+        return b.ToString();
     }
 }

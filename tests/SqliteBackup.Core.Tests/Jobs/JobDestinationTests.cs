@@ -78,6 +78,9 @@ public class JobDestinationTests
     [Theory]
     [InlineData("""["s3://key:hunter2@bucket/x"]""", "destinations[0]")]
     [InlineData("""["https://acct.blob.core.windows.net/c?sv=2020&sig=abc"]""", "destinations[0]")]
+    [InlineData("""["s3://bucket/x?endpoint=http://u:SEKRET-1@127.0.0.1:9000"]""", "destinations[0]")]
+    [InlineData("""["s3://bucket/x?endpoint=http%3A%2F%2Fu%3ASEKRET-1%40127.0.0.1%3A9000"]""", "destinations[0]")]
+    [InlineData("""[{ "path": "azure://acct/c/x?endpoint=http://SEKRET-1@127.0.0.1:10000/acct" }]""", "destinations[0]")]
     [InlineData("""[{ "path": "./x", "retention": 3 }]""", "destinations[0].retention")]
     [InlineData("""[42]""", "destinations[0]")]
     [InlineData("""{ "path": "./x" }""", "destinations")]
@@ -90,6 +93,7 @@ public class JobDestinationTests
         Assert.Contains($"'backup.{key}'", e.Message);
         Assert.DoesNotContain("hunter2", e.Message);
         Assert.DoesNotContain("sig=abc", e.Message);
+        Assert.DoesNotContain("SEKRET", e.Message + e.RecommendedAction);
     }
 
     [Theory]

@@ -24,6 +24,10 @@ public sealed class AzureLocationTests
     [InlineData("azure+https://myaccount.blob.core.windows.net/backups", "myaccount", "backups", "", null, "azure://myaccount/backups")]
     [InlineData("azure+http://127.0.0.1:10000/devstoreaccount1/backups/app/x", "devstoreaccount1", "backups", "app/x", "http://127.0.0.1:10000/devstoreaccount1/", "azure+http://127.0.0.1:10000/devstoreaccount1/backups/app/x")]
     [InlineData("azure+http://localhost:10000/devstoreaccount1/backups", "devstoreaccount1", "backups", "", "http://localhost:10000/devstoreaccount1/", "azure+http://localhost:10000/devstoreaccount1/backups")]
+    // A prefix with '%', '#' or '?' in it is shown escaped, so that what is shown reopens it.
+    [InlineData("azure://myaccount/backups/pct%2541", "myaccount", "backups", "pct%41", null, "azure://myaccount/backups/pct%2541")]
+    [InlineData("azure://myaccount/backups/tag%23w/what%3F", "myaccount", "backups", "tag#w/what?", null, "azure://myaccount/backups/tag%23w/what%3F")]
+    [InlineData("azure+http://127.0.0.1:10000/devstoreaccount1/backups/100%25/ü", "devstoreaccount1", "backups", "100%/ü", "http://127.0.0.1:10000/devstoreaccount1/", "azure+http://127.0.0.1:10000/devstoreaccount1/backups/100%25/ü")]
     public void Locations_are_read_as_account_container_prefix_and_endpoint(string written, string account, string container, string prefix, string? endpoint, string shown)
     {
         var l = AzureLocation.Parse(new Uri(written));
@@ -51,12 +55,25 @@ public sealed class AzureLocationTests
     [InlineData("azure+https://myaccount.blob.core.windows.net/", "names no container")]
     [InlineData("azure+http://127.0.0.1:10000/devstoreaccount1/backups?comp=list", "takes no query")]
     [InlineData("azure+ftp://myaccount.blob.core.windows.net/backups", "the scheme is not")]
+    // System.Uri drops a fragment and resolves dot segments: these would have named another place without a word.
+    [InlineData("azure://myaccount/backups/p#x", "fragment")]
+    [InlineData("azure://myaccount/backups/x/../db", "segment ('..')")]
+    [InlineData("azure://myaccount/backups/x/%2E%2E/db", "segment ('%2E%2E')")]
+    [InlineData("azure://myaccount/backups/x/%2e/db", "segment ('%2e')")]
+    [InlineData("azure://myaccount/backups/./db", "segment ('.')")]
+    [InlineData("azure://myaccount/x/../backups", "segment ('..')")]
+    [InlineData("azure+http://127.0.0.1:10000/devstoreaccount1/backups/x/../db", "segment ('..')")]
+    [InlineData("azure+http://127.0.0.1:10000/devstoreaccount1/backups/db#x", "fragment")]
+    [InlineData("azure+https://myaccount.blob.core.windows.net/backups/%2E%2E/db", "segment ('%2E%2E')")]
+    [InlineData("azure+https://myaccount.blob.core.windows.net/backups//db", "segment ('')")]
     public void Locations_that_cannot_work_are_refused_with_the_reason(string written, string reason)
     {
         var e = Assert.Throws<SqliteBackupException>(() => AzureLocation.Parse(new Uri(written)));
         Assert.Equal("StoreLocationInvalid", e.ErrorId);
         Assert.Contains(reason, e.Message);
         Assert.Contains("azure://account/container/prefix", e.RecommendedAction);
+        // Shown as written (less any query), not as System.Uri resolved it.
+        Assert.Contains(written.Split('?', '#')[0], e.Message);
     }
 
     [Theory]

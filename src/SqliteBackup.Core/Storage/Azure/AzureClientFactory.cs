@@ -53,6 +53,8 @@ static class AzureClientFactory
             }
             if (!string.Equals(service.AccountName, location.Account, StringComparison.OrdinalIgnoreCase))
                 throw BackupErrors.AzureAccessDenied(shown, $"AZURE_STORAGE_CONNECTION_STRING is for the storage account '{service.AccountName}', the location names '{location.Account}'");
+            if (service.Uri.UserInfo.Length > 0)
+                throw BackupErrors.AzureAccessDenied(shown, "AZURE_STORAGE_CONNECTION_STRING's BlobEndpoint carries user info, which Azure never reads; remove it (the account key or SAS goes in AccountKey or SharedAccessSignature)");
             endpoint = new Uri(service.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
             if (location.Endpoint != null && location.Endpoint != endpoint)
                 throw BackupErrors.AzureAccessDenied(shown, $"AZURE_STORAGE_CONNECTION_STRING is for the endpoint {endpoint}, the location names {location.Endpoint}");

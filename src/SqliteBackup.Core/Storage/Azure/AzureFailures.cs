@@ -21,7 +21,7 @@ static class AzureFailures
     public static SqliteBackupException? Map(Exception e, string location, Uri endpoint, CancellationToken ct)
     {
         if (e is SqliteBackupException or SourceFailedException || ct.IsCancellationRequested) return null;
-        string where = $"the Azure Blob endpoint {endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/')}";
+        string where = $"the Azure Blob endpoint {StoreText.Redact(endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/'))}";
         if (e is RequestFailedException { Status: > 0 } r)
         {
             string code = r.ErrorCode ?? "";

@@ -23,9 +23,12 @@ public sealed record AzureLocation(string Account, string Container, string Pref
     /// The location as messages show it and as it reopens: azure://account/container/prefix, or with an endpoint of
     /// its own the container URL form (a query would be dropped wherever locations are shown, and the endpoint with it).
     /// </summary>
+    /// '%', '?' and '#' in the prefix are shown escaped, so that the text reopens the same prefix.
     public string Text => Endpoint == null
-        ? $"{Scheme}://{Account}/{Container}{(Prefix.Length > 0 ? "/" + Prefix : "")}"
-        : $"{Scheme}+{Endpoint.Scheme}://{Endpoint.Authority}{Endpoint.AbsolutePath.TrimEnd('/')}/{Container}{(Prefix.Length > 0 ? "/" + Prefix : "")}";
+        ? $"{Scheme}://{Account}/{Container}{ShownPrefix}"
+        : $"{Scheme}+{Endpoint.Scheme}://{Endpoint.Authority}{Endpoint.AbsolutePath.TrimEnd('/')}/{Container}{ShownPrefix}";
+
+    string ShownPrefix => Prefix.Length > 0 ? "/" + StoreText.EscapePath(Prefix) : "";
 
     /// <summary>"prefix/" (or "" at the container's root): what every blob name of this location starts with.</summary>
     public string KeyPrefix => Prefix.Length > 0 ? Prefix + "/" : "";
@@ -41,6 +44,7 @@ public sealed record AzureLocation(string Account, string Container, string Pref
         string shown = StoreText.Redact(uri.OriginalString);
         string scheme = uri.Scheme.ToLowerInvariant();
         if (uri.UserInfo.Length > 0) throw Invalid(shown, "credentials do not belong in the location; " + WhereCredentialsGo);
+        if (StoreText.AmbiguousPath(uri.OriginalString) is { } ambiguous) throw Invalid(shown, ambiguous);
         if (uri.Query.Length > 1 && HasSas(uri.Query))
             throw Invalid(shown, "a SAS token does not belong in the location (it would be kept in job files and shown in logs); " + WhereCredentialsGo);
 

@@ -68,8 +68,7 @@ static class S3ClientFactory
         {
             var value = Environment.GetEnvironmentVariable(variable);
             if (string.IsNullOrWhiteSpace(value)) continue;
-            if (Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") return uri;
-            throw Errors.BackupErrors.StoreLocationInvalid(variable, $"{variable} is set to '{value}', not an http:// or https:// URL");
+            return S3Location.ParseEndpoint(value.Trim(), why => Errors.BackupErrors.StoreLocationInvalid(variable, $"{variable}: {why}"));
         }
         return null;
     }

@@ -22,7 +22,7 @@ static class S3Failures
     public static SqliteBackupException? Map(Exception e, string location, Uri? endpoint, CancellationToken ct)
     {
         if (e is SqliteBackupException or SourceFailedException || ct.IsCancellationRequested) return null;
-        string where = endpoint != null ? $"the S3 endpoint {endpoint.GetLeftPart(UriPartial.Authority)}" : "Amazon S3";
+        string where = endpoint != null ? $"the S3 endpoint {StoreText.Endpoint(endpoint)}" : "Amazon S3";
         switch (e)
         {
             case AmazonS3Exception s3 when s3.StatusCode == HttpStatusCode.Forbidden || CredentialCodes.Contains(s3.ErrorCode ?? ""):

@@ -22,7 +22,8 @@ public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, str
     public static readonly TimeSpan DefaultAbortUploadsAfter = TimeSpan.FromHours(24);
 
     /// <summary>The location as messages show it: bucket and prefix; the endpoint is named only where reaching it failed.</summary>
-    public string Text => $"s3://{Bucket}{(Prefix.Length > 0 ? "/" + Prefix : "")}";
+    /// '%', '?' and '#' in the prefix are shown escaped, so that the text reopens the same prefix.
+    public string Text => $"s3://{Bucket}{(Prefix.Length > 0 ? "/" + StoreText.EscapePath(Prefix) : "")}";
 
     /// <summary>The key of an object; the caller has checked the name is flat.</summary>
     public string Key(string name) => KeyPrefix + name;
@@ -38,6 +39,7 @@ public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, str
             throw BackupErrors.StoreLocationInvalid(shown, "credentials do not belong in the location; use the AWS environment variables or a profile (AWS_PROFILE and the shared credentials file)");
         string bucket = uri.Host;
         if (bucket.Length is < 3 or > 63) throw BackupErrors.StoreLocationInvalid(shown, "it names no bucket (s3://bucket/prefix)");
+        if (StoreText.AmbiguousPath(uri.OriginalString) is { } ambiguous) throw BackupErrors.StoreLocationInvalid(shown, ambiguous);
         var prefix = Uri.UnescapeDataString(uri.AbsolutePath).Trim('/');
         if (prefix.Split('/').Any(p => p is "." or ".." || (p.Length == 0 && prefix.Length > 0)))
             throw BackupErrors.StoreLocationInvalid(shown, "the prefix has an empty, '.' or '..' segment");
@@ -54,8 +56,7 @@ public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, str
             switch (key.ToLowerInvariant())
             {
                 case "endpoint":
-                    if (!Uri.TryCreate(value, UriKind.Absolute, out endpoint) || endpoint.Scheme is not ("http" or "https"))
-                        throw BackupErrors.StoreLocationInvalid(shown, $"the endpoint '{value}' is not an http:// or https:// URL");
+                    endpoint = ParseEndpoint(value, e => BackupErrors.StoreLocationInvalid(shown, e));
                     break;
                 case "region":
                     region = value.Length > 0 ? value : null;
@@ -77,6 +78,20 @@ public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, str
             }
         }
         return new S3Location(bucket, prefix, endpoint, region, lockMode, abortAfter);
+    }
+
+    /// <summary>
+    /// An S3 endpoint, from ?endpoint= or AWS_ENDPOINT_URL(_S3): an http:// or https:// URL without user info, which
+    /// S3 never reads (keys sign requests) and which would otherwise reach messages and logs.
+    /// </summary>
+    internal static Uri ParseEndpoint(string value, Func<string, Exception> invalid)
+    {
+        // Neither message repeats the value: a mistyped URL may hold a password where System.Uri cannot find it.
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+            throw invalid("the endpoint is not an http:// or https:// URL (such as https://s3.example.com or http://127.0.0.1:9000)");
+        if (endpoint.UserInfo.Length > 0)
+            throw invalid($"credentials do not belong in the endpoint {StoreText.Endpoint(endpoint)}; use the AWS environment variables or a profile (AWS_PROFILE and the shared credentials file)");
+        return endpoint;
     }
 
     static TimeSpan? ParseAge(string text)
