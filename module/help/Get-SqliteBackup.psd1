@@ -15,6 +15,7 @@
     Inputs      = @(@{ Type = 'System.String'; Description = 'Backup directory paths.' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'One object per backup.' })
     Examples    = @(
+        @{ Code = '$c = Get-Credential; Get-SqliteBackup s3://backups/app -Credential $c | Test-SqliteBackup'; Remarks = 'Lists the backups in an S3 prefix and verifies each where it lies; the piped backups carry the credential in memory, so Test-SqliteBackup needs no -Credential.' }
         @{ Code = 'Get-SqliteBackup ./backups'; Remarks = 'Lists every backup in ./backups as a table with human-readable sizes.' }
         @{ Code = 'Get-SqliteBackup | Where-Object Size -lt 1KB | Test-SqliteBackup'; Remarks = 'Verifies the suspiciously small backups in ./backups.' }
         @{ Code = 'Get-SqliteBackup /backups -Database app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force'; Remarks = 'Restores the newest backup of app.db.' }

@@ -31,6 +31,7 @@
     Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Retention.RotationDecision'; Description = 'One per backup: Database, Created, Type, Action (Keep or Remove), Reasons, Removed, Path, Backup.' })
     Examples    = @(
+        @{ Code = 'Invoke-BackupRotation sftp://backup@nas.lan/srv/backups/app -KeepDaily 30 -KeepMonthly 12 -WhatIf'; Remarks = 'Shows what rotation would remove at an off-site SFTP location, which keeps its own retention.' }
         @{ Code = 'Invoke-BackupRotation ./backups -KeepDaily 30 -KeepWeekly 12 -KeepMonthly 12 -WhatIf'; Remarks = 'Shows which backups a 30/12/12 policy would remove, without removing anything.' }
         @{ Code = 'Get-SqliteBackup ./backups -Database app | Invoke-BackupRotation -KeepDaily 7 | Where-Object Action -eq Remove'; Remarks = 'Keeps one backup per day for the last seven days that have backups of app, and lists what was removed.' }
         @{ Code = 'Invoke-BackupRotation /backups -KeepWithin 2d -KeepWithinDaily 1m -KeepYearly -1 -Utc'; Remarks = 'Everything from the last two days, one per day for a month, one per year forever; buckets in UTC.' }

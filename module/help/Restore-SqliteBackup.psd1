@@ -22,6 +22,7 @@
     Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'A backup from Get-SqliteBackup.' })
     Outputs     = @(@{ Type = 'SqliteBackup.Core.Restore.RestoreResult'; Description = 'Destination, Method (Rename or BackupApi), the restored Backup, the PreRestoreBackup taken, and Duration.' })
     Examples    = @(
+        @{ Code = 'Get-SqliteBackup azure://myaccount/backups/app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force'; Remarks = 'Restores the newest off-site backup from Azure Blob, read once as a stream and checked before the database is replaced; the PreRestore backup stays on this machine.' }
         @{ Code = 'Get-SqliteBackup ./backups -Database app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force'; Remarks = 'Puts the newest backup of app back in place, keeping the current database as a PreRestore backup.' }
         @{ Code = 'Restore-SqliteBackup -Path ./backups/app_20261126-020000_automatic_1a2b3c4d.db.zst -Destination /tmp/app-copy.db'; Remarks = 'Restores one backup into a new file, for example to inspect it.' }
         @{ Code = 'Get-SqliteBackup ./backups -Database app -Latest 1 | Restore-SqliteBackup -Destination ./app.db -Force -WhatIf'; Remarks = 'Shows what would be replaced, and by which backup of which database, without doing it.' }
