@@ -249,9 +249,4 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
         }
     }
 
-    /// <summary>Reports on the thread that reports (stores do so on the caller's), unlike Progress&lt;T&gt;, which posts elsewhere.</summary>
-    sealed class SyncProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
-    }
 }

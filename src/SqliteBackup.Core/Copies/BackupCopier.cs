@@ -120,20 +120,12 @@ public sealed class BackupCopier(ILogger? logger = null)
         progress?.Invoke(new BackupProgress($"Copying {m.File}", "done", 100, Completed: true));
     }
 
-    /// <summary>Reports on the thread that reports (stores do so on the caller's), unlike Progress&lt;T&gt;, which posts elsewhere.</summary>
-    sealed class SyncProgress(Action<long> report) : IProgress<long>
-    {
-        public void Report(long value) => report(value);
-    }
 
     /// <summary>The service's own SHA-256 where it keeps one; otherwise the object read back.</summary>
     static string StoredHash(IBackupStore store, string name, CancellationToken ct)
     {
         if (store.Stat(name, ct)?.Sha256 is { Length: 64 } recorded) return recorded;
-        using var s = store.OpenRead(name, ct);
-        using var h = new HashingStream(s);
-        h.CopyTo(Stream.Null, 1 << 20);
-        return h.HashHex();
+        return store.ReadBackSha256(name, ct: ct);
     }
 
     static IBackupStore SourceStore(BackupInfo source)

@@ -29,7 +29,6 @@ internal sealed class DestinationStep(ILogger logger)
             var access = new StoreAccess(destination.Location, options);
             using var store = StoreRegistry.Open(destination.Location, options);
             var policy = destination.Retention ?? jobPolicy;
-            StaleUploads.Clean(store, logger, ct);
             var copier = new BackupCopier(logger) { DestinationAccess = access, Retention = policy };
             var copy = copier.Copy(backup, store, progress, ct);
             result = result with { Copy = copy.Copy };

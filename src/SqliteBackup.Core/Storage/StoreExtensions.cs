@@ -1,3 +1,5 @@
+using SqliteBackup.Core.Format;
+
 namespace SqliteBackup.Core.Storage;
 
 public static class StoreExtensions
@@ -15,5 +17,25 @@ public static class StoreExtensions
             ms.Write(buffer, 0, n);
         }
         return ms.ToArray();
+    }
+
+    /// <summary>
+    /// The SHA-256 of an object read once as a stream (nothing written to disk), for a service that keeps none of its
+    /// own; <paramref name="read"/> gets the bytes read so far.
+    /// </summary>
+    public static string ReadBackSha256(this IBackupStore store, string name, Action<long>? read = null, CancellationToken ct = default)
+    {
+        using var input = store.OpenRead(name, ct);
+        using var hashing = new HashingStream(input);
+        var buffer = new byte[1 << 20];
+        long done = 0;
+        int n;
+        while ((n = hashing.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            ct.ThrowIfCancellationRequested();
+            done += n;
+            read?.Invoke(done);
+        }
+        return hashing.HashHex();
     }
 }

@@ -239,22 +239,11 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
 
     static FileStream OpenFile(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
 
-    /// <summary>One streamed read of a stored object, for a service that keeps no SHA-256 of its own; nothing is written to disk.</summary>
+    /// <summary>One streamed read of a stored object, for a service that keeps no SHA-256 of its own, with the transfer rate.</summary>
     static string HashObject(IBackupStore store, BackupManifest m, string activity, Action<BackupProgress>? progress, CancellationToken ct)
     {
         var rate = new Copies.TransferRate(m.StoredSize);
-        using var input = store.OpenRead(m.File, ct);
-        using var hashing = new HashingStream(input);
-        var buffer = new byte[1 << 20];
-        long done = 0;
-        int n;
-        while ((n = hashing.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            ct.ThrowIfCancellationRequested();
-            done += n;
-            progress?.Invoke(rate.Progress(activity, done, $"read back from {store.Location}"));
-        }
-        return hashing.HashHex();
+        return store.ReadBackSha256(m.File, done => progress?.Invoke(rate.Progress(activity, done, $"read back from {store.Location}")), ct);
     }
 
     /// <summary>
