@@ -31,38 +31,14 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 Import-Module $ModulePath
 foreach ($p in 'sqlite3', 'cp') { if (-not (Get-Command $p -ErrorAction SilentlyContinue)) { throw "The benchmark needs '$p' on PATH." } }
-$pwsh = @([Environment]::ProcessPath)
-if ((Split-Path -Leaf $pwsh[0]) -like 'dotnet*') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
+$pwsh = Get-BenchPwsh
 
 New-Item -ItemType Directory -Force -Path $DataPath | Out-Null
 $db = Join-Path $DataPath "bench-$SizeMiB.db"
 $work = Join-Path $DataPath 'out'
 
-function New-BenchDatabase {
-    # Rows of mixed text: compressible like real application data, not random bytes.
-    Write-Host "Generating a $SizeMiB MiB WAL-mode database at $db ..."
-    Remove-Item "$db*" -Force -ErrorAction SilentlyContinue
-    $rows = [int]($SizeMiB * 1MB / 450)
-    $sql = @"
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=OFF;
-CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, notes TEXT, balance REAL);
-CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), placed_at TEXT, status TEXT, lines TEXT);
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $([int]($rows / 4)))
-INSERT INTO customers SELECT i, 'Customer ' || i, 'customer' || i || '@example.com',
-  'Prefers delivery on ' || (CASE i % 5 WHEN 0 THEN 'Monday' WHEN 1 THEN 'Tuesday' WHEN 2 THEN 'Wednesday' WHEN 3 THEN 'Thursday' ELSE 'Friday' END) || '. ' || hex(randomblob(40)),
-  (i * 37 % 10000) / 100.0 FROM n;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $rows)
-INSERT INTO orders SELECT i, 1 + i % $([int]($rows / 4)), datetime(1700000000 + i * 60, 'unixepoch'),
-  CASE i % 4 WHEN 0 THEN 'new' WHEN 1 THEN 'paid' WHEN 2 THEN 'shipped' ELSE 'delivered' END,
-  '[{"sku":"SKU-' || (i % 997) || '","qty":' || (1 + i % 5) || ',"price":' || (i % 300) || '.99},{"sku":"SKU-' || (i % 131) || '","qty":1,"price":9.99}] ' || hex(randomblob(120)) FROM n;
-CREATE INDEX orders_customer ON orders(customer_id);
-PRAGMA wal_checkpoint(TRUNCATE);
-"@
-    $sql | sqlite3 $db
-    if ($LASTEXITCODE) { throw 'generating the database failed' }
-}
-if (-not (Test-Path $db) -or (Get-Item $db).Length -lt $SizeMiB * 1MB * 0.9) { New-BenchDatabase }
+if (-not (Test-Path $db) -or (Get-Item $db).Length -lt $SizeMiB * 1MB * 0.9) { New-BenchDatabase $db $SizeMiB }
 $dbSize = (Get-Item $db).Length
 Write-Host ("Database: {0} ({1:N0} bytes)" -f $db, $dbSize)
 
@@ -102,7 +78,6 @@ for ($r = 1; $r -le $Runs; $r++) {
         Write-Host ("run {0}: {1,-70} {2,8:N2} s" -f $r, $k, $t)
     }
 }
-function Median($values) { $s = @($values | Sort-Object); if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
 $med = @{}
 foreach ($k in $commands.Keys) { $med[$k] = Median $times[$k] }
 $engineMed = Median $engine
@@ -140,36 +115,18 @@ $standardRatio = $inMed['New-SqliteBackup (default: zstd, Standard verify)'] / $
 $quickRatio = $inMed['New-SqliteBackup -VerificationLevel Quick'] / $inBase
 
 # Writer latency: alone, then during a backup.
-function Measure-Writer([scriptblock] $during, [int] $aloneSeconds) {
-    $lat = Join-Path $DataPath 'latency.txt'; $stop = Join-Path $DataPath 'stop-writer'
-    Remove-Item $lat, $stop -ErrorAction SilentlyContinue
-    $writerArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Measure-CommitLatency.ps1'),
-        '-ModulePath', $ModulePath, '-Database', $db, '-OutFile', $lat, '-StopFile', $stop)
-    $proc = Start-Process -FilePath $pwsh[0] -ArgumentList $writerArgs -PassThru -NoNewWindow
-    while (-not (Test-Path $lat)) { Start-Sleep -Milliseconds 50 }
-    Start-Sleep -Seconds 1
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    if ($during) { & $during } else { Start-Sleep -Seconds $aloneSeconds }
-    $clock.Stop()
-    Set-Content $stop ''
-    $proc.WaitForExit()
-    $values = Get-Content $lat | Where-Object { $_ } | ForEach-Object { [double]::Parse($_, [cultureinfo]::InvariantCulture) }
-    Remove-Item $lat, $stop -ErrorAction SilentlyContinue
-    $sorted = @($values | Sort-Object)
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; Count = $sorted.Count; P50 = $sorted[[int]($sorted.Count * 0.5)]; P99 = $sorted[[int][math]::Min($sorted.Count - 1, [math]::Floor($sorted.Count * 0.99))]; Max = $sorted[-1] }
-}
 Write-Host 'Writer alone ...'
-$baseline = Measure-Writer $null ([int][math]::Max(10, $med[$oursKey]))
+$baseline = Measure-Writer $ModulePath $db $DataPath $null ([int][math]::Max(10, $med[$oursKey]))
 Write-Host 'Writer during New-SqliteBackup ...'
 $backupCompleted = $false
-$during = Measure-Writer {
+$during = Measure-Writer $ModulePath $db $DataPath {
     if (Test-Path $work) { Remove-Item $work -Recurse -Force }
     $b = New-SqliteBackup -Path $db -BackupPath $work -Compression Zstd -VerificationLevel Quick
     $script:backupCompleted = $null -ne $b -and $b.Verified
 } 0
 Write-Host 'Writer during sqlite3 .backup (for reference) ...'
 $script:sqliteFinished = $false
-$duringSqlite = Measure-Writer {
+$duringSqlite = Measure-Writer $ModulePath $db $DataPath {
     if (Test-Path $work) { Remove-Item $work -Recurse -Force }
     New-Item -ItemType Directory -Path $work | Out-Null
     # The CLI's .backup steps 100 pages at a time and restarts whenever another connection commits, so under a steady
