@@ -15,6 +15,10 @@
        radosgw, Azurite and sshd on this machine, and the pwsh process's peak memory for a multi-GiB object. Needs
        rclone and /usr/bin/time (and each server's packages; a server that cannot run is skipped with the reason);
        -SkipTransfer leaves it out.
+    6. Incremental backups (bench/Measure-Incremental.ps1): 30 daily states of a 256 MiB database (1 % of its pages
+       changed a day) stored by New-SqliteBackup -Incremental (block sizes 4, 16 and 64 KiB), plain backups and restic;
+       then on a copy of this database after one day of churn: incremental against full backup time, restore time and
+       a writer's commit latency. Needs restic (installed with apt-get when missing); -SkipIncremental leaves it out.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -24,6 +28,7 @@ param(
     [string] $DataPath = (Join-Path $PSScriptRoot 'data'),
     [switch] $SkipPlanner,
     [switch] $SkipTransfer,
+    [switch] $SkipIncremental,
     # Size of the generated uncompressed backup whose copy must stay under 300 MB of pwsh memory (0: not measured).
     [double] $TransferLargeGiB = 3
 )
@@ -229,8 +234,13 @@ A pwsh process commits one small row per transaction (BEGIN IMMEDIATE; INSERT; C
 $(if ($planner) { $planner } else { '(skipped)' })
 "@ -f $dbSize, $engineMed, ($engineMed / $backupMed), ($engineMed / $cpMed), $stored, ($stored / $dbSize), ($med[$oursKey] / $backupMed), ($med[$oursKey] / $cpMed), `
     $baseline.P50, $baseline.P99, $baseline.Max, $during.P50, $during.P99, $during.Max, ($during.P99 / $baseline.P99)
-# After the -f above: the section is already formatted and may hold braces.
-$report += "`n$transfer"
+$incremental = if ($SkipIncremental) { "## Incremental backups`n`n(skipped: -SkipIncremental)" } else {
+    Write-Host 'Incremental backups ...'
+    & (Join-Path $PSScriptRoot 'Measure-Incremental.ps1') -ModulePath $ModulePath -Database $db -SizeMiB $SizeMiB -StorageSizeMiB ([math]::Min(256, $SizeMiB)) -Runs $Runs -DataPath $DataPath |
+        Select-Object -Last 1
+}
+# After the -f above: the sections are already formatted and may hold braces.
+$report += "`n$transfer`n`n$incremental"
 New-Item -ItemType Directory -Force -Path (Split-Path $ReportPath) | Out-Null
 Set-Content -Path $ReportPath -Value $report
 Write-Host $report
