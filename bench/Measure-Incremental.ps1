@@ -267,12 +267,12 @@ if ('Storage' -in $Part) {
 
     $storageRows = [System.Collections.Generic.List[string]]::new()
     foreach ($bs in $BlockSize) {
-        if (-not $hasIncremental) { $storageRows.Add("| New-SqliteBackup -Incremental -BlockSize $bs | $pending | | | |"); continue }
+        if (-not $hasIncremental) { $storageRows.Add("| New-SqliteBackup -Incremental -BlockSize $bs | $pending | | | | |"); continue }
         $total = Get-Bytes $repos[$bs]
-        $storageRows.Add(("| New-SqliteBackup -Incremental -BlockSize $bs | {0:N0} | {1:N2}x | {2} | {3:N0} |" -f $total, ($total / $lastFull), (& $stats ($later | ForEach-Object { $_."Added$bs" })), $history[0]."Added$bs"))
+        $storageRows.Add(("| New-SqliteBackup -Incremental -BlockSize $bs | {0:N0} | {1:N2}x | {2} | {3:N0} | {4:N2} |" -f $total, ($total / $lastFull), (& $stats ($later | ForEach-Object { $_."Added$bs" })), $history[0]."Added$bs", (Median ($later | ForEach-Object { $_."Seconds$bs" }))))
     }
-    $storageRows.Add(("| restic $resticVersion (repository format $resticFormat) | {0:N0} | {1:N2}x | {2} | {3:N0} |" -f $resticTotal, ($resticTotal / $lastFull), (& $stats ($later | ForEach-Object ResticAdded)), $history[0].ResticAdded))
-    $storageRows.Add(("| plain New-SqliteBackup (zstd), one per day | {0:N0} | {1:N2}x | {2} | {3:N0} |" -f $plainTotal, ($plainTotal / $lastFull), (& $stats ($later | ForEach-Object PlainAdded)), $history[0].PlainAdded))
+    $storageRows.Add(("| restic $resticVersion (repository format $resticFormat) | {0:N0} | {1:N2}x | {2} | {3:N0} | {4:N2} |" -f $resticTotal, ($resticTotal / $lastFull), (& $stats ($later | ForEach-Object ResticAdded)), $history[0].ResticAdded, (Median ($later | ForEach-Object ResticSeconds))))
+    $storageRows.Add(("| plain New-SqliteBackup (zstd), one per day | {0:N0} | {1:N2}x | {2} | {3:N0} | {4:N2} |" -f $plainTotal, ($plainTotal / $lastFull), (& $stats ($later | ForEach-Object PlainAdded)), $history[0].PlainAdded, (Median ($later | ForEach-Object PlainSeconds))))
 
     $tradeRows = foreach ($bs in $BlockSize) {
         if (-not $hasIncremental) { "| $bs | $pending | | | |"; continue }
@@ -296,8 +296,8 @@ On each state, in one run: New-SqliteBackup -Incremental (default Standard verif
 size, a plain New-SqliteBackup into a directory, and ``restic backup`` of a sqlite3 ``.backup`` copy of the state written
 to the same staging path every day. One compressed full backup (the plain backup of the last state): $('{0:N0}' -f $lastFull) bytes.
 
-| store | total bytes after $Days days | vs one compressed full | per-day increment bytes, days 2-$Days (min / median / max) | day 1 bytes |
-|---|---:|---:|---:|---:|
+| store | total bytes after $Days days | vs one compressed full | per-day increment bytes, days 2-$Days (min / median / max) | day 1 bytes | backup s, median of days 2-$Days |
+|---|---:|---:|---:|---:|---:|
 $($storageRows -join "`n")
 
 $storageTarget
