@@ -312,6 +312,7 @@ the last plain backup ($('{0:N2}' -f $plainRestoreMed) s).
 |---:|---:|---:|---:|---:|
 $($tradeRows -join "`n")
 $(if ($reassemblyNote) { "`n- Restore column: $reassemblyNote." })
+$(if ('SqliteBackup.Core.Repository.RepositoryConfig' -as [type]) { "- The module's default (-BlockSize omitted): $([SqliteBackup.Core.Repository.RepositoryConfig]::DefaultBlockSize) bytes." })
 "@)
     if ($generatedPassword) { Remove-Item Env:RESTIC_PASSWORD }
     Remove-Item Env:RESTIC_REPOSITORY
