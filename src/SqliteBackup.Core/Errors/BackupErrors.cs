@@ -648,4 +648,9 @@ public static class BackupErrors
         "IncrementalNeedsZstd", BackupErrorCategory.InvalidArgument,
         $"-Incremental stores every block compressed with zstd; -Compression {asked} cannot apply.",
         "Leave -Compression out (or pass Zstd) with -Incremental.");
+
+    public static SqliteBackupException BlockSizeWithoutIncremental() => new(
+        "BlockSizeWithoutIncremental", BackupErrorCategory.InvalidArgument,
+        "-BlockSize applies only to -Incremental (the block size of a new repository); a plain backup has no blocks.",
+        "Add -Incremental, or leave -BlockSize out.");
 }
