@@ -24,13 +24,14 @@ public sealed class BackupEngine(ILogger? logger = null)
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
     public BackupInfo Create(BackupRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
-        Create(request, new DirectoryTarget(request.ResolveDestination()), progress, ct);
+        request.Incremental ? Repository.IncrementalBackup.CreateLocal(request, _log, progress, ct)
+        : Create(request, new DirectoryTarget(request.ResolveDestination()), progress, ct);
 
     /// <summary>A new backup straight into a store; local temporaries (a backup-API snapshot copy) go to <paramref name="tempFolder"/>.</summary>
     internal BackupInfo Create(BackupRequest request, IBackupStore store, string tempFolder, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
         Create(request, new StoreTarget(store, tempFolder), progress, ct);
 
-    BackupInfo Create(BackupRequest request, BackupTarget target, Action<BackupProgress>? progress, CancellationToken ct)
+    internal BackupInfo Create(BackupRequest request, BackupTarget target, Action<BackupProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         string source = Path.GetFullPath(request.DatabasePath);
@@ -50,7 +51,9 @@ public sealed class BackupEngine(ILogger? logger = null)
 
             var createdUtc = DateTime.UtcNow;
             string id = BackupNaming.NewId();
-            name = BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression);
+            name = target is Repository.RepositoryTarget
+                ? BackupNaming.SnapshotFileName(database, createdUtc, request.Type, id)
+                : BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression);
             string finalPath = target.PathOf(name);
             _log.LogInformation(BackupEvents.BackupStarted, "Backing up {Database} from {Source} to {Path}", database, source, finalPath);
             var manifest = new BackupManifest

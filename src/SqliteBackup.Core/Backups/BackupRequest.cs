@@ -19,6 +19,10 @@ public sealed record BackupRequest(string DatabasePath)
     public string? ScratchPath { get; init; }
     /// <summary>Level 1: on database pages it compresses about as well as 3 and twice as fast (measured, docs/benchmarks.md).</summary>
     public int ZstdLevel { get; init; } = 1;
+    /// <summary>Into the incremental repository at the destination (see Repository/): only new blocks are stored.</summary>
+    public bool Incremental { get; init; }
+    /// <summary>The repository's block size when this backup creates it; null: the default, or the existing repository's.</summary>
+    public int? BlockSize { get; init; }
     /// <summary>Tests turn the file-read snapshot off to exercise the backup-API path on a checkpointed WAL database.</summary>
     internal bool AllowFileRead { get; init; } = true;
     /// <summary>Test hook: runs once the file-read snapshot is pinned, before the file is read.</summary>

@@ -21,7 +21,9 @@ public static class RemoteBackup
         // First, while the database is not yet being read: what an interrupted earlier run left at the location.
         StaleUploads.Clean(target, log, ct);
         using var staging = ScratchDirectory.Create(request.ScratchPath, Path.GetTempPath(), log);
-        var backup = new BackupEngine(log).Create(request, target, staging.Path, progress, ct);
+        var backup = request.Incremental
+            ? Repository.IncrementalBackup.Create(request, target, staging.Path, null, log, progress, ct)
+            : new BackupEngine(log).Create(request, target, staging.Path, progress, ct);
         backup.Access = targetAccess;
         return backup;
     }

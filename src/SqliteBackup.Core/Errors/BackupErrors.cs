@@ -616,4 +616,41 @@ public static class BackupErrors
         "DestinationTimedOut", BackupErrorCategory.OperationTimeout,
         $"The backup {backup} was written, verified and kept, but its copy to {destination} was stopped by the job's time limit of {(int)limit.TotalSeconds} s: {destination} does not have it.",
         $"Check why {destination} is slow or does not answer, or raise the limit (-TimeoutSec, -StopTimeoutSec). The next run copies what {destination} lacks when keep_local_until_copied is on; otherwise copy it now with Copy-SqliteBackup.", destination);
+
+    // ---- issue 12 (repo-core): the incremental repository -------------------------------------------------------------
+
+    public static SqliteBackupException RepositoryConfigInvalid(string location, string problem) => new(
+        "RepositoryConfigInvalid", BackupErrorCategory.InvalidData,
+        $"The repository config '{Repository.RepositoryNames.Config}' in {location} cannot be used: {problem}. Nothing was written.",
+        "If a newer module version made it, update the module. If it is damaged, restore it from a copy: its id and block size must stay as they were; the snapshots in the repository depend on them.", location + "/" + Repository.RepositoryNames.Config);
+
+    public static SqliteBackupException RepositoryBlockSizeInvalid(int blockSize) => new(
+        "RepositoryBlockSizeInvalid", BackupErrorCategory.InvalidArgument,
+        $"-BlockSize {blockSize} is not a power of two between {Repository.RepositoryConfig.MinBlockSize} and {Repository.RepositoryConfig.MaxBlockSize}.",
+        $"Leave -BlockSize out (the default is {Repository.RepositoryConfig.DefaultBlockSize}) or choose a power of two such as 4096, 16384 or 65536.");
+
+    public static SqliteBackupException RepositoryBlockSizeMismatch(string location, int wanted, int actual) => new(
+        "RepositoryBlockSizeMismatch", BackupErrorCategory.InvalidArgument,
+        $"The repository in {location} uses blocks of {actual} bytes; -BlockSize {wanted} applies only when a repository is created. Nothing was written.",
+        $"Leave -BlockSize out (or pass {actual}) for this repository, or back up incrementally into another location to use {wanted}.", location);
+
+    public static SqliteBackupException RepositoryPackMissing(string location, string name, string? snapshot) => new(
+        "RepositoryPackMissing", BackupErrorCategory.ObjectNotFound,
+        $"'{name}' is missing from the repository in {location}{(snapshot == null ? "" : $"; the snapshot {snapshot} needs it")}.",
+        "The snapshot cannot be restored from this repository. Restore another snapshot or a plain backup; run the repository check to see which snapshots are affected. The next incremental backup does not use a snapshot with missing packs as its parent.", location + "/" + name);
+
+    public static SqliteBackupException RepositoryDamaged(string location, string name, string? snapshot, string problem) => new(
+        "RepositoryDamaged", BackupErrorCategory.InvalidData,
+        $"'{name}' in the repository in {location} is damaged: {problem}{(snapshot == null ? "" : $" (snapshot {snapshot})")}.",
+        "The snapshot cannot be restored as it is. Restore another snapshot or a plain backup; run the repository check to see which snapshots are affected.", location + "/" + name);
+
+    public static SqliteBackupException IncrementalNeedsZstd(Format.CompressionKind asked) => new(
+        "IncrementalNeedsZstd", BackupErrorCategory.InvalidArgument,
+        $"-Incremental stores every block compressed with zstd; -Compression {asked} cannot apply.",
+        "Leave -Compression out (or pass Zstd) with -Incremental.");
+
+    public static SqliteBackupException BlockSizeWithoutIncremental() => new(
+        "BlockSizeWithoutIncremental", BackupErrorCategory.InvalidArgument,
+        "-BlockSize applies only to -Incremental (the block size of a new repository); a plain backup has no blocks.",
+        "Add -Incremental, or leave -BlockSize out.");
 }

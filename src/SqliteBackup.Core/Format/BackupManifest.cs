@@ -1,3 +1,4 @@
+using SnapshotNames = SqliteBackup.Core.Repository.RepositoryNames;
 using System.Text.Json.Serialization;
 using System.Text.Json;
 using SqliteBackup.Core.Backups;
@@ -15,6 +16,11 @@ public sealed class BackupManifest
 {
     public const string SchemaName = "sqlitebackup.manifest";
     public const int CurrentSchemaVersion = 1;
+    /// <summary>
+    /// A snapshot in an incremental repository: version 2 so module versions from before repositories refuse it (as newer
+    /// than they understand) instead of taking it for a plain backup whose file is missing. Plain backups stay 1.
+    /// </summary>
+    public const int SnapshotSchemaVersion = 2;
     public const string Suffix = ".manifest.json";
 
     public string Schema { get; set; } = SchemaName;
@@ -46,6 +52,13 @@ public sealed class BackupManifest
     public string? CopiedFrom { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTime? CopiedUtc { get; set; }
+    /// <summary>For a snapshot (SchemaVersion 2): where its blocks live; null for a plain backup.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public global::SqliteBackup.Core.Repository.SnapshotRepository? Repository { get; set; }
+
+    /// <summary>A snapshot in an incremental repository rather than a backup file.</summary>
+    [JsonIgnore]
+    public bool IsSnapshot => Repository != null;
 
     static readonly JsonSerializerOptions Options = new()
     {
@@ -73,7 +86,10 @@ public sealed class BackupManifest
         {
             null => "empty document",
             { Schema: not SchemaName } => $"schema '{m.Schema}' is not '{SchemaName}'",
-            { SchemaVersion: > CurrentSchemaVersion } => $"schema version {m.SchemaVersion} is newer than this module understands ({CurrentSchemaVersion}); update the module",
+            { SchemaVersion: > SnapshotSchemaVersion } => $"schema version {m.SchemaVersion} is newer than this module understands ({SnapshotSchemaVersion}); update the module",
+            { SchemaVersion: SnapshotSchemaVersion, Repository: null } => $"schema version {m.SchemaVersion} is a snapshot's but it names no repository",
+            { SchemaVersion: CurrentSchemaVersion, Repository: not null } => "a plain backup's manifest (version 1) names a repository",
+            _ when m.Repository != null && !m.File.EndsWith(SnapshotNames.SnapshotSuffix, StringComparison.Ordinal) => $"snapshot file '{m.File}' does not end in {SnapshotNames.SnapshotSuffix}",
             { SchemaVersion: < 1 } => $"schema version {m.SchemaVersion} is invalid",
             _ when string.IsNullOrEmpty(m.Id) || string.IsNullOrEmpty(m.File) => "id or file is missing",
             // A manifest must never point outside its own folder: that is what keeps a directory relocatable and safe.

@@ -18,22 +18,33 @@ public static class BackupNaming
     public static string FileName(string database, DateTime createdUtc, BackupType type, string id, CompressionKind compression) =>
         $"{SafeName(database)}_{createdUtc:yyyyMMdd-HHmmss}_{type.ToString().ToLowerInvariant()}_{id[..8]}.db{Codec.Extension(compression)}";
 
+    /// <summary>A snapshot's File: the plain form with .snapshot for .db[.zst]; only its manifest exists under that name + .manifest.json.</summary>
+    public static string SnapshotFileName(string database, DateTime createdUtc, BackupType type, string id) =>
+        $"{SafeName(database)}_{createdUtc:yyyyMMdd-HHmmss}_{type.ToString().ToLowerInvariant()}_{id[..8]}.snapshot";
+
+    static readonly Regex SnapshotPattern = new(@"^(?<db>.+)_(?<time>\d{8}-\d{6})_(?<type>[a-z]+)_(?<id>[0-9a-f]{8})\.snapshot$", RegexOptions.CultureInvariant);
+
+    /// <summary>What a snapshot's File says about it (database, time, type, id8); Compression is Zstd.</summary>
+    public static bool TryParseSnapshot(string name, out BackupFileName parsed) => TryParse(SnapshotPattern, name, CompressionKind.Zstd, out parsed);
+
     static readonly Regex Pattern = new(@"^(?<db>.+)_(?<time>\d{8}-\d{6})_(?<type>[a-z]+)_(?<id>[0-9a-f]{8})\.db(?<ext>\.zst|\.gz)?$", RegexOptions.CultureInvariant);
 
     /// <summary>Whether a file name is one <see cref="FileName"/> could have produced: the only names we ever delete or trust.</summary>
     public static bool IsBackupFileName(string name) => TryParse(name, out _);
 
     /// <summary>What a backup file's name says about it (all an orphan without its manifest has).</summary>
-    public static bool TryParse(string name, out BackupFileName parsed)
+    public static bool TryParse(string name, out BackupFileName parsed) => TryParse(Pattern, name, null, out parsed);
+
+    static bool TryParse(Regex pattern, string name, CompressionKind? fixedCompression, out BackupFileName parsed)
     {
         parsed = default;
-        var m = Pattern.Match(name);
+        var m = pattern.Match(name);
         if (!m.Success || name.Contains('/') || name.Contains('\\')) return false;
         if (!DateTime.TryParseExact(m.Groups["time"].Value, "yyyyMMdd-HHmmss", CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var created)) return false;
         var type = Enum.GetValues<BackupType>().Where(t => t.ToString().ToLowerInvariant() == m.Groups["type"].Value).ToList();
         if (type.Count != 1) return false;
-        var compression = m.Groups["ext"].Value switch { ".zst" => CompressionKind.Zstd, ".gz" => CompressionKind.Gzip, _ => CompressionKind.None };
+        var compression = fixedCompression ?? m.Groups["ext"].Value switch { ".zst" => CompressionKind.Zstd, ".gz" => CompressionKind.Gzip, _ => CompressionKind.None };
         parsed = new BackupFileName(m.Groups["db"].Value, created, type[0], m.Groups["id"].Value, compression);
         return true;
     }

@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Verification;
+using ZstdSharp;
+
+namespace SqliteBackup.Core.Repository;
+
+/// <summary>
+/// A snapshot into an incremental repository: the engine's capture is reused unchanged, and <see cref="Write"/> reads the
+/// raw snapshot block by block, hashing each block and the whole image; a block whose hash the parent snapshot's packs
+/// (or this backup) already hold is referenced, a new one is compressed into a pack. Packs and their indexes are put
+/// before the manifest, which is written last and create-only: a snapshot exists only when its manifest does, and every
+/// pack it names is there. A failure after packs became visible leaves them for prune (nothing references them).
+/// </summary>
+internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, string? localDirectory, int? blockSize) : BackupTarget, IDisposable
+{
+    const int ReadChunk = 1 << 20;
+
+    ILogger _log = NullLogger.Instance;
+    RepositoryConfig? _config;
+    IDisposable? _lock;
+    IReadOnlyList<StoredObject> _listing = [];
+    List<PackRef> _added = [];
+    string? _scratchPath;
+
+    /// <summary>What the last <see cref="Write"/> did, for tests and measurements.</summary>
+    public WriteStats? Stats { get; private set; }
+
+    public sealed record WriteStats(long Blocks, long NewBlocks, long NewRawBytes, long PacksWritten, long BytesWritten, string? Parent, TimeSpan Elapsed);
+
+    public override string TempFolder => tempFolder;
+
+    public override void CheckBeforeOpen(bool allowInsecureDirectory)
+    {
+        // Refused before the database is opened, so a wrong -BlockSize or a config from a newer module leaves no trace.
+        if (RepositoryConfig.Read(store) is { } existing) RepositoryConfig.CheckBlockSize(existing, store.Location, blockSize);
+    }
+
+    public override void Prepare(bool allowInsecureDirectory, ILogger log)
+    {
+        _log = log;
+        _config = RepositoryConfig.OpenOrCreate(store, blockSize);
+        _lock = RepositoryLockSeam.Shared(store, "backup", TimeSpan.FromSeconds(30), log, CancellationToken.None);
+    }
+
+    public override string PathOf(string name) => localDirectory != null ? Path.Combine(localDirectory, name) : store.Location.TrimEnd('/') + "/" + name;
+
+    public override Task Write(string name, Func<Stream> openInput, long length, BackupRequest request, BackupManifest manifest, Task? alongside,
+        string activity, string status, Action<BackupProgress>? progress, List<string> temps, CancellationToken ct)
+    {
+        Exception? failure = null;
+        _scratchPath = request.ScratchPath;
+        try
+        {
+            using var input = openInput();
+            WriteBlocks(name, input, length, manifest, activity, progress, ct);
+        }
+        catch (Exception e) { failure = e; }
+        // The other reader of the snapshot finishes before the caller rolls the snapshot back, whatever happened here.
+        if (alongside != null) WaitReporting(alongside, () => length, length, activity, "Counting rows: ", progress);
+        return failure == null ? Task.CompletedTask : Task.FromException(failure);
+    }
+
+    void WriteBlocks(string name, Stream input, long length, BackupManifest manifest, string activity, Action<BackupProgress>? progress, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        int size = _config!.BlockSize;
+        _listing = store.List(ct);
+        BackupNaming.TryParseSnapshot(name, out var parsed);
+        var parent = ParentSnapshot.Find(store, _listing, parsed.Database, manifest.Database, size, _log, ct);
+
+        // Packs of the new snapshot, in order of first use: a parent's pack by name, a new one by its pending object.
+        var packOrder = new Dictionary<object, int>();
+        var packKeys = new List<object>();
+        var known = new Dictionary<BlockHash, (object Pack, int Entry, int Stored)>();
+        if (parent != null)
+            for (int p = 0; p < parent.Packs.Count; p++)
+            for (int e = 0; e < parent.Indexes[p].Count; e++)
+                known.TryAdd(parent.Indexes[p][e].Hash, (parent.Packs[p].Name, e, parent.Indexes[p][e].StoredLength));
+
+        long blockCount = (length + size - 1) / size;
+        var refs = new (object Pack, int Entry)[blockCount];
+        var counted = new HashSet<(object, int)>();
+        long storedSize = 0;
+        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var packs = new PackWriter(store, ct);
+        var buffer = new byte[Math.Max(ReadChunk, size)];
+        long done = 0;
+        int lastPercent = -1;
+        long block = 0;
+        while (done < length)
+        {
+            ct.ThrowIfCancellationRequested();
+            int want = (int)Math.Min(buffer.Length, length - done);
+            int got = 0;
+            while (got < want)
+            {
+                int n = input.Read(buffer, got, want - got);
+                if (n == 0) throw new IOException($"The database file ended {length - done - got} bytes early.");
+                got += n;
+            }
+            whole.AppendData(buffer, 0, got);
+            for (int at = 0; at < got; at += size, block++)
+            {
+                var data = buffer.AsSpan(at, Math.Min(size, got - at));
+                var hash = BlockHash.Of(data);
+                if (!known.TryGetValue(hash, out var where))
+                {
+                    var (pending, entry, stored) = packs.Add(data, hash);
+                    known[hash] = where = (pending, entry, stored);
+                }
+                refs[block] = (where.Pack, where.Entry);
+                if (counted.Add((where.Pack, where.Entry))) storedSize += where.Stored;
+                if (!packOrder.ContainsKey(where.Pack))
+                {
+                    packOrder[where.Pack] = packKeys.Count;
+                    packKeys.Add(where.Pack);
+                }
+            }
+            done += got;
+            int percent = length == 0 ? 100 : (int)(done * 100 / length);
+            if (percent != lastPercent)
+            {
+                lastPercent = percent;
+                progress?.Invoke(new BackupProgress(activity, $"Reading, hashing and packing new blocks: {done / 1048576:N0} of {length / 1048576:N0} MiB", percent));
+            }
+        }
+        packs.Flush();
+        _added = packs.Written;
+
+        var sizes = _listing.ToDictionary(o => o.Name, o => o.Size, StringComparer.Ordinal);
+        foreach (var w in packs.Written) sizes[w.Name] = w.Size;
+        string NameOf(object key) => key as string ?? ((PackWriter.Pending)key).Name!;
+        var packList = packKeys.Select(k => new PackRef(NameOf(k), sizes[NameOf(k)])).ToList();
+        var list = refs.Select(r => new BlockRef(packOrder[r.Pack], r.Entry)).ToList();
+        var (blocks, blocksSha) = BlockList.Encode(list);
+
+        manifest.SchemaVersion = BackupManifest.SnapshotSchemaVersion;
+        manifest.Compression = CompressionKind.Zstd;
+        manifest.RawSize = length;
+        manifest.RawSha256 = Convert.ToHexString(whole.GetHashAndReset()).ToLowerInvariant();
+        manifest.StoredSize = storedSize;
+        // A snapshot has no stored object of its own; the hash of its block list is what identifies its stored form.
+        manifest.StoredSha256 = blocksSha;
+        manifest.Repository = new SnapshotRepository
+        {
+            BlockSize = size,
+            BlockCount = blockCount,
+            Packs = packList,
+            Blocks = blocks,
+            BlocksSha256 = blocksSha,
+            AddedPacks = packs.Written.Select(p => p.Name).ToList(),
+            AddedSize = packs.Written.Sum(p => p.Size),
+            Parent = parent?.Manifest.Id,
+        };
+        Stats = new WriteStats(blockCount, packs.BlocksWritten, packs.RawBytesWritten, packs.Written.Count, packs.Written.Sum(p => p.Size), parent?.Manifest.Id, clock.Elapsed);
+        _log.LogDebug("Snapshot {Name}: {Blocks} blocks, {New} new ({NewBytes} bytes raw) in {Packs} pack(s) of {Stored} bytes; parent {Parent}; {Ms} ms",
+            name, blockCount, packs.BlocksWritten, packs.RawBytesWritten, packs.Written.Count, Stats.BytesWritten, parent?.Manifest.File ?? "none", clock.ElapsedMilliseconds);
+    }
+
+    public override BackupInfo Publish(string name, BackupManifest manifest) => localDirectory != null
+        ? new BackupInfo(manifest, Path.Combine(localDirectory, name + BackupManifest.Suffix))
+        : new BackupInfo(manifest, store.Location, name + BackupManifest.Suffix);
+
+    public override VerificationResult Verify(BackupVerifier verifier, BackupInfo info, VerificationLevel level, FreshCapture? fresh,
+        Action<BackupProgress>? progress, CancellationToken ct)
+    {
+        var started = DateTime.UtcNow;
+        var total = Stopwatch.StartNew();
+        var m = info.Manifest;
+        var checks = new List<CheckResult>();
+        bool Run(string check, Func<(bool, string)> body)
+        {
+            var sw = Stopwatch.StartNew();
+            (bool ok, string message) r;
+            try { r = body(); }
+            catch (SqliteBackupException e) when (e.ErrorId is "RepositoryDamaged" or "RepositoryPackMissing") { r = (false, e.Message); }
+            checks.Add(new CheckResult(check, r.ok ? VerificationOutcome.Passed : VerificationOutcome.Failed, sw.Elapsed, r.message));
+            return r.ok;
+        }
+        string activity = "Verifying " + m.File;
+        progress?.Invoke(new BackupProgress(activity, "Checking the packs are present", 0));
+        bool ok = Run("PacksPresent", () =>
+        {
+            var problems = SnapshotReader.QuickCheck(store, m, null, ct);
+            return problems.Count == 0 ? (true, $"{m.Repository!.Packs.Count} pack(s) present with their sizes") : (false, string.Join("; ", problems.Take(5)));
+        });
+        if (ok && level == VerificationLevel.Standard)
+        {
+            ok = Run("QuickCheck", () => fresh?.SnapshotQuickCheck is { } q ? q() : fresh?.RawCopy is { } raw ? QuickCheckFile(raw)
+                : (false, "no fresh capture to check"))
+                && Run("PacksReadBack", () => ReadBack(m.File, progress, activity, ct));
+        }
+        else if (ok && level >= VerificationLevel.Full)
+        {
+            // Reassembled into a private file and checked exactly as a plain backup is.
+            using var scratch = ScratchDirectory.Create(_scratchPath, localDirectory ?? Path.GetTempPath(), _log);
+            string image = scratch.File(m.File + ".db");
+            ok = Run("Reassemble", () =>
+            {
+                progress?.Invoke(new BackupProgress(activity, "Reassembling the snapshot", 10));
+                SnapshotReader.Reassemble(store, m, image, null, ct);
+                return (true, $"{m.RawSize} bytes, every block and the image match their SHA-256");
+            });
+            if (ok)
+            {
+                var plain = new BackupManifest
+                {
+                    Id = m.Id, File = Path.GetFileName(image), Database = m.Database, CreatedUtc = m.CreatedUtc, Type = m.Type,
+                    Compression = CompressionKind.None, RawSize = m.RawSize, StoredSize = m.RawSize, RawSha256 = m.RawSha256, StoredSha256 = m.RawSha256,
+                    PageSize = m.PageSize, PageCount = m.PageCount, TableRowCounts = m.TableRowCounts,
+                };
+                var inner = verifier.Verify(new BackupInfo(plain, image + BackupManifest.Suffix), null, level, null, progress, ct, record: false, fresh: null);
+                checks.AddRange(inner.Checks);
+                return new VerificationResult(info, level, started, checks, total.Elapsed, inner.Error, inner.Cause);
+            }
+        }
+        return new VerificationResult(info, level, started, checks, total.Elapsed);
+    }
+
+
+    static (bool, string) QuickCheckFile(string path)
+    {
+        var csb = new SqliteConnectionStringBuilder { DataSource = new Uri(path).AbsoluteUri + "?immutable=1", Mode = SqliteOpenMode.ReadOnly, Pooling = false };
+        using var c = new SqliteConnection(csb.ToString());
+        c.Open();
+        var rows = Snapshot.SqliteFiles.Column(c, "PRAGMA quick_check");
+        return rows is ["ok"] ? (true, "ok (on the snapshot as it was read)") : (false, string.Join("; ", rows.Take(5)));
+    }
+
+    /// <summary>Each pack this backup wrote, read back once: its bytes give its name, and each block decompresses to its hash.</summary>
+    (bool, string) ReadBack(string snapshot, Action<BackupProgress>? progress, string activity, CancellationToken ct)
+    {
+        using var decompressor = new Decompressor();
+        long bytes = 0;
+        foreach (var pack in _added)
+        {
+            ct.ThrowIfCancellationRequested();
+            var index = PackIndex.Read(store, pack.Name, snapshot, ct);
+            byte[] data;
+            try { data = store.ReadAllBytes(pack.Name, ct, PackWriter.PackTargetBytes + (RepositoryConfig.MaxBlockSize * 2)); }
+            catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { return (false, $"{pack.Name} is missing"); }
+            string sha = Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant();
+            if (sha != RepositoryNames.HashOfPack(pack.Name)) return (false, $"{pack.Name} reads back with SHA-256 {sha}");
+            if (data.Length != PackIndex.PackSize(index)) return (false, $"{pack.Name} is {data.Length} bytes, its index describes {PackIndex.PackSize(index)}");
+            var raw = new byte[RepositoryConfig.MaxBlockSize];
+            for (int i = 0; i < index.Count; i++)
+            {
+                var e = index[i];
+                int n = decompressor.Unwrap(data.AsSpan((int)e.Offset, e.StoredLength), raw);
+                if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash) return (false, $"entry {i} of {pack.Name} does not decompress to its SHA-256");
+            }
+            bytes += data.Length;
+            progress?.Invoke(new BackupProgress(activity, $"Read back {bytes / 1048576:N0} MiB of new packs", 60));
+        }
+        return (true, $"{_added.Count} new pack(s), {bytes} bytes, read back and every block matches its SHA-256");
+    }
+
+    public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)
+    {
+        using (var ms = new MemoryStream(json)) store.Put(info.Manifest.File + BackupManifest.Suffix, ms, createOnly: true, null, ct);
+        Release();
+    }
+
+    public override void Discard(string name, ILogger log)
+    {
+        if (_added.Count > 0)
+            log.LogInformation("The failed snapshot {Name} left {Count} pack(s) in {Location}; nothing references them, and the next prune removes them",
+                name, _added.Count, store.Location);
+        Release();
+    }
+
+    void Release()
+    {
+        try { _lock?.Dispose(); }
+        catch (Exception e) when (e is SqliteBackupException or IOException or TimeoutException)
+        {
+            _log.LogWarning("Could not release the repository lock in {Location}: {Message}; it goes stale and is removed later", store.Location, e.Message);
+        }
+        _lock = null;
+    }
+
+    public void Dispose() => Release();
+}

@@ -1,0 +1,167 @@
+using System.Security.Cryptography;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Storage;
+using ZstdSharp;
+
+namespace SqliteBackup.Core.Repository;
+
+/// <summary>
+/// Reads a snapshot back: its block list (checked against blocksSha256), the .index of each pack it names, then each
+/// pack once, as a stream, decompressing the blocks it holds for this snapshot into their positions (a block can sit at
+/// several); every block is checked against its hash and the whole image against RawSha256. Any mismatch or missing
+/// object is a <see cref="SqliteBackupException"/> naming the snapshot and the pack.
+/// </summary>
+public static class SnapshotReader
+{
+    /// <summary>The snapshot's blocks resolved to pack entries: what <see cref="Reassemble"/> reads, and what a new backup dedups against.</summary>
+    public sealed record Resolved(BlockRef[] Blocks, IReadOnlyList<IReadOnlyList<PackEntry>> Indexes);
+
+    static SnapshotRepository RepositoryOf(BackupManifest manifest) =>
+        manifest.Repository ?? throw new ArgumentException($"{manifest.File} is not a snapshot.", nameof(manifest));
+
+    /// <summary>The block list and every pack's index, checked against each other.</summary>
+    public static Resolved Resolve(IBackupStore store, BackupManifest manifest, CancellationToken ct = default)
+    {
+        var r = RepositoryOf(manifest);
+        var blocks = BlockList.TryDecode(r.Blocks, r.BlocksSha256, r.BlockCount, r.Packs.Count, out var problem)
+            ?? throw BackupErrors.RepositoryDamaged(store.Location, manifest.File + BackupManifest.Suffix, manifest.File, problem!);
+        var indexes = r.Packs.Select(p => PackIndex.Read(store, p.Name, manifest.File, ct)).ToList();
+        for (int i = 0; i < r.Packs.Count; i++)
+        {
+            long size = PackIndex.PackSize(indexes[i]);
+            if (size != r.Packs[i].Size)
+                throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.IndexOf(r.Packs[i].Name), manifest.File, $"it describes {size} bytes of pack, the snapshot records {r.Packs[i].Size}");
+        }
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            var b = blocks[i];
+            if (b.Entry >= indexes[b.Pack].Count)
+                throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.IndexOf(r.Packs[b.Pack].Name), manifest.File, $"block {i} is entry {b.Entry}, the index has {indexes[b.Pack].Count}");
+            long expected = Math.Min(r.BlockSize, manifest.RawSize - (long)i * r.BlockSize);
+            if (indexes[b.Pack][b.Entry].RawLength != expected)
+                throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.IndexOf(r.Packs[b.Pack].Name), manifest.File, $"block {i} is {indexes[b.Pack][b.Entry].RawLength} bytes, expected {expected}");
+        }
+        if ((long)blocks.Length * r.BlockSize < manifest.RawSize || (blocks.Length > 0 && (long)(blocks.Length - 1) * r.BlockSize >= manifest.RawSize))
+            throw BackupErrors.RepositoryDamaged(store.Location, manifest.File + BackupManifest.Suffix, manifest.File, $"{blocks.Length} blocks of {r.BlockSize} bytes cannot make {manifest.RawSize} bytes");
+        return new Resolved(blocks, indexes);
+    }
+
+    /// <summary>
+    /// Writes the snapshot's database image to <paramref name="output"/> (seekable; it is set to the image's length),
+    /// proving every block and the whole; <paramref name="read"/> gets the stored bytes read so far.
+    /// </summary>
+    public static void Reassemble(IBackupStore store, BackupManifest manifest, Stream output, Action<long>? read = null, CancellationToken ct = default)
+    {
+        if (!output.CanSeek || !output.CanWrite || !output.CanRead) throw new ArgumentException("The output must be readable, writable and seekable (a file).", nameof(output));
+        var r = RepositoryOf(manifest);
+        var resolved = Resolve(store, manifest, ct);
+        output.SetLength(manifest.RawSize);
+        // Per pack: the entries it holds for this snapshot, in offset order, each with the positions it fills.
+        var wanted = new SortedDictionary<int, List<long>>[r.Packs.Count];
+        for (int i = 0; i < resolved.Blocks.Length; i++)
+        {
+            var b = resolved.Blocks[i];
+            var perPack = wanted[b.Pack] ??= new SortedDictionary<int, List<long>>();
+            if (!perPack.TryGetValue(b.Entry, out var positions)) perPack[b.Entry] = positions = [];
+            positions.Add((long)i * r.BlockSize);
+        }
+        using var decompressor = new Decompressor();
+        var raw = new byte[r.BlockSize];
+        byte[] frame = [];
+        long total = 0;
+        for (int p = 0; p < r.Packs.Count; p++)
+        {
+            if (wanted[p] == null) continue;
+            string pack = r.Packs[p].Name;
+            var index = resolved.Indexes[p];
+            Stream input;
+            try { input = store.OpenRead(pack, ct); }
+            catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(store.Location, pack, manifest.File); }
+            using (input)
+            {
+                long at = 0;
+                foreach (var (entryIndex, positions) in wanted[p])
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var e = index[entryIndex];
+                    if (frame.Length < e.StoredLength) frame = new byte[Math.Max(e.StoredLength, frame.Length * 2)];
+                    // Frames we do not need are read past: one sequential read of the pack, never a request per block.
+                    Skip(input, e.Offset - at, store.Location, pack, manifest.File);
+                    ReadExactly(input, frame.AsSpan(0, e.StoredLength), store.Location, pack, manifest.File);
+                    at = e.Offset + e.StoredLength;
+                    total += e.StoredLength;
+                    read?.Invoke(total);
+                    int n;
+                    try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
+                    catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
+                    if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash)
+                        throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not match its SHA-256");
+                    foreach (long position in positions)
+                    {
+                        output.Position = position;
+                        output.Write(raw, 0, n);
+                    }
+                }
+            }
+        }
+        output.Flush();
+        output.Position = 0;
+        string sha = Convert.ToHexString(SHA256.HashData(output)).ToLowerInvariant();
+        if (sha != manifest.RawSha256)
+            throw BackupErrors.RepositoryDamaged(store.Location, manifest.File + BackupManifest.Suffix, manifest.File, $"the reassembled image's SHA-256 is {sha}, the manifest says {manifest.RawSha256}");
+        output.Position = 0;
+    }
+
+    /// <summary>Reassembles into a new private file at <paramref name="path"/> (owner-only), removed again on failure.</summary>
+    public static void Reassemble(IBackupStore store, BackupManifest manifest, string path, Action<long>? read = null, CancellationToken ct = default)
+    {
+        try
+        {
+            using var output = PrivateFiles.CreateNew(path, 1 << 20);
+            Reassemble(store, manifest, output, read, ct);
+            output.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            AtomicFile.TryDelete(path);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Quick: every pack named is listed (one List) with its recorded size, and its .index is there. Returns the
+    /// problems found (empty: all present), each naming the object.
+    /// </summary>
+    public static IReadOnlyList<string> QuickCheck(IBackupStore store, BackupManifest manifest, IReadOnlyList<StoredObject>? listing = null, CancellationToken ct = default)
+    {
+        var r = RepositoryOf(manifest);
+        var objects = (listing ?? store.List(ct)).ToDictionary(o => o.Name, StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var p in r.Packs)
+        {
+            if (!objects.TryGetValue(p.Name, out var o)) problems.Add($"{p.Name} is missing");
+            else if (o.Size != p.Size) problems.Add($"{p.Name} is {o.Size} bytes, the snapshot records {p.Size}");
+            if (!objects.ContainsKey(RepositoryNames.IndexOf(p.Name))) problems.Add($"{RepositoryNames.IndexOf(p.Name)} is missing");
+        }
+        return problems;
+    }
+
+    static void Skip(Stream s, long count, string location, string pack, string snapshot)
+    {
+        if (count < 0) throw BackupErrors.RepositoryDamaged(location, RepositoryNames.IndexOf(pack), snapshot, "its entries overlap");
+        var buffer = new byte[(int)Math.Min(count, 1 << 16)];
+        while (count > 0)
+        {
+            int n = s.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
+            if (n == 0) throw BackupErrors.RepositoryDamaged(location, pack, snapshot, "it is shorter than its index says");
+            count -= n;
+        }
+    }
+
+    static void ReadExactly(Stream s, Span<byte> span, string location, string pack, string snapshot)
+    {
+        try { s.ReadExactly(span); }
+        catch (EndOfStreamException) { throw BackupErrors.RepositoryDamaged(location, pack, snapshot, "it is shorter than its index says"); }
+    }
+}
