@@ -132,7 +132,7 @@ function Get-Names([string] $dir) { @(Get-ChildItem -LiteralPath $dir -File -Err
 function Measure-Restore([string] $location, [string] $dest) {
     Remove-Item "$dest*" -Force -ErrorAction Ignore
     $b = @(Get-SqliteBackup -LiteralPath $location -Latest 1)
-    if ($b.Count -ne 1) { throw "no backup found in $location" }
+    if ($b.Count -ne 1) { throw "Get-SqliteBackup lists no backup in $(Split-Path -Leaf $location)" }
     $sw = [Diagnostics.Stopwatch]::StartNew()
     $b[0] | Restore-SqliteBackup -Destination $dest -Force -Confirm:$false | Out-Null
     $sw.Stop()
