@@ -316,6 +316,8 @@ $(if ('SqliteBackup.Core.Repository.RepositoryConfig' -as [type]) { "- The modul
 "@)
     if ($generatedPassword) { Remove-Item Env:RESTIC_PASSWORD }
     Remove-Item Env:RESTIC_REPOSITORY
+    # About 30 plain backups, four repositories and staging copies: gigabytes on a shared disk.
+    Remove-Item $dir -Recurse -Force
 }
 
 # ---------------------------------------------------------------- 2-4. The 1 GiB database after one day of churn
