@@ -58,6 +58,14 @@ public static class AgeIdentityFile
         $"# public key: {identity.Recipient}\n" +
         $"{identity.EncodeSecret()}\n";
 
+    /// <summary>Generates a new identity and writes it to a new file (see <see cref="Write"/>).</summary>
+    public static BackupKey Create(string path, bool force)
+    {
+        var identity = AgeX25519Identity.Generate();
+        Write(path, identity, force);
+        return new BackupKey(identity.Recipient.ToString(), Path.GetFullPath(path));
+    }
+
     /// <summary>
     /// Writes a new identity file readable by its owner only (0600 from the moment it exists). An existing file is
     /// refused unless <paramref name="force"/>, which replaces it atomically: a crash leaves the old key or the new one.
@@ -96,3 +104,6 @@ public static class AgeIdentityFile
         }
     }
 }
+
+/// <summary>A key New-SqliteBackupKey wrote: where its identity file is and the public key to encrypt to.</summary>
+public sealed record BackupKey(string Recipient, string Path);
