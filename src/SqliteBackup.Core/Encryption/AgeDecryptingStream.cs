@@ -7,7 +7,8 @@ namespace SqliteBackup.Core.Encryption;
 /// Reads the plaintext of an age v1 file. The header is read, the file key unwrapped and the header MAC checked when it
 /// is opened, so a wrong identity or a changed header fails before anything is read. Each 64 KiB chunk is authenticated
 /// whole before any of its bytes is returned, and the end of the ciphertext must be the chunk sealed as the last one: a
-/// ciphertext cut at any point, even between chunks, throws EncryptedDataDamaged instead of reading short.
+/// ciphertext cut at any point, even between chunks, throws EncryptedDataDamaged instead of reading short (after the
+/// intact chunks before the damage, so a consumer must treat what it read as unusable when a read throws).
 /// </summary>
 public sealed class AgeDecryptingStream : Stream
 {
@@ -23,6 +24,7 @@ public sealed class AgeDecryptingStream : Stream
     int _lookahead = -1;
     bool _done;
     long _plainTotal;
+    string? _endError;
 
     AgeDecryptingStream(Stream input, bool leaveOpen, string name, Aead aead)
     {
@@ -39,11 +41,11 @@ public sealed class AgeDecryptingStream : Stream
     /// <exception cref="SqliteBackupException">EncryptionWrongIdentity, EncryptedDataDamaged, EncryptionWorkFactorTooHigh, EncryptionIdentityMissing.</exception>
     public static AgeDecryptingStream Open(Stream ciphertext, IReadOnlyList<IAgeIdentity> identities, string name, bool leaveOpen = false)
     {
-        if (identities.Count == 0) throw BackupErrors.EncryptionIdentityMissing(name);
         byte[]? fileKey = null;
         try
         {
             var header = AgeHeader.Read(ciphertext);
+            if (identities.Count == 0) throw BackupErrors.EncryptionIdentityMissing(name);
             bool passphraseFile = header.Stanzas.Any(s => s.Type == AgeScryptRecipient.StanzaType);
             if (passphraseFile && header.Stanzas.Count != 1) throw new AgeFormatException("a scrypt stanza is not the only stanza of the header");
             foreach (var identity in identities)
@@ -98,6 +100,7 @@ public sealed class AgeDecryptingStream : Stream
 
     void OpenNext()
     {
+        if (_endError != null) throw BackupErrors.EncryptedDataDamaged(_name, _endError);
         int filled = 0;
         if (_lookahead >= 0) { _sealed[0] = (byte)_lookahead; filled = 1; _lookahead = -1; }
         filled += AgePayload.ReadFull(_input, _sealed.AsSpan(filled));
@@ -114,14 +117,19 @@ public sealed class AgeDecryptingStream : Stream
         AgePayload.ChunkNonce(_nonce, _index, last);
         if (!_aead.TryOpen(_nonce, _sealed.AsSpan(0, filled), _plain))
         {
-            // Tell truncation from tampering where it can be told: a chunk that opens as a middle chunk was the last
-            // one read only because the ciphertext was cut after it.
+            // A full chunk that opens with the other flag is intact, and so is what it holds; what is wrong is the end of
+            // the ciphertext: cut after a middle chunk, or followed by data after the last one. Its plaintext is
+            // released as the intact chunks before it were, and the next read fails (as age's reference reader does).
             AgePayload.ChunkNonce(_nonce, _index, !last);
-            bool cut = last && _aead.TryOpen(_nonce, _sealed.AsSpan(0, filled), _plain);
-            _plain.AsSpan().Clear();
-            throw BackupErrors.EncryptedDataDamaged(_name, cut
+            if (filled != _sealed.Length || !_aead.TryOpen(_nonce, _sealed.AsSpan(0, filled), _plain))
+            {
+                _plain.AsSpan().Clear();
+                throw BackupErrors.EncryptedDataDamaged(_name, $"chunk {_index} does not authenticate (it was changed or cut short)");
+            }
+            _endError = last
                 ? $"it ends after chunk {_index} without its last chunk (it was truncated)"
-                : $"chunk {_index} does not authenticate (it was changed or cut short)");
+                : $"it has data after its last chunk (chunk {_index})";
+            last = false;
         }
         _plainLength = filled - Aead.TagSize;
         if (last && _plainLength == 0 && _index > 0)
