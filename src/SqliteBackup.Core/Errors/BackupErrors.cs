@@ -625,7 +625,7 @@ public static class BackupErrors
             ? $"'{name}' is encrypted with a passphrase, and the passphrase given does not open it (or none was given). Nothing was read from it."
             : $"None of the identities given opens '{name}': it is encrypted to {keyStanzas} public key(s), none of which belongs to them. Nothing was read from it.",
         passphraseFile
-            ? "Give the passphrase it was encrypted with (-Passphrase, or the variable the job configuration names)."
+            ? "Give the passphrase it was encrypted with (as a credential or secure string, or in the environment variable the job configuration names)."
             : "Give the identity file (or variable) holding the secret key of one of the recipients it was encrypted to; the backup's manifest lists their public keys, and each identity file names its own in its '# public key:' line.", name);
 
     public static SqliteBackupException EncryptionIdentityMissing(string name) => new(
