@@ -23,7 +23,8 @@ public sealed class AgeScryptRecipient : IAgeRecipient
     public AgeScryptRecipient(string passphrase, int workFactor = DefaultWorkFactor)
     {
         if (string.IsNullOrEmpty(passphrase)) throw BackupErrors.EncryptionPassphraseEmpty();
-        if (workFactor < 1 || workFactor > AgeScryptIdentity.DefaultMaxWorkFactor) throw BackupErrors.EncryptionWorkFactorTooHigh(workFactor, AgeScryptIdentity.DefaultMaxWorkFactor);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workFactor, 1);
+        if (workFactor > AgeScryptIdentity.DefaultMaxWorkFactor) throw BackupErrors.EncryptionWorkFactorTooHigh(workFactor, AgeScryptIdentity.DefaultMaxWorkFactor);
         _passphrase = Encoding.UTF8.GetBytes(passphrase);
         _workFactor = workFactor;
     }
