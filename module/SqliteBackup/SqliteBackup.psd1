@@ -29,6 +29,7 @@
         'Test-SqliteBackupNotification'
         'New-SqliteSampleDatabase'
         'Invoke-SqliteBackupGuard'
+        'New-SqliteBackupKey'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -190,6 +190,13 @@
         '-VerificationLevel [VerificationLevel] in __AllParameterSets; aliases Level, Verification, Verify'
         '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
     )
+    'New-SqliteBackupKey' = @(
+        '(command) default set: ; ShouldProcess: True; ConfirmImpact: Medium'
+        '-Confirm [SwitchParameter] in __AllParameterSets; aliases cf'
+        '-Force [SwitchParameter] in __AllParameterSets'
+        '-Path [String] in __AllParameterSets (mandatory, position 0)'
+        '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
+    )
     'New-SqliteSampleDatabase' = @(
         '(command) default set: ; ShouldProcess: True; ConfirmImpact: Medium'
         '-Confirm [SwitchParameter] in __AllParameterSets; aliases cf'

@@ -653,4 +653,87 @@ public static class BackupErrors
         "BlockSizeWithoutIncremental", BackupErrorCategory.InvalidArgument,
         "-BlockSize applies only to -Incremental (the block size of a new repository); a plain backup has no blocks.",
         "Add -Incremental, or leave -BlockSize out.");
+
+    // ---- issue 13, age encryption at rest: the age layer and keys (age) -------------------------------------------
+
+    public static SqliteBackupException EncryptionWrongIdentity(string name, bool passphraseFile, int keyStanzas) => new(
+        "EncryptionWrongIdentity", BackupErrorCategory.SecurityError,
+        passphraseFile
+            ? $"'{name}' is encrypted with a passphrase, and the passphrase given does not open it (or none was given). Nothing was read from it."
+            : $"None of the identities given opens '{name}': it is encrypted to {keyStanzas} public key(s), none of which belongs to them. Nothing was read from it.",
+        passphraseFile
+            ? "Give the passphrase it was encrypted with (as a credential or secure string, or in the environment variable the job configuration names)."
+            : "Give the identity file (or variable) holding the secret key of one of the recipients it was encrypted to; the backup's manifest lists their public keys, and each identity file names its own in its '# public key:' line.", name);
+
+    public static SqliteBackupException EncryptionIdentityMissing(string name) => new(
+        "EncryptionIdentityMissing", BackupErrorCategory.InvalidArgument,
+        $"'{name}' is encrypted, and no identity or passphrase was given to open it. Nothing was read from it.",
+        "Name an identity file or environment variable (or a passphrase) for this backup; Quick verification checks an encrypted backup's hash without one.", name);
+
+    public static SqliteBackupException EncryptionIdentityFileMissing(string path) => new(
+        "EncryptionIdentityMissing", BackupErrorCategory.ObjectNotFound,
+        $"The identity file '{path}' does not exist.",
+        "Check the path, or create a key with New-SqliteBackupKey -Path <file> (and keep a copy of it somewhere safe: without it the backups encrypted to its public key can not be read).", path);
+
+    public static SqliteBackupException EncryptionIdentityVariableMissing(string variable) => new(
+        "EncryptionIdentityMissing", BackupErrorCategory.ObjectNotFound,
+        $"The environment variable {variable} that should hold the age identity is not set or is empty.",
+        $"Set {variable} to the identity (the AGE-SECRET-KEY-1… line of an identity file) in the environment this runs in, or name an identity file instead.", variable);
+
+    public static SqliteBackupException EncryptionIdentityFileUnreadable(string path, Exception inner) => new(
+        "EncryptionIdentityUnreadable", BackupErrorCategory.PermissionDenied,
+        $"The identity file '{path}' could not be read: {inner.Message}",
+        "Run as the user who owns the identity file, or fix its permissions (chmod 600, owned by that user).", path, inner);
+
+    // The message names the source and line, never the line itself: it may be a secret key with one character wrong.
+    public static SqliteBackupException EncryptionIdentityInvalid(string source, int line, string why) => new(
+        "EncryptionIdentityInvalid", BackupErrorCategory.InvalidData,
+        line > 0 ? $"Line {line} of {source} is not a usable age identity: {why}." : $"{source} is not a usable age identity: {why}.",
+        "An identity is the AGE-SECRET-KEY-1… line that New-SqliteBackupKey or age-keygen writes; lines starting with '#' are comments. Public keys (age1…) are recipients, not identities.", source);
+
+    public static SqliteBackupException EncryptedDataDamaged(string name, string detail) => new(
+        "EncryptedDataDamaged", BackupErrorCategory.InvalidData,
+        $"'{name}' is not an intact age file: {detail}. Nothing of the damaged part was used.",
+        "Do not restore from it. Pick another backup (Get-SqliteBackup) or another copy of this one (Copy-SqliteBackup keeps copies in other locations), and check the storage it came from.", name);
+
+    public static SqliteBackupException EncryptionRecipientInvalid(string shown, string why) => new(
+        "EncryptionRecipientInvalid", BackupErrorCategory.InvalidArgument,
+        $"The recipient {shown} is not a valid age public key: {why}. Nothing was encrypted.",
+        "A recipient is an age X25519 public key: 'age1' followed by 58 characters, as New-SqliteBackupKey or age-keygen prints it (the '# public key:' line of the identity file).", shown);
+
+    public static SqliteBackupException EncryptionPassphraseEmpty() => new(
+        "EncryptionPassphraseEmpty", BackupErrorCategory.InvalidArgument,
+        "The passphrase is empty. Nothing was encrypted or decrypted.",
+        "Give a non-empty passphrase (a PSCredential's password, a secure string, or the environment variable the job configuration names), or use an identity file.");
+
+    public static SqliteBackupException EncryptionPassphraseNotAlone() => new(
+        "EncryptionPassphraseNotAlone", BackupErrorCategory.InvalidArgument,
+        "A passphrase can not be combined with public-key recipients: the age format allows a passphrase only as the one way to open a file. Nothing was encrypted.",
+        "Use either recipients (one or more age1… public keys) or a passphrase, not both.");
+
+    /// <summary>A warning, not thrown: the cmdlets surface it and carry on.</summary>
+    public static SqliteBackupException EncryptionIdentityFileExposed(string path, UnixFileMode mode) => new(
+        "EncryptionIdentityFileExposed", BackupErrorCategory.SecurityError,
+        $"The identity file '{path}' may be read or changed by other users than its owner (mode {Convert.ToString((int)mode, 8)}): anyone who reads it can decrypt every backup encrypted to its public key.",
+        $"Restrict it to its owner: chmod 600 '{path}'. If others may already have read it, make a new key (New-SqliteBackupKey) and encrypt new backups to that one.", path);
+
+    public static SqliteBackupException EncryptionWorkFactorTooHigh(int workFactor, int max) => new(
+        "EncryptionWorkFactorTooHigh", BackupErrorCategory.SecurityError,
+        $"The passphrase's scrypt work factor is {workFactor} (2^{workFactor} iterations); at most {max} is accepted, because a larger one takes gigabytes of memory and minutes, which a forged file could use to stall the machine.",
+        $"If the file is yours, decrypt it with the age program (age -d), which asks before such work, and encrypt it again with a work factor of at most {max}.");
+
+    public static SqliteBackupException EncryptionIdentityFileExists(string path) => new(
+        "EncryptionIdentityFileExists", BackupErrorCategory.ResourceExists,
+        $"'{path}' already exists; it was left as it is, because replacing an identity makes every backup encrypted to its public key unreadable.",
+        "Choose another path, or add -Force if you are sure nothing still needs the key it holds (the file is then replaced in one step).", path);
+
+    public static SqliteBackupException EncryptionIdentityFileDirectoryMissing(string path) => new(
+        "EncryptionIdentityFileDirectoryMissing", BackupErrorCategory.ObjectNotFound,
+        $"The directory of '{path}' does not exist; no key was written.",
+        "Create the directory first (readable by you only, for example mkdir -m 700), or choose another path.", path);
+
+    public static SqliteBackupException EncryptionIdentityFileNotWritten(string path, Exception inner) => new(
+        "EncryptionIdentityFileNotWritten", BackupErrorCategory.WriteError,
+        $"The identity file '{path}' could not be written: {inner.Message}. No key was written.",
+        "Choose a directory you can write to, or fix its permissions, then run again.", path, inner);
 }
