@@ -19,15 +19,22 @@ static class S3ClientFactory
     /// </summary>
     internal const int MaxRetries = 4;
 
-    public static AmazonS3Client Create(S3Location location, StoreOptions options, out Uri? endpoint)
+    /// <summary>
+    /// <paramref name="forData"/>: a client for request bodies and object downloads, whose requests have no total
+    /// limit (a part over a slow link may take minutes); a <see cref="StallWatch"/> ends them when the bytes stop.
+    /// The other client's requests are small and get the short per-request limit.
+    /// </summary>
+    public static AmazonS3Client Create(S3Location location, StoreOptions options, out Uri? endpoint, bool forData = false)
     {
+        var request = options.RequestLimit();
         endpoint = location.Endpoint ?? EndpointFromEnvironment();
         var config = new AmazonS3Config
         {
             RetryMode = RequestRetryMode.Standard,
             MaxErrorRetry = MaxRetries,
-            Timeout = options.Timeout,
-            ConnectTimeout = options.Timeout < TimeSpan.FromSeconds(10) ? options.Timeout : TimeSpan.FromSeconds(10),
+            // The HTTP client's whole-request limit; for data, one day stands for none (the SDK wants a finite value).
+            Timeout = forData ? TimeSpan.FromDays(1) : request,
+            ConnectTimeout = request < TimeSpan.FromSeconds(10) ? request : TimeSpan.FromSeconds(10),
         };
         string? region = location.Region ?? RegionFromEnvironment(askInstance: endpoint == null);
         if (endpoint != null)
