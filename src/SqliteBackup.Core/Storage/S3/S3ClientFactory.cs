@@ -36,6 +36,7 @@ static class S3ClientFactory
             Timeout = forData ? TimeSpan.FromDays(1) : request,
             ConnectTimeout = request < TimeSpan.FromSeconds(10) ? request : TimeSpan.FromSeconds(10),
         };
+        if (forData) config.HttpClientFactory = new DataHttpClients(config.ConnectTimeout.Value);
         string? region = location.Region ?? RegionFromEnvironment(askInstance: endpoint == null);
         if (endpoint != null)
         {
@@ -67,6 +68,17 @@ static class S3ClientFactory
             return new AmazonS3Client(profile, config);
         }
         return new AmazonS3Client(config);
+    }
+
+    /// <summary>The data client's connections: bounded send buffers (see <see cref="TransferConnections"/>), no total limit.</summary>
+    sealed class DataHttpClients(TimeSpan connectTimeout) : HttpClientFactory
+    {
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) =>
+            new(TransferConnections.Handler(connectTimeout)) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+
+        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => true;
+        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
+        public override string GetConfigUniqueString(IClientConfig clientConfig) => "sqlitebackup-data:" + connectTimeout.Ticks;
     }
 
     static Uri? EndpointFromEnvironment()
