@@ -41,8 +41,13 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    /// <summary>How long one operation on a remote location may take with its retries (0: 120 s); see StoreTimeouts.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int TimeoutSec { get; set; }
+
     /// <summary>How to reach a piped remote backup's store when not as it was listed; Copy-SqliteBackup's -Credential is its destination's.</summary>
-    private protected virtual Core.Storage.StoreOptions? SourceOptions => Credential == null ? null : StoreOptionsFrom(Credential);
+    private protected virtual Core.Storage.StoreOptions? SourceOptions => Credential == null ? null : StoreOptionsFrom(Credential, timeoutSec: TimeoutSec);
 
     private protected BackupCatalog Catalog() => new(Logger) { AllowInsecureDirectory = AllowInsecureDirectory };
 

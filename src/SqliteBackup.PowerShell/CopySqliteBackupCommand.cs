@@ -74,7 +74,7 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
             {
                 if (_destination == null)
                 {
-                    var options = StoreOptionsFrom(Credential, create: true, allowInsecureDirectory: AllowInsecureDirectory);
+                    var options = StoreOptionsFrom(Credential, create: true, allowInsecureDirectory: AllowInsecureDirectory, timeoutSec: TimeoutSec);
                     string location = StoreRegistry.IsRemote(BackupPath) ? BackupPath : target;
                     _destination = StoreRegistry.Open(location, options);
                     _destinationAccess = new StoreAccess(location, options);

@@ -35,6 +35,11 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    /// <summary>How long one operation on a remote location may take with its retries (0: 120 s); see StoreTimeouts.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int TimeoutSec { get; set; }
+
     protected override void EndProcessing()
     {
         string target = ResolvePath(Path);
@@ -53,7 +58,7 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
         var backups = new List<BackupInfo>();
         foreach (var dir in directories)
         {
-            try { backups.AddRange(new StoreCatalog(Logger).ListLocation(dir, AllowInsecureDirectory || config?.AllowInsecureDirectory == true, Cancellation, StoreOptionsFrom(Credential))); }
+            try { backups.AddRange(new StoreCatalog(Logger).ListLocation(dir, AllowInsecureDirectory || config?.AllowInsecureDirectory == true, Cancellation, StoreOptionsFrom(Credential, timeoutSec: TimeoutSec))); }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
         }
 

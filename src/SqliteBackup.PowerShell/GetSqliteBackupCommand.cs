@@ -55,6 +55,11 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    /// <summary>How long one operation on a remote location may take with its retries (0: 120 s); see StoreTimeouts.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int TimeoutSec { get; set; }
+
     /// <summary>
     /// The newest backups of each database by date, where a backup dated in the future (a wrong clock) ranks after every
     /// backup dated up to now: its date says nothing about how fresh it is, and '-Latest 1 | Restore-SqliteBackup' must not
@@ -102,7 +107,7 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
             IReadOnlyList<BackupInfo> orphans = [];
             try
             {
-                if (input.Remote) (all, orphans) = new StoreCatalog(Logger).ListRemoteWithOrphans(input.Path, Cancellation, StoreOptionsFrom(Credential));
+                if (input.Remote) (all, orphans) = new StoreCatalog(Logger).ListRemoteWithOrphans(input.Path, Cancellation, StoreOptionsFrom(Credential, timeoutSec: TimeoutSec));
                 else
                 {
                     all = new StoreCatalog(Logger).ListLocation(input.Path, AllowInsecureDirectory, Cancellation);

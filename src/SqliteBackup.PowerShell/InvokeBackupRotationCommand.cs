@@ -71,6 +71,11 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    /// <summary>How long one operation on a remote location may take with its retries (0: 120 s); see StoreTimeouts.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int TimeoutSec { get; set; }
+
     readonly List<BackupInfo> _backups = [];
 
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.RotationFailed;
@@ -88,7 +93,7 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
             string dir = Core.Storage.StoreRegistry.IsRemote(location) ? Core.Storage.StoreText.Redact(location) : location;
             try
             {
-                var found = new StoreCatalog(Logger).ListLocation(location, AllowInsecureDirectory, Cancellation, StoreOptionsFrom(Credential));
+                var found = new StoreCatalog(Logger).ListLocation(location, AllowInsecureDirectory, Cancellation, StoreOptionsFrom(Credential, timeoutSec: TimeoutSec));
                 if (found.Count == 0) ReportError(NoBackups(dir));
                 _backups.AddRange(found);
             }

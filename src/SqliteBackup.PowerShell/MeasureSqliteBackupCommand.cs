@@ -37,6 +37,11 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    /// <summary>How long one operation on a remote location may take with its retries (0: 120 s); see StoreTimeouts.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int TimeoutSec { get; set; }
+
     readonly List<BackupInfo> _backups = [];
     readonly HashSet<string> _directories = new(StringComparer.Ordinal);
 
@@ -51,7 +56,7 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
         bool literal = ParameterSetName == LiteralPathSet;
         foreach (var dir in BackupDirectories(ExpandPaths(literal ? LiteralPath : Path, literal)))
         {
-            try { _backups.AddRange(new StoreCatalog(Logger).ListLocation(dir, AllowInsecureDirectory, Cancellation, StoreOptionsFrom(Credential))); _directories.Add(dir); }
+            try { _backups.AddRange(new StoreCatalog(Logger).ListLocation(dir, AllowInsecureDirectory, Cancellation, StoreOptionsFrom(Credential, timeoutSec: TimeoutSec))); _directories.Add(dir); }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); }
         }
     }

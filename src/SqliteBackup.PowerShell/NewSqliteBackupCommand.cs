@@ -72,6 +72,11 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [ValidateRange(512, 1048576)]
     public int BlockSize { get; set; } = Core.Repository.RepositoryConfig.DefaultBlockSize;
 
+    /// <summary>How long one operation on a remote location may take with its retries (0: 120 s); see StoreTimeouts.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int TimeoutSec { get; set; }
+
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.BackupFailed;
 
     protected override void BeginProcessing()
@@ -111,7 +116,7 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 BackupInfo backup;
                 if (remote)
                 {
-                    var options = StoreOptionsFrom(Credential, create: true);
+                    var options = StoreOptionsFrom(Credential, create: true, timeoutSec: TimeoutSec);
                     using var store = Core.Storage.StoreRegistry.Open(BackupPath!, options);
                     backup = Core.Copies.RemoteBackup.Create(request, store, logger, Progress, Cancellation, new Core.Storage.StoreAccess(BackupPath!, options));
                 }

@@ -35,8 +35,10 @@ public abstract partial class SqliteBackupCmdlet : PSCmdlet
     /// A -Credential as the store takes it (S3: access key id and secret access key; Azure: account and key; SFTP: user
     /// and password or key passphrase). The secret leaves the SecureString only here, in memory, for the store's client.
     /// </summary>
-    private protected static Core.Storage.StoreOptions StoreOptionsFrom(PSCredential? credential, bool create = false, bool allowInsecureDirectory = false) => new()
+    /// <param name="timeoutSec">-TimeoutSec: one operation's limit on a remote store with its retries; 0: the default (120 s).</param>
+    private protected static Core.Storage.StoreOptions StoreOptionsFrom(PSCredential? credential, bool create = false, bool allowInsecureDirectory = false, int timeoutSec = 0) => new()
     {
+        Timeout = timeoutSec > 0 ? TimeSpan.FromSeconds(timeoutSec) : Core.Storage.StoreTimeouts.DefaultTimeout,
         Create = create,
         AllowInsecureDirectory = allowInsecureDirectory,
         UserName = credential is null || credential == PSCredential.Empty ? null : credential.UserName,

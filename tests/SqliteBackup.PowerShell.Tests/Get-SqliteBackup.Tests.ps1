@@ -257,3 +257,25 @@ Describe '-Database tab completion' {
         $m.ToolTip | Should -Match '1 backup'
     }
 }
+
+Describe 'Get-SqliteBackup -TimeoutSec' {
+    It 'gives up on a remote location that never answers within the limit, and says how to change it' {
+        # Connections are accepted (the kernel's backlog) and never answered.
+        $silent = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $silent.Start()
+        try {
+            $port = $silent.LocalEndpoint.Port
+            $cred = [pscredential]::new('KEY', (ConvertTo-SecureString 'not-a-real-secret' -AsPlainText -Force))
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $e = $null
+            Get-SqliteBackup "s3://bucket/p?endpoint=http://127.0.0.1:$port" -Credential $cred -TimeoutSec 2 -ErrorVariable e -ErrorAction SilentlyContinue
+            $watch.Stop()
+            $e[0].FullyQualifiedErrorId | Should -BeLike 'StoreUnavailable,*'
+            "$($e[0])" | Should -Match 'gave up after [\d.]+ s \(limits: 2 s per operation'
+            "$($e[0])" | Should -Match '-TimeoutSec'
+            "$($e[0])" | Should -Not -Match 'not-a-real-secret'
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 6
+        }
+        finally { $silent.Stop() }
+    }
+}

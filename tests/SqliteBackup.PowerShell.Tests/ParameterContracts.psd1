@@ -19,6 +19,7 @@
         '-SmtpPort [Int32] in __AllParameterSets'
         '-SmtpSecurity [SmtpSecurity] in __AllParameterSets'
         '-SmtpServer [String] in __AllParameterSets'
+        '-TimeoutSec [Int32] in __AllParameterSets'
         '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
     )
     'Export-SqliteBackupReport' = @(
@@ -29,6 +30,7 @@
         '-Confirm [SwitchParameter] in __AllParameterSets; aliases cf'
         '-Credential [PSCredential] in __AllParameterSets'
         '-Path [String] in __AllParameterSets (mandatory, position 0)'
+        '-TimeoutSec [Int32] in __AllParameterSets'
         '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
     )
     'Get-BackupSchedule' = @(
@@ -46,6 +48,7 @@
         '-LiteralPath [String[]] in LiteralPath (by property name); aliases LP, PSPath'
         '-Path [String[]] in Path (position 0, pipeline, by property name); aliases BackupPath, FullName'
         '-Since [DateTime] in __AllParameterSets'
+        '-TimeoutSec [Int32] in __AllParameterSets'
         '-Type [BackupType[]] in __AllParameterSets'
     )
     'Get-SqliteBackupConfig' = @(
@@ -94,6 +97,7 @@
         '-SmtpPort [Int32] in __AllParameterSets'
         '-SmtpSecurity [SmtpSecurity] in __AllParameterSets'
         '-SmtpServer [String] in __AllParameterSets'
+        '-TimeoutSec [Int32] in __AllParameterSets'
         '-Utc [SwitchParameter] in __AllParameterSets'
         '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
     )
@@ -139,6 +143,7 @@
         '-InputObject [BackupInfo[]] in InputObject (mandatory, pipeline)'
         '-LiteralPath [String[]] in LiteralPath (by property name); aliases LP, PSPath'
         '-Path [String[]] in Path (position 0); aliases BackupPath'
+        '-TimeoutSec [Int32] in __AllParameterSets'
     )
     'New-SqliteBackup' = @(
         '(command) default set: LiteralPath; ShouldProcess: True; ConfirmImpact: Medium'
@@ -162,6 +167,7 @@
         '-SmtpSecurity [SmtpSecurity] in __AllParameterSets'
         '-SmtpServer [String] in __AllParameterSets'
         '-Tag [String[]] in __AllParameterSets'
+        '-TimeoutSec [Int32] in __AllParameterSets'
         '-Type [BackupType] in __AllParameterSets'
         '-VerificationLevel [VerificationLevel] in __AllParameterSets; aliases Level, Verification, Verify'
         '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
@@ -240,6 +246,7 @@
         '-SmtpPort [Int32] in __AllParameterSets'
         '-SmtpSecurity [SmtpSecurity] in __AllParameterSets'
         '-SmtpServer [String] in __AllParameterSets'
+        '-TimeoutSec [Int32] in __AllParameterSets'
         '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
     )
     'Restore-SqliteBackup' = @(
@@ -264,6 +271,7 @@
         '-SmtpPort [Int32] in __AllParameterSets'
         '-SmtpSecurity [SmtpSecurity] in __AllParameterSets'
         '-SmtpServer [String] in __AllParameterSets'
+        '-TimeoutSec [Int32] in __AllParameterSets'
         '-ToSourcePath [SwitchParameter] in __AllParameterSets'
         '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
     )
@@ -284,6 +292,7 @@
         '-SmtpPort [Int32] in __AllParameterSets'
         '-SmtpSecurity [SmtpSecurity] in __AllParameterSets'
         '-SmtpServer [String] in __AllParameterSets'
+        '-TimeoutSec [Int32] in __AllParameterSets'
         '-VerificationLevel [VerificationLevel] in __AllParameterSets; aliases Level, Verification, Verify'
     )
     'Test-SqliteBackupNotification' = @(

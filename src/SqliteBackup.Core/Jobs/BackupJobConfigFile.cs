@@ -16,7 +16,7 @@ namespace SqliteBackup.Core.Jobs;
 ///   "backup_directory": "./backups", "databases": ["./app.db"], "compression": "zstd", "verification": "standard",
 ///   "weekly_restore_test": true, "log_file": "./backups/sqlitebackup-log.jsonl", "scratch_directory": "/var/tmp/sqlitebackup",
 ///   "retention_days": 30, "retention_weeks": 12, "retention_months": 12,
-///   "destinations": [{ "path": "s3://bucket/app", "user_env": "OFFSITE_KEY_ID", "secret_env": "OFFSITE_SECRET", "retention_months": 24 }],
+///   "destinations": [{ "path": "s3://bucket/app", "user_env": "OFFSITE_KEY_ID", "secret_env": "OFFSITE_SECRET", "retention_months": 24, "timeout_sec": 300 }],
 ///   "keep_local_until_copied": true, "restore_test_offsite": true } }
 /// </code>
 /// </summary>
@@ -176,18 +176,23 @@ public static class BackupJobConfigFile
             string? location;
             Retention.RetentionPolicy? policy = null;
             DestinationCredential? credential = null;
+            TimeSpan? timeout = null;
             if (arr[i] is JsonValue v && v.TryGetValue(out string? s)) location = s;
             else if (arr[i] is JsonObject o)
             {
                 foreach (var (k, _) in o)
                 {
-                    if (k == "path" || RetentionKeys.Contains(k) || CredentialKeys.Contains(k)) continue;
+                    if (k is "path" or "timeout_sec" || RetentionKeys.Contains(k) || CredentialKeys.Contains(k)) continue;
                     if (LooksLikeSecretKey(k))
                         throw Invalid(path, $"{key}.{k}", "would put a secret in the configuration, which is refused: name the environment variable that holds it (\"secret_env\", \"user_env\") or an AWS profile (\"aws_profile\").");
-                    throw Invalid(path, $"{key}.{k}", $"is not a known destination setting (path, {string.Join(", ", CredentialKeys)}, {string.Join(", ", RetentionKeys)}).");
+                    throw Invalid(path, $"{key}.{k}", $"is not a known destination setting (path, timeout_sec, {string.Join(", ", CredentialKeys)}, {string.Join(", ", RetentionKeys)}).");
                 }
                 location = String(path, o, "path");
                 credential = Credential(path, key, o, location);
+                if (o["timeout_sec"] is not null)
+                    timeout = o["timeout_sec"] is JsonValue t && t.TryGetValue(out int sec) && sec is >= 1 and <= 86400
+                        ? TimeSpan.FromSeconds(sec)
+                        : throw Invalid(path, $"{key}.timeout_sec", "must be a whole number of seconds from 1 to 86400: how long one operation on the destination may take with its retries (default 120).");
                 if (RetentionKeys.Any(k => o[k] is not null))
                     policy = new Retention.RetentionPolicy
                     {
@@ -202,7 +207,7 @@ public static class BackupJobConfigFile
                 throw Invalid(path, key, "carries a secret (a password, a key or a query such as a SAS token), which a configuration never holds; name the environment variables that hold the credential (\"user_env\", \"secret_env\") or an AWS profile (\"aws_profile\").");
             if (credential?.Profile != null && !location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
                 throw Invalid(path, $"{key}.aws_profile", "is for s3:// destinations only.");
-            list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy) { Credential = credential });
+            list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy) { Credential = credential, Timeout = timeout });
         }
         return list;
     }

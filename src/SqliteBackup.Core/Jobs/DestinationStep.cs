@@ -25,6 +25,7 @@ internal sealed class DestinationStep(ILogger logger)
         try
         {
             var options = new StoreOptions { Create = true };
+            if (destination.Timeout is { } timeout) options = options with { Timeout = timeout };
             if (destination.Credential != null) options = destination.Credential.Resolve(destination.Location, options);
             var access = new StoreAccess(destination.Location, options);
             using var store = StoreRegistry.Open(destination.Location, options);

@@ -11,6 +11,8 @@ public sealed record JobDestination(string Location, RetentionPolicy? Retention 
 {
     /// <summary>Where its credential comes from (names only); null: the environment's defaults (AWS_* variables, AWS_PROFILE...).</summary>
     public DestinationCredential? Credential { get; init; }
+    /// <summary>"timeout_sec": one operation's limit with its retries (StoreOptions.Timeout); null: the default.</summary>
+    public TimeSpan? Timeout { get; init; }
 }
 
 /// <summary>What one destination got in one run.</summary>

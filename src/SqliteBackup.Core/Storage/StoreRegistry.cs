@@ -73,12 +73,17 @@ public sealed record StoreOptions
     public string? Secret { get; init; }
     /// <summary>A named profile of the ecosystem's own credential files (S3: ~/.aws/credentials and config), when no secret is given.</summary>
     public string? Profile { get; init; }
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(100);
+    /// <summary>One operation on a remote store with all its retries: no new attempt starts past it (see <see cref="StoreTimeouts"/>).</summary>
+    public TimeSpan Timeout { get; init; } = StoreTimeouts.DefaultTimeout;
+    /// <summary>One small request (list, stat, delete, a manifest); capped by <see cref="Timeout"/>.</summary>
+    public TimeSpan RequestTimeout { get; init; } = StoreTimeouts.DefaultRequestTimeout;
+    /// <summary>A data transfer with no byte moving; capped by <see cref="Timeout"/>. A transfer that moves is never cut for its length.</summary>
+    public TimeSpan StallTimeout { get; init; } = StoreTimeouts.DefaultStallTimeout;
 
     // A record prints every property; these options reach log templates and debuggers, the secret must not.
     bool PrintMembers(System.Text.StringBuilder b)
     {
-        b.Append($"AllowInsecureDirectory = {AllowInsecureDirectory}, Create = {Create}, UserName = {UserName}, Secret = {(Secret == null ? "" : "(hidden)")}, Profile = {Profile}, Timeout = {Timeout}");
+        b.Append($"AllowInsecureDirectory = {AllowInsecureDirectory}, Create = {Create}, UserName = {UserName}, Secret = {(Secret == null ? "" : "(hidden)")}, Profile = {Profile}, Timeout = {Timeout}, RequestTimeout = {RequestTimeout}, StallTimeout = {StallTimeout}");
         return true;
     }
 }

@@ -45,6 +45,23 @@ public class JobDestinationTests
     }
 
     [Fact]
+    public void A_destination_takes_its_own_time_limit_in_whole_seconds()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var c = Config(t, """
+            { "databases": ["./app.db"], "destinations": [{ "path": "s3://bucket/app", "timeout_sec": 300 }, "./mirror"] }
+            """);
+        Assert.Equal(TimeSpan.FromSeconds(300), c.Destinations[0].Timeout);
+        Assert.Null(c.Destinations[1].Timeout);
+        foreach (var bad in new[] { "0", "-5", "\"120\"", "1.5", "86401" })
+        {
+            var e = Assert.Throws<SqliteBackupException>(() => Config(t, "{ \"databases\": [\"./app.db\"], \"destinations\": [{ \"path\": \"s3://bucket/app\", \"timeout_sec\": " + bad + " }] }"));
+            Assert.Contains("timeout_sec", e.Message);
+        }
+    }
+
+    [Fact]
     public void A_destination_that_fails_fails_the_database_but_not_the_other_destination_nor_the_local_backup()
     {
         using var t = new TempDir();

@@ -103,7 +103,7 @@ public sealed class S3ETagTests(RadosGwServer server) : IDisposable
         Random.Shared.NextBytes(data);
         int parts = 0;
         // The seam damages a part after its MD5 was taken, as a network would: the real server must refuse it.
-        var upload = new S3Upload(server.Admin, bucket, "p/damaged.db.zst", S3Store.MinimumPartSize, () => new InvalidOperationException("exists"))
+        var upload = new S3Upload(server.Admin, server.Admin, StoreTimeouts.DefaultStallTimeout, bucket, "p/damaged.db.zst", S3Store.MinimumPartSize, () => new InvalidOperationException("exists"))
         {
             BeforeSend = (buffer, length) => { if (Interlocked.Increment(ref parts) == 2) buffer[length / 2] ^= 0x55; },
         };
@@ -116,7 +116,7 @@ public sealed class S3ETagTests(RadosGwServer server) : IDisposable
         Assert.Empty(server.Admin.ListMultipartUploadsAsync(bucket).GetAwaiter().GetResult().MultipartUploads ?? []);
 
         // The same upload undamaged: proven by its ETag, with the SHA-256 of what was sent.
-        var sent = new S3Upload(server.Admin, bucket, "p/whole.db.zst", S3Store.MinimumPartSize, () => new InvalidOperationException("exists"))
+        var sent = new S3Upload(server.Admin, server.Admin, StoreTimeouts.DefaultStallTimeout, bucket, "p/whole.db.zst", S3Store.MinimumPartSize, () => new InvalidOperationException("exists"))
             .Run(new MemoryStream(data), createOnly: true, null, default);
         Assert.NotNull(sent);
         Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(data)).ToLowerInvariant(), sent.Sha256);

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using SqliteBackup.Core.Errors;
@@ -26,9 +27,9 @@ static class AzureClientFactory
         clientOptions.Retry.MaxRetries = MaxRetries;
         clientOptions.Retry.Delay = TimeSpan.FromSeconds(0.5);
         clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(8);
-        // Per attempt, and per read of a response body (Azure.Core's own read timeout), so a server that stops
-        // answering mid-download fails too.
-        clientOptions.Retry.NetworkTimeout = options.Timeout;
+        // Per attempt of a small request; TransferLimits gives uploads and downloads theirs (see there).
+        clientOptions.Retry.NetworkTimeout = options.RequestLimit();
+        clientOptions.AddPolicy(new TransferLimits(options.StallLimit()), HttpPipelinePosition.PerRetry);
         clientOptions.Diagnostics.ApplicationId = "SqliteBackup";
         string shown = location.Text;
 
@@ -81,6 +82,21 @@ static class AzureClientFactory
         }
 
         throw BackupErrors.AzureAccessDenied(shown, "no Azure credentials were found (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, or AZURE_STORAGE_SAS_TOKEN)");
+    }
+
+    /// <summary>
+    /// A request with a body (Put Blob, Put Block) has no total limit per attempt: the caller's StallWatch ends it when
+    /// the body stops moving, so a block over a slow link is not cut for being slow. A blob's download gets the stall
+    /// limit, which Azure.Core applies to the answer's headers and then to each read of its body.
+    /// </summary>
+    sealed class TransferLimits(TimeSpan stall) : HttpPipelineSynchronousPolicy
+    {
+        public override void OnSendingRequest(HttpMessage message)
+        {
+            var request = message.Request;
+            if (request.Content != null && request.Method == RequestMethod.Put) message.NetworkTimeout = System.Threading.Timeout.InfiniteTimeSpan;
+            else if (request.Method == RequestMethod.Get && !request.Uri.Query.Contains("comp=", StringComparison.Ordinal)) message.NetworkTimeout = stall;
+        }
     }
 
     static Uri ContainerUri(Uri endpoint, AzureLocation location) => new(endpoint, location.Container);

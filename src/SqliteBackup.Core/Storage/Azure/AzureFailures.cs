@@ -18,7 +18,7 @@ static class AzureFailures
     };
 
     /// <summary>Null for what is not a store failure (our own errors, a cancellation the caller asked for).</summary>
-    public static SqliteBackupException? Map(Exception e, string location, Uri endpoint, CancellationToken ct)
+    public static SqliteBackupException? Map(Exception e, string location, Uri endpoint, CancellationToken ct, string? waited = null)
     {
         if (e is SqliteBackupException or SourceFailedException || ct.IsCancellationRequested) return null;
         string where = $"the Azure Blob endpoint {StoreText.Redact(endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/'))}";
@@ -31,13 +31,13 @@ static class AzureFailures
             if (code == "ContainerNotFound")
                 return BackupErrors.AzureContainerNotFound(location, $"{where} has no container of that name (ContainerNotFound)", e);
             if (r.Status >= 500 || r.Status is 408 or 429 || code is "ServerBusy" or "OperationTimedOut" or "InternalError")
-                return BackupErrors.AzureUnavailable(location, $"{where} kept answering {status} ({AzureClientFactory.MaxRetries + 1} attempts)", e);
+                return BackupErrors.AzureUnavailable(location, $"{where} kept answering {status} ({AzureClientFactory.MaxRetries + 1} attempts at most){(waited == null ? "" : "; " + waited)}", e);
             return BackupErrors.StoreRequestFailed(location, $"{where} answered {status}", e);
         }
         if (IsUnreachable(e))
         {
             var cause = Innermost(e);
-            return BackupErrors.AzureUnavailable(location, $"{where} did not answer in time or refused the connection ({cause.GetType().Name}: {cause.Message})", e);
+            return BackupErrors.AzureUnavailable(location, $"{where} did not answer in time or refused the connection ({cause.GetType().Name}: {cause.Message}){(waited == null ? "" : "; " + waited)}", e);
         }
         return null;
     }

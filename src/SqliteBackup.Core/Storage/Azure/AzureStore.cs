@@ -22,6 +22,7 @@ public sealed class AzureStore : IBackupStore
     readonly Uri _endpoint;
     readonly bool _create;
     readonly int _blockSize;
+    readonly StoreOptions _options;
 
     public AzureStore(Uri location, StoreOptions? options = null, int blockSize = DefaultBlockSize)
     {
@@ -31,11 +32,12 @@ public sealed class AzureStore : IBackupStore
         _container = AzureClientFactory.Create(_location, options, out _endpoint);
         _create = options.Create;
         _blockSize = blockSize;
+        _options = options;
     }
 
     public string Location => _location.Text;
 
-    public IReadOnlyList<StoredObject> List(CancellationToken ct = default) => Run(() =>
+    public IReadOnlyList<StoredObject> List(CancellationToken ct = default) => Run(ct =>
     {
         var list = new List<StoredObject>();
         try
@@ -62,7 +64,7 @@ public sealed class AzureStore : IBackupStore
     public StoredObject? Stat(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        return Run(() =>
+        return Run(ct =>
         {
             try
             {
@@ -77,7 +79,7 @@ public sealed class AzureStore : IBackupStore
     public Stream OpenRead(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        return Run(() =>
+        return Run(ct =>
         {
             try
             {
@@ -87,15 +89,16 @@ public sealed class AzureStore : IBackupStore
                 return result.Content;
             }
             catch (RequestFailedException e) when (e.ErrorCode == "BlobNotFound" || WillCreate(e)) { throw BackupErrors.StoreObjectNotFound(Location, name); }
-        }, ct);
+        }, ct, transfer: true); // the stream outlives this call: its reads have the stall limit (AzureClientFactory.TransferLimits)
     }
 
     public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        var upload = new AzureUpload(_container.GetBlockBlobClient(_location.Key(name)), _blockSize,
+        var upload = new AzureUpload(_container.GetBlockBlobClient(_location.Key(name)), _blockSize, _options.StallLimit(),
             () => BackupErrors.StoreObjectExists(Location, name), FirstRequest);
-        try { Run(() => { upload.Run(content, createOnly, progress, ct); return 0; }, ct); }
+        // A transfer: no total limit, only the per-request and stall limits of its requests.
+        try { Run(_ => { upload.Run(content, createOnly, progress, ct); return 0; }, ct, transfer: true); }
         catch (SourceFailedException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!); }
         catch (SqliteBackupException e) when (e.ErrorId == "StoreUnavailable") { throw BackupErrors.UploadAbandoned(e); }
 
@@ -115,7 +118,7 @@ public sealed class AzureStore : IBackupStore
     public void Delete(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        Run(() =>
+        Run(ct =>
         {
             try { return _container.GetBlobClient(_location.Key(name)).DeleteIfExists(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct).Value; }
             catch (RequestFailedException e) when (WillCreate(e)) { return false; }
@@ -123,10 +126,13 @@ public sealed class AzureStore : IBackupStore
     }
 
     /// <summary>The SDK's synchronous calls (real synchronous HTTP, no thread pool hop), with failures turned into errors that say what to do.</summary>
-    T Run<T>(Func<T> op, CancellationToken ct)
+    /// <para>Each runs within the operation's total limit (<see cref="StoreOptions.Timeout"/>), a transfer only within its requests' limits.</para>
+    T Run<T>(Func<CancellationToken, T> op, CancellationToken ct, bool transfer = false)
     {
-        try { return op(); }
-        catch (Exception e) when (AzureFailures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var deadline = transfer ? CancellationTokenSource.CreateLinkedTokenSource(ct) : _options.Deadline(ct);
+        try { return op(deadline.Token); }
+        catch (Exception e) when (AzureFailures.Map(e, Location, _endpoint, ct, _options.Waited(watch)) is { } mapped) { throw mapped; }
     }
 
     public void Dispose() { }

@@ -14,7 +14,7 @@ namespace SqliteBackup.Core.Storage.Azure;
 /// or Put Blob of that name, so there is nothing to clean up. Create-only is If-None-Match: * on the Put Blob or the
 /// commit, which Azure checks atomically.
 /// </summary>
-sealed class AzureUpload(BlockBlobClient blob, int baseBlockSize, Func<Exception> exists, Action<Action> firstRequest)
+sealed class AzureUpload(BlockBlobClient blob, int baseBlockSize, TimeSpan stall, Func<Exception> exists, Action<Action> firstRequest)
 {
     /// <summary>
     /// Blocks on the wire at once while the next is read: memory is this many blocks plus the one being read
@@ -42,8 +42,12 @@ sealed class AzureUpload(BlockBlobClient blob, int baseBlockSize, Func<Exception
         if (length < baseBlockSize)
         {
             var single = buffer;
-            firstRequest(() => Created(() => blob.Upload(new MemoryStream(single, 0, length, writable: false),
-                new BlobUploadOptions { Conditions = conditions, TransferValidation = validation }, ct)));
+            firstRequest(() =>
+            {
+                using var watch = new StallWatch(stall, ct);
+                Created(() => blob.Upload(watch.Watch(new MemoryStream(single, 0, length, writable: false)),
+                    new BlobUploadOptions { Conditions = conditions, TransferValidation = validation }, watch.Token));
+            });
             progress?.Report(length);
             return;
         }
@@ -62,8 +66,12 @@ sealed class AzureUpload(BlockBlobClient blob, int baseBlockSize, Func<Exception
                 string id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{upload}-{blockNumber:D6}"));
                 ids.Add(id);
                 var (block, count) = (buffer, length);
-                void Stage() => blob.StageBlock(id, new MemoryStream(block, 0, count, writable: false),
-                    new BlockBlobStageBlockOptions { TransferValidation = validation }, ct);
+                void Stage()
+                {
+                    using var watch = new StallWatch(stall, ct);
+                    blob.StageBlock(id, watch.Watch(new MemoryStream(block, 0, count, writable: false)),
+                        new BlockBlobStageBlockOptions { TransferValidation = validation }, watch.Token);
+                }
                 if (blockNumber == 1)
                 {
                     // The first request alone, so a missing container is found (and created) once, before the pipeline.

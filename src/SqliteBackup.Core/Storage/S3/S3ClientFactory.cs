@@ -19,16 +19,24 @@ static class S3ClientFactory
     /// </summary>
     internal const int MaxRetries = 4;
 
-    public static AmazonS3Client Create(S3Location location, StoreOptions options, out Uri? endpoint)
+    /// <summary>
+    /// <paramref name="forData"/>: a client for request bodies and object downloads, whose requests have no total
+    /// limit (a part over a slow link may take minutes); a <see cref="StallWatch"/> ends them when the bytes stop.
+    /// The other client's requests are small and get the short per-request limit.
+    /// </summary>
+    public static AmazonS3Client Create(S3Location location, StoreOptions options, out Uri? endpoint, bool forData = false)
     {
+        var request = options.RequestLimit();
         endpoint = location.Endpoint ?? EndpointFromEnvironment();
         var config = new AmazonS3Config
         {
             RetryMode = RequestRetryMode.Standard,
             MaxErrorRetry = MaxRetries,
-            Timeout = options.Timeout,
-            ConnectTimeout = options.Timeout < TimeSpan.FromSeconds(10) ? options.Timeout : TimeSpan.FromSeconds(10),
+            // The HTTP client's whole-request limit; for data, one day stands for none (the SDK wants a finite value).
+            Timeout = forData ? TimeSpan.FromDays(1) : request,
+            ConnectTimeout = request < TimeSpan.FromSeconds(10) ? request : TimeSpan.FromSeconds(10),
         };
+        if (forData) config.HttpClientFactory = new DataHttpClients(config.ConnectTimeout.Value);
         string? region = location.Region ?? RegionFromEnvironment(askInstance: endpoint == null);
         if (endpoint != null)
         {
@@ -60,6 +68,17 @@ static class S3ClientFactory
             return new AmazonS3Client(profile, config);
         }
         return new AmazonS3Client(config);
+    }
+
+    /// <summary>The data client's connections: bounded send buffers (see <see cref="TransferConnections"/>), no total limit.</summary>
+    sealed class DataHttpClients(TimeSpan connectTimeout) : HttpClientFactory
+    {
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) =>
+            new(TransferConnections.Handler(connectTimeout)) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+
+        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => true;
+        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
+        public override string GetConfigUniqueString(IClientConfig clientConfig) => "sqlitebackup-data:" + connectTimeout.Ticks;
     }
 
     static Uri? EndpointFromEnvironment()

@@ -19,7 +19,7 @@ static class S3Failures
     };
 
     /// <summary>Null for what is not a store failure (our own errors, a cancellation the caller asked for).</summary>
-    public static SqliteBackupException? Map(Exception e, string location, Uri? endpoint, CancellationToken ct)
+    public static SqliteBackupException? Map(Exception e, string location, Uri? endpoint, CancellationToken ct, string? waited = null)
     {
         if (e is SqliteBackupException or SourceFailedException || ct.IsCancellationRequested) return null;
         string where = endpoint != null ? $"the S3 endpoint {StoreText.Endpoint(endpoint)}" : "Amazon S3";
@@ -30,12 +30,12 @@ static class S3Failures
             case AmazonS3Exception s3 when s3.ErrorCode == "NoSuchBucket":
                 return BackupErrors.StoreLocationNotFound(location, $"{where} has no bucket of that name (NoSuchBucket)", e);
             case AmazonS3Exception s3 when (int)s3.StatusCode >= 500 || s3.ErrorCode is "SlowDown" or "RequestTimeout" or "ServiceUnavailable":
-                return BackupErrors.StoreUnavailable(location, $"{where} kept answering {Status(s3)} ({S3ClientFactory.MaxRetries + 1} attempts)", e);
+                return BackupErrors.StoreUnavailable(location, $"{where} kept answering {Status(s3)} ({S3ClientFactory.MaxRetries + 1} attempts at most){(waited == null ? "" : "; " + waited)}", e);
             case AmazonS3Exception s3:
                 return BackupErrors.StoreRequestFailed(location, $"{where} answered {Status(s3)}", e);
         }
         if (IsUnreachable(e))
-            return BackupErrors.StoreUnavailable(location, $"{where} did not answer in time or refused the connection ({Innermost(e).GetType().Name}: {Innermost(e).Message})", e);
+            return BackupErrors.StoreUnavailable(location, $"{where} did not answer in time or refused the connection ({Innermost(e).GetType().Name}: {Innermost(e).Message}){(waited == null ? "" : "; " + waited)}", e);
         if (e is Amazon.Runtime.CredentialManagement.ProfileNotFoundException)
             return BackupErrors.StoreAccessDenied(location, $"the AWS profile '{Environment.GetEnvironmentVariable("AWS_PROFILE")}' (AWS_PROFILE) is in neither the shared credentials file nor the config file", e);
         if (e is AmazonClientException && e.Message.Contains("credential", StringComparison.OrdinalIgnoreCase))

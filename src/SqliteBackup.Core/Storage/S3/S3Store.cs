@@ -31,6 +31,8 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     public const int MinimumPartSize = 5 << 20;
 
     readonly AmazonS3Client _client;
+    readonly AmazonS3Client _dataClient;
+    readonly StoreOptions _options;
     readonly S3Location _location;
     readonly Uri? _endpoint;
     readonly int _partSize;
@@ -48,7 +50,9 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     {
         if (partSize < MinimumPartSize) throw new ArgumentOutOfRangeException(nameof(partSize), $"S3 parts are at least {MinimumPartSize} bytes.");
         _location = S3Location.Parse(location);
-        _client = S3ClientFactory.Create(_location, options ?? new StoreOptions(), out _endpoint);
+        _options = options ?? new StoreOptions();
+        _client = S3ClientFactory.Create(_location, _options, out _endpoint);
+        _dataClient = S3ClientFactory.Create(_location, _options, out _, forData: true);
         _partSize = partSize;
     }
 
@@ -60,7 +64,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     internal static int PartSize(int basePartSize, int partNumber) =>
         (int)Math.Min(basePartSize * (1L << Math.Min((partNumber - 1) / 1000, 8)), int.MaxValue - 64);
 
-    public IReadOnlyList<StoredObject> List(CancellationToken ct = default) => Run(async () =>
+    public IReadOnlyList<StoredObject> List(CancellationToken ct = default) => Run(async ct =>
     {
         var list = new List<StoredObject>();
         var request = new ListObjectsV2Request { BucketName = _location.Bucket, Prefix = _location.KeyPrefix, Delimiter = "/" };
@@ -83,7 +87,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     public StoredObject? Stat(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        return Run(async () =>
+        return Run(async ct =>
         {
             try
             {
@@ -114,18 +118,21 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     public Stream OpenRead(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        return Run(async () =>
+        return Run(async ct =>
         {
             try
             {
-                var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _location.Bucket, Key = _location.Key(name) }, ct).ConfigureAwait(false);
-                return (Stream)new ResponseStream(response);
+                // The answer's headers are a small request's; its body is a transfer, limited only by bytes not moving.
+                using var headers = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                headers.CancelAfter(_options.RequestLimit());
+                var response = await _dataClient.GetObjectAsync(new GetObjectRequest { BucketName = _location.Bucket, Key = _location.Key(name) }, headers.Token).ConfigureAwait(false);
+                return (Stream)new ResponseStream(response, _options.StallLimit());
             }
             catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey")
             {
                 throw BackupErrors.StoreObjectNotFound(Location, name);
             }
-        }, ct);
+        }, ct, transfer: true); // the stream outlives this call: its reads have the stall limit
     }
 
     public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default) =>
@@ -141,11 +148,12 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         string key = _location.Key(name);
         try
         {
-            var upload = new S3Upload(_client, _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name), retention);
+            var upload = new S3Upload(_client, _dataClient, _options.StallLimit(), _location.Bucket, key, _partSize, () => BackupErrors.StoreObjectExists(Location, name), retention);
             _uploaded.TryRemove(name, out _);
             UploadedObject? sent;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             try { sent = upload.Run(content, createOnly, progress, ct); }
-            catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped.ErrorId == "StoreUnavailable" ? BackupErrors.UploadAbandoned(mapped) : mapped; }
+            catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct, _options.Waited(watch)) is { } mapped) { throw mapped.ErrorId == "StoreUnavailable" ? BackupErrors.UploadAbandoned(mapped) : mapped; }
             if (sent != null) _uploaded[name] = sent;
         }
         catch (SqliteBackupException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.PreconditionFailed })
@@ -165,12 +173,12 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         _uploaded.TryRemove(name, out _);
         if (!CanLock(ct))
         {
-            Run(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key }, ct), ct);
+            Run(ct => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key }, ct), ct);
             return;
         }
         // Oldest version first: the first one written (the locked one) is refused before a newer, unlocked version (a
         // manifest rewritten with a verification record) could go and take the backup out of the listing.
-        var versions = Run(async () =>
+        var versions = Run(async ct =>
         {
             var all = new List<S3ObjectVersion>();
             var request = new ListVersionsRequest { BucketName = _location.Bucket, Prefix = key };
@@ -188,7 +196,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         {
             try
             {
-                Run(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key, VersionId = v.VersionId }, ct), ct);
+                Run(ct => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key, VersionId = v.VersionId }, ct), ct);
             }
             catch (SqliteBackupException e) when (e.ErrorId == "StoreAccessDenied" && !v.IsDeleteMarker.GetValueOrDefault())
             {
@@ -200,7 +208,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     }
 
     /// <summary>Whether the bucket has Object Lock on; asked once per store.</summary>
-    public bool CanLock(CancellationToken ct = default) => _lockEnabled ??= Run(async () =>
+    public bool CanLock(CancellationToken ct = default) => _lockEnabled ??= Run(async ct =>
     {
         try
         {
@@ -220,7 +228,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         return CanLock(ct) ? LockedUntil(name, null, ct) : null;
     }
 
-    DateTime? LockedUntil(string name, string? versionId, CancellationToken ct) => Run(async () =>
+    DateTime? LockedUntil(string name, string? versionId, CancellationToken ct) => Run(async ct =>
     {
         try
         {
@@ -234,7 +242,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     /// Aborts the multipart uploads under this prefix (not below it) started more than <paramref name="olderThan"/>
     /// ago: what a killed run left. Parts of an incomplete upload are billed storage and never become an object.
     /// </summary>
-    public int AbortStaleUploads(TimeSpan olderThan, CancellationToken ct = default) => Run(async () =>
+    public int AbortStaleUploads(TimeSpan olderThan, CancellationToken ct = default) => Run(async ct =>
     {
         var cutoff = DateTime.UtcNow - olderThan;
         int aborted = 0;
@@ -274,24 +282,34 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         catch (FormatException) { return null; }
     }
 
-    void Run(Func<Task> op, CancellationToken ct) => Run(async () => { await op().ConfigureAwait(false); return 0; }, ct);
+    void Run(Func<CancellationToken, Task> op, CancellationToken ct) => Run(async t => { await op(t).ConfigureAwait(false); return 0; }, ct);
 
     /// <summary>
     /// The seam is synchronous and the SDK is async only: run on the pool (no caller's synchronization context to
     /// deadlock on) and turn what failed into errors that say what to do.
     /// </summary>
-    T Run<T>(Func<Task<T>> op, CancellationToken ct)
+    /// <para>
+    /// Each runs within the operation's total limit (<see cref="StoreOptions.Timeout"/>): the SDK retries a request
+    /// that timed out or failed on the server's side, and a server that never answers is given up on at that limit.
+    /// </para>
+    T Run<T>(Func<CancellationToken, Task<T>> op, CancellationToken ct, bool transfer = false)
     {
-        try { return Task.Run(op, ct).GetAwaiter().GetResult(); }
-        catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct) is { } mapped) { throw mapped; }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var deadline = transfer ? CancellationTokenSource.CreateLinkedTokenSource(ct) : _options.Deadline(ct);
+        try { return Task.Run(() => op(deadline.Token), deadline.Token).GetAwaiter().GetResult(); }
+        catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct, _options.Waited(watch)) is { } mapped) { throw mapped; }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _dataClient.Dispose();
+    }
 
     public override string ToString() => Location;
 
-    /// <summary>The object's bytes; disposing it releases the HTTP response.</summary>
-    sealed class ResponseStream(GetObjectResponse response) : Stream
+    /// <summary>The object's bytes; disposing it releases the HTTP response. A read that gets no byte within the stall limit fails.</summary>
+    sealed class ResponseStream(GetObjectResponse response, TimeSpan stall) : Stream
     {
         readonly Stream _body = response.ResponseStream;
         public override bool CanRead => true;
@@ -299,10 +317,24 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         public override bool CanWrite => false;
         public override long Length => response.ContentLength;
         public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => _body.Read(buffer, offset, count);
-        public override int Read(Span<byte> buffer) => _body.Read(buffer);
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => _body.ReadAsync(buffer, ct);
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => _body.ReadAsync(buffer, offset, count, ct);
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override int Read(Span<byte> buffer)
+        {
+            var rented = new byte[buffer.Length];
+            int n = Read(rented, 0, rented.Length);
+            rented.AsSpan(0, n).CopyTo(buffer);
+            return n;
+        }
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            using var watch = new StallWatch(stall, ct);
+            try { return await _body.ReadAsync(buffer, watch.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException e) when (watch.Stalled && !ct.IsCancellationRequested)
+            {
+                throw new IOException($"No byte of the object arrived for {stall.TotalSeconds:0.#} s.", e);
+            }
+        }
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();

@@ -24,7 +24,8 @@ namespace SqliteBackup.Core.Storage.S3;
 /// </para>
 /// </summary>
 /// <param name="retention">Object Lock mode and retain-until date the object gets as it becomes visible; null: none.</param>
-sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartSize, Func<Exception> exists, (ObjectLockMode Mode, DateTime UntilUtc)? retention = null)
+/// <param name="dataClient">Sends the parts (and the single PUT): no total limit per request, only <paramref name="stall"/> without a byte moving.</param>
+sealed class S3Upload(IAmazonS3 client, IAmazonS3 dataClient, TimeSpan stall, string bucket, string key, int basePartSize, Func<Exception> exists, (ObjectLockMode Mode, DateTime UntilUtc)? retention = null)
 {
     /// <summary>
     /// Parts on the wire at once while the next is read: one connection cannot keep a server busy between a part's
@@ -131,15 +132,16 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
         var sha256 = SHA256.HashData(buffer.AsSpan(0, length));
         BeforeSend?.Invoke(buffer, length);
         using var body = new MemoryStream(buffer, 0, length, writable: false);
-        var response = await client.PutObjectAsync(new PutObjectRequest
+        using var watch = new StallWatch(stall, ct);
+        var response = await dataClient.PutObjectAsync(new PutObjectRequest
         {
-            BucketName = bucket, Key = key, InputStream = body, AutoCloseStream = false,
+            BucketName = bucket, Key = key, InputStream = watch.Watch(body), AutoCloseStream = false,
             IfNoneMatch = createOnly ? "*" : null,
             MD5Digest = Convert.ToBase64String(md5),
             // Where the service keeps checksums (AWS does) it checks the bytes it got against this and Stat returns it.
             ChecksumSHA256 = Convert.ToBase64String(sha256),
             ObjectLockMode = retention?.Mode, ObjectLockRetainUntilDate = retention?.UntilUtc,
-        }, ct).ConfigureAwait(false);
+        }, watch.Token).ConfigureAwait(false);
         return SameETag(response.ETag, Convert.ToHexString(md5))
             ? new UploadedObject(Unquote(response.ETag!), Convert.ToHexString(sha256).ToLowerInvariant(), length)
             : null;
@@ -153,11 +155,12 @@ sealed class S3Upload(IAmazonS3 client, string bucket, string key, int basePartS
         var md5 = MD5.HashData(buffer.AsSpan(0, length));
         BeforeSend?.Invoke(buffer, length);
         using var body = new MemoryStream(buffer, 0, length, writable: false);
-        var response = await client.UploadPartAsync(new UploadPartRequest
+        using var watch = new StallWatch(stall, ct);
+        var response = await dataClient.UploadPartAsync(new UploadPartRequest
         {
-            BucketName = bucket, Key = key, UploadId = uploadId, PartNumber = partNumber, InputStream = body,
+            BucketName = bucket, Key = key, UploadId = uploadId, PartNumber = partNumber, InputStream = watch.Watch(body),
             MD5Digest = Convert.ToBase64String(md5),
-        }, ct).ConfigureAwait(false);
+        }, watch.Token).ConfigureAwait(false);
         return new SentPart(new PartETag(partNumber, response.ETag), md5, SameETag(response.ETag, Convert.ToHexString(md5)));
     }
 

@@ -29,12 +29,15 @@ static class SftpConnector
 
         var info = new ConnectionInfo(location.Host, location.Port, location.User, Authentication(location, options))
         {
-            Timeout = options.Timeout,
+            // The TCP connect and each step of the SSH handshake: a server that accepts and never speaks is a small request's wait.
+            Timeout = options.RequestLimit(),
         };
         PreferKnownKeyTypes(info, knownHosts, location);
 
         SqliteBackupException? refused = null;
-        var client = new SftpClient(info) { OperationTimeout = options.Timeout };
+        // Each SFTP request, including every write of an upload waiting for its acknowledgement: for a transfer that is a
+        // limit on no byte moving, never on its length.
+        var client = new SftpClient(info) { OperationTimeout = options.RequestLimit() < options.StallLimit() ? options.StallLimit() : options.RequestLimit() };
         client.HostKeyReceived += (_, e) =>
         {
             string type = KnownHosts.KeyType(e.HostKey) ?? e.HostKeyName;
@@ -55,6 +58,7 @@ static class SftpConnector
             }
             e.CanTrust = false;
         };
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             client.Connect();
@@ -64,7 +68,7 @@ static class SftpConnector
         {
             client.Dispose();
             if (refused != null) throw refused;
-            if (SftpFailures.Map(e, location.Text, CancellationToken.None) is { } mapped) throw mapped;
+            if (SftpFailures.Map(e, location.Text, CancellationToken.None, options.Waited(watch)) is { } mapped) throw mapped;
             throw;
         }
     }

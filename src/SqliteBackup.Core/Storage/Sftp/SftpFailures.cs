@@ -8,7 +8,7 @@ namespace SqliteBackup.Core.Storage.Sftp;
 static class SftpFailures
 {
     /// <summary>Null for what is not a store failure (our own errors, a cancellation the caller asked for, a failing source).</summary>
-    public static SqliteBackupException? Map(Exception e, string location, CancellationToken ct)
+    public static SqliteBackupException? Map(Exception e, string location, CancellationToken ct, string? waited = null)
     {
         if (e is SqliteBackupException or SourceFailedException || ct.IsCancellationRequested) return null;
         switch (e)
@@ -18,11 +18,11 @@ static class SftpFailures
             case SftpPermissionDeniedException:
                 return BackupErrors.SftpAccessDenied(location, $"the server denied the operation ({e.Message}); the user needs to list, read, write, rename and delete in that directory", e);
             case SshOperationTimeoutException:
-                return BackupErrors.SftpUnavailable(location, $"the server did not answer in time ({e.Message})", e);
+                return BackupErrors.SftpUnavailable(location, $"the server did not answer in time ({e.Message}){(waited == null ? "" : "; " + waited)}", e);
             case SocketException s:
                 return BackupErrors.SftpUnavailable(location, $"the connection failed ({s.SocketErrorCode}: {s.Message})", e);
             case SshConnectionException:
-                return BackupErrors.SftpUnavailable(location, $"the connection was lost or refused ({e.Message})", e);
+                return BackupErrors.SftpUnavailable(location, $"the connection was lost or refused ({e.Message}){(waited == null ? "" : "; " + waited)}", e);
             case ProxyException:
                 return BackupErrors.SftpUnavailable(location, e.Message, e);
             case SftpPathNotFoundException:

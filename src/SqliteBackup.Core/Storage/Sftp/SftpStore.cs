@@ -259,8 +259,9 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
 
     T Run<T>(Func<T> op, CancellationToken ct)
     {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try { return op(); }
-        catch (Exception e) when (SftpFailures.Map(e, Location, ct) is { } mapped) { throw mapped; }
+        catch (Exception e) when (SftpFailures.Map(e, Location, ct, _options.Waited(watch)) is { } mapped) { throw mapped; }
     }
 
     void Run(Action op, CancellationToken ct) => Run(() => { op(); return 0; }, ct);

@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Azure;
+using SqliteBackup.Core.Storage.S3;
+using SqliteBackup.Core.Storage.Sftp;
+
+namespace SqliteBackup.Core.Tests.Storage;
+
+/// <summary>
+/// How long a store waits: a server that accepts connections and never answers is given up on within the operation's
+/// limit, whatever the back end; a transfer that keeps moving is never cut for its length. Limits here are small to
+/// keep the tests fast; the defaults are asserted on their own.
+/// </summary>
+public sealed class StoreTimeoutTests
+{
+    internal static readonly StoreOptions Small = new()
+    {
+        Timeout = TimeSpan.FromSeconds(3), RequestTimeout = TimeSpan.FromSeconds(1), StallTimeout = TimeSpan.FromSeconds(1),
+    };
+
+    [Fact]
+    public void By_default_a_silent_server_is_given_up_on_within_about_two_minutes()
+    {
+        var o = new StoreOptions();
+        Assert.Equal(TimeSpan.FromSeconds(120), o.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), o.RequestLimit());
+        Assert.Equal(TimeSpan.FromSeconds(60), o.StallLimit());
+        // A smaller total limit caps the others.
+        var tight = new StoreOptions { Timeout = TimeSpan.FromSeconds(5) };
+        Assert.Equal(TimeSpan.FromSeconds(5), tight.RequestLimit());
+        Assert.Equal(TimeSpan.FromSeconds(5), tight.StallLimit());
+    }
+
+    [Fact]
+    public void A_silent_s3_server_is_unavailable_within_the_operations_limit_and_the_message_says_how_long_and_how_to_change_it()
+    {
+        using var silent = Silent(out int port);
+        var endpoint = $"http://127.0.0.1:{port}";
+        using var store = new S3Store(new Uri($"s3://bucket/p?endpoint={Uri.EscapeDataString(endpoint)}"), Small with { UserName = "KEY", Secret = "not-a-real-secret" });
+        var watch = Stopwatch.StartNew();
+        var e = Assert.Throws<SqliteBackupException>(() => store.List());
+        watch.Stop();
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        // Retried (1 s per request) until the next attempt would pass 3 s, not five attempts of the request limit.
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1.9, 4.5);
+        AssertSaysHowLong(e);
+        Assert.DoesNotContain("not-a-real-secret", e.ToString());
+    }
+
+    [Fact]
+    public void A_silent_azure_server_is_unavailable_within_the_operations_limit()
+    {
+        using var silent = Silent(out int port);
+        using var store = new AzureStore(new Uri($"azure+http://127.0.0.1:{port}/devstoreaccount1/cont/p"),
+            Small with { UserName = "devstoreaccount1", Secret = Convert.ToBase64String(new byte[64]) });
+        var watch = Stopwatch.StartNew();
+        var e = Assert.Throws<SqliteBackupException>(() => store.List());
+        watch.Stop();
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1.9, 4.5);
+        AssertSaysHowLong(e);
+    }
+
+    [Fact]
+    public void A_silent_s3_server_during_an_upload_is_stopped_by_the_stall_limit()
+    {
+        using var silent = Silent(out int port);
+        using var store = new S3Store(new Uri($"s3://bucket/p?endpoint=http://127.0.0.1:{port}"), Small with { UserName = "KEY", Secret = "s" });
+        var watch = Stopwatch.StartNew();
+        var e = Assert.Throws<SqliteBackupException>(() => store.Put("x.db.zst", new MemoryStream(new byte[1 << 20]), createOnly: false));
+        watch.Stop();
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        Assert.Contains("abandoned", e.Message);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 0.9, 10);
+    }
+
+    [Fact]
+    public void A_slow_upload_that_keeps_moving_is_not_cut_for_taking_longer_than_every_limit()
+    {
+        // 8 MiB read by the server at about 1.6 MB/s: over 5 s, past the 4 s total, request and stall limits, and
+        // never 4 s without a byte moving (the bounded send buffer drains in about 1.3 s; margin for a loaded machine). The server's receive window is small, so what the client's reads of the
+        // body show is the server's pace plus at most its bounded send buffer (TransferConnections).
+        var body = RandomNumberGenerator.GetBytes(8 << 20);
+        using var server = new TricklingS3(bytesPerTick: 48 << 10, tick: TimeSpan.FromMilliseconds(30));
+        var limits = new StoreOptions
+        {
+            Timeout = TimeSpan.FromSeconds(4), RequestTimeout = TimeSpan.FromSeconds(4), StallTimeout = TimeSpan.FromSeconds(4),
+            UserName = "KEY", Secret = "s",
+        };
+        using var store = new S3Store(new Uri(server.Location), limits);
+        var watch = Stopwatch.StartNew();
+        store.Put("slow.db.zst", new MemoryStream(body), createOnly: false);
+        watch.Stop();
+        Assert.True(watch.Elapsed > TimeSpan.FromSeconds(4.5), $"the upload took {watch.Elapsed}: the server did not throttle it");
+        // The body as sent (aws-chunked framing adds its signatures around the bytes).
+        Assert.InRange(server.Received, body.Length, body.Length + (64 << 10));
+        Assert.Equal(1, server.Requests);
+    }
+
+    [Fact]
+    public void Server_errors_are_still_retried_within_the_limit()
+    {
+        using var server = new TricklingS3(bytesPerTick: 1 << 20, tick: TimeSpan.Zero, failFirst: 2);
+        // The SDK's backoff between attempts moves no byte: the stall limit covers it (20 s at most, the default is 60 s).
+        using var store = new S3Store(new Uri(server.Location), Small with { Timeout = TimeSpan.FromSeconds(10), StallTimeout = TimeSpan.FromSeconds(5), UserName = "KEY", Secret = "s" });
+        try { store.Put("x.db.zst", new MemoryStream(new byte[1000]), createOnly: false); }
+        catch (SqliteBackupException e) { throw new Xunit.Sdk.XunitException($"{server.Requests} requests: {e.Message}"); }
+        Assert.Equal(3, server.Requests);
+    }
+
+    internal static void AssertSaysHowLong(SqliteBackupException e)
+    {
+        Assert.Matches(@"gave up after \d+(\.\d)? s", e.Message);
+        Assert.Matches(@"limits: \d+ s per operation", e.Message);
+        Assert.Contains("-TimeoutSec", e.Message);
+        Assert.Contains("timeout_sec", e.Message);
+    }
+
+    /// <summary>Accepts connections (the kernel's backlog) and never answers.</summary>
+    internal static TcpListener Silent(out int port)
+    {
+        var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        return silent;
+    }
+
+    /// <summary>
+    /// An S3 PUT endpoint that reads request bodies slowly (a throttled link), optionally answering the first requests
+    /// with 503 SlowDown, and answers with the body's MD5 as its ETag.
+    /// </summary>
+    sealed class TricklingS3 : IDisposable
+    {
+        readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        readonly CancellationTokenSource _stop = new();
+        readonly Task _loop;
+        int _requests, _failures;
+        long _received;
+
+        public TricklingS3(int bytesPerTick, TimeSpan tick, int failFirst = 0)
+        {
+            _failures = failFirst;
+            _listener.Server.ReceiveBufferSize = 16 << 10;
+            _listener.Start();
+            Location = $"s3://bucket/p?endpoint=http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+            _loop = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    Socket socket;
+                    try { socket = await _listener.AcceptSocketAsync(_stop.Token); } catch (Exception) { return; }
+                    _ = Task.Run(() => Serve(socket, bytesPerTick, tick));
+                }
+            });
+        }
+
+        public string Location { get; }
+        public int Requests => Volatile.Read(ref _requests);
+        public long Received => Interlocked.Read(ref _received);
+
+        async Task Serve(Socket socket, int bytesPerTick, TimeSpan tick)
+        {
+            using var _ = socket;
+            using var stream = new NetworkStream(socket);
+            try
+            {
+                while (true)
+                {
+                    var head = await ReadHead(stream);
+                    if (head == null) return;
+                    Interlocked.Increment(ref _requests);
+                    long length = 0;
+                    bool expect = false;
+                    foreach (var line in head.Split("\r\n"))
+                    {
+                        if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) length = long.Parse(line[15..].Trim());
+                        if (line.StartsWith("Expect:", StringComparison.OrdinalIgnoreCase)) expect = true;
+                    }
+                    if (expect) await stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray());
+                    using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+                    var buffer = new byte[bytesPerTick];
+                    long left = length, got = 0;
+                    while (left > 0)
+                    {
+                        int n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)));
+                        if (n == 0) return;
+                        md5.AppendData(buffer, 0, n);
+                        left -= n;
+                        got += n;
+                        if (tick > TimeSpan.Zero) await Task.Delay(tick);
+                    }
+                    string answer;
+                    if (Interlocked.Decrement(ref _failures) >= 0)
+                    {
+                        var error = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>scripted</Message></Error>";
+                        answer = $"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\nContent-Length: {Encoding.UTF8.GetByteCount(error)}\r\n\r\n{error}";
+                    }
+                    else
+                    {
+                        Interlocked.Exchange(ref _received, got);
+                        answer = $"HTTP/1.1 200 OK\r\nETag: \"{Convert.ToHexString(md5.GetHashAndReset()).ToLowerInvariant()}\"\r\nContent-Length: 0\r\n\r\n";
+                    }
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes(answer));
+                }
+            }
+            catch (IOException) { }
+        }
+
+        static async Task<string?> ReadHead(NetworkStream stream)
+        {
+            var head = new StringBuilder();
+            var one = new byte[1];
+            while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+            {
+                if (await stream.ReadAsync(one) == 0) return null;
+                head.Append((char)one[0]);
+            }
+            return head.ToString();
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+}
+
+/// <summary>In the sshd collection: the key directory override it sets is shared by the SFTP tests.</summary>
+[Collection(SshdCollection.Name)]
+public sealed class SftpTimeoutTests
+{
+    [Fact]
+    public void A_silent_sftp_server_is_unavailable_within_the_request_limit()
+    {
+        using var silent = StoreTimeoutTests.Silent(out int port);
+        using var keys = new TempDir();
+        SftpConnector.SshDirectoryOverride = keys.Path; // no key files: a password, which is never sent here
+        SqliteBackupException e;
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            using var store = new SftpStore(new Uri($"sftp://u@127.0.0.1:{port}/srv"), StoreTimeoutTests.Small with { Timeout = TimeSpan.FromSeconds(30), Secret = "pw" });
+            e = Assert.Throws<SqliteBackupException>(() => store.List());
+        }
+        finally { SftpConnector.SshDirectoryOverride = null; }
+        watch.Stop();
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        // The handshake is a small request: its 1 s limit, not the operation's 30 s.
+        Assert.InRange(watch.Elapsed.TotalSeconds, 0.9, 4);
+        StoreTimeoutTests.AssertSaysHowLong(e);
+    }
+}
