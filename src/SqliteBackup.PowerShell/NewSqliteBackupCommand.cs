@@ -63,7 +63,23 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    /// <summary>A snapshot into the incremental repository at -BackupPath: only blocks the repository lacks are stored.</summary>
+    [Parameter]
+    public SwitchParameter Incremental { get; set; }
+
+    /// <summary>The repository's block size, used only when this backup creates the repository.</summary>
+    [Parameter]
+    [ValidateRange(512, 1048576)]
+    public int BlockSize { get; set; } = Core.Repository.RepositoryConfig.DefaultBlockSize;
+
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.BackupFailed;
+
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(BlockSize)) && !Incremental)
+            ThrowTerminatingError(ErrorRecords.From(BackupErrors.BlockSizeWithoutIncremental()));
+    }
 
     protected override void ProcessRecord()
     {
@@ -84,9 +100,11 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 BusyTimeout = TimeSpan.FromSeconds(BusyTimeoutSec),
                 ScratchPath = ScratchPath == null ? null : ResolvePath(ScratchPath),
                 AllowInsecureDirectory = AllowInsecureDirectory,
+                Incremental = Incremental,
+                BlockSize = MyInvocation.BoundParameters.ContainsKey(nameof(BlockSize)) ? BlockSize : null,
             };
             string where = remote ? Core.Storage.StoreText.Redact(BackupPath!) : request.ResolveDestination();
-            if (!ShouldProcess(db, $"Back up to '{where}'")) continue;
+            if (!ShouldProcess(db, Incremental ? $"Back up incrementally into the repository at '{where}'" : $"Back up to '{where}'")) continue;
             var logger = LoggerWithBackupLog(where, AllowInsecureDirectory);
             try
             {

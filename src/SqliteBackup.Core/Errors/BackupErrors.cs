@@ -649,6 +649,11 @@ public static class BackupErrors
         $"-Incremental stores every block compressed with zstd; -Compression {asked} cannot apply.",
         "Leave -Compression out (or pass Zstd) with -Incremental.");
 
+    public static SqliteBackupException BlockSizeWithoutIncremental() => new(
+        "BlockSizeWithoutIncremental", BackupErrorCategory.InvalidArgument,
+        "-BlockSize applies only to -Incremental (the block size of a new repository); a plain backup has no blocks.",
+        "Add -Incremental, or leave -BlockSize out.");
+
     // ---- issue 12 (repo-ops): repository locks, prune and check --------------------------------------------------------
 
     public static SqliteBackupException RepositoryLocked(string location, string host, int pid, string operation, DateTime sinceUtc, TimeSpan waited) => new(

@@ -174,6 +174,7 @@ public sealed class BackupJob(ILogger logger)
                 // after it, so that the limit has visibly passed when it does).
                 BusyTimeout = deadline is { } until ? TimeSpan.FromSeconds(Math.Clamp((until - DateTime.UtcNow).TotalSeconds + 1, 1, 30)) : TimeSpan.FromSeconds(30),
                 Compression = config.Compression,
+                Incremental = config.Incremental,
                 Verify = config.Verification,
                 ScratchPath = config.ScratchDirectory,
                 AllowInsecureDirectory = config.AllowInsecureDirectory,

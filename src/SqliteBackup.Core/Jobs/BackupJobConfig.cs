@@ -29,6 +29,8 @@ public sealed record BackupJobConfig
     public required IReadOnlyList<string> Databases { get; init; }
     public required string BackupDirectory { get; init; }
     public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
+    /// <summary>"incremental": each backup is a snapshot in the incremental repository in the backup directory.</summary>
+    public bool Incremental { get; init; }
     public VerificationLevel Verification { get; init; } = VerificationLevel.Standard;
     public bool WeeklyRestoreTest { get; init; } = true;
     public required string LogFile { get; init; }

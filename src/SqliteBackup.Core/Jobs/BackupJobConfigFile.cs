@@ -31,6 +31,7 @@ public static class BackupJobConfigFile
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
         "smtp_allow_plaintext_auth", "destinations", "services", "keep_local_until_copied", "restore_test_offsite",
+        "incremental",
     ];
 
     static readonly string[] CredentialKeys = ["user_env", "secret_env", "aws_profile"];
@@ -114,8 +115,10 @@ public static class BackupJobConfigFile
                 AllowPlainTextAuth = Bool(path, b, "smtp_allow_plaintext_auth") ?? false,
             };
         }
+        bool incremental = Bool(path, b, "incremental") ?? false;
         var config = new BackupJobConfig
         {
+            Incremental = incremental,
             Destinations = Destinations(path, b, Resolve),
             KeepLocalUntilCopied = Bool(path, b, "keep_local_until_copied") ?? false,
             RestoreTestOffsite = Bool(path, b, "restore_test_offsite") ?? false,
@@ -143,6 +146,11 @@ public static class BackupJobConfigFile
             RetentionMonths = Count(path, b, "retention_months", 12),
             RetentionYears = Count(path, b, "retention_years", 0),
         };
+        if (incremental && config.Compression != CompressionKind.Zstd)
+            throw Invalid(path, "compression", $"is \"{config.Compression.ToString().ToLowerInvariant()}\"; an incremental backup stores its blocks with zstd: leave it out or use \"zstd\".");
+        // Copying a snapshot off-site is a repository-to-repository copy, not built yet.
+        if (incremental && config.Destinations.Count > 0)
+            throw Invalid(path, "destinations", "cannot be used with \"incremental\": true yet; take plain backups to copy them, or run New-SqliteBackup -Incremental against the remote location itself.");
         // Last, so a file with several problems reports its malformed values before the state of the disk.
         if (checkDatabases)
             for (int i = 0; i < databases.Count; i++)
