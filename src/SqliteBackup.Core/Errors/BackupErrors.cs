@@ -736,4 +736,21 @@ public static class BackupErrors
         "EncryptionIdentityFileNotWritten", BackupErrorCategory.WriteError,
         $"The identity file '{path}' could not be written: {inner.Message}. No key was written.",
         "Choose a directory you can write to, or fix its permissions, then run again.", path, inner);
+
+    // ---- issue 12 (repo-ops): repository locks, prune and check --------------------------------------------------------
+
+    public static SqliteBackupException RepositoryLocked(string location, string host, int pid, string operation, DateTime sinceUtc, TimeSpan waited) => new(
+        "RepositoryLocked", BackupErrorCategory.ResourceBusy,
+        $"The repository in {location} is locked exclusively by {operation} (process {pid} on {host}, since {sinceUtc:yyyy-MM-dd HH:mm:ss} UTC); waited {waited.TotalSeconds:0} s. Nothing was written.",
+        $"Run the backup again when that {operation} has finished (a prune usually takes minutes). If process {pid} on {host} is gone, its lock is removed automatically once it is 30 minutes old, or at once by a run on {host}.", location);
+
+    public static SqliteBackupException RepositoryPruneRefused(string location, string manifest, string problem) => new(
+        "RepositoryPruneRefused", BackupErrorCategory.InvalidData,
+        $"No pack was deleted from the repository in {location}: the snapshot manifest '{manifest}' cannot be read ({problem}), so which packs it needs is unknown.",
+        "Restore the manifest from a copy, or, if that snapshot is not needed, remove it (Remove-SqliteBackup), then rotate or prune again. Test-SqliteBackupRepository shows what else is affected.", location + "/" + manifest);
+
+    public static SqliteBackupException RepositoryCheckFailed(string location, int problems, int snapshots) => new(
+        "RepositoryCheckFailed", BackupErrorCategory.InvalidData,
+        $"The repository in {location} has {problems} problem(s) affecting {snapshots} snapshot(s); each is listed in the output.",
+        "The affected snapshots cannot be restored as they are: restore another snapshot or a plain backup, and take a new backup (New-SqliteBackup -Incremental writes the missing blocks again). Snapshots not listed are sound.", location);
 }

@@ -67,4 +67,14 @@ public static class BackupEvents
     // ---- issue 11, remote copies repaired and remote orphans (fixcopy) -------------------------------------------
     /// <summary>Remove-SqliteBackup deleted an orphan (a backup-named object without a manifest) at a remote location.</summary>
     public static readonly EventId OrphanRemoved = new(1027, nameof(OrphanRemoved));
+
+    // ---- issue 12, repository locks and prune (repo-ops) ------------------------------------------------------------
+    /// <summary>A lock object left by a killed or vanished process (or not refreshed for 30 min) was removed.</summary>
+    public static readonly EventId RepositoryStaleLockRemoved = new(1120, nameof(RepositoryStaleLockRemoved));
+    /// <summary>A prune deleted the packs no snapshot references.</summary>
+    public static readonly EventId RepositoryPruned = new(1121, nameof(RepositoryPruned));
+    /// <summary>A prune deleted nothing: another process held a lock on the repository (the next rotation frees the space).</summary>
+    public static readonly EventId RepositoryPruneDeferred = new(1122, nameof(RepositoryPruneDeferred));
+    /// <summary>The repository check found damaged or missing packs.</summary>
+    public static readonly EventId RepositoryCheckFailed = new(1123, nameof(RepositoryCheckFailed));
 }

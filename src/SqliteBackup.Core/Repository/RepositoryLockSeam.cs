@@ -11,7 +11,7 @@ namespace SqliteBackup.Core.Repository;
 internal static class RepositoryLockSeam
 {
     /// <summary>(store, operation, how long to wait for an exclusive holder, log, ct) -> the held lock, released by Dispose.</summary>
-    public static Func<IBackupStore, string, TimeSpan, ILogger, CancellationToken, IDisposable> Shared { get; set; } = (_, _, _, _, _) => NoLock.Instance;
+    public static Func<IBackupStore, string, TimeSpan, ILogger, CancellationToken, IDisposable> Shared { get; set; } = (store, operation, wait, log, ct) => RepositoryLock.AcquireShared(store, operation, wait, log, ct);
 
     sealed class NoLock : IDisposable
     {

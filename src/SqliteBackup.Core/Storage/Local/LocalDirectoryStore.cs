@@ -54,8 +54,14 @@ public sealed class LocalDirectoryStore : IFileSystemStore, IStaleUploadCleanup
         foreach (var info in new DirectoryInfo(Directory).EnumerateFiles())
         {
             ct.ThrowIfCancellationRequested();
-            if (info.Name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal) || info.LinkTarget != null) continue;
-            list.Add(new StoredObject(info.Name, info.Length, info.LastWriteTimeUtc));
+            if (info.Name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal)) continue;
+            // An object deleted by another process between the enumeration and its stat is simply not listed.
+            try
+            {
+                if (info.LinkTarget != null) continue;
+                list.Add(new StoredObject(info.Name, info.Length, info.LastWriteTimeUtc));
+            }
+            catch (FileNotFoundException) { }
         }
         return list;
     }
