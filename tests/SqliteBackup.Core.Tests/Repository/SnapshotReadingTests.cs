@@ -273,3 +273,33 @@ public sealed class RemoteSnapshotReadingTests(RadosGwServer server)
         Assert.Equal("ok", Cli.Run("sqlite3", restored.Destination, "PRAGMA integrity_check;").Out.Trim());
     }
 }
+
+[Collection(SshdCollection.Name)]
+public sealed class SftpSnapshotReadingTests(SshdServer server)
+{
+    [SkippableFact]
+    public void A_snapshot_of_several_packs_over_sftp_is_verified_and_restored_by_concurrent_pack_reads()
+    {
+        Cli.Require("sqlite3");
+        string location = server.LocationOf(server.NewDirectory());
+        using var t = new TempDir();
+        // About 40 MB of incompressible rows: three packs of at most 16 MiB, read at once by the reassembly's workers.
+        Db.CreatePaired(t["live.db"], wal: true, fillerRows: 40_000);
+        BackupInfo snapshot;
+        using (var store = StoreRegistry.Open(location, new StoreOptions { Create = true }))
+            snapshot = SqliteBackup.Core.Copies.RemoteBackup.Create(new BackupRequest(t["live.db"]) { Incremental = true, Verify = VerificationLevel.Quick }, store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.True(snapshot.Manifest.Repository!.Packs.Count >= 3, $"{snapshot.Manifest.Repository.Packs.Count} packs");
+
+        var listed = Assert.Single(new StoreCatalog().ListLocation(location, false));
+        Assert.True(new BackupVerifier().Verify(listed, VerificationLevel.Standard).Passed);
+        var restored = new Restorer().Restore(listed, new RestoreRequest(t["restored.db"]));
+        Assert.Equal(snapshot.Manifest.RawSha256, Db.Sha(restored.Destination));
+        Assert.Equal("ok", Cli.Run("sqlite3", restored.Destination, "PRAGMA integrity_check;").Out.Trim());
+
+        // A pack gone behind our back: refused before anything is written, naming the pack.
+        File.Delete(Path.Combine(new Uri(location).AbsolutePath, snapshot.Manifest.Repository.Packs[1].Name));
+        var e = Assert.Throws<SqliteBackupException>(() => new Restorer().Restore(snapshot, new RestoreRequest(t["again.db"])));
+        Assert.Contains(snapshot.Manifest.Repository.Packs[1].Name, e.Message);
+        Assert.False(File.Exists(t["again.db"]));
+    }
+}
