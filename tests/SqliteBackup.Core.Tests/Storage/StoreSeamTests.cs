@@ -50,9 +50,10 @@ public class StoreSeamTests
         ["Format/Unpacker.cs"] = (["PrivateFiles.CreateNew"], "the decompressed scratch copy a check or restore asks for"),
         ["Format/HashingStream.cs"] = (["new FileStream"], "HashFile, for the engine's scratch raw copy"),
         ["Repository/RepositoryLock.cs"] = (["File.ReadAllText"], "/proc/<pid>/stat, to tell a lock holder that is gone from one that lives"),
-        ["Repository/SnapshotReader.cs"] = (["PrivateFiles.CreateNew", "AtomicFile.TryDelete"], "the reassembled scratch copy a check or restore asks for"),
         ["Encryption/AgeIdentityFile.cs"] = (["Directory.Exists", "File.Delete", "File.Exists", "File.GetUnixFileMode", "File.Move", "File.ReadAllText", "new FileStream"],
             "age identity (key) files the user names: read, permission-checked, written owner-only by New-SqliteBackupKey"),
+        ["Repository/SnapshotReader.cs"] = (["PrivateFiles.CreateNew", "AtomicFile.TryDelete", "RandomAccess.Write", "RandomAccess.Read"],
+            "the reassembled scratch copy a check or restore asks for (blocks written at their positions, then hashed); packs and indexes are read through the store"),
     };
 
     static readonly Regex FileCall = new(
