@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
@@ -50,7 +49,7 @@ public static class SnapshotReader
 
     /// <summary>
     /// Writes the snapshot's database image to <paramref name="output"/> (seekable; it is set to the image's length),
-    /// proving every block and the whole; <paramref name="read"/> gets the stored bytes read so far (on the calling thread).
+    /// proving every block and the whole; <paramref name="read"/> gets the stored bytes read so far.
     /// </summary>
     public static void Reassemble(IBackupStore store, BackupManifest manifest, Stream output, Action<long>? read = null, CancellationToken ct = default)
     {
@@ -67,101 +66,51 @@ public static class SnapshotReader
             if (!perPack.TryGetValue(b.Entry, out var positions)) perPack[b.Entry] = positions = [];
             positions.Add((long)i * r.BlockSize);
         }
-        var packs = Enumerable.Range(0, r.Packs.Count).Where(p => wanted[p] != null).ToArray();
-        var writeAt = PositionalWriter(output);
-        // Packs are independent: two are read, decompressed and checked at once (decompression and the per-block SHA-256
-        // are most of the work), each block written straight to its positions.
-        int next = -1;
+        using var decompressor = new Decompressor();
+        var raw = new byte[r.BlockSize];
+        byte[] frame = [];
         long total = 0;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        void Work(bool caller)
+        for (int p = 0; p < r.Packs.Count; p++)
         {
-            try
+            if (wanted[p] == null) continue;
+            string pack = r.Packs[p].Name;
+            var index = resolved.Indexes[p];
+            Stream input;
+            try { input = store.OpenRead(pack, ct); }
+            catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(store.Location, pack, manifest.File); }
+            using (input)
             {
-                using var decompressor = new Decompressor();
-                var raw = new byte[r.BlockSize];
-                byte[] frame = [];
-                int i;
-                while ((i = Interlocked.Increment(ref next)) < packs.Length)
+                long at = 0;
+                foreach (var (entryIndex, positions) in wanted[p])
                 {
-                    int p = packs[i];
-                    ReadPack(store, manifest, r.Packs[p].Name, resolved.Indexes[p], wanted[p], decompressor, raw, ref frame, writeAt,
-                        n => { long t = Interlocked.Add(ref total, n); if (caller) read?.Invoke(t); }, stop.Token);
+                    ct.ThrowIfCancellationRequested();
+                    var e = index[entryIndex];
+                    if (frame.Length < e.StoredLength) frame = new byte[Math.Max(e.StoredLength, frame.Length * 2)];
+                    // Frames we do not need are read past: one sequential read of the pack, never a request per block.
+                    Skip(input, e.Offset - at, store.Location, pack, manifest.File);
+                    ReadExactly(input, frame.AsSpan(0, e.StoredLength), store.Location, pack, manifest.File);
+                    at = e.Offset + e.StoredLength;
+                    total += e.StoredLength;
+                    read?.Invoke(total);
+                    int n;
+                    try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
+                    catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
+                    if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash)
+                        throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not match its SHA-256");
+                    foreach (long position in positions)
+                    {
+                        output.Position = position;
+                        output.Write(raw, 0, n);
+                    }
                 }
             }
-            catch
-            {
-                stop.Cancel();
-                throw;
-            }
         }
-        var helper = Task.Run(() => Work(caller: false));
-        Exception? failure = null;
-        try { Work(caller: true); }
-        catch (Exception e) { failure = e; }
-        try { helper.GetAwaiter().GetResult(); }
-        // The helper's own failure wins over the cancellation it caused on this thread.
-        catch (Exception e) when (failure is null || (failure is OperationCanceledException && e is not OperationCanceledException)) { failure = e; }
-        catch (Exception) { }
-        if (failure != null) ExceptionDispatchInfo.Throw(failure);
         output.Flush();
         output.Position = 0;
         string sha = Convert.ToHexString(SHA256.HashData(output)).ToLowerInvariant();
         if (sha != manifest.RawSha256)
             throw BackupErrors.RepositoryDamaged(store.Location, manifest.File + BackupManifest.Suffix, manifest.File, $"the reassembled image's SHA-256 is {sha}, the manifest says {manifest.RawSha256}");
         output.Position = 0;
-    }
-
-    /// <summary>Writes at a position from any thread: pwrite on a file (no seek, no shared position), a lock otherwise.</summary>
-    delegate void WriteAt(long position, ReadOnlySpan<byte> bytes);
-
-    static WriteAt PositionalWriter(Stream output)
-    {
-        if (output is FileStream file)
-        {
-            file.Flush();
-            var handle = file.SafeFileHandle;
-            return (position, bytes) => RandomAccess.Write(handle, bytes, position);
-        }
-        var gate = new object();
-        return (position, bytes) =>
-        {
-            lock (gate)
-            {
-                output.Position = position;
-                output.Write(bytes);
-            }
-        };
-    }
-
-    /// <summary>One pack, read once as a stream: the frames this snapshot needs are decompressed, checked and written.</summary>
-    static void ReadPack(IBackupStore store, BackupManifest manifest, string pack, IReadOnlyList<PackEntry> index, SortedDictionary<int, List<long>> wanted,
-        Decompressor decompressor, byte[] raw, ref byte[] frame, WriteAt writeAt, Action<long> read, CancellationToken ct)
-    {
-        Stream input;
-        try { input = store.OpenRead(pack, ct); }
-        catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(store.Location, pack, manifest.File); }
-        using (input)
-        {
-            long at = 0;
-            foreach (var (entryIndex, positions) in wanted)
-            {
-                ct.ThrowIfCancellationRequested();
-                var e = index[entryIndex];
-                if (frame.Length < e.StoredLength) frame = new byte[Math.Max(e.StoredLength, frame.Length * 2)];
-                // Frames we do not need are read past: one sequential read of the pack, never a request per block.
-                Skip(input, e.Offset - at, store.Location, pack, manifest.File);
-                ReadExactly(input, frame.AsSpan(0, e.StoredLength), store.Location, pack, manifest.File);
-                at = e.Offset + e.StoredLength;
-                read(e.StoredLength);
-                int n;
-                try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
-                catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
-                if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash)
-                    throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not match its SHA-256");
-                foreach (long position in positions) writeAt(position, raw.AsSpan(0, n));
-            }
-        }
     }
 
     /// <summary>Reassembles into a new private file at <paramref name="path"/> (owner-only), removed again on failure.</summary>
