@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Storage;
 using ZstdSharp;
@@ -9,7 +10,9 @@ namespace SqliteBackup.Core.Repository;
 /// Collects new blocks, each compressed on its own (zstd level 3, no worker threads: a frame per block keeps each one
 /// readable alone), into a pack buffer; a pack is put when it reaches <see cref="PackTargetBytes"/> of stored bytes or
 /// when the backup ends, create-only, named by the SHA-256 of its bytes, then its .index. The same name is the same
-/// bytes, so StoreObjectExists on such a put means it is already there.
+/// bytes, so StoreObjectExists on such a put means it is already there. A full pack is put on a low-priority thread
+/// while the next one fills (one put in flight, two buffers); its failure surfaces at the next pack or at
+/// <see cref="Finish"/>, as it was thrown.
 /// </summary>
 internal sealed class PackWriter(IBackupStore store, CancellationToken ct) : IDisposable
 {
@@ -25,7 +28,9 @@ internal sealed class PackWriter(IBackupStore store, CancellationToken ct) : IDi
     }
 
     readonly Compressor _compressor = new(Level);
-    readonly MemoryStream _buffer = new();
+    MemoryStream _buffer = new();
+    MemoryStream _spare = new();
+    Task _putting = Task.CompletedTask;
     readonly List<PackEntry> _entries = [];
     byte[] _scratch = [];
     Pending _current = new();
@@ -50,21 +55,34 @@ internal sealed class PackWriter(IBackupStore store, CancellationToken ct) : IDi
         return (pack, entry, stored);
     }
 
-    /// <summary>Puts the pack being filled (if any block is in it) and its index.</summary>
-    public void Flush()
+    /// <summary>Puts the last pack (if any block is in it) and waits until every pack and index is in the store.</summary>
+    public void Finish()
+    {
+        Flush();
+        _putting.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Seals the pack being filled (if any block is in it) and starts putting it and its index.</summary>
+    void Flush()
     {
         if (_entries.Count == 0) return;
-        var bytes = _buffer.GetBuffer();
-        int length = (int)_buffer.Length;
-        string name = RepositoryNames.Pack(Convert.ToHexString(SHA256.HashData(bytes.AsSpan(0, length))).ToLowerInvariant());
-        PutCreateOnly(name, bytes, length);
+        // The previous put is done (or its failure is this backup's) before its buffer is filled again.
+        _putting.GetAwaiter().GetResult();
+        var buffer = _buffer;
+        int length = (int)buffer.Length;
+        string name = RepositoryNames.Pack(Convert.ToHexString(SHA256.HashData(buffer.GetBuffer().AsSpan(0, length))).ToLowerInvariant());
         var index = PackIndex.Encode(_entries);
-        PutCreateOnly(RepositoryNames.IndexOf(name), index, index.Length);
         _current.Name = name;
         _current.Size = length;
-        Written.Add(new PackRef(name, length));
+        _putting = BackgroundPriority.Run(() =>
+        {
+            PutCreateOnly(name, buffer.GetBuffer(), length);
+            PutCreateOnly(RepositoryNames.IndexOf(name), index, index.Length);
+            lock (Written) Written.Add(new PackRef(name, length));
+        });
         _current = new Pending();
         _entries.Clear();
+        (_buffer, _spare) = (_spare, buffer);
         _buffer.SetLength(0);
     }
 
@@ -79,5 +97,11 @@ internal sealed class PackWriter(IBackupStore store, CancellationToken ct) : IDi
         catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists") { }
     }
 
-    public void Dispose() => _compressor.Dispose();
+    public void Dispose()
+    {
+        // After a failure elsewhere, a put still running finishes before the backup reports (its pack is left for prune).
+        try { _putting.Wait(); }
+        catch (AggregateException) { }
+        _compressor.Dispose();
+    }
 }

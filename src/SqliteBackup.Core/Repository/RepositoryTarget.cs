@@ -56,97 +56,101 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
     public override Task Write(string name, Func<Stream> openInput, long length, BackupRequest request, BackupManifest manifest, Task? alongside,
         string activity, string status, Action<BackupProgress>? progress, List<string> temps, CancellationToken ct)
     {
-        Exception? failure = null;
         _scratchPath = request.ScratchPath;
-        try
+        // On low-priority threads, as a plain backup compresses: the application's own writers come first. Progress is
+        // reported here, the only thread allowed to.
+        ImageReader? reader = null;
+        var work = BackgroundPriority.Run(() =>
         {
             using var input = openInput();
-            WriteBlocks(name, input, length, manifest, activity, progress, ct);
-        }
-        catch (Exception e) { failure = e; }
+            WriteBlocks(name, input, length, manifest, r => reader = r, ct);
+        });
         // The other reader of the snapshot finishes before the caller rolls the snapshot back, whatever happened here.
-        if (alongside != null) WaitReporting(alongside, () => length, length, activity, "Counting rows: ", progress);
-        return failure == null ? Task.CompletedTask : Task.FromException(failure);
+        WaitReporting(alongside == null ? work : Task.WhenAll(work, alongside), () => Volatile.Read(ref reader)?.Consumed ?? 0, length, activity,
+            "Reading, hashing and packing new blocks: ", progress);
+        return work;
     }
 
-    void WriteBlocks(string name, Stream input, long length, BackupManifest manifest, string activity, Action<BackupProgress>? progress, CancellationToken ct)
+    void WriteBlocks(string name, Stream input, long length, BackupManifest manifest, Action<ImageReader> started, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         int size = _config!.BlockSize;
+        long blockCount = (length + size - 1) / size;
+        // Reading (and the whole-image hash) starts at once, beside the parent's indexes being loaded.
+        using var reader = new ImageReader(input, length, Math.Max(ReadChunk, size), ct);
+        started(reader);
         _listing = store.List(ct);
         BackupNaming.TryParseSnapshot(name, out var parsed);
         var parent = ParentSnapshot.Find(store, _listing, parsed.Database, manifest.Database, size, _log, ct);
+        var loaded = clock.Elapsed;
 
-        // Packs of the new snapshot, in order of first use: a parent's pack by name, a new one by its pending object.
-        var packOrder = new Dictionary<object, int>();
-        var packKeys = new List<object>();
-        var known = new Dictionary<BlockHash, (object Pack, int Entry, int Stored)>();
+        // Every pack a block may live in, by key: a parent's pack by name, a new one by its pending object.
+        var keys = new List<object>();
+        var known = new Dictionary<BlockHash, (int Key, int Entry, int Stored)>(parent?.Indexes.Sum(i => i.Count) ?? 0);
         if (parent != null)
             for (int p = 0; p < parent.Packs.Count; p++)
-            for (int e = 0; e < parent.Indexes[p].Count; e++)
-                known.TryAdd(parent.Indexes[p][e].Hash, (parent.Packs[p].Name, e, parent.Indexes[p][e].StoredLength));
+            {
+                keys.Add(parent.Packs[p].Name);
+                for (int e = 0; e < parent.Indexes[p].Count; e++) known.TryAdd(parent.Indexes[p][e].Hash, (p, e, parent.Indexes[p][e].StoredLength));
+            }
+        var keyOfPending = new Dictionary<PackWriter.Pending, int>();
 
-        long blockCount = (length + size - 1) / size;
-        var refs = new (object Pack, int Entry)[blockCount];
-        var counted = new HashSet<(object, int)>();
+        var refs = new (int Key, int Entry)[blockCount];
+        var counted = new HashSet<long>();
         long storedSize = 0;
-        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var packs = new PackWriter(store, ct);
-        var buffer = new byte[Math.Max(ReadChunk, size)];
-        long done = 0;
-        int lastPercent = -1;
+        // The same list as it grows: a failure part-way still tells Discard what was left behind.
+        _added = packs.Written;
         long block = 0;
-        while (done < length)
+        foreach (var chunk in reader.Chunks())
         {
             ct.ThrowIfCancellationRequested();
-            int want = (int)Math.Min(buffer.Length, length - done);
-            int got = 0;
-            while (got < want)
+            var bytes = chunk.Span;
+            for (int at = 0; at < bytes.Length; at += size, block++)
             {
-                int n = input.Read(buffer, got, want - got);
-                if (n == 0) throw new IOException($"The database file ended {length - done - got} bytes early.");
-                got += n;
-            }
-            whole.AppendData(buffer, 0, got);
-            for (int at = 0; at < got; at += size, block++)
-            {
-                var data = buffer.AsSpan(at, Math.Min(size, got - at));
+                var data = bytes.Slice(at, Math.Min(size, bytes.Length - at));
                 var hash = BlockHash.Of(data);
                 if (!known.TryGetValue(hash, out var where))
                 {
                     var (pending, entry, stored) = packs.Add(data, hash);
-                    known[hash] = where = (pending, entry, stored);
+                    if (!keyOfPending.TryGetValue(pending, out int key))
+                    {
+                        keyOfPending[pending] = key = keys.Count;
+                        keys.Add(pending);
+                    }
+                    known[hash] = where = (key, entry, stored);
                 }
-                refs[block] = (where.Pack, where.Entry);
-                if (counted.Add((where.Pack, where.Entry))) storedSize += where.Stored;
-                if (!packOrder.ContainsKey(where.Pack))
-                {
-                    packOrder[where.Pack] = packKeys.Count;
-                    packKeys.Add(where.Pack);
-                }
-            }
-            done += got;
-            int percent = length == 0 ? 100 : (int)(done * 100 / length);
-            if (percent != lastPercent)
-            {
-                lastPercent = percent;
-                progress?.Invoke(new BackupProgress(activity, $"Reading, hashing and packing new blocks: {done / 1048576:N0} of {length / 1048576:N0} MiB", percent));
+                refs[block] = (where.Key, where.Entry);
+                if (counted.Add(((long)where.Key << 32) | (uint)where.Entry)) storedSize += where.Stored;
             }
         }
-        packs.Flush();
-        _added = packs.Written;
+        packs.Finish();
+        var rawSha256 = reader.Sha256();
 
+        // Packs of the new snapshot, in order of first use.
+        var order = new int[keys.Count];
+        Array.Fill(order, -1);
+        var used = new List<object>();
+        var list = new List<BlockRef>(refs.Length);
+        foreach (var (key, entry) in refs)
+        {
+            if (order[key] < 0)
+            {
+                order[key] = used.Count;
+                used.Add(keys[key]);
+            }
+            list.Add(new BlockRef(order[key], entry));
+        }
         var sizes = _listing.ToDictionary(o => o.Name, o => o.Size, StringComparer.Ordinal);
         foreach (var w in packs.Written) sizes[w.Name] = w.Size;
         string NameOf(object key) => key as string ?? ((PackWriter.Pending)key).Name!;
-        var packList = packKeys.Select(k => new PackRef(NameOf(k), sizes[NameOf(k)])).ToList();
-        var list = refs.Select(r => new BlockRef(packOrder[r.Pack], r.Entry)).ToList();
+        var packList = used.Select(k => new PackRef(NameOf(k), sizes[NameOf(k)])).ToList();
         var (blocks, blocksSha) = BlockList.Encode(list);
 
         manifest.SchemaVersion = BackupManifest.SnapshotSchemaVersion;
         manifest.Compression = CompressionKind.Zstd;
         manifest.RawSize = length;
-        manifest.RawSha256 = Convert.ToHexString(whole.GetHashAndReset()).ToLowerInvariant();
+        manifest.RawSha256 = Convert.ToHexString(rawSha256).ToLowerInvariant();
         manifest.StoredSize = storedSize;
         // A snapshot has no stored object of its own; the hash of its block list is what identifies its stored form.
         manifest.StoredSha256 = blocksSha;
@@ -162,8 +166,9 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
             Parent = parent?.Manifest.Id,
         };
         Stats = new WriteStats(blockCount, packs.BlocksWritten, packs.RawBytesWritten, packs.Written.Count, packs.Written.Sum(p => p.Size), parent?.Manifest.Id, clock.Elapsed);
-        _log.LogDebug("Snapshot {Name}: {Blocks} blocks, {New} new ({NewBytes} bytes raw) in {Packs} pack(s) of {Stored} bytes; parent {Parent}; {Ms} ms",
-            name, blockCount, packs.BlocksWritten, packs.RawBytesWritten, packs.Written.Count, Stats.BytesWritten, parent?.Manifest.File ?? "none", clock.ElapsedMilliseconds);
+        _log.LogDebug("Snapshot {Name}: {Blocks} blocks, {New} new ({NewBytes} bytes raw) in {Packs} pack(s) of {Stored} bytes; parent {Parent} loaded in {LoadMs} ms; {Ms} ms",
+            name, blockCount, packs.BlocksWritten, packs.RawBytesWritten, packs.Written.Count, Stats.BytesWritten, parent?.Manifest.File ?? "none",
+            (long)loaded.TotalMilliseconds, clock.ElapsedMilliseconds);
     }
 
     public override BackupInfo Publish(string name, BackupManifest manifest) => localDirectory != null
