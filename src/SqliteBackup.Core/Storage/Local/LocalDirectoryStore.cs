@@ -9,7 +9,7 @@ namespace SqliteBackup.Core.Storage.Local;
 /// is link(2)'s "fails if it exists", so two writers can never replace each other; nothing is read through a symlink;
 /// a directory other users can write is refused unless the user says otherwise.
 /// </summary>
-public sealed class LocalDirectoryStore : IBackupStore
+public sealed class LocalDirectoryStore : IFileSystemStore, IStaleUploadCleanup
 {
     public LocalDirectoryStore(string directory, StoreOptions? options = null)
     {
@@ -22,12 +22,15 @@ public sealed class LocalDirectoryStore : IBackupStore
             PrivateFiles.EnsureDirectory(Directory);
         }
         DirectoryTrust.Demand(Directory, options.AllowInsecureDirectory);
+        _owners = TrustedOwners.For(Directory);
     }
+
+    readonly TrustedOwners _owners;
 
     public string Directory { get; }
     public string Location => Directory;
 
-    string PathOf(string name)
+    public string PathOf(string name)
     {
         StoreNames.Check(name, Location);
         return Path.Combine(Directory, name);
@@ -48,12 +51,17 @@ public sealed class LocalDirectoryStore : IBackupStore
     public StoredObject? Stat(string name, CancellationToken ct = default)
     {
         var info = new FileInfo(PathOf(name));
-        return info.Exists && info.LinkTarget == null ? new StoredObject(info.Name, info.Length, info.LastWriteTimeUtc) : null;
+        if (info.Exists) return info.LinkTarget == null ? new StoredObject(info.Name, info.Length, info.LastWriteTimeUtc) : null;
+        if (info.LinkTarget != null) return null;
+        // Exists is also false for a file we may not see: only a folder we can list and that does not list it proves it gone.
+        if (new DirectoryInfo(Directory).EnumerateFiles().Any(f => f.Name == name))
+            throw new UnauthorizedAccessException($"'{info.FullName}' is in its folder but cannot be read.");
+        return null;
     }
 
     public Stream OpenRead(string name, CancellationToken ct = default)
     {
-        try { return NoFollowFile.OpenRead(PathOf(name)); }
+        try { return NoFollowFile.OpenRead(PathOf(name), 1 << 20); }
         catch (FileNotFoundException) { throw BackupErrors.StoreObjectNotFound(Location, name); }
     }
 
@@ -87,6 +95,49 @@ public sealed class LocalDirectoryStore : IBackupStore
     {
         try { File.Delete(PathOf(name)); }
         catch (DirectoryNotFoundException) { }
+    }
+
+    public byte[] ReadOwned(string name, int maxBytes, out string? distrust)
+    {
+        // The owner is judged on the descriptor that was read (fstat), not on the name, which can change in between.
+        byte[] bytes = NoFollowFile.ReadAllBytes(PathOf(name), out var status, maxBytes);
+        distrust = _owners.Trusts(status) ? null : $"it is owned by uid {status!.Value.Uid}, neither root, the directory's owner nor you";
+        return bytes;
+    }
+
+    public string? Distrust(string name)
+    {
+        string path = PathOf(name);
+        if (Posix.Supported)
+        {
+            if (Posix.Lstat(path) is not { } st) return null;
+            if (st.IsSymlink) return "is a symbolic link";
+            if (!st.IsRegular) return "is not a regular file";
+            return _owners.Trusts(st) ? null : $"is owned by uid {st.Uid}, neither root, the directory's owner nor you";
+        }
+        return new FileInfo(path) is { Exists: true, LinkTarget: not null } ? "is a symbolic link" : null;
+    }
+
+    /// <summary>Our temporaries are named for their writer's process, so a dead writer's are stale at once; a live one's after a day.</summary>
+    public TimeSpan StaleAfter => TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Removes temporaries that dead writers left (our temporary-name pattern only, see <see cref="AtomicFile.IsStaleTemp"/>);
+    /// <paramref name="olderThan"/> is for services that cannot tell a dead writer's upload from a live one's: here the
+    /// process id in the name tells.
+    /// </summary>
+    public int AbortStaleUploads(TimeSpan olderThan, CancellationToken ct = default)
+    {
+        var now = DateTime.UtcNow;
+        int removed = 0;
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, AtomicFile.TempPrefix + "*"))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (!AtomicFile.IsStaleTemp(file, now)) continue;
+            AtomicFile.TryDelete(file);
+            if (!File.Exists(file)) removed++;
+        }
+        return removed;
     }
 
     public void Dispose() { }
