@@ -88,9 +88,10 @@ public sealed class BackupCatalog(ILogger? logger = null)
     /// </summary>
     public static int CleanStale(string directory, ILogger? log = null)
     {
-        if (!Directory.Exists(directory)) return 0;
-        using var store = new LocalDirectoryStore(directory, new StoreOptions { AllowInsecureDirectory = true });
-        return CleanStale(store, log);
+        LocalDirectoryStore store;
+        try { store = new LocalDirectoryStore(directory, new StoreOptions { AllowInsecureDirectory = true }); }
+        catch (SqliteBackupException e) when (e.ErrorId is "BackupDirectoryNotFound" or "BackupPathIsFile" or "BackupPathIsDatabase") { return 0; }
+        using (store) return CleanStale(store, log);
     }
 
     /// <summary>The same for a directory already opened as a store.</summary>

@@ -194,9 +194,10 @@ public sealed class StoreCatalog(ILogger? logger = null)
     /// Deletes the manifest first: from that instant the backup no longer exists, and an interruption before the data
     /// object goes leaves only an orphan that is reported. What is deleted is re-read and re-checked from the store first.
     /// </summary>
-    public void Remove(BackupInfo backup, string? reason = null, EventId? eventId = null, CancellationToken ct = default)
+    /// <param name="allowInsecureDirectory">For a local backup not listed by this process (no <see cref="BackupInfo.Access"/>): accept a directory others can write.</param>
+    public void Remove(BackupInfo backup, string? reason = null, EventId? eventId = null, CancellationToken ct = default, bool allowInsecureDirectory = true)
     {
-        using var store = (backup.Access ?? new StoreAccess(backup.Directory, new StoreOptions { AllowInsecureDirectory = !backup.IsRemote })).Open();
+        using var store = (backup.Access ?? new StoreAccess(backup.Directory, new StoreOptions { AllowInsecureDirectory = allowInsecureDirectory })).Open();
         Remove(backup, store, reason, eventId, ct);
     }
 

@@ -25,6 +25,7 @@ public sealed class Restorer(ILogger? logger = null)
     readonly ILogger _log = logger ?? NullLogger.Instance;
     static readonly string[] SideFiles = ["-wal", "-shm", "-journal"];
 
+    /// <summary>A backup from its own store: its directory, or the remote location it was listed from, reached as it was listed.</summary>
     public RestoreResult Restore(BackupInfo backup, RestoreRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
         RestoreFrom(backup, null, request, progress, ct);
 
@@ -47,7 +48,9 @@ public sealed class Restorer(ILogger? logger = null)
         string activity = $"Restoring {backup.Database} to {target}";
         // What is restored is decided by the manifest as stored now, after the catalogue's trust check, not by the object given.
         // A local backup's directory is a store like any other; it is judged (trust, symlinks, owners) as it is opened.
-        using var opened = store == null ? new LocalDirectoryStore(backup.Directory, new StoreOptions { AllowInsecureDirectory = request.AllowInsecureDirectory }) : null;
+        using var opened = store != null ? null
+            : backup.IsRemote ? backup.OpenStore()
+            : new LocalDirectoryStore(backup.Directory, new StoreOptions { AllowInsecureDirectory = request.AllowInsecureDirectory });
         store ??= opened!;
         backup = new StoreCatalog(_log).Check(backup, store, ct);
 

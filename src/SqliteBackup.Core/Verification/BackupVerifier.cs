@@ -102,7 +102,8 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
             bool ok = Run("FilePresent", () =>
                 {
                     // Opened here, so that a directory gone or unreadable is judged like any check that could not run.
-                    store ??= opened = new LocalDirectoryStore(backup.Directory, new StoreOptions { AllowInsecureDirectory = true });
+                    // A local backup's directory was judged by the catalog that listed it.
+                    store ??= opened = backup.IsRemote ? backup.OpenStore() : new LocalDirectoryStore(backup.Directory, new StoreOptions { AllowInsecureDirectory = true });
                     if ((stat = store.Stat(m.File, ct)) != null) return (true, "present");
                     return (false, store is IFileSystemStore ? "the backup file is missing" : $"{m.File} is missing from {store.Location} (deleted behind our back?)");
                 })

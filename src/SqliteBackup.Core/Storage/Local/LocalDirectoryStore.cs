@@ -27,6 +27,18 @@ public sealed class LocalDirectoryStore : IFileSystemStore, IStaleUploadCleanup
 
     readonly TrustedOwners _owners;
 
+    /// <summary>
+    /// What a writer checks before it opens its source, so a refused destination leaves no trace: the path is no file,
+    /// and a directory that exists already is one it may trust. <see cref="LocalDirectoryStore(string, StoreOptions?)"/>
+    /// with Create checks again once the directory exists.
+    /// </summary>
+    public static void CheckBeforeCreate(string directory, bool allowInsecureDirectory)
+    {
+        directory = Path.GetFullPath(directory);
+        if (File.Exists(directory)) throw BackupErrors.BackupDirectoryIsFile(directory);
+        DirectoryTrust.Demand(directory, allowInsecureDirectory);
+    }
+
     public string Directory { get; }
     public string Location => Directory;
 
@@ -89,6 +101,41 @@ public sealed class LocalDirectoryStore : IFileSystemStore, IStaleUploadCleanup
             else AtomicFile.PublishReplacing(temp, final);
         }
         finally { AtomicFile.TryDelete(temp); }
+    }
+
+    /// <summary>
+    /// Where a writer that produces an object itself, instead of handing it over as a stream, writes it first: the engine
+    /// compresses into a file it flushes as it goes, on a background thread, and adopts a backup-API copy as it is (a
+    /// rename, not a copy of a gigabyte). Our temporary-name pattern, so a killed writer's is cleaned up by the next run.
+    /// </summary>
+    public string TemporaryPathFor(string name) => AtomicFile.TempPathBeside(PathOf(name));
+
+    /// <summary>Creates the temporary, owner-only and new (a name that exists, a symlink among them, is refused).</summary>
+    public FileStream CreateTemporary(string tempPath, int bufferSize = 1 << 20) => PrivateFiles.CreateNew(OwnTemporary(tempPath), bufferSize);
+
+    /// <summary>
+    /// Makes a temporary from <see cref="TemporaryPathFor"/> visible as <paramref name="name"/>, as <see cref="Put"/> does:
+    /// flushed, renamed (create-only by link(2) when asked), the directory flushed.
+    /// </summary>
+    public void PublishTemporary(string tempPath, string name, bool createOnly)
+    {
+        string final = PathOf(name);
+        tempPath = OwnTemporary(tempPath);
+        if (createOnly) AtomicFile.PublishCreateOnly(tempPath, final, () => BackupErrors.StoreObjectExists(Location, name));
+        else AtomicFile.PublishReplacing(tempPath, final);
+    }
+
+    /// <summary>Removes a temporary that will not be published; never throws.</summary>
+    public void DeleteTemporary(string tempPath) => AtomicFile.TryDelete(OwnTemporary(tempPath));
+
+    /// <summary>Only our own temporaries in this directory: a path from elsewhere is never renamed into, or deleted from, it.</summary>
+    string OwnTemporary(string tempPath)
+    {
+        string full = Path.GetFullPath(tempPath);
+        string name = Path.GetFileName(full);
+        if (Path.GetDirectoryName(full) != Path.TrimEndingDirectorySeparator(Directory) || !name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal) || !name.EndsWith(AtomicFile.TempSuffix, StringComparison.Ordinal))
+            throw new ArgumentException($"'{tempPath}' is not a temporary of {Location}.", nameof(tempPath));
+        return full;
     }
 
     public void Delete(string name, CancellationToken ct = default)
