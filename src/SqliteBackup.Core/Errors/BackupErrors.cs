@@ -653,4 +653,11 @@ public static class BackupErrors
         "BlockSizeWithoutIncremental", BackupErrorCategory.InvalidArgument,
         "-BlockSize applies only to -Incremental (the block size of a new repository); a plain backup has no blocks.",
         "Add -Incremental, or leave -BlockSize out.");
+
+    // ---- issue 12 (repo-copy): snapshots copied between repositories -------------------------------------------------
+
+    public static SqliteBackupException RepositoryCopyIncompatible(string location, int blockSize, string hash, int sourceBlockSize, string sourceHash) => new(
+        "RepositoryCopyIncompatible", BackupErrorCategory.InvalidArgument,
+        $"The repository in {location} uses blocks of {blockSize} bytes named by {hash}; the snapshot comes from a repository with blocks of {sourceBlockSize} bytes named by {sourceHash}, so its packs cannot be shared there. Nothing was written.",
+        "Copy it into another location (its repository is created with the source's block size), or export it as a plain backup with Copy-SqliteBackup -AsPlain.", location);
 }
