@@ -11,6 +11,8 @@ public sealed record JobDestination(string Location, RetentionPolicy? Retention 
 {
     /// <summary>Where its credential comes from (names only); null: the environment's defaults (AWS_* variables, AWS_PROFILE...).</summary>
     public DestinationCredential? Credential { get; init; }
+    /// <summary>"plain": true: snapshots of an incremental job arrive as plain .db.zst exports, not into a repository there.</summary>
+    public bool Plain { get; init; }
 }
 
 /// <summary>What one destination got in one run.</summary>
