@@ -7,6 +7,7 @@
         'Confirmation: restoring into a new file does not ask. Replacing an existing database asks (like ConfirmImpact High) unless -Force or -Confirm:$false is given; a declined prompt, or a host that cannot ask (pwsh -NonInteractive, cron, CI) without them, refuses with RestoreTargetExists and changes nothing. Scripts restore over a database with -Force or -Confirm:$false.'
         'One backup per target: several backups for one -Destination (for example Get-SqliteBackup -Latest 1 over a directory holding two databases) are refused with RestoreSeveralBackupsForOneTarget, naming them, before anything is restored. -ToSourcePath restores each backup to the database it was taken from (its SourcePath); two backups for one source are refused the same way.'
         'The PreRestore backup goes into the restored backup''s directory; when that is read-only, into a backups folder beside the target, with a warning saying so. -PreRestorePath chooses the folder (a read-only one is refused with PreRestoreLocationNotWritable, never swapped for another); -NoPreRestoreBackup skips it explicitly.'
+        'A snapshot (Format = Snapshot, local or remote) is reassembled from its packs into the same private temporary file, every block and the whole image checked against their SHA-256 (a damaged or missing pack is refused with RepositoryDamaged or RepositoryPackMissing, naming it), then restored with the same checks and guards as a plain backup.'
     )
     Parameters  = @{
         InputObject    = 'The backup to restore, from Get-SqliteBackup.'

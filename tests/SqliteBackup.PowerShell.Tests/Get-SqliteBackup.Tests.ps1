@@ -65,7 +65,7 @@ Describe 'Get-SqliteBackup' {
 
     It 'shows a table with human-readable sizes by default' {
         $text = Get-SqliteBackup $backupDir | Out-String -Width 120
-        $text | Should -Match 'Created\s+Database\s+Type\s+Size\s+Compression\s+Verified'
+        $text | Should -Match 'Created\s+Database\s+Type\s+Format\s+Size\s+Compression\s+Verified'
         $text | Should -Match '\d+(\.\d)? KB'
         $text | Should -Match 'app\s+Manual'
     }

@@ -132,3 +132,34 @@ Describe 'Restore-SqliteBackup from a snapshot' {
         Test-Path $target | Should -BeFalse
     }
 }
+
+Describe 'Measure-SqliteBackup and Export-SqliteBackupReport with a repository' {
+    It 'measures logical against stored size once per repository, per database, and the report counts the repository once' {
+        $dir = New-TestFolder
+        $db = New-FillerDatabase (Join-Path $dir 'app.db')
+        $b = Join-Path $dir 'b'
+        $both = New-Both $db $b
+        Invoke-Sql $db 'UPDATE filler SET pad = randomblob(1000) WHERE id IN (3, 1500)' | Out-Null
+        $second = New-SqliteBackup $db -BackupPath $b -Incremental -Verify Quick
+        $repoBytes = (Get-ChildItem $b -File | Where-Object { $_.Name -like 'pack-*' -or $_.Name -like '*.snapshot.manifest.json' } | Measure-Object Length -Sum).Sum
+
+        $m = Measure-SqliteBackup $b
+        $m.Count | Should -Be 3
+        $m.Snapshots | Should -Be 2
+        $m.RepositoryStoredSize | Should -Be $repoBytes
+        $m.LogicalSize | Should -Be ($both.Snapshot.RawSize + $second.RawSize)
+        $m.TotalStoredSize | Should -Be ($both.Plain.StoredSize + $repoBytes)
+        $m.DedupRatio | Should -BeGreaterThan 1.5
+        $m.RepositoryByDatabase['app'].Snapshots | Should -Be 2
+        $m.Repositories[0].Location | Should -Be (Get-Item $b).FullName
+        # Piped snapshots of one database: the same repository, measured once.
+        (Get-SqliteBackup $b | Where-Object Format -eq 'Snapshot' | Measure-SqliteBackup).RepositoryStoredSize | Should -Be $repoBytes
+
+        $report = Join-Path $dir 'report.html'
+        Export-SqliteBackupReport -Path $report -BackupPath $b | Out-Null
+        $html = Get-Content $report -Raw
+        $html | Should -Match "data-stat=`"total-stored-size`" data-value=`"$($both.Plain.StoredSize + $repoBytes)`""
+        $html | Should -Match "data-stat=`"repository-stored-size`" data-value=`"$repoBytes`""
+        ([regex]::Matches($html, '<td class="format">Snapshot</td>')).Count | Should -Be 2
+    }
+}

@@ -204,6 +204,41 @@ public sealed class SnapshotReadingTests
         Assert.Contains(Path.GetFileName(pack), missing.Message);
         Assert.Equal("not touched", File.ReadAllText(t["target.db"]));
     }
+
+    [Fact]
+    public void Measure_and_the_report_count_the_repository_once_against_the_snapshots_logical_size()
+    {
+        using var t = new TempDir();
+        var (plain, first) = Both(t);
+        Db.Exec(t["live.db"], "UPDATE filler SET pad = randomblob(100) WHERE id IN (7, 900);");
+        var second = new BackupEngine().Create(new BackupRequest(t["live.db"]) { Destination = t["backups"], Incremental = true, Verify = VerificationLevel.Quick });
+        var list = new BackupCatalog().List(t["backups"]);
+        var usage = Assert.Single(RepositoryUsage.MeasureAll(list, e => throw e));
+
+        var files = Directory.GetFiles(t["backups"]).Select(f => new FileInfo(f)).ToList();
+        long repositoryBytes = files.Where(f => RepositoryNames.IsPack(f.Name) || RepositoryNames.IsIndex(f.Name) || RepositoryNames.IsSnapshotManifest(f.Name)).Sum(f => f.Length);
+        Assert.Equal(repositoryBytes, usage.StoredSize);
+        Assert.Equal(2, usage.Snapshots);
+        Assert.Equal(first.RawSize + second.RawSize, usage.LogicalSize);
+
+        var stats = BackupStatistics.Compute(list, [], DateTime.UtcNow, null, [usage]);
+        Assert.Equal(3, stats.Count);
+        Assert.Equal(2, stats.Snapshots);
+        Assert.Equal(plain.StoredSize + repositoryBytes, stats.TotalStoredSize);
+        // The snapshots' own sizes share blocks: added up they count the first snapshot's blocks twice.
+        Assert.True(first.StoredSize + second.StoredSize > usage.PackBytes * 1.5, $"{first.StoredSize} + {second.StoredSize} vs {usage.PackBytes}");
+        Assert.Equal(repositoryBytes, stats.RepositoryStoredSize);
+        Assert.Equal((double)usage.LogicalSize / repositoryBytes, stats.DedupRatio!.Value, 6);
+        Assert.True(stats.DedupRatio > 1.5, $"ratio {stats.DedupRatio}");
+        var live = stats.RepositoryByDatabase["live"];
+        Assert.Equal((2, first.RawSize + second.RawSize, first.Manifest.Repository!.AddedSize + second.Manifest.Repository!.AddedSize), (live.Snapshots, live.LogicalSize, live.AddedSize));
+
+        string html = global::SqliteBackup.Core.Reporting.BackupReport.Render(global::SqliteBackup.Core.Reporting.BackupReport.BuildModel(list, [], global::SqliteBackup.Core.Retention.RetentionPolicy.Default, TimeZoneInfo.Utc, DateTime.UtcNow, repositories: [usage]));
+        Assert.Contains($"data-stat=\"total-stored-size\" data-value=\"{plain.StoredSize + repositoryBytes}\"", html);
+        Assert.Contains($"data-stat=\"repository-stored-size\" data-value=\"{repositoryBytes}\"", html);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(html, "<td class=\"format\">Snapshot</td>").Count);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, "<td class=\"format\">Plain</td>"));
+    }
 }
 
 [Collection(RadosGwCollection.Name)]
@@ -236,5 +271,35 @@ public sealed class RemoteSnapshotReadingTests(RadosGwServer server)
         var restored = new Restorer().Restore(listed, new RestoreRequest(t["restored.db"]));
         Assert.Equal(snapshot.Manifest.RawSha256, Db.Sha(restored.Destination));
         Assert.Equal("ok", Cli.Run("sqlite3", restored.Destination, "PRAGMA integrity_check;").Out.Trim());
+    }
+}
+
+[Collection(SshdCollection.Name)]
+public sealed class SftpSnapshotReadingTests(SshdServer server)
+{
+    [SkippableFact]
+    public void A_snapshot_of_several_packs_over_sftp_is_verified_and_restored_by_concurrent_pack_reads()
+    {
+        Cli.Require("sqlite3");
+        string location = server.LocationOf(server.NewDirectory());
+        using var t = new TempDir();
+        // About 40 MB of incompressible rows: three packs of at most 16 MiB, read at once by the reassembly's workers.
+        Db.CreatePaired(t["live.db"], wal: true, fillerRows: 40_000);
+        BackupInfo snapshot;
+        using (var store = StoreRegistry.Open(location, new StoreOptions { Create = true }))
+            snapshot = SqliteBackup.Core.Copies.RemoteBackup.Create(new BackupRequest(t["live.db"]) { Incremental = true, Verify = VerificationLevel.Quick }, store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Assert.True(snapshot.Manifest.Repository!.Packs.Count >= 3, $"{snapshot.Manifest.Repository.Packs.Count} packs");
+
+        var listed = Assert.Single(new StoreCatalog().ListLocation(location, false));
+        Assert.True(new BackupVerifier().Verify(listed, VerificationLevel.Standard).Passed);
+        var restored = new Restorer().Restore(listed, new RestoreRequest(t["restored.db"]));
+        Assert.Equal(snapshot.Manifest.RawSha256, Db.Sha(restored.Destination));
+        Assert.Equal("ok", Cli.Run("sqlite3", restored.Destination, "PRAGMA integrity_check;").Out.Trim());
+
+        // A pack gone behind our back: refused before anything is written, naming the pack.
+        File.Delete(Path.Combine(new Uri(location).AbsolutePath, snapshot.Manifest.Repository.Packs[1].Name));
+        var e = Assert.Throws<SqliteBackupException>(() => new Restorer().Restore(snapshot, new RestoreRequest(t["again.db"])));
+        Assert.Contains(snapshot.Manifest.Repository.Packs[1].Name, e.Message);
+        Assert.False(File.Exists(t["again.db"]));
     }
 }

@@ -49,6 +49,8 @@ public class StoreSeamTests
         ["Reporting/BackupReport.cs"] = (["AtomicFile.WriteAllBytes"], "the HTML report"),
         ["Format/Unpacker.cs"] = (["PrivateFiles.CreateNew"], "the decompressed scratch copy a check or restore asks for"),
         ["Format/HashingStream.cs"] = (["new FileStream"], "HashFile, for the engine's scratch raw copy"),
+        ["Repository/SnapshotReader.cs"] = (["PrivateFiles.CreateNew", "AtomicFile.TryDelete", "RandomAccess.Write", "RandomAccess.Read"],
+            "the reassembled scratch copy a check or restore asks for (blocks written at their positions, then hashed); packs and indexes are read through the store"),
     };
 
     static readonly Regex FileCall = new(
