@@ -147,3 +147,31 @@ Describe 'Copy-SqliteBackup of snapshots to s3://' -Skip:(-not $haveServer) {
         (Get-FileHash $restored -Algorithm SHA256).Hash.ToLowerInvariant() | Should -Be $second.Manifest.RawSha256
     }
 }
+
+Describe 'Invoke-SqliteBackupJob with "incremental": true and destinations' {
+    It 'backs up once into the local repository, copies the snapshot into the repository off-site and exports it where a destination says plain' {
+        $dir = New-TestFolder
+        $db = New-FillerDatabase (Join-Path $dir 'app.db')
+        $config = Join-Path $dir 'backup.json'
+        Set-Content $config '{ "backup": { "backup_directory": "./repo", "databases": ["./app.db"], "incremental": true, "weekly_restore_test": false, "keep_local_until_copied": true, "destinations": ["./off", { "path": "./export", "plain": true }] } }'
+
+        $r1 = Invoke-SqliteBackupJob -ConfigPath $config
+        Invoke-Sql $db 'UPDATE filler SET pad = randomblob(1000) WHERE id IN (11, 2222); PRAGMA wal_checkpoint(TRUNCATE);' | Out-Null
+        $r2 = Invoke-SqliteBackupJob -ConfigPath $config
+
+        $r1.Succeeded, $r2.Succeeded | Should -Be @($true, $true)
+        $r2.Backup.Format | Should -Be 'Snapshot'
+        $r2.Destinations.Succeeded | Should -Be @($true, $true)
+        $off = Get-SqliteBackup (Join-Path $dir 'off')
+        $off.Id | Should -Be @($r1.Backup.Id, $r2.Backup.Id)
+        $off.Format | Sort-Object -Unique | Should -Be 'Snapshot'
+        (Get-Packs (Join-Path $dir 'off')).Name | Sort-Object | Should -Be ((Get-Packs (Join-Path $dir 'repo')).Name | Sort-Object)
+        ($off | Test-SqliteBackup -Level Standard).Passed | Should -Be @($true, $true)
+        $export = Get-SqliteBackup (Join-Path $dir 'export')
+        $export.Format | Sort-Object -Unique | Should -Be 'Plain'
+        $export[-1].Manifest.RawSha256 | Should -Be $r2.Backup.Manifest.RawSha256
+        $log = Get-SqliteBackupLog (Join-Path $dir 'repo')
+        @($log | Where-Object Event -eq 'BackupCopied').Count | Should -Be 4
+        @($log | Where-Object Level -eq 'Error').Count | Should -Be 0
+    }
+}
