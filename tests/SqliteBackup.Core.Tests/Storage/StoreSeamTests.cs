@@ -49,6 +49,7 @@ public class StoreSeamTests
         ["Reporting/BackupReport.cs"] = (["AtomicFile.WriteAllBytes"], "the HTML report"),
         ["Format/Unpacker.cs"] = (["PrivateFiles.CreateNew"], "the decompressed scratch copy a check or restore asks for"),
         ["Format/HashingStream.cs"] = (["new FileStream"], "HashFile, for the engine's scratch raw copy"),
+        ["Repository/SnapshotExporter.cs"] = (["new FileInfo", "new FileStream"], "reads back the reassembled scratch image it exports as a plain backup"),
         ["Repository/SnapshotReader.cs"] = (["PrivateFiles.CreateNew", "AtomicFile.TryDelete", "RandomAccess.Write", "RandomAccess.Read"],
             "the reassembled scratch copy a check or restore asks for (blocks written at their positions, then hashed); packs and indexes are read through the store"),
     };
