@@ -7,12 +7,14 @@
         'Remote locations take their credentials the way their ecosystem does (for S3: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3 or the shared credentials file), or from -Credential. Secrets never appear in a message, a log line or a manifest.'
         'Before writing, what an interrupted earlier run left at the destination is removed: for S3, incomplete multipart uploads under the prefix older than 24 hours (?abort-uploads-after=6h in the location changes the age; a younger upload may be another run''s, still going). A failure there is a warning, never a failed copy.'
         'In an S3 bucket created with Object Lock on, the data object and the manifest are written locked (governance mode; ?lock-mode=compliance for compliance) until the longest rule of the retention policy could keep the backup: the default 30 daily / 12 weekly / 12 monthly, so 12 months, for Copy-SqliteBackup; a job destination''s own retention for a job. A delete the lock refuses is StoreObjectLocked, and the backup stays listed.'
+        'A snapshot of an incremental repository (Format Snapshot) is copied as a snapshot into the repository at the destination, so deduplication is kept off-site: the destination''s repository is created if missing, with the source''s block size (a destination repository with another block size is an error, RepositoryCopyIncompatible, and nothing is written); only the packs it lacks are sent (a pack''s name is the SHA-256 of its bytes, so one already there is the same), each checked against what the destination stored, with its index; the snapshot''s manifest is written last. The next snapshot of the same database sends only the packs its backup added. An interrupted copy leaves no snapshot at the destination (its packs are unreferenced: rotation''s prune removes them), and the next run completes it. With -AsPlain, a snapshot is exported instead as a plain .db.zst backup (zstd -d then sqlite3 read it), with the snapshot''s id, database, type and time.'
         'Progress shows the bytes sent of the total, the rate and the time left.'
     )
     Parameters  = @{
         InputObject = 'Backups from Get-SqliteBackup (local or remote).'
         Path        = 'The backup file(s) to copy, by path.'
         Credential  = 'The credential for the destination (for s3://: access key id as the user name, secret access key as the password); without it, the environment''s. The piped backups keep the credential they were listed with (Get-SqliteBackup s3://... -Credential $a | Copy-SqliteBackup s3://other -Credential $b): that is the source''s, carried in memory only.'
+        AsPlain     = 'Copies snapshots as plain .db.zst backups (reassembled, every block and the whole image checked, then written as a backup is: raw and stored SHA-256 in its manifest), for standard tools or a location without a repository. Plain backups are copied as they are, with or without it.'
         BackupPath  = 'Where the copies go: a directory (created owner-only if missing) or a store URI such as s3://bucket/prefix. Aliases -Destination, -BackupDirectory. By position it comes after the backup file (Copy-SqliteBackup ./backups/app_x.db.zst /mnt/offsite), or alone when backups are piped in (Get-SqliteBackup ./backups | Copy-SqliteBackup s3://bucket/prefix).'
     }
     Inputs      = @(@{ Type = 'SqliteBackup.Core.Catalog.BackupInfo'; Description = 'Backups from Get-SqliteBackup.' })
@@ -20,6 +22,8 @@
     Examples    = @(
         @{ Code = 'Get-SqliteBackup ./backups -Latest 1 | Copy-SqliteBackup -BackupPath /mnt/offsite/app'; Remarks = 'Copies the newest backup of each database to a mounted disk; run it again and nothing is copied twice.' }
         @{ Code = 'Get-SqliteBackup ./backups | Copy-SqliteBackup s3://backups/app'; Remarks = 'Copies every backup to an S3 bucket prefix (credentials from the AWS environment variables or profile).' }
+        @{ Code = 'Get-SqliteBackup ./repo -Latest 1 | Copy-SqliteBackup sftp://backup@vault/srv/app'; Remarks = 'Copies the newest snapshot of an incremental repository into the repository on an SFTP server: only the packs the server lacks travel.' }
+        @{ Code = 'Get-SqliteBackup ./repo -Latest 1 | Copy-SqliteBackup ./export -AsPlain'; Remarks = 'Exports the newest snapshot as a plain .db.zst backup that zstd -d and sqlite3 read.' }
     )
     Links       = @('Get-SqliteBackup', 'Test-SqliteBackup', 'Restore-SqliteBackup', 'about_SqliteBackup')
 }

@@ -4,6 +4,7 @@ using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Notifications;
+using SqliteBackup.Core.Repository;
 using SqliteBackup.Core.Storage;
 
 namespace SqliteBackup.PowerShell;
@@ -33,6 +34,13 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
     [Parameter(ValueFromPipeline = true, ParameterSetName = PathSet)]
     [ValidateNotNull]
     public override BackupInfo[] InputObject { get; set; } = [];
+
+    /// <summary>
+    /// A snapshot (of an incremental repository) leaves as a plain .db.zst backup that standard tools read, instead of as a
+    /// snapshot into the destination's repository. Plain backups are copied as they are either way.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AsPlain { get; set; }
 
     bool PipedWithPositionalDestination => ParameterSetName == PathSet && !MyInvocation.BoundParameters.ContainsKey(nameof(BackupPath))
         && MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
@@ -68,7 +76,8 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
                 continue;
             }
             string target = StoreRegistry.IsRemote(BackupPath) ? StoreText.Redact(BackupPath) : ResolvePath(BackupPath);
-            if (!ShouldProcess(target, $"Copy {b.Type} backup of '{b.Database}' taken {b.Created:yyyy-MM-dd HH:mm:ss} ({b.Size} bytes)")) continue;
+            string what = !b.Manifest.IsSnapshot ? "backup" : AsPlain ? "snapshot as a plain backup" : "snapshot";
+            if (!ShouldProcess(target, $"Copy {b.Type} {what} of '{b.Database}' taken {b.Created:yyyy-MM-dd HH:mm:ss} ({b.Size} bytes)")) continue;
             var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
             try
             {
@@ -79,7 +88,9 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
                     _destination = StoreRegistry.Open(location, options);
                     _destinationAccess = new StoreAccess(location, options);
                 }
-                var result = new BackupCopier(logger) { DestinationAccess = _destinationAccess }.Copy(b, _destination, Progress, Cancellation);
+                var result = !b.Manifest.IsSnapshot ? new BackupCopier(logger) { DestinationAccess = _destinationAccess }.Copy(b, _destination, Progress, Cancellation)
+                    : AsPlain ? new SnapshotExporter(logger) { DestinationAccess = _destinationAccess }.Export(b, _destination, Progress, Cancellation)
+                    : new RepositoryCopier(logger) { DestinationAccess = _destinationAccess }.Copy(b, _destination, Progress, Cancellation);
                 WriteObject(result);
                 NotifySuccess(() => NotificationMessage.ForCopy(result), logger);
             }

@@ -5,6 +5,7 @@
     'Copy-SqliteBackup' = @(
         '(command) default set: InputObject; ShouldProcess: True; ConfirmImpact: Medium'
         '-AllowInsecureDirectory [SwitchParameter] in __AllParameterSets'
+        '-AsPlain [SwitchParameter] in __AllParameterSets'
         '-BackupPath [String] in InputObject (mandatory, position 1) | LiteralPath (mandatory, position 1) | Path (position 1); aliases BackupDirectory, Destination'
         '-Confirm [SwitchParameter] in __AllParameterSets; aliases cf'
         '-Credential [PSCredential] in __AllParameterSets'

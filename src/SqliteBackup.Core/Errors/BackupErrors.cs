@@ -755,4 +755,11 @@ public static class BackupErrors
         "RepositoryCheckFailed", BackupErrorCategory.InvalidData,
         $"The repository in {location} has {problems} problem(s) affecting {snapshots} snapshot(s); each is listed in the output.",
         "The affected snapshots cannot be restored as they are: restore another snapshot or a plain backup, and take a new backup (New-SqliteBackup -Incremental writes the missing blocks again). Snapshots not listed are sound.", location);
+
+    // ---- issue 12 (repo-copy): snapshots copied between repositories -------------------------------------------------
+
+    public static SqliteBackupException RepositoryCopyIncompatible(string location, int blockSize, string hash, int sourceBlockSize, string sourceHash) => new(
+        "RepositoryCopyIncompatible", BackupErrorCategory.InvalidArgument,
+        $"The repository in {location} uses blocks of {blockSize} bytes named by {hash}; the snapshot comes from a repository with blocks of {sourceBlockSize} bytes named by {sourceHash}, so its packs cannot be shared there. Nothing was written.",
+        "Copy it into another location (its repository is created with the source's block size), or export it as a plain backup with Copy-SqliteBackup -AsPlain.", location);
 }

@@ -148,9 +148,6 @@ public static class BackupJobConfigFile
         };
         if (incremental && config.Compression != CompressionKind.Zstd)
             throw Invalid(path, "compression", $"is \"{config.Compression.ToString().ToLowerInvariant()}\"; an incremental backup stores its blocks with zstd: leave it out or use \"zstd\".");
-        // Copying a snapshot off-site is a repository-to-repository copy, not built yet.
-        if (incremental && config.Destinations.Count > 0)
-            throw Invalid(path, "destinations", "cannot be used with \"incremental\": true yet; take plain backups to copy them, or run New-SqliteBackup -Incremental against the remote location itself.");
         // Last, so a file with several problems reports its malformed values before the state of the disk.
         if (checkDatabases)
             for (int i = 0; i < databases.Count; i++)
@@ -174,6 +171,7 @@ public static class BackupJobConfigFile
         {
             string key = $"destinations[{i}]";
             string? location;
+            bool plain = false;
             Retention.RetentionPolicy? policy = null;
             DestinationCredential? credential = null;
             TimeSpan? timeout = null;
@@ -182,12 +180,13 @@ public static class BackupJobConfigFile
             {
                 foreach (var (k, _) in o)
                 {
-                    if (k is "path" or "timeout_sec" || RetentionKeys.Contains(k) || CredentialKeys.Contains(k)) continue;
+                    if (k is "path" or "timeout_sec" or "plain" || RetentionKeys.Contains(k) || CredentialKeys.Contains(k)) continue;
                     if (LooksLikeSecretKey(k))
                         throw Invalid(path, $"{key}.{k}", "would put a secret in the configuration, which is refused: name the environment variable that holds it (\"secret_env\", \"user_env\") or an AWS profile (\"aws_profile\").");
-                    throw Invalid(path, $"{key}.{k}", $"is not a known destination setting (path, timeout_sec, {string.Join(", ", CredentialKeys)}, {string.Join(", ", RetentionKeys)}).");
+                    throw Invalid(path, $"{key}.{k}", $"is not a known destination setting (path, timeout_sec, plain, {string.Join(", ", CredentialKeys)}, {string.Join(", ", RetentionKeys)}).");
                 }
                 location = String(path, o, "path");
+                plain = Bool(path, o, "plain") ?? false;
                 credential = Credential(path, key, o, location);
                 if (o["timeout_sec"] is not null)
                     timeout = o["timeout_sec"] is JsonValue t && t.TryGetValue(out int sec) && sec is >= 1 and <= 86400
@@ -207,7 +206,7 @@ public static class BackupJobConfigFile
                 throw Invalid(path, key, "carries a secret (a password, a key or a query such as a SAS token), which a configuration never holds; name the environment variables that hold the credential (\"user_env\", \"secret_env\") or an AWS profile (\"aws_profile\").");
             if (credential?.Profile != null && !location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
                 throw Invalid(path, $"{key}.aws_profile", "is for s3:// destinations only.");
-            list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy) { Credential = credential, Timeout = timeout });
+            list.Add(new JobDestination(Storage.StoreRegistry.IsRemote(location) ? location : resolve(location), policy) { Credential = credential, Timeout = timeout, Plain = plain });
         }
         return list;
     }

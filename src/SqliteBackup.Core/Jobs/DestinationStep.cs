@@ -4,6 +4,7 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Repository;
 using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Storage;
 
@@ -31,7 +32,14 @@ internal sealed class DestinationStep(ILogger logger)
             using var store = StoreRegistry.Open(destination.Location, options);
             var policy = destination.Retention ?? jobPolicy;
             var copier = new BackupCopier(logger) { DestinationAccess = access, Retention = policy };
-            var copy = copier.Copy(backup, store, progress, ct);
+            // A snapshot goes into the repository there (dedup kept off-site), or as a plain export where the destination says "plain".
+            CopyResult Copy(BackupInfo b) =>
+                !b.Manifest.IsSnapshot ? copier.Copy(b, store, progress, ct)
+                : destination.Plain ? new SnapshotExporter(logger) { DestinationAccess = access }.Export(b, store, progress, ct)
+                : new RepositoryCopier(logger) { DestinationAccess = access }.Copy(b, store, progress, ct);
+            // An export is another file of the same database image: it is matched by the image's SHA-256.
+            bool byRaw = destination.Plain;
+            var copy = Copy(backup);
             result = result with { Copy = copy.Copy };
             var catalog = new StoreCatalog(logger);
             List<BackupInfo> Mine() => catalog.List(store, access, ct).Where(b => b.Database == backup.Database).ToList();
@@ -39,14 +47,14 @@ internal sealed class DestinationStep(ILogger logger)
             HashSet<string>? secured = null;
             if (local != null)
             {
-                var (missing, unwanted) = Missing(local, mine, store.Location, policy);
+                var (missing, unwanted) = Missing(local, mine, store.Location, policy, byRaw);
                 secured = [.. unwanted];
                 int caughtUp = 0;
                 foreach (var b in missing)
                 {
                     // One that cannot be copied stays local (it is not secured) and is reported; the others still go.
                     // Only what was sent counts: one found already there (listed after all) was not copied now.
-                    try { if (copier.Copy(b, store, progress, ct).Status == CopyStatus.Copied) caughtUp++; }
+                    try { if (Copy(b).Status == CopyStatus.Copied) caughtUp++; }
                     catch (SqliteBackupException e)
                     {
                         logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",
@@ -80,8 +88,8 @@ internal sealed class DestinationStep(ILogger logger)
             if (secured != null)
             {
                 // Listed before this rotation: a copy the destination's own retention removed just now was secured there first.
-                var held = Held(mine);
-                secured.UnionWith(local!.Where(b => held.Contains((b.Id, b.Manifest.StoredSha256))).Select(b => b.Id));
+                var held = Held(mine, byRaw);
+                secured.UnionWith(local!.Where(b => held.Contains(Key(b, byRaw))).Select(b => b.Id));
                 result = result with { Secured = secured };
             }
             // A decision is Removed once its delete went through: a locked backup counts as kept.
@@ -104,12 +112,16 @@ internal sealed class DestinationStep(ILogger logger)
     /// verification is never sent.
     /// </summary>
     /// <summary>Copies that count: present (the listing checked the data object's size) with a passing Quick record.</summary>
-    static HashSet<(string, string)> Held(IEnumerable<BackupInfo> there) => there.Where(c => c.Verified == true).Select(c => (c.Id, c.Manifest.StoredSha256)).ToHashSet();
+    static HashSet<(string, string)> Held(IEnumerable<BackupInfo> there, bool byRaw) => there.Where(c => c.Verified == true).Select(c => Key(c, byRaw)).ToHashSet();
 
-    internal static (List<BackupInfo> Missing, List<string> Unwanted) Missing(IReadOnlyList<BackupInfo> local, IReadOnlyList<BackupInfo> there, string location, RetentionPolicy policy)
+    /// <summary>A copy's identity: a snapshot copied as a snapshot keeps its StoredSha256 (its blocksSha256), an export only its image's.</summary>
+    static (string, string) Key(BackupInfo b, bool byRaw) => (b.Id, byRaw ? b.Manifest.RawSha256 : b.Manifest.StoredSha256);
+
+    internal static (List<BackupInfo> Missing, List<string> Unwanted) Missing(IReadOnlyList<BackupInfo> local, IReadOnlyList<BackupInfo> there, string location, RetentionPolicy policy,
+        bool byRaw = false)
     {
-        var held = Held(there);
-        var lacking = local.Where(b => !b.IsOrphan && b.Verified != false && !held.Contains((b.Id, b.Manifest.StoredSha256))).ToList();
+        var held = Held(there, byRaw);
+        var lacking = local.Where(b => !b.IsOrphan && b.Verified != false && !held.Contains(Key(b, byRaw))).ToList();
         if (lacking.Count == 0) return ([], []);
         // Planned as if the copies were there, beside the real ones, by the destination's own rules.
         var asIfThere = lacking.Select(b => new BackupInfo(b.Manifest, location, b.Manifest.File + Format.BackupManifest.Suffix)).ToList();

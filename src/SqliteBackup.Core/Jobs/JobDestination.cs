@@ -13,6 +13,9 @@ public sealed record JobDestination(string Location, RetentionPolicy? Retention 
     public DestinationCredential? Credential { get; init; }
     /// <summary>"timeout_sec": one operation's limit with its retries (StoreOptions.Timeout); null: the default.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>"plain": true: snapshots of an incremental job arrive as plain .db.zst exports, not into a repository there.</summary>
+    public bool Plain { get; init; }
 }
 
 /// <summary>What one destination got in one run.</summary>

@@ -29,7 +29,7 @@ public sealed class IncrementalJobConfigTests
 
     [Theory]
     [InlineData(", \"incremental\": true, \"compression\": \"gzip\"", "compression")]
-    [InlineData(", \"incremental\": true, \"destinations\": [\"/tmp/x\"]", "destinations")]
+    [InlineData(", \"incremental\": true, \"destinations\": [{ \"path\": \"/tmp/x\", \"plain\": \"yes\" }]", "plain")]
     [InlineData(", \"incremental\": \"yes\"", "incremental")]
     public void Incremental_with_what_it_cannot_do_is_refused_naming_the_key(string extra, string key)
     {
