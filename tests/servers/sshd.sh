@@ -7,6 +7,7 @@
 #                            the server answers
 #   sshd.sh stop DIR         stops it
 #
+# The user has a normal shell with its first key, so commands can be run (the SFTP store's sha256sum).
 # Needs Debian's openssh-server and openssh-client (.ci/run installs them). The user is whoever runs the script (root
 # in CI: PermitRootLogin prohibit-password lets the key in; other users may log in with a password, as the password
 # test's throwaway user does). A start that fails stops what it started.
@@ -34,7 +35,18 @@ start)
   # A second host key of another type, for the tests of which key is asked for.
   [[ -f $D/host_rsa ]] || ssh-keygen -q -t rsa -b 2048 -N '' -C sqlitebackup-test-host -f "$D/host_rsa"
   [[ -f $D/client_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-client -f "$D/client_ed25519"
-  cp "$D/client_ed25519.pub" "$D/authorized_keys"
+  # Two more client keys for the same user: one whose sessions are internal-sftp only (exec refused, as ForceCommand
+  # internal-sftp accounts are), one whose commands find a sha256sum that lies first on their PATH.
+  [[ -f $D/client_sftponly ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-sftponly -f "$D/client_sftponly"
+  [[ -f $D/client_liar ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-liar -f "$D/client_liar"
+  mkdir -p "$D/liarbin"
+  printf '#!/bin/sh\nfor a; do f=$a; done\nprintf "%%064d  %%s\\n" 0 "$f"\n' >"$D/liarbin/sha256sum"
+  chmod 755 "$D/liarbin/sha256sum"
+  {
+    cat "$D/client_ed25519.pub"
+    echo "restrict,command=\"internal-sftp\" $(cat "$D/client_sftponly.pub")"
+    echo "environment=\"PATH=$D/liarbin:/usr/bin:/bin\" $(cat "$D/client_liar.pub")"
+  } >"$D/authorized_keys"
   cat >"$D/sshd_config" <<CONF
 Port $PORT
 ListenAddress 127.0.0.1
@@ -51,6 +63,7 @@ UsePAM no
 AllowTcpForwarding no
 X11Forwarding no
 PrintMotd no
+PermitUserEnvironment PATH
 Subsystem sftp internal-sftp
 CONF
   # sshd's privilege separation directory; the only thing created outside DIR (as Debian's own unit does).

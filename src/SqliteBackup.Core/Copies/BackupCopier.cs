@@ -121,10 +121,10 @@ public sealed class BackupCopier(ILogger? logger = null)
     }
 
 
-    /// <summary>The service's own SHA-256 where it keeps one; otherwise the object read back.</summary>
+    /// <summary>The service's own SHA-256 where it keeps or computes one; otherwise the object read back.</summary>
     static string StoredHash(IBackupStore store, string name, CancellationToken ct)
     {
-        if (store.Stat(name, ct)?.Sha256 is { Length: 64 } recorded) return recorded;
+        if (store.Stat(name, ct) is { } stat && store.ServiceSha256(stat, ct) is { } proven) return proven;
         return store.ReadBackSha256(name, ct: ct);
     }
 

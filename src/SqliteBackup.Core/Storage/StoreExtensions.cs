@@ -38,4 +38,14 @@ public static class StoreExtensions
         }
         return hashing.HashHex();
     }
+
+    /// <summary>
+    /// The object's SHA-256 as the service proves it without our reading the bytes: the checksum it recorded
+    /// (<paramref name="stat"/>), else one it computes when asked (<see cref="IServiceChecksum"/>); null when it can do neither.
+    /// </summary>
+    public static string? ServiceSha256(this IBackupStore store, StoredObject stat, CancellationToken ct = default)
+    {
+        if (stat.Sha256 is { Length: 64 } recorded) return recorded;
+        return store is IServiceChecksum service && service.ServiceSha256(stat.Name, stat.Size, ct) is { Length: 64 } computed ? computed : null;
+    }
 }

@@ -186,7 +186,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                         string onDisk = store.ReadBackSha256(m.File, ct: ct);
                         return onDisk == m.StoredSha256 ? (true, onDisk) : (false, $"SHA-256 is {onDisk}, manifest says {m.StoredSha256}");
                     }
-                    if (stat!.Sha256 is { Length: 64 } recorded)
+                    if (store!.ServiceSha256(stat!, ct) is { } recorded)
                         return recorded == m.StoredSha256
                             ? (true, $"{recorded} (the service's own checksum; nothing downloaded)")
                             : (false, $"the service's checksum is SHA-256 {recorded}, manifest says {m.StoredSha256}");

@@ -48,6 +48,10 @@ public sealed class SshdServer : IDisposable
     public double StartSeconds { get; }
     public string Identity => Path.Combine(Dir, "client_ed25519");
     public string KnownHostsFile => Path.Combine(Dir, "known_hosts");
+    /// <summary>A key of the same user whose sessions are internal-sftp only: commands are refused.</summary>
+    public string SftpOnlyIdentity => Path.Combine(Dir, "client_sftponly");
+    /// <summary>A key of the same user whose commands find a sha256sum that prints a wrong hash.</summary>
+    public string LiarIdentity => Path.Combine(Dir, "client_liar");
     public string AuthorizedKeys => Path.Combine(Dir, "authorized_keys");
     public string HostPublicKey => Path.Combine(Dir, "host_ed25519.pub");
 

@@ -17,7 +17,15 @@ static class SftpConnector
     public const string PassphraseVariable = "SQLITEBACKUP_SFTP_PASSPHRASE";
     public const string KnownHostsVariable = "SQLITEBACKUP_SFTP_KNOWN_HOSTS";
 
-    public static SftpClient Connect(SftpLocation location, StoreOptions options)
+    public static SftpClient Connect(SftpLocation location, StoreOptions options) =>
+        // Each SFTP request, including every write of an upload waiting for its acknowledgement: for a transfer that is a
+        // limit on no byte moving, never on its length.
+        Connect(location, options, info => new SftpClient(info) { OperationTimeout = options.RequestLimit() < options.StallLimit() ? options.StallLimit() : options.RequestLimit() });
+
+    /// <summary>A client for running commands, with the same authentication and host-key check as the SFTP one.</summary>
+    public static SshClient ConnectShell(SftpLocation location, StoreOptions options) => Connect(location, options, info => new SshClient(info));
+
+    static T Connect<T>(SftpLocation location, StoreOptions options, Func<ConnectionInfo, T> create) where T : BaseClient
     {
         string knownHostsFile = KnownHostsFile();
         string knownHosts;
@@ -35,9 +43,7 @@ static class SftpConnector
         PreferKnownKeyTypes(info, knownHosts, location);
 
         SqliteBackupException? refused = null;
-        // Each SFTP request, including every write of an upload waiting for its acknowledgement: for a transfer that is a
-        // limit on no byte moving, never on its length.
-        var client = new SftpClient(info) { OperationTimeout = options.RequestLimit() < options.StallLimit() ? options.StallLimit() : options.RequestLimit() };
+        var client = create(info);
         client.HostKeyReceived += (_, e) =>
         {
             string type = KnownHosts.KeyType(e.HostKey) ?? e.HostKeyName;

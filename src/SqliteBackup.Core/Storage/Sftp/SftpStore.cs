@@ -12,14 +12,16 @@ namespace SqliteBackup.Core.Storage.Sftp;
 /// use. An object is written owner-only (0600) under a temporary name in the same directory (which no listing shows),
 /// then renamed into place: create-only is SFTP's plain rename, which OpenSSH performs as link(2) and so refuses when
 /// the name exists; a replacement is posix-rename@openssh.com. A killed writer leaves only a temporary, which
-/// <see cref="AbortStaleUploads"/> removes. SFTP keeps no checksum, so <see cref="StoredObject.Sha256"/> stays null and
-/// copies are checked by reading them back.
+/// <see cref="AbortStaleUploads"/> removes. SFTP keeps no checksum, so <see cref="StoredObject.Sha256"/> stays null;
+/// where the account may run commands, the server hashes the stored file itself (<see cref="ServiceSha256"/>, sha256sum
+/// over a second SSH connection: SSH.NET cannot open an exec channel on the SFTP one), otherwise copies are checked by
+/// reading them back.
 /// <para>
 /// Not flushed to the server's disk before the rename: SSH.NET 2026.0.0 cannot send fsync@openssh.com. A crash of the
 /// server's machine (not of ours, nor of the connection) right after an upload can lose the object's last bytes.
 /// </para>
 /// </summary>
-public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
+public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceChecksum
 {
     /// <summary>What every temporary of ours is called: the local store's marker, so one rule tells ours apart.</summary>
     internal static readonly string TempPrefix = AtomicFile.TempPrefix + "sftp-";
@@ -28,7 +30,16 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
     readonly StoreOptions _options;
     readonly object _connecting = new();
     SftpClient? _client;
+    SshClient? _shell;
+    bool _noShellHash;
     bool _directorySeen;
+    long _bytesRead;
+
+    /// <summary>Bytes of objects read through SFTP by this instance (what a read-back costs; none when the server hashed).</summary>
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>Why the server's own hash is not used (null while it is, or not yet asked): a refusal is remembered for the instance.</summary>
+    public string? ServiceHashUnavailable { get; private set; }
 
     public SftpStore(Uri location, StoreOptions? options = null)
     {
@@ -102,7 +113,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
         StoreNames.Check(name, Location);
         return Run(() =>
         {
-            try { return (Stream)new ReadStream(Client.OpenRead(_location.PathOf(name)), Location); }
+            try { return (Stream)new ReadStream(Client.OpenRead(_location.PathOf(name)), Location, n => Interlocked.Add(ref _bytesRead, n)); }
             catch (SftpPathNotFoundException)
             {
                 EnsureDirectory(_options.Create);
@@ -255,6 +266,74 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
         _directorySeen = true;
     }
 
+    /// <summary>
+    /// The server's sha256sum of the stored file, run as `LC_ALL=C sha256sum -- 'path'` (the path single-quoted, so
+    /// nothing in it is expanded) and trusted only as exactly one line "hash  path" with exit status 0. Any refusal
+    /// (an internal-sftp-only account, no sha256sum, no POSIX shell) or unexpected answer returns null, and the instance
+    /// does not ask again: the caller reads the object back. A server that answers with a wrong hash is not second-guessed:
+    /// the caller compares it with the manifest and reports the mismatch, as a read-back would.
+    /// </summary>
+    public string? ServiceSha256(string name, long size, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        if (_noShellHash) return null;
+        string path = _location.PathOf(name);
+        // sha256sum escapes such names ("\hash  name" with \\ and \n); not worth parsing for paths we never choose.
+        if (path.Contains('\\') || path.Contains('\n') || path.Contains('\r')) return Refuse("the path holds a backslash or line break");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            SshClient shell;
+            lock (_connecting)
+            {
+                if (_shell is not { IsConnected: true })
+                {
+                    _shell?.Dispose();
+                    _shell = null;
+                    _shell = SftpConnector.ConnectShell(_location, _options);
+                }
+                shell = _shell;
+            }
+            using var command = shell.CreateCommand($"LC_ALL=C sha256sum -- {ShellQuote(path)}");
+            // The server reads the whole file: a small request's wait plus a pass at a slow disk's 100 MB/s, within the total limit.
+            var limit = _options.RequestLimit() + TimeSpan.FromSeconds(size / 100e6);
+            command.CommandTimeout = limit < _options.Timeout ? limit : _options.Timeout;
+            using (ct.Register(() => { try { command.CancelAsync(); } catch (Exception) { } }))
+                command.Execute();
+            ct.ThrowIfCancellationRequested();
+            string output = command.Result;
+            if (command.ExitStatus != 0) return Refuse($"sha256sum exited with {command.ExitStatus?.ToString() ?? "no status"}: {FirstLine(command.Error)}");
+            string expected = "  " + path + "\n";
+            if (output.Length != 64 + expected.Length || !output.EndsWith(expected, StringComparison.Ordinal)) return Refuse($"unexpected output: {FirstLine(output)}");
+            string hash = output[..64];
+            if (!hash.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f')) return Refuse($"unexpected output: {FirstLine(output)}");
+            return hash;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        catch (Exception e) when (e is SshException or SocketException or IOException or ObjectDisposedException or InvalidOperationException or SqliteBackupException or TimeoutException)
+        {
+            return Refuse($"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    string? Refuse(string why)
+    {
+        _noShellHash = true;
+        ServiceHashUnavailable = why;
+        return null;
+    }
+
+    static string FirstLine(string? s)
+    {
+        s = (s ?? "").Trim();
+        int nl = s.IndexOf('\n');
+        s = nl < 0 ? s : s[..nl];
+        return s.Length > 200 ? s[..200] : s;
+    }
+
+    /// <summary>POSIX shell single quotes: nothing inside is special except the quote itself, written '\''.</summary>
+    internal static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
     SqliteBackupException Missing(Exception e) => BackupErrors.SftpLocationNotFound(Location, $"the directory {DirectoryPath} does not exist on {_location.Host}", e);
 
     T Run<T>(Func<T> op, CancellationToken ct)
@@ -272,6 +351,8 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
         {
             _client?.Dispose();
             _client = null;
+            _shell?.Dispose();
+            _shell = null;
         }
     }
 
@@ -307,7 +388,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
     }
 
     /// <summary>An object's bytes; a connection lost while reading is the store's failure, said so.</summary>
-    sealed class ReadStream(SftpFileStream inner, string location) : Stream
+    sealed class ReadStream(SftpFileStream inner, string location, Action<int> counted) : Stream
     {
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -318,7 +399,12 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup
 
         public override int Read(Span<byte> buffer)
         {
-            try { return inner.Read(buffer); }
+            try
+            {
+                int n = inner.Read(buffer);
+                counted(n);
+                return n;
+            }
             catch (Exception e) when (SftpFailures.Map(e, location, default) is { } mapped) { throw mapped; }
         }
 

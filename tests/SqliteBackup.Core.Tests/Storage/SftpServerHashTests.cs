@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Copies;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Sftp;
+
+namespace SqliteBackup.Core.Tests.Storage;
+
+/// <summary>
+/// How an SFTP copy is proven: the server's sha256sum where the account may run commands (nothing read back), a
+/// read-back where it may not; a path that would inject into a shell does not; a server whose sha256sum lies is caught.
+/// </summary>
+[Collection(SshdCollection.Name)]
+public sealed class SftpServerHashTests(SshdServer server) : IDisposable
+{
+    public void Dispose() => server.ResetEnvironment();
+
+    SftpStore Open(string directory) =>
+        new(new Uri($"sftp://{server.User}@127.0.0.1:{server.Port}{string.Join('/', directory.Split('/').Select(Uri.EscapeDataString))}"), new StoreOptions { Create = true });
+
+    BackupInfo NewBackup(TempDir t)
+    {
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 200);
+        return new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["backups"] });
+    }
+
+    [SkippableFact]
+    public void A_shell_account_proves_the_copy_by_the_servers_sha256sum_and_reads_nothing_back()
+    {
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+        Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, store).Status);
+        Assert.Null(store.ServiceHashUnavailable);
+        Assert.Equal(0, store.BytesRead);
+        Assert.Equal(local.Manifest.StoredSha256, Db.Sha(Path.Combine(dir, local.Manifest.File)));
+        Assert.Equal(local.Manifest.StoredSha256, store.ServiceSha256(local.Manifest.File, local.Manifest.StoredSize));
+    }
+
+    [SkippableFact]
+    public void An_sftp_only_account_refuses_the_command_once_and_the_copy_is_read_back_to_the_same_result()
+    {
+        server.Require();
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, server.SftpOnlyIdentity);
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+        Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, store).Status);
+        Assert.NotNull(store.ServiceHashUnavailable);
+        Assert.Equal(local.Manifest.StoredSize, store.BytesRead);
+        Assert.Equal(local.Manifest.StoredSha256, Db.Sha(Path.Combine(dir, local.Manifest.File)));
+        Assert.Null(store.ServiceSha256(local.Manifest.File, local.Manifest.StoredSize));
+    }
+
+    [SkippableFact]
+    public void A_path_with_quotes_spaces_and_command_substitutions_is_hashed_right_and_runs_nothing()
+    {
+        string marker = Path.Combine(Path.GetTempPath(), "sbt-marker-" + Guid.NewGuid().ToString("N")[..8]);
+        string dir = server.NewDirectory() + $"/it's a $(touch {marker}) `touch {marker}b` ''x dir";
+        using var store = Open(dir);
+        var bytes = RandomNumberGenerator.GetBytes(100_000);
+        store.Put("a.db", new MemoryStream(bytes), createOnly: true);
+        Assert.True(File.Exists(Path.Combine(dir, "a.db")));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), store.ServiceSha256("a.db", bytes.Length));
+        Assert.Null(store.ServiceHashUnavailable);
+        Assert.False(File.Exists(marker));
+        Assert.False(File.Exists(marker + "b"));
+    }
+
+    [SkippableFact]
+    public void A_server_whose_sha256sum_lies_gets_the_copy_reported_as_corrupted_and_removed()
+    {
+        server.Require();
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, server.LiarIdentity);
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+        var e = Assert.Throws<SqliteBackupException>(() => new BackupCopier().Copy(local, store));
+        Assert.Equal("CopyCorrupted", e.ErrorId);
+        Assert.False(File.Exists(Path.Combine(dir, local.Manifest.File)));
+        Assert.False(File.Exists(Path.Combine(dir, local.Manifest.File + ".manifest.json")));
+    }
+}
