@@ -96,7 +96,7 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
     static BackupInfo? FindOrphan(BackupCatalog catalog, string path)
     {
         string? dir = System.IO.Path.GetDirectoryName(path);
-        if (dir == null || !Directory.Exists(dir)) return null;
+        if (dir == null) return null;
         try { return catalog.ListOrphans(dir).FirstOrDefault(o => o.Path == path); }
         catch (SqliteBackupException) { return null; }
     }

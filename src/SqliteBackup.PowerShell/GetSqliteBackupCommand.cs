@@ -133,9 +133,11 @@ public sealed class GetSqliteBackupCommand : SqliteBackupCmdlet
     {
         string name = System.IO.Path.GetFileName(path);
         bool manifest = name.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal);
-        if (manifest || (BackupNaming.IsBackupFileName(name) && File.Exists(BackupManifest.PathFor(path))))
+        if (manifest || BackupNaming.IsBackupFileName(name))
         {
             try { return catalog.Open(path); }
+            // A data file without a manifest is passed over here (an orphan: see -IncludeOrphans), as any other file.
+            catch (SqliteBackupException e) when (!manifest && e.ErrorId == "BackupNotFound") { }
             catch (SqliteBackupException e) { WriteError(ErrorRecords.From(e)); return null; }
         }
         WriteVerbose($"Passing over '{path}': it is not a backup with a manifest.");

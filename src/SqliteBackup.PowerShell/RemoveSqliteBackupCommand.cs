@@ -30,8 +30,7 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
             try
             {
                 var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
-                if (b.IsRemote) new StoreCatalog(logger).Remove(b, ct: Cancellation);
-                else new BackupCatalog(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Remove(b);
+                new StoreCatalog(logger).Remove(b, ct: Cancellation, allowInsecureDirectory: AllowInsecureDirectory);
             }
             catch (SqliteBackupException e) { ReportError(e); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -4,6 +4,7 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Local;
 using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Backups;
@@ -66,27 +67,28 @@ internal abstract class BackupTarget
     }
 }
 
-/// <summary>A backup directory: a private temporary file beside the final name, compressed on a low-priority thread, published by rename.</summary>
+/// <summary>
+/// A backup directory, through its <see cref="LocalDirectoryStore"/>: a private temporary file of the store's, compressed
+/// into on a low-priority thread and flushed as it goes, published by the store's rename; the manifest by its create-only Put.
+/// </summary>
 internal sealed class DirectoryTarget(string directory) : BackupTarget
 {
     const int Buffer = 1 << 20;
     const long FlushEvery = 8L << 20;
 
+    LocalDirectoryStore? _store;
+    LocalDirectoryStore Store => _store ?? throw new InvalidOperationException("Prepare first.");
+
     public override string TempFolder => directory;
 
-    public override void CheckBeforeOpen(bool allowInsecureDirectory)
-    {
-        if (File.Exists(directory)) throw BackupErrors.BackupDirectoryIsFile(directory);
-        Trust.DirectoryTrust.Demand(directory, allowInsecureDirectory);
-    }
+    public override void CheckBeforeOpen(bool allowInsecureDirectory) => LocalDirectoryStore.CheckBeforeCreate(directory, allowInsecureDirectory);
 
     public override void Prepare(bool allowInsecureDirectory, ILogger log)
     {
-        try { PrivateFiles.EnsureDirectory(directory); }
+        // Trusted again once it exists: someone else may have made it between the check and our mkdir.
+        try { _store = new LocalDirectoryStore(directory, new StoreOptions { Create = true, AllowInsecureDirectory = allowInsecureDirectory }); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(directory, e); }
-        // Again once it exists: someone else may have made it between the check and our mkdir.
-        Trust.DirectoryTrust.Demand(directory, allowInsecureDirectory);
-        BackupCatalog.CleanStale(directory, log);
+        BackupCatalog.CleanStale(_store, log);
     }
 
     public override string PathOf(string name) => Path.Combine(directory, name);
@@ -95,50 +97,62 @@ internal sealed class DirectoryTarget(string directory) : BackupTarget
 
     public override bool AdoptsRawCopy => true;
 
-    /// <summary>The backup-API copy published as the stored file (no compression).</summary>
+    /// <summary>The backup-API copy (a temporary of ours in this directory) published as the stored file (no compression).</summary>
     public void Adopt(string rawTemp) => _storedTemp = rawTemp;
 
     public override Task Write(string name, Func<Stream> openInput, long length, BackupRequest request, BackupManifest manifest, Task? alongside,
         string activity, string status, Action<BackupProgress>? progress, List<string> temps, CancellationToken ct)
     {
-        string storedTemp = AtomicFile.TempPathBeside(PathOf(name));
-        temps.Add(storedTemp);
-        _storedTemp = storedTemp;
+        var store = Store;
+        string storedTemp = _storedTemp = store.TemporaryPathFor(name);
         var pumped = new StrongBox<long>();
-        var store = BackgroundPriority.Run(() =>
+        var work = BackgroundPriority.Run(() =>
         {
             using var input = openInput();
-            Store(input, length, storedTemp, request, manifest, pumped, ct);
+            using var output = store.CreateTemporary(storedTemp, Buffer);
+            Compress(input, length, output, request, manifest, pumped, ct);
         });
-        WaitReporting(alongside == null ? store : Task.WhenAll(store, alongside), () => Volatile.Read(ref pumped.Value), length, activity, status, progress);
-        return store;
+        WaitReporting(alongside == null ? work : Task.WhenAll(work, alongside), () => Volatile.Read(ref pumped.Value), length, activity, status, progress);
+        return work;
     }
 
     public override BackupInfo Publish(string name, BackupManifest manifest)
     {
-        string finalPath = PathOf(name);
-        AtomicFile.Publish(_storedTemp!, finalPath);
+        Store.PublishTemporary(_storedTemp!, name, createOnly: true);
         Published = true;
-        return new BackupInfo(manifest, BackupManifest.PathFor(finalPath));
+        return new BackupInfo(manifest, BackupManifest.PathFor(PathOf(name)));
     }
 
     public override VerificationResult Verify(BackupVerifier verifier, BackupInfo info, VerificationLevel level, FreshCapture? fresh,
         Action<BackupProgress>? progress, CancellationToken ct) =>
-        verifier.Verify(info, null, level, null, progress, ct, record: false, fresh);
+        verifier.Verify(info, Store, level, null, progress, ct, record: false, fresh);
 
-    public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct) => AtomicFile.WriteAllBytes(info.ManifestPath, json, overwrite: false);
+    public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)
+    {
+        using var ms = new MemoryStream(json);
+        Store.Put(info.Manifest.File + BackupManifest.Suffix, ms, createOnly: true, ct: ct);
+    }
 
     public override void Discard(string name, ILogger log)
     {
-        if (Published) AtomicFile.TryDelete(PathOf(name));
+        if (_store == null) return;
+        try
+        {
+            if (Published) _store.Delete(name);
+            else if (_storedTemp != null) _store.DeleteTemporary(_storedTemp);
+        }
+        // Without its manifest it is no backup: the next run reports it as an orphan.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("Could not remove {Name} from {Location} after the failure: {Message}", name, _store.Location, e.Message);
+        }
     }
 
     /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
-    static void Store(Stream input, long length, string storedTemp, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
+    static void Compress(Stream input, long length, FileStream output, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
         CancellationToken ct)
     {
         using var rawHash = new HashingStream(input, leaveOpen: true);
-        using (var output = PrivateFiles.CreateNew(storedTemp, Buffer))
         {
             using var storedHash = new HashingStream(output, leaveOpen: true);
             using (var compressor = Codec.Compress(request.Compression, storedHash, request.ZstdLevel))
@@ -162,7 +176,7 @@ internal sealed class DirectoryTarget(string directory) : BackupTarget
                 }
             }
             storedHash.Flush();
-            // No final fsync here: AtomicFile.Publish makes the file durable before it renames it.
+            // No final fsync here: publishing makes the file durable before it renames it.
             output.Flush();
             manifest.StoredSha256 = storedHash.HashHex();
             manifest.StoredSize = storedHash.BytesWritten;

@@ -5,47 +5,31 @@ using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Snapshot;
 using SqliteBackup.Core.Storage;
-using SqliteBackup.Core.Trust;
+using SqliteBackup.Core.Storage.Local;
 
 namespace SqliteBackup.Core.Catalog;
 
 /// <summary>
-/// The backups in a local directory. A backup exists when '&lt;file&gt;.manifest.json' parses and passes the trust check
-/// (<see cref="Vet"/>); everything else (temporaries, files whose manifest was never written, files someone else put
-/// there) is invisible here. Every command that reads, tests, restores or deletes a backup goes through this check.
+/// The backups in a local directory, addressed by path: <see cref="StoreCatalog"/> over a <see cref="LocalDirectoryStore"/>,
+/// which holds the file-system checks (symlinks, ownership, directory trust). What is added here is only what a path
+/// typed by a user needs: telling a folder, a database or a missing directory apart for the error message.
 /// </summary>
 public sealed class BackupCatalog(ILogger? logger = null)
 {
-    /// <summary>A data file without a manifest younger than this may be a backup still being verified.</summary>
-    static readonly TimeSpan OrphanGrace = TimeSpan.FromHours(1);
-
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
-    /// <summary>Use a directory that users other than its owner and root can write (see <see cref="DirectoryTrust"/>).</summary>
+    /// <summary>Use a directory that users other than its owner and root can write (see <see cref="Trust.DirectoryTrust"/>).</summary>
     public bool AllowInsecureDirectory { get; init; }
+
+    LocalDirectoryStore Store(string directory) => new(directory, new StoreOptions { AllowInsecureDirectory = AllowInsecureDirectory });
+
+    StoreAccess Access(string directory) => new(Path.GetFullPath(directory), new StoreOptions { AllowInsecureDirectory = AllowInsecureDirectory });
 
     /// <summary>Backups in <paramref name="directory"/>, oldest first. Unreadable or untrusted manifests are skipped with a warning.</summary>
     public IReadOnlyList<BackupInfo> List(string directory)
     {
-        directory = Path.GetFullPath(directory);
-        if (File.Exists(directory)) throw BackupErrors.BackupPathIsFile(directory, SqliteFiles.HasSqliteHeader(directory));
-        if (!Directory.Exists(directory)) throw BackupErrors.BackupDirectoryNotFound(directory);
-        DirectoryTrust.Demand(directory, AllowInsecureDirectory);
-        var owners = TrustedOwners.For(directory);
-        var list = new List<BackupInfo>();
-        foreach (var manifestPath in Directory.EnumerateFiles(directory, "*" + BackupManifest.Suffix))
-        {
-            if (Path.GetFileName(manifestPath).StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal)) continue;
-            var info = Load(manifestPath, owners, out string? problem, out _);
-            if (info == null)
-            {
-                _log.LogWarning("Ignoring {Manifest}: {Problem}", manifestPath, problem);
-                continue;
-            }
-            list.Add(info);
-        }
-        list.Sort((a, b) => a.CreatedUtc != b.CreatedUtc ? a.CreatedUtc.CompareTo(b.CreatedUtc) : string.CompareOrdinal(a.Id, b.Id));
-        return list;
+        using var store = Store(directory);
+        return new StoreCatalog(_log).List(store, Access(directory));
     }
 
     /// <summary>One backup given the path of its file or of its manifest.</summary>
@@ -56,12 +40,14 @@ public sealed class BackupCatalog(ILogger? logger = null)
         string directory = Path.GetDirectoryName(manifestPath)!;
         if (Directory.Exists(path)) throw BackupErrors.BackupPathIsDirectory(path);
         if (!Directory.Exists(directory)) throw BackupErrors.BackupNotFound(path);
-        DirectoryTrust.Demand(directory, AllowInsecureDirectory);
-        var info = Load(manifestPath, TrustedOwners.For(directory), out string? problem, out bool untrusted);
-        if (info != null) return info;
-        if (untrusted) throw BackupErrors.UntrustedBackupFile(manifestPath, problem!);
-        if (File.Exists(path) && !BackupNaming.IsBackupFileName(Path.GetFileName(path)) && SqliteFiles.HasSqliteHeader(path)) throw BackupErrors.BackupPathIsDatabase(path);
-        throw BackupErrors.BackupNotFound(path);
+        using var store = Store(directory);
+        var named = new BackupInfo(new BackupManifest { File = Path.GetFileName(manifestPath)[..^BackupManifest.Suffix.Length] }, manifestPath);
+        try { return new StoreCatalog(_log).Check(named, store); }
+        catch (SqliteBackupException e) when (e.ErrorId == "BackupNotFound"
+            && File.Exists(path) && !BackupNaming.IsBackupFileName(Path.GetFileName(path)) && SqliteFiles.HasSqliteHeader(path))
+        {
+            throw BackupErrors.BackupPathIsDatabase(path);
+        }
     }
 
     /// <summary>
@@ -70,95 +56,30 @@ public sealed class BackupCatalog(ILogger? logger = null)
     /// </summary>
     public BackupInfo Check(BackupInfo backup)
     {
-        var fresh = Open(backup.ManifestPath);
-        if (!string.Equals(fresh.Path, backup.Path, StringComparison.Ordinal))
-            throw BackupErrors.UntrustedBackupFile(backup.ManifestPath, $"the backup given names '{backup.Manifest.File}', its manifest on disk names '{fresh.Manifest.File}'");
-        return fresh;
+        using var store = Store(backup.Directory);
+        return new StoreCatalog(_log).Check(backup, store);
     }
 
     /// <summary>Parses without following a symlink; null with the reason for anything that is not one of our manifests.</summary>
     public static BackupManifest? ReadManifest(string manifestPath, out string? problem)
     {
-        try { return ReadManifestOrRefuse(manifestPath, out problem, out _); }
-        catch (SqliteBackupException e)
+        try
+        {
+            using var store = new LocalDirectoryStore(Path.GetDirectoryName(Path.GetFullPath(manifestPath))!, new StoreOptions { AllowInsecureDirectory = true });
+            return BackupManifest.TryParse(store.ReadOwned(Path.GetFileName(manifestPath), 16 << 20, out _), out problem);
+        }
+        catch (Exception e) when (e is SqliteBackupException or IOException or UnauthorizedAccessException)
         {
             problem = e.Message;
             return null;
         }
     }
 
-    BackupInfo? Load(string manifestPath, TrustedOwners owners, out string? problem, out bool untrusted)
-    {
-        untrusted = false;
-        BackupManifest? m;
-        FileStatus? status = null;
-        try { m = ReadManifestOrRefuse(manifestPath, out problem, out status); }
-        catch (SqliteBackupException e)
-        {
-            untrusted = true;
-            problem = e.Message;
-            return null;
-        }
-        if (m == null) return null;
-        problem = Vet(manifestPath, m, status, owners);
-        untrusted = problem != null;
-        return problem == null ? new BackupInfo(m, manifestPath) : null;
-    }
-
-    static BackupManifest? ReadManifestOrRefuse(string manifestPath, out string? problem, out FileStatus? status)
-    {
-        byte[] bytes;
-        status = null;
-        try { bytes = NoFollowFile.ReadAllBytes(manifestPath, out status); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            problem = e.Message;
-            return null;
-        }
-        return BackupManifest.TryParse(bytes, out problem);
-    }
-
-    /// <summary>
-    /// The one trust check for a manifest: its own name is '&lt;data&gt;.manifest.json' with &lt;data&gt; in our naming
-    /// pattern, it names exactly that data file, and both it and the data file (when present) are regular files, not
-    /// symlinks, owned by root, the directory's owner or the current user. Null when the manifest may be believed.
-    /// </summary>
-    static string? Vet(string manifestPath, BackupManifest m, FileStatus? manifestStatus, TrustedOwners owners)
-    {
-        string name = Path.GetFileName(manifestPath);
-        if (!name.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal)) return "its name does not end in " + BackupManifest.Suffix;
-        string dataName = name[..^BackupManifest.Suffix.Length];
-        if (!string.Equals(m.File, dataName, StringComparison.Ordinal)) return $"it names '{m.File}', not its own backup file '{dataName}'";
-        if (!BackupNaming.IsBackupFileName(dataName))
-            return $"'{dataName}' is not a backup file name (<database>_<yyyyMMdd-HHmmss>_<type>_<id8>.db[.zst|.gz])";
-        if (!owners.Trusts(manifestStatus)) return $"it is owned by {Owner(manifestStatus!.Value)}, neither root, the directory's owner nor you";
-        string dataPath = Path.Combine(Path.GetDirectoryName(manifestPath)!, dataName);
-        if (Posix.Supported)
-        {
-            if (Posix.Lstat(dataPath) is { } ds)
-            {
-                if (ds.IsSymlink) return $"its backup file '{dataName}' is a symbolic link";
-                if (!ds.IsRegular) return $"its backup file '{dataName}' is not a regular file";
-                if (!owners.Trusts(ds)) return $"its backup file '{dataName}' is owned by {Owner(ds)}, neither root, the directory's owner nor you";
-            }
-        }
-        else if (new FileInfo(dataPath) is { Exists: true, LinkTarget: not null }) return $"its backup file '{dataName}' is a symbolic link";
-        return null;
-    }
-
-    static string Owner(FileStatus s) => $"uid {s.Uid}";
-
-    /// <summary>
-    /// Deletes the manifest first: from that instant the backup no longer exists, and an interruption before the data
-    /// file goes leaves only an orphan that is reported. What is deleted is re-read and re-checked from disk first.
-    /// </summary>
+    /// <summary>Manifest first (see <see cref="StoreCatalog.Remove(BackupInfo, IBackupStore, string?, EventId?, CancellationToken)"/>).</summary>
     public void Remove(BackupInfo backup, string? reason = null, EventId? eventId = null)
     {
-        var checkedBackup = Check(backup);
-        File.Delete(checkedBackup.ManifestPath);
-        File.Delete(checkedBackup.Path);
-        _log.LogInformation(eventId ?? BackupEvents.BackupRemoved, "Removed {Type} backup {Id} of {Database} taken {Created:u}: {Path}{Reason}",
-            backup.Type, backup.Id, backup.Database, backup.CreatedUtc, backup.Path, reason == null ? "" : $" ({reason})");
+        using var store = Store(backup.Directory);
+        new StoreCatalog(_log).Remove(backup, store, reason, eventId);
     }
 
     /// <summary>
@@ -167,64 +88,27 @@ public sealed class BackupCatalog(ILogger? logger = null)
     /// </summary>
     public static int CleanStale(string directory, ILogger? log = null)
     {
-        if (!Directory.Exists(directory)) return 0;
-        var now = DateTime.UtcNow;
-        int removed = 0;
-        foreach (var file in Directory.EnumerateFiles(directory))
-        {
-            string name = Path.GetFileName(file);
-            if (name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal))
-            {
-                if (!AtomicFile.IsStaleTemp(file, now)) continue;
-                AtomicFile.TryDelete(file);
-                if (!File.Exists(file))
-                {
-                    removed++;
-                    log?.LogInformation("Removed stale file {File}", file);
-                }
-            }
-            else if (IsOrphan(file, now))
-                log?.LogWarning("{File} is a backup file without a manifest (an orphan); it was kept. List it with Get-SqliteBackup -IncludeOrphans; Test-SqliteBackup -VerificationLevel Standard registers it again if it passes.", file);
-        }
+        LocalDirectoryStore store;
+        try { store = new LocalDirectoryStore(directory, new StoreOptions { AllowInsecureDirectory = true }); }
+        catch (SqliteBackupException e) when (e.ErrorId is "BackupDirectoryNotFound" or "BackupPathIsFile" or "BackupPathIsDatabase") { return 0; }
+        using (store) return CleanStale(store, log);
+    }
+
+    /// <summary>The same for a directory already opened as a store.</summary>
+    internal static int CleanStale(LocalDirectoryStore store, ILogger? log = null)
+    {
+        log ??= NullLogger.Instance;
+        int removed = store.AbortStaleUploads(store.StaleAfter);
+        if (removed > 0) log.LogInformation(BackupEvents.StaleUploadsAborted, "Removed {Count} stale temporary file(s) left by killed writers in {Location}", removed, store.Location);
+        foreach (var orphan in new StoreCatalog().ListOrphans(store, null))
+            log.LogWarning("{File} is a backup file without a manifest (an orphan); it was kept. List it with Get-SqliteBackup -IncludeOrphans; Test-SqliteBackup -VerificationLevel Standard registers it again if it passes.", orphan.Path);
         return removed;
     }
 
     /// <summary>Backup-named files without a manifest, past the grace period of a backup still being verified.</summary>
     public IReadOnlyList<BackupInfo> ListOrphans(string directory)
     {
-        directory = Path.GetFullPath(directory);
-        if (!Directory.Exists(directory)) throw BackupErrors.BackupDirectoryNotFound(directory);
-        DirectoryTrust.Demand(directory, AllowInsecureDirectory);
-        var owners = TrustedOwners.For(directory);
-        var now = DateTime.UtcNow;
-        var list = new List<BackupInfo>();
-        foreach (var file in Directory.EnumerateFiles(directory))
-        {
-            if (!IsOrphan(file, now) || !BackupNaming.TryParse(Path.GetFileName(file), out var n)) continue;
-            var st = Posix.Supported ? Posix.Lstat(file) : null;
-            if (st is { } s && (!s.IsRegular || !owners.Trusts(s)))
-            {
-                _log.LogWarning("Ignoring orphan {File}: not a regular file owned by root, the directory's owner or you", file);
-                continue;
-            }
-            var m = new BackupManifest
-            {
-                Id = n.Id8, File = Path.GetFileName(file), Database = n.Database, CreatedUtc = n.CreatedUtc, Type = n.Type,
-                Compression = n.Compression, StoredSize = new FileInfo(file).Length,
-            };
-            list.Add(new BackupInfo(m, BackupManifest.PathFor(file), isOrphan: true));
-        }
-        list.Sort((a, b) => a.CreatedUtc.CompareTo(b.CreatedUtc));
-        return list;
-    }
-
-    static bool IsOrphan(string file, DateTime utcNow)
-    {
-        string name = Path.GetFileName(file);
-        // Only names in our pattern (db_yyyyMMdd-HHmmss_type_id8.db...), so a user's own files in the folder are never considered.
-        if (!BackupNaming.IsBackupFileName(name)) return false;
-        string manifest = BackupManifest.PathFor(file);
-        if (Posix.Supported ? Posix.Lstat(manifest) != null : File.Exists(manifest)) return false;
-        return utcNow - File.GetLastWriteTimeUtc(file) > OrphanGrace;
+        using var store = Store(directory);
+        return new StoreCatalog(_log).ListOrphans(store, Access(directory));
     }
 }

@@ -28,6 +28,12 @@ public sealed class BackupInfo
         Path = Directory + "/" + manifest.File;
     }
 
+    /// <summary>A backup (or orphan) listed from the store at <paramref name="location"/>: a local directory's path or a remote URI.</summary>
+    internal static BackupInfo At(string location, string manifestName, BackupManifest manifest, bool isOrphan = false) =>
+        Storage.StoreRegistry.IsRemote(location)
+            ? new BackupInfo(manifest, location, manifestName, isOrphan)
+            : new BackupInfo(manifest, System.IO.Path.Combine(location, manifestName), isOrphan);
+
     /// <summary>
     /// How its store was reached (location with endpoint, credential), for whatever acts on this backup next. Internal,
     /// so PowerShell never shows or serialises it (Export-Clixml, ConvertTo-Json): a credential stays in this process.

@@ -7,6 +7,7 @@ using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Restore;
 using SqliteBackup.Core.Snapshot;
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Local;
 using SqliteBackup.Core.Trust;
 using SqliteBackup.Core.Verification;
 
@@ -32,7 +33,8 @@ public sealed class OrphanRegistration(ILogger? logger = null)
         if (level < VerificationLevel.Standard)
             throw BackupErrors.OrphanNotRegistered(file, "a Quick check compares the file with its manifest, and an orphan has none. Use -VerificationLevel Standard or Full.");
         // Re-derived from disk: the object may have come through a pipeline.
-        var current = new BackupCatalog(_log) { AllowInsecureDirectory = AllowInsecureDirectory }.ListOrphans(orphan.Directory)
+        using var store = new LocalDirectoryStore(orphan.Directory, new StoreOptions { AllowInsecureDirectory = AllowInsecureDirectory });
+        var current = new StoreCatalog(_log).ListOrphans(store, null, ct)
             .FirstOrDefault(o => o.Path == file)
             ?? throw BackupErrors.OrphanNotRegistered(file, "it is not (or no longer) an orphan in that directory: a manifest exists, the file is gone, not ours, or younger than an hour.");
 
@@ -40,14 +42,18 @@ public sealed class OrphanRegistration(ILogger? logger = null)
         m.Id = m.Id + Guid.NewGuid().ToString("N")[8..];
         m.SourcePath = "";
         m.Tool = $"SqliteBackup {typeof(OrphanRegistration).Assembly.GetName().Version?.ToString(3)} (registered orphan)";
-        m.StoredSha256 = HashingStream.HashFile(file, out long stored);
-        m.StoredSize = stored;
         using (var scratch = ScratchDirectory.Create(null, orphan.Directory, _log))
         {
             string db = scratch.File("orphan.db");
             try
             {
-                (m.RawSha256, m.RawSize) = Restorer.Decompress(current, db, ct);
+                // One read: the stored bytes are hashed as they are decompressed.
+                using (var input = store.OpenRead(m.File, ct))
+                {
+                    var pass = Unpacker.Run(input, m.Compression, db, null, ct);
+                    if (pass.Failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(pass.Failure);
+                    (m.StoredSha256, m.StoredSize, m.RawSha256, m.RawSize) = (pass.StoredSha256, pass.StoredSize, pass.RawSha256, pass.RawSize);
+                }
                 using var c = SqliteFiles.Open(db, SqliteOpenMode.ReadOnly);
                 m.PageSize = Convert.ToInt32(SqliteFiles.Scalar(c, "PRAGMA page_size"));
                 m.PageCount = Convert.ToInt64(SqliteFiles.Scalar(c, "PRAGMA page_count"));
@@ -62,14 +68,15 @@ public sealed class OrphanRegistration(ILogger? logger = null)
             }
         }
         var candidate = new BackupInfo(m, current.ManifestPath);
-        var result = new BackupVerifier(_log).Verify(candidate, level, query, progress, ct, record: false);
+        var result = new BackupVerifier(_log).Verify(candidate, store, level, query, progress, ct, record: false);
         if (!result.Passed)
         {
             _log.LogWarning("Orphan {File} failed {Level} verification and was not registered: {Message}", file, level, result.Message);
             return result;
         }
         m.Verifications.Add(result.ToRecord());
-        AtomicFile.WriteAllBytes(candidate.ManifestPath, m.ToJson(), overwrite: false);
+        // Create-only: a manifest that appeared meanwhile is never replaced.
+        using (var json = new MemoryStream(m.ToJson())) store.Put(m.File + BackupManifest.Suffix, json, createOnly: true, ct: ct);
         _log.LogInformation(Logging.BackupEvents.OrphanRegistered, "Registered orphan {Path} as backup {Id} of {Database} after a passing {Level} verification",
             file, m.Id, m.Database, level);
         return result;

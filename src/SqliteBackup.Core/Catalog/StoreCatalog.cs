@@ -8,10 +8,12 @@ using SqliteBackup.Core.Storage.Local;
 namespace SqliteBackup.Core.Catalog;
 
 /// <summary>
-/// The backups in any store, by the same rule as a local directory: a backup exists when its manifest parses, is named
-/// '&lt;data&gt;.manifest.json' for a data name in our pattern, names exactly that data object, and the data object is
-/// there. A manifest whose data object is gone is reported (a backup that cannot be restored), not silently skipped.
-/// A local directory goes through <see cref="BackupCatalog"/>, which adds the file-ownership checks only a file system has.
+/// The backups in any store, a local directory among them, by one rule: a backup exists when its manifest parses, is
+/// named '&lt;data&gt;.manifest.json' for a data name in our pattern, names exactly that data object, and the data object
+/// is there. A manifest whose data object is gone is reported (a backup that cannot be restored), not silently skipped.
+/// On a file system (<see cref="IFileSystemStore"/>) the manifest and the data file must also be regular files, not
+/// symlinks, owned by root, the directory's owner or the current user; and a manifest whose data file is gone stays
+/// listed, as a backup directory always has, so that verification reports it and rotation can remove it.
 /// </summary>
 public sealed class StoreCatalog(ILogger? logger = null)
 {
@@ -21,43 +23,61 @@ public sealed class StoreCatalog(ILogger? logger = null)
     public IReadOnlyList<BackupInfo> List(IBackupStore store, CancellationToken ct = default) => List(store, null, ct);
 
     /// <param name="access">How <paramref name="store"/> was reached; the backups keep it for what acts on them next.</param>
-    /// <remarks>Orphans at a remote location are not listed, but named in a warning (never deleted: someone may need the bytes).</remarks>
+    /// <remarks>
+    /// Orphans at a remote location are not listed, but named in a warning (never deleted: someone may need the bytes);
+    /// a local directory's are named by the backup run's cleanup and Get-SqliteBackup instead, as they always were.
+    /// </remarks>
     public IReadOnlyList<BackupInfo> List(IBackupStore store, StoreAccess? access, CancellationToken ct = default)
     {
-        if (store is LocalDirectoryStore local) return new BackupCatalog(_log) { AllowInsecureDirectory = true }.List(local.Directory);
         var (list, orphans) = ListWithOrphans(store, access, ct);
-        if (orphans.Count > 0) _log.LogWarning("{Warning}", OrphanWarning(store.Location, orphans));
+        if (orphans.Count > 0 && store is not IFileSystemStore) _log.LogWarning("{Warning}", OrphanWarning(store.Location, orphans));
         return list;
     }
 
     /// <summary>
-    /// The backups at a remote location and, apart, its orphans: data objects in our naming pattern without a manifest,
-    /// last written longer ago than <see cref="OrphanGrace"/>. What the caller says about the orphans is up to it.
+    /// The backups at a location and, apart, its orphans: data objects in our naming pattern without a manifest, last
+    /// written longer ago than <see cref="OrphanGrace"/>. What the caller says about the orphans is up to it.
     /// </summary>
     public (IReadOnlyList<BackupInfo> Backups, IReadOnlyList<BackupInfo> Orphans) ListWithOrphans(IBackupStore store, StoreAccess? access, CancellationToken ct = default)
     {
-        if (store is LocalDirectoryStore local)
-        {
-            var catalog = new BackupCatalog(_log) { AllowInsecureDirectory = true };
-            return (catalog.List(local.Directory), catalog.ListOrphans(local.Directory));
-        }
         var objects = store.List(ct).ToDictionary(o => o.Name, StringComparer.Ordinal);
         var list = new List<BackupInfo>();
         foreach (var o in objects.Values.Where(o => o.Name.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal)).OrderBy(o => o.Name, StringComparer.Ordinal))
         {
-            var info = Load(store, o, objects, out string? problem);
+            var info = Load(store, o, objects, out string? problem, out _, ct);
             if (info != null) info.Access = access;
             if (info == null) _log.LogWarning("Ignoring {Location}/{Manifest}: {Problem}", store.Location, o.Name, problem);
             else list.Add(info);
         }
         list.Sort((a, b) => a.CreatedUtc != b.CreatedUtc ? a.CreatedUtc.CompareTo(b.CreatedUtc) : string.CompareOrdinal(a.Id, b.Id));
+        return (list, Orphans(store, objects, access, ct));
+    }
+
+    /// <summary>The orphans at a location alone: no manifest is read.</summary>
+    public IReadOnlyList<BackupInfo> ListOrphans(IBackupStore store, StoreAccess? access, CancellationToken ct = default) =>
+        Orphans(store, store.List(ct).ToDictionary(o => o.Name, StringComparer.Ordinal), access, ct);
+
+    List<BackupInfo> Orphans(IBackupStore store, Dictionary<string, StoredObject> objects, StoreAccess? access, CancellationToken ct)
+    {
         var now = DateTime.UtcNow;
-        var orphans = objects.Values
-            .Where(o => !objects.ContainsKey(o.Name + BackupManifest.Suffix) && IsOrphan(o, now))
-            .Select(o => Orphan(store.Location, o, access)!)
-            .OrderBy(o => o.CreatedUtc).ThenBy(o => o.Manifest.File, StringComparer.Ordinal)
-            .ToList();
-        return (list, orphans);
+        var orphans = new List<BackupInfo>();
+        foreach (var o in objects.Values.Where(o => !objects.ContainsKey(o.Name + BackupManifest.Suffix) && IsOrphan(o, now)))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (store is IFileSystemStore files && NotOurOrphan(files, o.Name)) continue;
+            if (Orphan(store.Location, o, access) is { } orphan) orphans.Add(orphan);
+        }
+        orphans.Sort((a, b) => a.CreatedUtc != b.CreatedUtc ? a.CreatedUtc.CompareTo(b.CreatedUtc) : string.CompareOrdinal(a.Manifest.File, b.Manifest.File));
+        return orphans;
+    }
+
+    /// <summary>On a file system: a manifest a listing leaves out (a symlink) still makes the file no orphan; a symlink or another user's file is none of ours.</summary>
+    bool NotOurOrphan(IFileSystemStore files, string name)
+    {
+        if (files.Distrust(name + BackupManifest.Suffix) != null) return true;
+        if (files.Distrust(name) is not { } why) return false;
+        _log.LogWarning("Ignoring orphan {File}: it {Problem}", files.PathOf(name), why);
+        return true;
     }
 
     /// <summary>
@@ -76,7 +96,9 @@ public sealed class StoreCatalog(ILogger? logger = null)
         {
             Id = n.Id8, File = o.Name, Database = n.Database, CreatedUtc = n.CreatedUtc, Type = n.Type, Compression = n.Compression, StoredSize = o.Size,
         };
-        return new BackupInfo(m, location, o.Name + BackupManifest.Suffix, isOrphan: true) { Access = access };
+        var orphan = BackupInfo.At(location, o.Name + BackupManifest.Suffix, m, isOrphan: true);
+        orphan.Access = access;
+        return orphan;
     }
 
     /// <summary>The warning a remote listing gives for its orphans: how many, which (the first ten), and what can be done.</summary>
@@ -118,13 +140,12 @@ public sealed class StoreCatalog(ILogger? logger = null)
     /// <param name="options">How to reach a remote location (a credential); null: the environment's.</param>
     public IReadOnlyList<BackupInfo> ListLocation(string location, bool allowInsecureDirectory, CancellationToken ct = default, StoreOptions? options = null)
     {
-        if (!StoreRegistry.IsRemote(location)) return new BackupCatalog(_log) { AllowInsecureDirectory = allowInsecureDirectory }.List(location);
-        var access = new StoreAccess(location, options);
+        var access = new StoreAccess(location, (options ?? new StoreOptions()) with { AllowInsecureDirectory = allowInsecureDirectory });
         using var store = access.Open();
         return List(store, access, ct);
     }
 
-    /// <summary>The backups and orphans at a remote location as the user wrote it (see <see cref="ListWithOrphans"/>).</summary>
+    /// <summary>The backups and orphans at a location as the user wrote it (see <see cref="ListWithOrphans"/>).</summary>
     public (IReadOnlyList<BackupInfo> Backups, IReadOnlyList<BackupInfo> Orphans) ListRemoteWithOrphans(string location, CancellationToken ct = default, StoreOptions? options = null)
     {
         var access = new StoreAccess(location, options);
@@ -132,11 +153,10 @@ public sealed class StoreCatalog(ILogger? logger = null)
         return ListWithOrphans(store, access, ct);
     }
 
-    /// <summary>A remote backup as its store holds it now, after the same checks as <see cref="List"/>: never an object in memory.</summary>
+    /// <summary>A backup as its store holds it now, after the same checks as <see cref="List"/>: never an object in memory.</summary>
     /// <param name="options">Reach the store with these options (a cmdlet's -Credential) instead of the way the backup was listed.</param>
     public BackupInfo Check(BackupInfo backup, CancellationToken ct = default, StoreOptions? options = null)
     {
-        if (!backup.IsRemote) return new BackupCatalog(_log).Check(backup);
         var access = options == null ? backup.Access : new StoreAccess(backup.Access?.Location ?? backup.Directory, options);
         using var store = access?.Open() ?? backup.OpenStore();
         var fresh = Check(backup, store, ct);
@@ -144,66 +164,129 @@ public sealed class StoreCatalog(ILogger? logger = null)
         return fresh;
     }
 
-    /// <summary>The same, through a store the caller opened (with the options, credentials among them, it was opened with).</summary>
+    /// <summary>
+    /// The same, through a store the caller opened (with the options, credentials among them, it was opened with). The
+    /// manifest is found by its own name, not by the file the object in memory says it names: a manifest naming another
+    /// file is refused (UntrustedBackupFile), never followed.
+    /// </summary>
     public BackupInfo Check(BackupInfo backup, IBackupStore store, CancellationToken ct = default)
     {
-        string manifestName = backup.Manifest.File + BackupManifest.Suffix;
-        var manifestObject = store.Stat(manifestName, ct) ?? throw Errors.BackupErrors.BackupNotFound(backup.Path);
-        var data = store.Stat(backup.Manifest.File, ct);
+        string manifestName = System.IO.Path.GetFileName(backup.ManifestPath);
+        var manifestObject = store.Stat(manifestName, ct);
+        if (manifestObject == null)
+        {
+            // A file system's listing leaves out a symlink: refused as what it is, not reported as missing.
+            if (store is IFileSystemStore files && files.Distrust(manifestName) is { } why) throw BackupErrors.UntrustedBackupFile(backup.ManifestPath, "it " + why);
+            throw BackupErrors.BackupNotFound(backup.Path);
+        }
+        string dataName = manifestName.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal) ? manifestName[..^BackupManifest.Suffix.Length] : manifestName;
         var objects = new Dictionary<string, StoredObject>(StringComparer.Ordinal) { [manifestName] = manifestObject };
-        if (data != null) objects[data.Name] = data;
-        var fresh = Load(store, manifestObject, objects, out string? problem) ?? throw Errors.BackupErrors.UntrustedBackupFile(backup.ManifestPath, problem!);
+        if (StoreNames.IsValid(dataName) && store.Stat(dataName, ct) is { } data) objects[data.Name] = data;
+        var fresh = Load(store, manifestObject, objects, out string? problem, out bool untrusted, ct);
+        if (fresh == null) throw untrusted || store is not IFileSystemStore ? BackupErrors.UntrustedBackupFile(backup.ManifestPath, problem!) : BackupErrors.BackupNotFound(backup.Path);
+        if (!string.Equals(fresh.Path, backup.Path, StringComparison.Ordinal))
+            throw BackupErrors.UntrustedBackupFile(backup.ManifestPath, $"the backup given names '{backup.Manifest.File}', its manifest names '{fresh.Manifest.File}'");
         fresh.Access = backup.Access;
         return fresh;
     }
 
-    /// <summary>Manifest first, as locally: from that instant the backup no longer exists; a data object left by an interruption is reported, not listed.</summary>
-    public void Remove(BackupInfo backup, string? reason = null, EventId? eventId = null, CancellationToken ct = default)
+    /// <summary>
+    /// Deletes the manifest first: from that instant the backup no longer exists, and an interruption before the data
+    /// object goes leaves only an orphan that is reported. What is deleted is re-read and re-checked from the store first.
+    /// </summary>
+    /// <param name="allowInsecureDirectory">For a local backup not listed by this process (no <see cref="BackupInfo.Access"/>): accept a directory others can write.</param>
+    public void Remove(BackupInfo backup, string? reason = null, EventId? eventId = null, CancellationToken ct = default, bool allowInsecureDirectory = true)
     {
-        if (!backup.IsRemote)
-        {
-            new BackupCatalog(_log) { AllowInsecureDirectory = true }.Remove(backup, reason, eventId);
-            return;
-        }
-        var fresh = Check(backup, ct);
-        using var store = fresh.OpenStore();
+        using var store = (backup.Access ?? new StoreAccess(backup.Directory, new StoreOptions { AllowInsecureDirectory = allowInsecureDirectory })).Open();
+        Remove(backup, store, reason, eventId, ct);
+    }
+
+    /// <summary>The same, through a store the caller opened.</summary>
+    public void Remove(BackupInfo backup, IBackupStore store, string? reason = null, EventId? eventId = null, CancellationToken ct = default)
+    {
+        var fresh = Check(backup, store, ct);
         store.Delete(fresh.Manifest.File + BackupManifest.Suffix, ct);
         store.Delete(fresh.Manifest.File, ct);
         _log.LogInformation(eventId ?? Logging.BackupEvents.BackupRemoved, "Removed {Type} backup {Id} of {Database} taken {Created:u}: {Path}{Reason}",
             fresh.Type, fresh.Id, fresh.Database, fresh.CreatedUtc, fresh.Path, reason == null ? "" : $" ({reason})");
     }
 
-    BackupInfo? Load(IBackupStore store, StoredObject manifestObject, IReadOnlyDictionary<string, StoredObject> objects, out string? problem)
+    /// <summary>
+    /// The one trust check for a manifest, for every store. On a file system (see the class remarks) it also refuses a
+    /// manifest or data file that is a symlink, not a regular file or another user's, and keeps listing a backup whose
+    /// data file is gone or of the wrong size, so that verification reports it.
+    /// </summary>
+    /// <param name="untrusted">The manifest was refused for what it is or says, not merely unreadable or unparsable.</param>
+    BackupInfo? Load(IBackupStore store, StoredObject manifestObject, IReadOnlyDictionary<string, StoredObject> objects, out string? problem, out bool untrusted, CancellationToken ct)
     {
-        string dataName = manifestObject.Name[..^BackupManifest.Suffix.Length];
-        if (!BackupNaming.IsBackupFileName(dataName))
+        untrusted = true;
+        var files = store as IFileSystemStore;
+        string what = files != null ? "backup file" : "backup object";
+        string manifestName = manifestObject.Name;
+        if (!manifestName.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal))
         {
-            problem = $"'{dataName}' is not a backup file name";
+            problem = "its name does not end in " + BackupManifest.Suffix;
             return null;
         }
+        string dataName = manifestName[..^BackupManifest.Suffix.Length];
         if (manifestObject.Size > MaxManifestBytes)
         {
             problem = $"it is {manifestObject.Size} bytes, too large to be a manifest";
             return null;
         }
-        var m = BackupManifest.TryParse(store.ReadAllBytes(manifestObject.Name, maxBytes: MaxManifestBytes), out problem);
-        if (m == null) return null;
+        byte[] bytes;
+        string? ownerProblem = null;
+        try { bytes = files != null ? files.ReadOwned(manifestName, MaxManifestBytes, out ownerProblem) : store.ReadAllBytes(manifestName, ct, MaxManifestBytes); }
+        catch (SqliteBackupException e) when (files != null)
+        {
+            problem = e.Message;
+            return null;
+        }
+        catch (Exception e) when (files != null && e is IOException or UnauthorizedAccessException)
+        {
+            (problem, untrusted) = (e.Message, false);
+            return null;
+        }
+        var m = BackupManifest.TryParse(bytes, out problem);
+        if (m == null)
+        {
+            untrusted = false;
+            return null;
+        }
         if (!string.Equals(m.File, dataName, StringComparison.Ordinal))
         {
-            problem = $"it names '{m.File}', not its own backup object '{dataName}'";
+            problem = $"it names '{m.File}', not its own {what} '{dataName}'";
             return null;
         }
-        if (!objects.TryGetValue(dataName, out var data))
+        if (!BackupNaming.IsBackupFileName(dataName))
         {
-            problem = $"its backup object '{dataName}' is missing (deleted behind our back?); it cannot be restored";
+            problem = $"'{dataName}' is not a backup file name (<database>_<yyyyMMdd-HHmmss>_<type>_<id8>.db[.zst|.gz])";
             return null;
         }
-        if (data.Size != m.StoredSize)
+        if (ownerProblem != null)
         {
-            problem = $"its backup object is {data.Size} bytes, the manifest says {m.StoredSize} (an upload that never finished, or damage)";
+            problem = ownerProblem;
             return null;
         }
-        problem = null;
-        return new BackupInfo(m, store.Location, manifestObject.Name);
+        if (files?.Distrust(dataName) is { } why)
+        {
+            problem = $"its {what} '{dataName}' {why}";
+            return null;
+        }
+        if (files == null)
+        {
+            if (!objects.TryGetValue(dataName, out var data))
+            {
+                problem = $"its {what} '{dataName}' is missing (deleted behind our back?); it cannot be restored";
+                return null;
+            }
+            if (data.Size != m.StoredSize)
+            {
+                problem = $"its {what} is {data.Size} bytes, the manifest says {m.StoredSize} (an upload that never finished, or damage)";
+                return null;
+            }
+        }
+        (problem, untrusted) = (null, false);
+        return BackupInfo.At(store.Location, manifestName, m);
     }
 }

@@ -132,8 +132,10 @@ public sealed class BackupCopier(ILogger? logger = null)
     {
         if (source.IsRemote) return source.OpenStore();
         // A local source is re-read and re-checked from disk, as every command that acts on a backup does.
-        new BackupCatalog().Check(source);
-        return new LocalDirectoryStore(source.Directory, new StoreOptions { AllowInsecureDirectory = true });
+        var store = new LocalDirectoryStore(source.Directory);
+        try { new StoreCatalog().Check(source, store); }
+        catch { store.Dispose(); throw; }
+        return store;
     }
 
     static BackupManifest? ReadManifest(IBackupStore store, string name, CancellationToken ct) => BackupManifest.TryParse(store.ReadAllBytes(name, ct), out _);

@@ -7,6 +7,7 @@ using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Local;
 using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Jobs;
@@ -75,10 +76,9 @@ public sealed class BackupJob(ILogger logger)
         try
         {
             // Before anything is created or locked: the lock, the log and rotation all trust what these folders hold.
-            Trust.DirectoryTrust.Demand(config.BackupDirectory, config.AllowInsecureDirectory);
-            Trust.DirectoryTrust.Demand(Path.GetDirectoryName(config.LogFile)!, config.AllowInsecureDirectory);
             // The lock is the job's first write, so a backup directory that cannot be one is reported here, by name.
-            if (File.Exists(config.BackupDirectory)) throw BackupErrors.BackupDirectoryIsFile(config.BackupDirectory);
+            LocalDirectoryStore.CheckBeforeCreate(config.BackupDirectory, config.AllowInsecureDirectory);
+            Trust.DirectoryTrust.Demand(Path.GetDirectoryName(config.LogFile)!, config.AllowInsecureDirectory);
             return JobLock.Acquire(config.BackupDirectory);
         }
         catch (SqliteBackupException e) when (e.ErrorId == "BackupJobAlreadyRunning") { throw; }
@@ -98,7 +98,7 @@ public sealed class BackupJob(ILogger logger)
         options ??= new JobRunOptions();
         var steps = new List<JobPlanStep>();
         if (!config.Enabled) return steps;
-        var existing = Directory.Exists(config.BackupDirectory) ? new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory }.List(config.BackupDirectory) : [];
+        var existing = ListLocal(config, missing: []);
         var lastRestoreTest = config.WeeklyRestoreTest && File.Exists(config.LogFile) ? ReadLastRestoreTests(config) : [];
         foreach (var db in config.Databases)
         {
@@ -180,13 +180,12 @@ public sealed class BackupJob(ILogger logger)
                 AllowInsecureDirectory = config.AllowInsecureDirectory,
             }, progress, ct);
             result = result with { Backup = backup };
-            var localCatalog = new BackupCatalog(logger) { AllowInsecureDirectory = config.AllowInsecureDirectory };
             // Off-site first: a new backup leaves the machine before local rotation changes anything.
             bool hold = config.KeepLocalUntilCopied && config.Destinations.Count > 0;
             if (config.Destinations.Count > 0)
             {
                 step = "copy the backup to its destinations";
-                var local = hold ? localCatalog.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList() : null;
+                var local = hold ? ListLocal(config).Where(b => b.Database == backup.Database).ToList() : null;
                 foreach (var d in config.Destinations)
                 {
                     ct.ThrowIfCancellationRequested();
@@ -203,7 +202,7 @@ public sealed class BackupJob(ILogger logger)
             }
             step = "rotate the backups";
 
-            var mine = localCatalog.List(config.BackupDirectory).Where(b => b.Database == backup.Database).ToList();
+            var mine = ListLocal(config).Where(b => b.Database == backup.Database).ToList();
             var rotation = new BackupRotation(logger);
             var now = DateTimeOffset.UtcNow;
             var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local, now: now);
@@ -278,6 +277,13 @@ public sealed class BackupJob(ILogger logger)
     }
 
     /// <summary>A log that cannot be read must not stop the backups: the restore tests are then simply due.</summary>
+    /// <summary>The job's local backups; <paramref name="missing"/> when the directory does not exist yet (a preview before the first run).</summary>
+    IReadOnlyList<BackupInfo> ListLocal(BackupJobConfig config, IReadOnlyList<BackupInfo>? missing = null)
+    {
+        try { return new StoreCatalog(logger).ListLocation(config.BackupDirectory, config.AllowInsecureDirectory); }
+        catch (SqliteBackupException e) when (missing != null && e.ErrorId == "BackupDirectoryNotFound") { return missing; }
+    }
+
     Dictionary<string, DateTime> ReadLastRestoreTests(BackupJobConfig config)
     {
         try { return LastRestoreTests(new JsonLinesLog(config.LogFile)); }

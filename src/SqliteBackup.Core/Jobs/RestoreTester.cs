@@ -32,12 +32,7 @@ internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, 
             scratch = ScratchDirectory.Create(scratchPath, backup.IsRemote ? fetchParent ?? Path.GetTempPath() : backup.Directory, logger);
             string target = scratch.File(backup.Database + ".db");
             var request = new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory };
-            if (backup.IsRemote)
-            {
-                using var store = backup.OpenStore();
-                new Restorer(logger).Restore(backup, store, request, null, ct);
-            }
-            else new Restorer(logger).Restore(backup, request, null, ct);
+            new Restorer(logger).Restore(backup, request, null, ct);
             using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadOnly);
             var integrity = SqliteFiles.Column(c, "PRAGMA integrity_check");
             var fk = SqliteFiles.Column(c, "SELECT \"table\" FROM pragma_foreign_key_check");

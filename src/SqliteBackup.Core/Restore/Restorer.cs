@@ -9,6 +9,7 @@ using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Snapshot;
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Local;
 using SqliteBackup.Core.Trust;
 using SqliteBackup.Core.Verification;
 
@@ -24,6 +25,7 @@ public sealed class Restorer(ILogger? logger = null)
     readonly ILogger _log = logger ?? NullLogger.Instance;
     static readonly string[] SideFiles = ["-wal", "-shm", "-journal"];
 
+    /// <summary>A backup from its own store: its directory, or the remote location it was listed from, reached as it was listed.</summary>
     public RestoreResult Restore(BackupInfo backup, RestoreRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
         RestoreFrom(backup, null, request, progress, ct);
 
@@ -45,9 +47,12 @@ public sealed class Restorer(ILogger? logger = null)
         if (exists && !request.Force) throw BackupErrors.RestoreTargetExists(target);
         string activity = $"Restoring {backup.Database} to {target}";
         // What is restored is decided by the manifest as stored now, after the catalogue's trust check, not by the object given.
-        backup = store == null
-            ? new BackupCatalog(_log) { AllowInsecureDirectory = request.AllowInsecureDirectory }.Check(backup)
-            : new StoreCatalog(_log).Check(backup, store, ct);
+        // A local backup's directory is a store like any other; it is judged (trust, symlinks, owners) as it is opened.
+        using var opened = store != null ? null
+            : backup.IsRemote ? backup.OpenStore()
+            : new LocalDirectoryStore(backup.Directory, new StoreOptions { AllowInsecureDirectory = request.AllowInsecureDirectory });
+        store ??= opened!;
+        backup = new StoreCatalog(_log).Check(backup, store, ct);
 
         progress?.Invoke(new BackupProgress(activity, "Checking the backup", 0));
         // Present and of its size before anything is touched; its bytes are hashed on the one read that decompresses them.
@@ -67,7 +72,7 @@ public sealed class Restorer(ILogger? logger = null)
         // beside the target: a user who can write the target's folder could swap a file there, between our writing it and
         // reopening it by name, for a link to a database they may not read (a hostile-user test made root copy one in).
         // A remote backup has no such directory: its private (0700) folder goes in the target's folder, on the same disk.
-        using var scratch = ScratchDirectory.Create(null, store == null ? backup.Directory : targetDir, _log);
+        using var scratch = ScratchDirectory.Create(null, store is IFileSystemStore ? backup.Directory : targetDir, _log);
         string temp = scratch.File("restore.db");
         string beside = AtomicFile.TempPathBeside(target, RestoreLock.TempTag(target));
         try
@@ -262,15 +267,13 @@ public sealed class Restorer(ILogger? logger = null)
     /// Reads the stored object once: hashed (it must match the manifest, as a Quick check would), decompressed into
     /// <paramref name="temp"/> and the decompressed bytes hashed, all in one pass. Returns the raw SHA-256 and length.
     /// </summary>
-    static (string, long) ReadOnce(BackupInfo backup, IBackupStore? store, string temp, string targetDir, string scratch, CancellationToken ct)
+    static (string, long) ReadOnce(BackupInfo backup, IBackupStore store, string temp, string targetDir, string scratch, CancellationToken ct)
     {
         var m = backup.Manifest;
         Unpacked pass;
         try
         {
-            using var input = store == null
-                ? new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan)
-                : store.OpenRead(m.File, ct);
+            using var input = store.OpenRead(m.File, ct);
             pass = Unpacker.Run(input, m.Compression, temp, null, ct);
         }
         // The object could not be read: nothing is proven against it (a store's own errors already say what to do).
@@ -302,14 +305,5 @@ public sealed class Restorer(ILogger? logger = null)
             return true;
         }
         catch (SqliteException e) when (SqliteFiles.IsCorrupt(e)) { return false; }
-    }
-
-    /// <summary>Decompresses a backup into a new owner-only file; returns the SHA-256 and length of what was written.</summary>
-    internal static (string Hash, long Length) Decompress(BackupInfo backup, string destination, CancellationToken ct)
-    {
-        using var input = new FileStream(backup.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-        var pass = Unpacker.Run(input, backup.Compression, destination, null, ct);
-        if (pass.Failure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(pass.Failure);
-        return (pass.RawSha256, pass.RawSize);
     }
 }

@@ -104,12 +104,11 @@ public sealed class BackupRotation(ILogger? logger = null)
         log.Log(LogLevel.Warning, BackupEvents.FutureDatedBackup, values, null, (_, _) => text);
     }
 
-    /// <summary>Removes one backup the plan marked for removal (manifest first, see <see cref="BackupCatalog.Remove"/>).</summary>
+    /// <summary>Removes one backup the plan marked for removal (manifest first, see <see cref="StoreCatalog.Remove(BackupInfo, string?, EventId?, CancellationToken, bool)"/>).</summary>
     public void Apply(RotationDecision decision, bool allowInsecureDirectory = false)
     {
         if (decision.Action != RetentionAction.Remove) return;
-        if (decision.Backup.IsRemote) new StoreCatalog(_log).Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved);
-        else new BackupCatalog(_log) { AllowInsecureDirectory = allowInsecureDirectory }.Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved);
+        new StoreCatalog(_log).Remove(decision.Backup, "rotation", BackupEvents.RotationRemoved, allowInsecureDirectory: allowInsecureDirectory);
         decision.Removed = true;
     }
 }

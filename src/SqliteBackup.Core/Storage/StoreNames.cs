@@ -10,7 +10,9 @@ public static class StoreNames
 {
     public static void Check(string name, string location)
     {
-        if (string.IsNullOrEmpty(name) || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || name.Length > 255)
-            throw BackupErrors.StoreObjectNameInvalid(location, name);
+        if (!IsValid(name)) throw BackupErrors.StoreObjectNameInvalid(location, name);
     }
+
+    public static bool IsValid(string name) =>
+        !(string.IsNullOrEmpty(name) || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || name.Length > 255);
 }

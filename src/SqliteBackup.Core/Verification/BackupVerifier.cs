@@ -10,6 +10,7 @@ using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Snapshot;
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Local;
 
 namespace SqliteBackup.Core.Verification;
 
@@ -67,6 +68,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
         SqliteBackupException? error = null;
         InconclusiveCause? cause = null;
         Task<(bool, string)>? early = null;
+        IBackupStore? opened = null;
 
         bool Run(string name, Func<(bool ok, string message)> check)
         {
@@ -97,11 +99,18 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
         {
             progress?.Invoke(new BackupProgress(activity, "Checking size and SHA-256", 0));
             StoredObject? stat = null;
-            bool ok = Run("FilePresent", () => store == null ? FilePresent(backup) : (stat = store.Stat(m.File, ct)) != null ? (true, "present") : (false, $"{m.File} is missing from {store.Location} (deleted behind our back?)"))
+            bool ok = Run("FilePresent", () =>
+                {
+                    // Opened here, so that a directory gone or unreadable is judged like any check that could not run.
+                    // A local backup's directory was judged by the catalog that listed it.
+                    store ??= opened = backup.IsRemote ? backup.OpenStore() : new LocalDirectoryStore(backup.Directory, new StoreOptions { AllowInsecureDirectory = true });
+                    if ((stat = store.Stat(m.File, ct)) != null) return (true, "present");
+                    return (false, store is IFileSystemStore ? "the backup file is missing" : $"{m.File} is missing from {store.Location} (deleted behind our back?)");
+                })
                 && Run("Size", () =>
                 {
-                    long size = stat?.Size ?? new FileInfo(backup.Path).Length;
-                    return size == m.StoredSize ? (true, $"{size} bytes") : (false, $"{size} bytes {(store == null ? "on disk" : "stored")}, manifest says {m.StoredSize}");
+                    long size = stat!.Size;
+                    return size == m.StoredSize ? (true, $"{size} bytes") : (false, $"{size} bytes {(store is IFileSystemStore ? "on disk" : "stored")}, manifest says {m.StoredSize}");
                 });
             if (presenceOnly) { }
             else if (ok && level == VerificationLevel.Quick)
@@ -109,16 +118,16 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                 ok = Run("Sha256", () =>
                 {
                     // Without downloading where the service recorded the object's SHA-256 itself; otherwise read back, as a stream.
-                    if (store == null)
+                    if (store is IFileSystemStore)
                     {
-                        string onDisk = HashingStream.HashFile(backup.Path, out _);
+                        string onDisk = store.ReadBackSha256(m.File, ct: ct);
                         return onDisk == m.StoredSha256 ? (true, onDisk) : (false, $"SHA-256 is {onDisk}, manifest says {m.StoredSha256}");
                     }
                     if (stat!.Sha256 is { Length: 64 } recorded)
                         return recorded == m.StoredSha256
                             ? (true, $"{recorded} (the service's own checksum; nothing downloaded)")
                             : (false, $"the service's checksum is SHA-256 {recorded}, manifest says {m.StoredSha256}");
-                    string hash = HashObject(store, m, activity, progress, ct);
+                    string hash = HashObject(store!, m, activity, progress, ct);
                     return hash == m.StoredSha256 ? (true, $"{hash} (read back)") : (false, $"SHA-256 is {hash}, manifest says {m.StoredSha256}");
                 });
             }
@@ -142,7 +151,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                     {
                         try
                         {
-                            scratch = ScratchDirectory.Create(scratchPath, store == null ? backup.Directory : System.IO.Path.GetTempPath(), _log);
+                            scratch = ScratchDirectory.Create(scratchPath, store is IFileSystemStore ? backup.Directory : System.IO.Path.GetTempPath(), _log);
                             db = copy = scratch.File("backup.db");
                         }
                         // Judged as the decompression's failure below; the stored bytes are still hashed.
@@ -156,7 +165,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                         lastPercent = percent;
                         progress?.Invoke(new BackupProgress(activity, $"Reading, hashing and decompressing: {read / 1048576:N0} of {m.StoredSize / 1048576:N0} MiB", 5 + percent * 40 / 100));
                     }
-                    using (var input = store == null ? OpenFile(backup.Path) : store.OpenRead(m.File, ct))
+                    using (var input = store!.OpenRead(m.File, ct))
                         pass = Unpacker.Run(input, backup.Compression, copy, Report, ct);
                     return pass.StoredSha256 == m.StoredSha256 ? (true, pass.StoredSha256) : (false, $"SHA-256 is {pass.StoredSha256}, manifest says {m.StoredSha256}");
                 })
@@ -204,6 +213,8 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
             c?.Dispose();
             scratch?.Dispose();
         }
+        // Left open for the record below; a store this check opened is closed once that is written.
+        using var _ = opened;
 
         var result = new VerificationResult(backup, level, started, checks, total.Elapsed, error, cause);
         if (presenceOnly) return result;
@@ -223,11 +234,8 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                     level, backup.Id, backup.Database, result.Cause, backup.Path, result.Message);
                 break;
         }
-        if (record)
-        {
-            if (store == null) Record(backup, result);
-            else Record(backup, store, result, ct);
-        }
+        // A store that could not even be opened holds no manifest to record in.
+        if (record && store != null) Record(backup, store, result, ct);
         return result;
     }
 
@@ -237,26 +245,11 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
         return default;
     }
 
-    static FileStream OpenFile(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-
     /// <summary>One streamed read of a stored object, for a service that keeps no SHA-256 of its own, with the transfer rate.</summary>
     static string HashObject(IBackupStore store, BackupManifest m, string activity, Action<BackupProgress>? progress, CancellationToken ct)
     {
         var rate = new Copies.TransferRate(m.StoredSize);
         return store.ReadBackSha256(m.File, done => progress?.Invoke(rate.Progress(activity, done, $"read back from {store.Location}")), ct);
-    }
-
-    /// <summary>
-    /// File.Exists is also false for a file we may not see, so only a readable folder that does not list the file proves
-    /// it is gone; anything else is a check that could not run.
-    /// </summary>
-    static (bool, string) FilePresent(BackupInfo backup)
-    {
-        if (File.Exists(backup.Path)) return (true, "present");
-        string name = System.IO.Path.GetFileName(backup.Path);
-        bool listed = Directory.EnumerateFiles(backup.Directory).Any(f => System.IO.Path.GetFileName(f) == name);
-        if (!listed) return (false, "the backup file is missing");
-        throw new UnauthorizedAccessException($"'{backup.Path}' is in its folder but cannot be read.");
     }
 
     /// <summary>
@@ -320,24 +313,7 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
             backup.Manifest.Verifications.Clear();
             backup.Manifest.Verifications.AddRange(current.Verifications);
         }
-        catch (Exception e) when (e is SqliteBackupException or IOException or InvalidDataException)
-        {
-            _log.LogWarning("Could not record the verification in {Manifest}: {Message}", backup.ManifestPath, e.Message);
-        }
-    }
-
-    /// <summary>Appends the result to the manifest on disk. A read-only backup directory is not a reason to fail the check.</summary>
-    void Record(BackupInfo backup, VerificationResult result)
-    {
-        try
-        {
-            var current = BackupCatalog.ReadManifest(backup.ManifestPath, out string? problem) ?? throw new InvalidDataException(problem);
-            current.Verifications.Add(result.ToRecord());
-            AtomicFile.WriteAllBytes(backup.ManifestPath, current.ToJson(), overwrite: true);
-            backup.Manifest.Verifications.Clear();
-            backup.Manifest.Verifications.AddRange(current.Verifications);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is SqliteBackupException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             _log.LogWarning("Could not record the verification in {Manifest}: {Message}", backup.ManifestPath, e.Message);
         }
