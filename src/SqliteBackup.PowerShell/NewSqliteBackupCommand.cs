@@ -77,6 +77,27 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
     [ValidateRange(0, 86400)]
     public int TimeoutSec { get; set; }
 
+    /// <summary>Encrypt to these age public keys (age1…), after compression; needs the writer's own identity to sign the manifest.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Recipient { get; set; }
+
+    /// <summary>Encrypt with a passphrase (age's scrypt recipient) instead of public keys.</summary>
+    [Parameter]
+    public System.Security.SecureString? Passphrase { get; set; }
+
+    /// <summary>The writer's age identity file: signs each manifest (and verifies the new backup when it is a recipient).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdentityFile { get; set; }
+
+    /// <summary>The name of an environment variable holding the writer's age identity.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdentityVariable { get; set; }
+
+    Core.Encryption.BackupEncryption? _encryption;
+
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => BackupEvents.BackupFailed;
 
     protected override void BeginProcessing()
@@ -84,6 +105,8 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
         base.BeginProcessing();
         if (MyInvocation.BoundParameters.ContainsKey(nameof(BlockSize)) && !Incremental)
             ThrowTerminatingError(ErrorRecords.From(BackupErrors.BlockSizeWithoutIncremental()));
+        try { _encryption = ReadEncryption(Recipient, Passphrase, IdentityFile, IdentityVariable); }
+        catch (SqliteBackupException e) { ThrowTerminatingError(ErrorRecords.From(e)); }
     }
 
     protected override void ProcessRecord()
@@ -107,6 +130,7 @@ public sealed class NewSqliteBackupCommand : NotifyingCmdlet
                 AllowInsecureDirectory = AllowInsecureDirectory,
                 Incremental = Incremental,
                 BlockSize = MyInvocation.BoundParameters.ContainsKey(nameof(BlockSize)) ? BlockSize : null,
+                Encryption = _encryption,
             };
             string where = remote ? Core.Storage.StoreText.Redact(BackupPath!) : request.ResolveDestination();
             if (!ShouldProcess(db, Incremental ? $"Back up incrementally into the repository at '{where}'" : $"Back up to '{where}'")) continue;

@@ -42,6 +42,25 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
     [Parameter]
     public SwitchParameter NoPreRestoreBackup { get; set; }
 
+    /// <summary>An age identity file (AGE-SECRET-KEY-1… lines) that opens encrypted backups; never the key itself.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdentityFile { get; set; }
+
+    /// <summary>The name of an environment variable holding the age identity.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdentityVariable { get; set; }
+
+    /// <summary>The passphrase of a backup encrypted with one.</summary>
+    [Parameter]
+    public System.Security.SecureString? Passphrase { get; set; }
+
+    /// <summary>Public keys (age1…) of writers whose signed manifests are trusted besides the identities' own (a recovery key's holder names the operator's).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? TrustedWriter { get; set; }
+
     readonly List<BackupInfo> _backups = [];
 
     protected override void BeginProcessing()
@@ -99,6 +118,12 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
             PreRestoreDirectory = PreRestorePath != null ? ResolvePath(PreRestorePath) : b.IsRemote ? System.IO.Path.Combine(targetDir, "backups") : null,
             NoPreRestoreBackup = NoPreRestoreBackup,
         };
+        try { request = request with { Keys = ReadKeys(IdentityFile, IdentityVariable, Passphrase, TrustedWriter) }; }
+        catch (SqliteBackupException e)
+        {
+            Failed(e, BackupEvents.RestoreFailed, b.Database);
+            return;
+        }
         var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
         try
         {

@@ -22,6 +22,25 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
     [ValidateNotNullOrEmpty]
     public string? ScratchPath { get; set; }
 
+    /// <summary>An age identity file (AGE-SECRET-KEY-1… lines) that opens encrypted backups; never the key itself.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdentityFile { get; set; }
+
+    /// <summary>The name of an environment variable holding the age identity.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdentityVariable { get; set; }
+
+    /// <summary>The passphrase of a backup encrypted with one.</summary>
+    [Parameter]
+    public System.Security.SecureString? Passphrase { get; set; }
+
+    /// <summary>Public keys (age1…) of writers whose signed manifests are trusted besides the identities' own (a recovery key's holder names the operator's).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? TrustedWriter { get; set; }
+
     /// <summary>A backup that cannot be found or fetched is a check that could not run: nothing proves its bytes bad.</summary>
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => Core.Logging.BackupEvents.VerificationInconclusive;
 
@@ -34,6 +53,13 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
 
     protected override void ProcessRecord()
     {
+        Core.Encryption.BackupKeys? keys;
+        try { keys = ReadKeys(IdentityFile, IdentityVariable, Passphrase, TrustedWriter); }
+        catch (SqliteBackupException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+            return;
+        }
         foreach (var b in Backups())
         {
             // A failed check is data (Outcome = Failed), not an error; the engine's log already warns about it. A check
@@ -64,7 +90,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
                     // object once as a stream; Standard/Full read it once, decompressing into the scratch folder. The
                     // verification record goes back with the manifest.
                     using var store = b.OpenStore();
-                    result = new BackupVerifier(logger, scratch).Verify(b, store, VerificationLevel, Query, Progress, Cancellation);
+                    result = new BackupVerifier(logger, scratch, keys).Verify(b, store, VerificationLevel, Query, Progress, Cancellation);
                 }
                 catch (SqliteBackupException e)
                 {
@@ -72,7 +98,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
                     continue;
                 }
             }
-            else result = new BackupVerifier(logger, scratch).Verify(b, VerificationLevel, Query, Progress, Cancellation);
+            else result = new BackupVerifier(logger, scratch, keys).Verify(b, VerificationLevel, Query, Progress, Cancellation);
             WriteObject(result);
             var message = Core.Notifications.NotificationMessage.ForVerification(b, VerificationLevel, result);
             // A check that cannot run night after night is a failure someone must hear about, though the backup is not blamed.

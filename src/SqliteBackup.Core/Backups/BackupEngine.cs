@@ -24,7 +24,8 @@ public sealed class BackupEngine(ILogger? logger = null)
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
     public BackupInfo Create(BackupRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
-        request.Incremental ? Repository.IncrementalBackup.CreateLocal(request, _log, progress, ct)
+        request.Incremental && request.Encryption != null ? throw BackupErrors.EncryptionOptionsConflict("-Incremental backups can not be encrypted yet (only plain backups are).")
+        : request.Incremental ? Repository.IncrementalBackup.CreateLocal(request, _log, progress, ct)
         : Create(request, new DirectoryTarget(request.ResolveDestination()), progress, ct);
 
     /// <summary>A new backup straight into a store; local temporaries (a backup-API snapshot copy) go to <paramref name="tempFolder"/>.</summary>
@@ -53,7 +54,7 @@ public sealed class BackupEngine(ILogger? logger = null)
             string id = BackupNaming.NewId();
             name = target is Repository.RepositoryTarget
                 ? BackupNaming.SnapshotFileName(database, createdUtc, request.Type, id)
-                : BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression);
+                : BackupNaming.FileName(database, createdUtc, request.Type, id, request.Compression, request.Encryption != null);
             string finalPath = target.PathOf(name);
             _log.LogInformation(BackupEvents.BackupStarted, "Backing up {Database} from {Source} to {Path}", database, source, finalPath);
             var manifest = new BackupManifest
@@ -70,13 +71,21 @@ public sealed class BackupEngine(ILogger? logger = null)
             };
             Capture(src, source, target, name, request, manifest, temps, progress, ct, out var fresh);
             _log.LogDebug("Snapshot, compression and hashing: {Ms} ms ({Method})", clock.ElapsedMilliseconds, manifest.SnapshotMethod);
+            request.Encryption?.Seal(manifest);
 
             var info = target.Publish(name, manifest);
 
-            if (request.Verify != VerificationLevel.None)
+            var level = request.Verify;
+            // A writer that is not among its own recipients can not decrypt what it wrote: its stored bytes are still checked.
+            if (request.Encryption != null && request.Encryption.OwnKeys == null && level > VerificationLevel.Quick)
+            {
+                _log.LogWarning("The writer's identity is not one of the recipients, so backup {Id} is verified at Quick level only (its stored SHA-256); add its public key to the recipients for {Level}", id, level);
+                level = VerificationLevel.Quick;
+            }
+            if (level != VerificationLevel.None)
             {
                 var phase = Stopwatch.StartNew();
-                var result = target.Verify(new BackupVerifier(_log, request.ScratchPath), info, request.Verify, fresh, progress, ct);
+                var result = target.Verify(new BackupVerifier(_log, request.ScratchPath, request.Encryption?.OwnKeys), info, level, fresh, progress, ct);
                 // A check that could not run fails the backup with its real cause (DiskFull...), not as a bad backup.
                 if (result.Inconclusive) throw BackupErrors.NewBackupNotVerified(result.Error!);
                 if (!result.Passed) throw BackupErrors.VerificationFailed(finalPath, result.Message);
@@ -214,7 +223,7 @@ public sealed class BackupEngine(ILogger? logger = null)
             FillMetadata(dest, source, manifest);
         }
 
-        if (request.Compression == CompressionKind.None && target is DirectoryTarget local)
+        if (request.Compression == CompressionKind.None && request.Encryption == null && target is DirectoryTarget local)
         {
             manifest.RawSha256 = manifest.StoredSha256 = HashingStream.HashFile(rawTemp, out long length);
             manifest.RawSize = manifest.StoredSize = length;

@@ -23,6 +23,8 @@ public sealed record BackupRequest(string DatabasePath)
     public bool Incremental { get; init; }
     /// <summary>The repository's block size when this backup creates it; null: the default, or the existing repository's.</summary>
     public int? BlockSize { get; init; }
+    /// <summary>Compress, then encrypt in the age format, and sign the manifest (see <see cref="Encryption.BackupEncryption"/>); null: not encrypted.</summary>
+    public Encryption.BackupEncryption? Encryption { get; init; }
     /// <summary>Tests turn the file-read snapshot off to exercise the backup-API path on a checkpointed WAL database.</summary>
     internal bool AllowFileRead { get; init; } = true;
     /// <summary>Test hook: runs once the file-read snapshot is pinned, before the file is read.</summary>

@@ -110,7 +110,8 @@ internal sealed class DirectoryTarget(string directory) : BackupTarget
         {
             using var input = openInput();
             using var output = store.CreateTemporary(storedTemp, Buffer);
-            Compress(input, length, output, request, manifest, pumped, ct);
+            if (request.Encryption != null) Encrypt(input, length, output, request, manifest, pumped, ct);
+            else Compress(input, length, output, request, manifest, pumped, ct);
         });
         WaitReporting(alongside == null ? work : Task.WhenAll(work, alongside), () => Volatile.Read(ref pumped.Value), length, activity, status, progress);
         return work;
@@ -146,6 +147,33 @@ internal sealed class DirectoryTarget(string directory) : BackupTarget
         {
             log.LogWarning("Could not remove {Name} from {Location} after the failure: {Message}", name, _store.Location, e.Message);
         }
+    }
+
+    /// <summary>Compresses, then encrypts, exactly <paramref name="length"/> bytes of <paramref name="input"/>: the same pull pipeline as a store's.</summary>
+    static void Encrypt(Stream input, long length, FileStream output, BackupRequest request, BackupManifest manifest, StrongBox<long> pumped,
+        CancellationToken ct)
+    {
+        using var reader = new CompressingReader(input, length, request.Compression, request.ZstdLevel, ct);
+        using var sealer = new Encryption.AgeEncryptingReader(reader, request.Encryption!.AgeRecipients, leaveOpen: true);
+        var buffer = new byte[Buffer];
+        long written = 0, flushedAt = 0;
+        int n;
+        while ((n = sealer.Read(buffer)) > 0)
+        {
+            output.Write(buffer, 0, n);
+            written += n;
+            if (written - flushedAt >= FlushEvery)
+            {
+                output.Flush(flushToDisk: true);
+                flushedAt = written;
+            }
+            Volatile.Write(ref pumped.Value, reader.RawRead);
+        }
+        output.Flush();
+        manifest.StoredSha256 = sealer.StoredSha256;
+        manifest.StoredSize = sealer.StoredSize;
+        manifest.RawSha256 = reader.RawSha256;
+        manifest.RawSize = length;
     }
 
     /// <summary>Compresses exactly <paramref name="length"/> bytes of <paramref name="input"/>, hashing both sides on the way.</summary>
@@ -219,17 +247,18 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
         {
             using var input = openInput();
             using var reader = new CompressingReader(input, length, request.Compression, request.ZstdLevel, ct);
+            using var sealer = request.Encryption == null ? null : new Encryption.AgeEncryptingReader(reader, request.Encryption.AgeRecipients, leaveOpen: true);
             // Of the database's bytes (the compressed total is known only at the end), with the rate and time left.
             var rate = new Copies.TransferRate(length);
             var sent = new SyncProgress(_ => progress?.Invoke(rate.Progress(activity, reader.RawRead, $"to {store.Location}")));
             _retainUntil = store is IObjectLockStore locking && locking.CanLock(ct)
                 ? Copies.LockPeriod.RetainUntil(Retention.RetentionPolicy.Default, manifest.CreatedUtc) : null;
-            Put(name, reader, sent, ct);
+            Put(name, (Stream?)sealer ?? reader, sent, ct);
             Published = true;
             // A store that stopped reading early stored a truncated backup under its name (removed again by the caller).
-            if (!reader.Complete) throw new IOException($"{store.Location} stopped reading '{name}' before its end.");
-            manifest.StoredSha256 = reader.StoredSha256;
-            manifest.StoredSize = reader.StoredSize;
+            if (!reader.Complete || sealer is { Complete: false }) throw new IOException($"{store.Location} stopped reading '{name}' before its end.");
+            manifest.StoredSha256 = sealer?.StoredSha256 ?? reader.StoredSha256;
+            manifest.StoredSize = sealer?.StoredSize ?? reader.StoredSize;
             manifest.RawSha256 = reader.RawSha256;
             manifest.RawSize = length;
         }

@@ -97,6 +97,15 @@ public sealed class AgeX25519Identity : IAgeIdentity
 
     internal string EncodeSecret() => Bech32.Encode(Hrp, _key.GetEncoded());
 
+    /// <summary>X25519(this secret, peer); null when the peer is a low-order point (no shared secret).</summary>
+    internal byte[]? Agree(AgeX25519Recipient peer)
+    {
+        var shared = new byte[32];
+        try { _key.GenerateSecret(new X25519PublicKeyParameters(peer.PublicKey.ToArray()), shared, 0); }
+        catch (InvalidOperationException) { return null; }
+        return shared;
+    }
+
     byte[]? IAgeIdentity.TryUnwrap(AgeStanza stanza, IReadOnlyList<AgeStanza> all)
     {
         if (stanza.Type != AgeX25519Recipient.StanzaType) return null;

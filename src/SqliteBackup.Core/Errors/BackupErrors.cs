@@ -59,9 +59,10 @@ public static class BackupErrors
         "Do not rely on this backup. Take a new one and check the source database with PRAGMA integrity_check.", path);
 
     /// <summary>Our own errors already say what they mean; these two are statements about a backup's bytes, not about the environment.</summary>
-    // A snapshot's pack that is gone or does not decode is its own bytes talking: the snapshot cannot be restored.
+    // A snapshot's pack that is gone or does not decode, or an encrypted backup that is not authentic or whose ciphertext is
+    // damaged, is its own bytes talking: the backup cannot be restored.
     internal static bool IsEvidenceAboutBackup(SqliteBackupException e) =>
-        e.ErrorId is "BackupChecksumMismatch" or "BackupVerificationFailed" or "RepositoryDamaged" or "RepositoryPackMissing";
+        e.ErrorId is "BackupChecksumMismatch" or "BackupVerificationFailed" or "RepositoryDamaged" or "RepositoryPackMissing" or "BackupNotAuthentic" or "EncryptedDataDamaged";
 
     public static SqliteBackupException UnknownStoreScheme(string location, string scheme, string known) => new(
         "UnknownStoreScheme", BackupErrorCategory.InvalidArgument,
@@ -762,4 +763,21 @@ public static class BackupErrors
         "RepositoryCopyIncompatible", BackupErrorCategory.InvalidArgument,
         $"The repository in {location} uses blocks of {blockSize} bytes named by {hash}; the snapshot comes from a repository with blocks of {sourceBlockSize} bytes named by {sourceHash}, so its packs cannot be shared there. Nothing was written.",
         "Copy it into another location (its repository is created with the source's block size), or export it as a plain backup with Copy-SqliteBackup -AsPlain.", location);
+
+    // ---- issue 13, age encryption at rest: encrypted plain backups (age-int) ----------------------------------------
+
+    public static SqliteBackupException BackupNotAuthentic(string name, string why) => new(
+        "BackupNotAuthentic", BackupErrorCategory.SecurityError,
+        $"'{name}' is not an authentic backup: {why}. Its contents were not used.",
+        "Do not restore from it: anyone can encrypt a file to public keys, so only a manifest whose MAC verifies proves it was written by your key. Pick another backup or another copy of this one, and find out who wrote this one. If an offline recovery key is restoring, name the writer's public key as trusted (encryption.trusted_writers in the job configuration).", name);
+
+    public static SqliteBackupException EncryptionWriterIdentityMissing() => new(
+        "EncryptionWriterIdentityMissing", BackupErrorCategory.InvalidArgument,
+        "-Recipient needs the writer's own identity (-IdentityFile or -IdentityVariable, or identity_file / identity_env in the job configuration): it signs each manifest so that a backup forged to the same public keys is refused. Nothing was written.",
+        "Create a key with New-SqliteBackupKey -Path <file>, add its public key to the recipients, and name the file with -IdentityFile.");
+
+    public static SqliteBackupException EncryptionOptionsConflict(string detail) => new(
+        "EncryptionOptionsConflict", BackupErrorCategory.InvalidArgument,
+        $"{detail} Nothing was written.",
+        "Use either -Recipient (with -IdentityFile or -IdentityVariable) or -Passphrase; encryption needs one of them, and -Incremental is not encrypted yet.");
 }

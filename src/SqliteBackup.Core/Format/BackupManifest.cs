@@ -21,6 +21,11 @@ public sealed class BackupManifest
     /// than they understand) instead of taking it for a plain backup whose file is missing. Plain backups stay 1.
     /// </summary>
     public const int SnapshotSchemaVersion = 2;
+    /// <summary>
+    /// An encrypted plain backup: version 3 so module versions from before encryption refuse it (as newer than they
+    /// understand) instead of failing to decompress its ciphertext and reporting a good backup as damaged.
+    /// </summary>
+    public const int EncryptedSchemaVersion = 3;
     public const string Suffix = ".manifest.json";
 
     public string Schema { get; set; } = SchemaName;
@@ -60,6 +65,16 @@ public sealed class BackupManifest
     [JsonIgnore]
     public bool IsSnapshot => Repository != null;
 
+    /// <summary>For an encrypted backup (SchemaVersion 3): the transforms applied in order, e.g. ["zstd", "age"].</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? Transforms { get; set; }
+    /// <summary>For an encrypted backup: recipients' public keys and the manifest's MACs (never a secret); null when not encrypted.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Encryption.EncryptionRecord? Encryption { get; set; }
+
+    [JsonIgnore]
+    public bool IsEncrypted => Encryption != null;
+
     static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -86,7 +101,10 @@ public sealed class BackupManifest
         {
             null => "empty document",
             { Schema: not SchemaName } => $"schema '{m.Schema}' is not '{SchemaName}'",
-            { SchemaVersion: > SnapshotSchemaVersion } => $"schema version {m.SchemaVersion} is newer than this module understands ({SnapshotSchemaVersion}); update the module",
+            { SchemaVersion: > EncryptedSchemaVersion } => $"schema version {m.SchemaVersion} is newer than this module understands ({EncryptedSchemaVersion}); update the module",
+            { SchemaVersion: EncryptedSchemaVersion, Encryption: null } => $"schema version {m.SchemaVersion} is an encrypted backup's but it records no encryption",
+            { SchemaVersion: not EncryptedSchemaVersion, Encryption: not null } => "a manifest that records encryption is not schema version 3",
+            _ when m.Encryption != null && m.Encryption.Format != global::SqliteBackup.Core.Encryption.EncryptionRecord.AgeFormat => $"encryption format '{m.Encryption.Format}' is not 'age'",
             { SchemaVersion: SnapshotSchemaVersion, Repository: null } => $"schema version {m.SchemaVersion} is a snapshot's but it names no repository",
             { SchemaVersion: CurrentSchemaVersion, Repository: not null } => "a plain backup's manifest (version 1) names a repository",
             _ when m.Repository != null && !m.File.EndsWith(SnapshotNames.SnapshotSuffix, StringComparison.Ordinal) => $"snapshot file '{m.File}' does not end in {SnapshotNames.SnapshotSuffix}",

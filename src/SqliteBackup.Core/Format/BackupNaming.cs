@@ -15,8 +15,11 @@ public static class BackupNaming
 
     public static string NewId() => Guid.NewGuid().ToString("N");
 
-    public static string FileName(string database, DateTime createdUtc, BackupType type, string id, CompressionKind compression) =>
-        $"{SafeName(database)}_{createdUtc:yyyyMMdd-HHmmss}_{type.ToString().ToLowerInvariant()}_{id[..8]}.db{Codec.Extension(compression)}";
+    /// <param name="encrypted">age-encrypted after compression: '.age' is appended, as the age tool names its files.</param>
+    public static string FileName(string database, DateTime createdUtc, BackupType type, string id, CompressionKind compression, bool encrypted = false) =>
+        $"{SafeName(database)}_{createdUtc:yyyyMMdd-HHmmss}_{type.ToString().ToLowerInvariant()}_{id[..8]}.db{Codec.Extension(compression)}{(encrypted ? AgeExtension : "")}";
+
+    public const string AgeExtension = ".age";
 
     /// <summary>A snapshot's File: the plain form with .snapshot for .db[.zst]; only its manifest exists under that name + .manifest.json.</summary>
     public static string SnapshotFileName(string database, DateTime createdUtc, BackupType type, string id) =>
@@ -27,7 +30,7 @@ public static class BackupNaming
     /// <summary>What a snapshot's File says about it (database, time, type, id8); Compression is Zstd.</summary>
     public static bool TryParseSnapshot(string name, out BackupFileName parsed) => TryParse(SnapshotPattern, name, CompressionKind.Zstd, out parsed);
 
-    static readonly Regex Pattern = new(@"^(?<db>.+)_(?<time>\d{8}-\d{6})_(?<type>[a-z]+)_(?<id>[0-9a-f]{8})\.db(?<ext>\.zst|\.gz)?$", RegexOptions.CultureInvariant);
+    static readonly Regex Pattern = new(@"^(?<db>.+)_(?<time>\d{8}-\d{6})_(?<type>[a-z]+)_(?<id>[0-9a-f]{8})\.db(?<ext>\.zst|\.gz)?(?<age>\.age)?$", RegexOptions.CultureInvariant);
 
     /// <summary>Whether a file name is one <see cref="FileName"/> could have produced: the only names we ever delete or trust.</summary>
     public static bool IsBackupFileName(string name) => TryParse(name, out _);

@@ -25,14 +25,22 @@ internal static class Unpacker
     /// <param name="rawFile">Where the decompressed database goes (a new file, created here); null: hashed only.</param>
     /// <param name="storedRead">Stored bytes read so far, reported on the calling thread.</param>
     /// <exception cref="Exception">What reading <paramref name="stored"/> threw: the object could not be read, which proves nothing about it.</exception>
-    public static Unpacked Run(Stream stored, CompressionKind kind, string? rawFile, Action<long>? storedRead, CancellationToken ct)
+    /// <param name="decrypt">For an encrypted backup: opens the plaintext of the stored bytes (an age file); it must leave them open.</param>
+    public static Unpacked Run(Stream stored, CompressionKind kind, string? rawFile, Action<long>? storedRead, CancellationToken ct,
+        Func<Stream, Stream>? decrypt = null)
     {
         using var source = new SourceStream(stored);
         using var storedHash = new HashingStream(source, leaveOpen: true);
         Exception? failure = null;
         long rawSize = 0;
         string rawHash = "";
-        try { (rawHash, rawSize) = Decompress(storedHash, kind, rawFile, storedRead, ct); }
+        try
+        {
+            // A damaged ciphertext throws (EncryptedDataDamaged) only after the intact chunks before it were decompressed
+            // into rawFile: a failure here means the caller discards that copy unused.
+            using var plain = decrypt?.Invoke(storedHash);
+            (rawHash, rawSize) = Decompress(storedHash, plain ?? storedHash, kind, rawFile, storedRead, ct);
+        }
         catch (Exception e) when (source.Failure == null && e is not OperationCanceledException) { failure = e; }
         if (source.Failure != null) ExceptionDispatchInfo.Throw(source.Failure);
         // The rest of the stored bytes still count: a damaged object is reported by its hash, whatever stopped decoding.
@@ -45,7 +53,7 @@ internal static class Unpacker
         return new Unpacked(storedHash.HashHex(), storedHash.BytesRead, rawHash, rawSize, failure);
     }
 
-    static (string, long) Decompress(HashingStream input, CompressionKind kind, string? rawFile, Action<long>? storedRead, CancellationToken ct)
+    static (string, long) Decompress(HashingStream counted, Stream input, CompressionKind kind, string? rawFile, Action<long>? storedRead, CancellationToken ct)
     {
         using var output = rawFile == null ? null : PrivateFiles.CreateNew(rawFile, Buffer);
         using var full = new BlockingCollection<(byte[] Data, int Count)>(boundedCapacity: 4);
@@ -79,7 +87,7 @@ internal static class Unpacker
                 ct.ThrowIfCancellationRequested();
                 var buffer = free.TryTake(out var b) ? b : new byte[Buffer];
                 int n = d.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-                storedRead?.Invoke(input.BytesRead);
+                storedRead?.Invoke(counted.BytesRead);
                 if (n == 0) break;
                 full.Add((buffer, n), writerFailed.Token);
             }

@@ -21,6 +21,8 @@ public sealed record RestoreRequest(string Destination)
     public string? PreRestoreDirectory { get; init; }
     /// <summary>Replace an existing database without a PreRestore backup of it (the caller said so explicitly).</summary>
     public bool NoPreRestoreBackup { get; init; }
+    /// <summary>For an encrypted backup: the identities or passphrase that open it and whose manifests are trusted.</summary>
+    public Encryption.BackupKeys? Keys { get; init; }
 }
 
 public sealed record RestoreResult(BackupInfo Backup, string Destination, RestoreMethod Method, BackupInfo? PreRestoreBackup, string? PreservedPath, TimeSpan Duration)

@@ -60,6 +60,13 @@ public sealed class Restorer(ILogger? logger = null)
         // A check that could not run (no permission, an I/O error) is not a damaged backup: say what stopped it.
         if (present.Inconclusive) throw present.Error!;
         if (!present.Passed) throw BackupErrors.ChecksumMismatch(backup.Path, present.Message);
+        // Before anything is touched or decrypted: a backup anyone could have encrypted to our public keys is refused.
+        if (backup.Manifest.IsEncrypted)
+        {
+            var m = backup.Manifest;
+            var from = store;
+            Encryption.BackupKeys.Authenticate(m, request.Keys, backup.Path, () => from.OpenRead(m.File, ct));
+        }
 
         string targetDir = Path.GetDirectoryName(target)!;
         if (!Directory.Exists(targetDir)) throw BackupErrors.ForWriteFailure(targetDir, new DirectoryNotFoundException($"The folder '{targetDir}' does not exist."));
@@ -78,7 +85,7 @@ public sealed class Restorer(ILogger? logger = null)
         try
         {
             progress?.Invoke(new BackupProgress(activity, "Reading, hashing and decompressing", 20));
-            var (hash, length) = ReadOnce(backup, store, temp, targetDir, scratch.Path, ct);
+            var (hash, length) = ReadOnce(backup, store, temp, targetDir, scratch.Path, request.Keys, ct);
             if (hash != backup.Manifest.RawSha256 || length != backup.Manifest.RawSize)
                 throw BackupErrors.ChecksumMismatch(backup.Path, "the decompressed database does not match the raw SHA-256 in the manifest");
             progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
@@ -267,7 +274,7 @@ public sealed class Restorer(ILogger? logger = null)
     /// Reads the stored object once: hashed (it must match the manifest, as a Quick check would), decompressed into
     /// <paramref name="temp"/> and the decompressed bytes hashed, all in one pass. Returns the raw SHA-256 and length.
     /// </summary>
-    static (string, long) ReadOnce(BackupInfo backup, IBackupStore store, string temp, string targetDir, string scratch, CancellationToken ct)
+    static (string, long) ReadOnce(BackupInfo backup, IBackupStore store, string temp, string targetDir, string scratch, Encryption.BackupKeys? keys, CancellationToken ct)
     {
         var m = backup.Manifest;
         if (m.IsSnapshot)
@@ -283,7 +290,7 @@ public sealed class Restorer(ILogger? logger = null)
         try
         {
             using var input = store.OpenRead(m.File, ct);
-            pass = Unpacker.Run(input, m.Compression, temp, null, ct);
+            pass = Unpacker.Run(input, m.Compression, temp, null, ct, m.IsEncrypted ? stored => keys!.Decrypt(stored, backup.Path) : null);
         }
         // The object could not be read: nothing is proven against it (a store's own errors already say what to do).
         catch (Exception e) when (e is not SqliteBackupException && VerificationEvidence.Classify(e) is { Cause: { } cause } && cause != InconclusiveCause.Cancelled)
@@ -295,6 +302,8 @@ public sealed class Restorer(ILogger? logger = null)
         switch (pass.Failure)
         {
             case null: return (pass.RawSha256, pass.RawSize);
+            // What was decrypted before the damage is in the private scratch copy, which goes unused with its folder.
+            case SqliteBackupException { ErrorId: "EncryptedDataDamaged" or "EncryptionWrongIdentity" } damaged: throw damaged;
             case InvalidDataException or ZstdSharp.ZstdException: throw BackupErrors.ChecksumMismatch(backup.Path, "it does not decompress: " + pass.Failure.Message);
             case IOException or UnauthorizedAccessException: throw BackupErrors.ForWriteFailure(targetDir, pass.Failure);
             default:

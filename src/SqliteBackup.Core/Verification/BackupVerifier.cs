@@ -21,7 +21,8 @@ namespace SqliteBackup.Core.Verification;
 /// not run (no space, no permission, an I/O error) makes the result Inconclusive (<see cref="VerificationEvidence"/>).
 /// </summary>
 /// <param name="scratchPath">Where decompressed copies go; null: beside the backup (see <see cref="ScratchDirectory"/>).</param>
-public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath = null)
+/// <param name="keys">For encrypted backups: what opens them and whose manifests are trusted; Quick needs none.</param>
+public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath = null, Encryption.BackupKeys? keys = null)
 {
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
@@ -88,7 +89,9 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                 if (verdict.Cause is { } why)
                 {
                     cause = why;
-                    error = BackupErrors.CheckCouldNotRun(backup.Path, name, why, e.Message, scratch?.Path ?? scratchPath, m.RawSize, e);
+                    // No identity, or not the right one: the caller's own error says what to give.
+                    error = e is SqliteBackupException { ErrorId: "EncryptionIdentityMissing" or "EncryptionWrongIdentity" } own ? own
+                        : BackupErrors.CheckCouldNotRun(backup.Path, name, why, e.Message, scratch?.Path ?? scratchPath, m.RawSize, e);
                 }
             }
             checks.Add(new CheckResult(name, outcome, sw.Elapsed, message));
@@ -193,6 +196,17 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                     string hash = HashObject(store!, m, activity, progress, ct);
                     return hash == m.StoredSha256 ? (true, $"{hash} (read back)") : (false, $"SHA-256 is {hash}, manifest says {m.StoredSha256}");
                 });
+                // Anyone can encrypt to public keys and recompute these hashes: Quick can not tell a forged backup.
+                if (ok && m.IsEncrypted) checks.Add(new CheckResult("Authentic", VerificationOutcome.Passed, TimeSpan.Zero,
+                    "not checked: the backup is encrypted and Quick uses no key, so its authenticity was not checked (Standard or Full with an identity checks it)"));
+            }
+            else if (ok && m.IsEncrypted && !Run("Authentic", () =>
+                     {
+                         Encryption.BackupKeys.Authenticate(m, keys, backup.Path, () => store!.OpenRead(m.File, ct));
+                         return (true, m.Encryption!.Passphrase ? "the manifest's MAC verifies under the passphrase" : "the manifest's MAC verifies under the identity given, from a trusted writer");
+                     }))
+            {
+                ok = false;
             }
             else if (ok)
             {
@@ -229,7 +243,8 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                         progress?.Invoke(new BackupProgress(activity, $"Reading, hashing and decompressing: {read / 1048576:N0} of {m.StoredSize / 1048576:N0} MiB", 5 + percent * 40 / 100));
                     }
                     using (var input = store!.OpenRead(m.File, ct))
-                        pass = Unpacker.Run(input, backup.Compression, copy, Report, ct);
+                        pass = Unpacker.Run(input, backup.Compression, copy, Report, ct,
+                            m.IsEncrypted ? stored => keys!.Decrypt(stored, backup.Path) : null);
                     return pass.StoredSha256 == m.StoredSha256 ? (true, pass.StoredSha256) : (false, $"SHA-256 is {pass.StoredSha256}, manifest says {m.StoredSha256}");
                 })
                 && Run("Decompress", () =>

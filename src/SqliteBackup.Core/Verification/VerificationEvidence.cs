@@ -59,6 +59,7 @@ internal static class VerificationEvidence
     static Verdict ClassifyError(SqliteBackupException e)
     {
         if (BackupErrors.IsEvidenceAboutBackup(e)) return Evidence;
+        if (e.ErrorId is "EncryptionIdentityMissing" or "EncryptionWrongIdentity") return CouldNotRun(InconclusiveCause.MissingKey);
         if (e.InnerException is { } inner && Classify(inner) is { } v) return v;
         return CouldNotRun(e.Category switch
         {

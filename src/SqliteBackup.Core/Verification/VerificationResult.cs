@@ -39,7 +39,10 @@ public sealed class VerificationResult(BackupInfo backup, VerificationLevel leve
 
     public string Message => Checks.FirstOrDefault(c => !c.Passed) is { } bad
         ? bad.Outcome == VerificationOutcome.Inconclusive ? $"{bad.Name} could not run: {bad.Message}" : $"{bad.Name}: {bad.Message}"
-        : $"{Checks.Count} checks passed";
+        : $"{Checks.Count} checks passed" + (Checks.FirstOrDefault(c => c.Name == "Authentic" && c.Message.StartsWith(NotChecked, StringComparison.Ordinal)) is { } note ? $" ({note.Message})" : "");
+
+    /// <summary>How a Quick check of an encrypted backup says that it did not check authenticity.</summary>
+    internal const string NotChecked = "not checked";
 
     public VerificationRecord ToRecord() => new()
     {

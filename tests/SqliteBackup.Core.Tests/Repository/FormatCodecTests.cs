@@ -188,7 +188,7 @@ public sealed class FormatCodecTests
         Assert.Null(BackupManifest.TryParse(m.ToJson(), out problem));
         Assert.Contains("no repository", problem);
         m = Snapshot();
-        m.SchemaVersion = 3;
+        m.SchemaVersion = 4; // 3 is an encrypted plain backup (issue 13)
         Assert.Null(BackupManifest.TryParse(m.ToJson(), out problem));
         Assert.Contains("newer", problem);
         m = Snapshot();
