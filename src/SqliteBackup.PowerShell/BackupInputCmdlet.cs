@@ -93,7 +93,9 @@ public abstract class BackupInputCmdlet : NotifyingCmdlet
     {
         string name = System.IO.Path.GetFileName(path);
         string data = name.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal) ? path[..^BackupManifest.Suffix.Length] : path;
-        if (File.Exists(path) && BackupNaming.IsBackupFileName(System.IO.Path.GetFileName(data))) return _listed.Add(data);
+        // A snapshot has only its manifest on disk (its blocks live in the repository's packs).
+        bool named = BackupNaming.IsBackupFileName(System.IO.Path.GetFileName(data)) || (data != path && BackupNaming.TryParseSnapshot(System.IO.Path.GetFileName(data), out _));
+        if (File.Exists(path) && named) return _listed.Add(data);
         WriteVerbose($"Passing over '{path}': it is not a backup file.");
         return false;
     }

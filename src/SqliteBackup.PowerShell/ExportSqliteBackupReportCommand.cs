@@ -76,7 +76,8 @@ public sealed class ExportSqliteBackupReportCommand : SqliteBackupCmdlet
 
         var policy = config?.RetentionPolicy ?? RetentionPolicy.Default;
         WriteVerbose($"Retention policy: {policy}; buckets in local time ({TimeZoneInfo.Local.Id})");
-        var model = BackupReport.BuildModel(backups, log, policy, TimeZoneInfo.Local, DateTime.UtcNow, schedules, directories.Select(Core.Storage.StoreText.Redact).ToList(), config?.ConfigPath);
+        var model = BackupReport.BuildModel(backups, log, policy, TimeZoneInfo.Local, DateTime.UtcNow, schedules, directories.Select(Core.Storage.StoreText.Redact).ToList(), config?.ConfigPath,
+            RepositoryUsage.MeasureAll(backups, e => WriteError(ErrorRecords.From(e)), Cancellation));
         try { BackupReport.Write(target, BackupReport.Render(model)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

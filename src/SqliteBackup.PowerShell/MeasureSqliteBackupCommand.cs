@@ -69,6 +69,6 @@ public sealed class MeasureSqliteBackupCommand : SqliteBackupCmdlet
             .SelectMany(f => new JsonLinesLog(f).Read()).ToList();
         // Piped backups are a selection: another database's failures in the same log are not theirs.
         var databases = ParameterSetName == ObjectSet ? unique.Select(b => b.Database).ToHashSet(StringComparer.Ordinal) : null;
-        WriteObject(BackupStatistics.Compute(unique, log, DateTime.UtcNow, databases));
+        WriteObject(BackupStatistics.Compute(unique, log, DateTime.UtcNow, databases, RepositoryUsage.MeasureAll(unique, e => WriteError(ErrorRecords.From(e)), Cancellation)));
     }
 }

@@ -56,11 +56,16 @@ public sealed class BackupInfo
     /// <summary>Local time, for display and for comparisons typed at a prompt (Get-Date is local).</summary>
     public DateTime Created => CreatedUtc.ToLocalTime();
     public BackupType Type => Manifest.Type;
-    /// <summary>Bytes on disk, so `Where Size -lt 1KB` means what it says.</summary>
+    /// <summary>
+    /// Bytes on disk, so `Where Size -lt 1KB` means what it says; for a snapshot, the stored bytes of its blocks (shared
+    /// blocks counted in full), comparable with a plain backup's.
+    /// </summary>
     public long Size => Manifest.StoredSize;
     public long StoredSize => Manifest.StoredSize;
     public long RawSize => Manifest.RawSize;
     public CompressionKind Compression => Manifest.Compression;
+    /// <summary>A plain backup file, or a snapshot in an incremental repository (whose Size is what its blocks weigh stored).</summary>
+    public BackupFormat Format => Manifest.IsSnapshot ? BackupFormat.Snapshot : BackupFormat.Plain;
     public IReadOnlyList<string> Tags => Manifest.Tags;
     public string SourcePath => Manifest.SourcePath;
     public VerificationRecord? LastVerificationRecord => Manifest.Verifications.Count == 0 ? null : Manifest.Verifications[^1];

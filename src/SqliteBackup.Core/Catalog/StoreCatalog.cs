@@ -182,6 +182,9 @@ public sealed class StoreCatalog(ILogger? logger = null)
         string dataName = manifestName.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal) ? manifestName[..^BackupManifest.Suffix.Length] : manifestName;
         var objects = new Dictionary<string, StoredObject>(StringComparer.Ordinal) { [manifestName] = manifestObject };
         if (StoreNames.IsValid(dataName) && store.Stat(dataName, ct) is { } data) objects[data.Name] = data;
+        // A remote snapshot is judged by its packs: one listing, as Get-SqliteBackup's.
+        if (store is not IFileSystemStore && Repository.RepositoryNames.IsSnapshotManifest(manifestName))
+            foreach (var o in store.List(ct)) objects[o.Name] = o;
         var fresh = Load(store, manifestObject, objects, out string? problem, out bool untrusted, ct);
         if (fresh == null) throw untrusted || store is not IFileSystemStore ? BackupErrors.UntrustedBackupFile(backup.ManifestPath, problem!) : BackupErrors.BackupNotFound(backup.Path);
         if (!string.Equals(fresh.Path, backup.Path, StringComparison.Ordinal))
@@ -209,6 +212,19 @@ public sealed class StoreCatalog(ILogger? logger = null)
         store.Delete(fresh.Manifest.File, ct);
         _log.LogInformation(eventId ?? Logging.BackupEvents.BackupRemoved, "Removed {Type} backup {Id} of {Database} taken {Created:u}: {Path}{Reason}",
             fresh.Type, fresh.Id, fresh.Database, fresh.CreatedUtc, fresh.Path, reason == null ? "" : $" ({reason})");
+    }
+
+    /// <summary>What keeps a snapshot from being restored by what a listing shows: a pack or index gone, or a pack of another size.</summary>
+    static string? MissingPack(Repository.SnapshotRepository r, IReadOnlyDictionary<string, StoredObject> objects)
+    {
+        foreach (var p in r.Packs)
+        {
+            if (!objects.TryGetValue(p.Name, out var pack)) return $"its pack '{p.Name}' is missing (deleted behind our back?); it cannot be restored";
+            if (pack.Size != p.Size) return $"its pack '{p.Name}' is {pack.Size} bytes, the snapshot records {p.Size} (damage, or an upload that never finished); it cannot be restored";
+            string index = Repository.RepositoryNames.IndexOf(p.Name);
+            if (!objects.ContainsKey(index)) return $"its pack index '{index}' is missing (deleted behind our back?); it cannot be restored";
+        }
+        return null;
     }
 
     /// <summary>
@@ -258,15 +274,30 @@ public sealed class StoreCatalog(ILogger? logger = null)
             problem = $"it names '{m.File}', not its own {what} '{dataName}'";
             return null;
         }
-        if (!BackupNaming.IsBackupFileName(dataName))
+        if (m.IsSnapshot ? !BackupNaming.TryParseSnapshot(dataName, out _) : !BackupNaming.IsBackupFileName(dataName))
         {
-            problem = $"'{dataName}' is not a backup file name (<database>_<yyyyMMdd-HHmmss>_<type>_<id8>.db[.zst|.gz])";
+            problem = m.IsSnapshot
+                ? $"'{dataName}' is not a snapshot name (<database>_<yyyyMMdd-HHmmss>_<type>_<id8>.snapshot)"
+                : $"'{dataName}' is not a backup file name (<database>_<yyyyMMdd-HHmmss>_<type>_<id8>.db[.zst|.gz])";
             return null;
         }
         if (ownerProblem != null)
         {
             problem = ownerProblem;
             return null;
+        }
+        if (m.IsSnapshot)
+        {
+            // No data object of its own: the packs it names are what must be there. Judged like a plain backup's data
+            // object: gone from a remote location, it is reported and left out; in a directory it stays listed, so that
+            // verification says which pack is missing and rotation can remove it.
+            if (files == null && MissingPack(m.Repository!, objects) is { } missing)
+            {
+                problem = missing;
+                return null;
+            }
+            (problem, untrusted) = (null, false);
+            return BackupInfo.At(store.Location, manifestName, m);
         }
         if (files?.Distrust(dataName) is { } why)
         {

@@ -59,7 +59,9 @@ public static class BackupErrors
         "Do not rely on this backup. Take a new one and check the source database with PRAGMA integrity_check.", path);
 
     /// <summary>Our own errors already say what they mean; these two are statements about a backup's bytes, not about the environment.</summary>
-    internal static bool IsEvidenceAboutBackup(SqliteBackupException e) => e.ErrorId is "BackupChecksumMismatch" or "BackupVerificationFailed";
+    // A snapshot's pack that is gone or does not decode is its own bytes talking: the snapshot cannot be restored.
+    internal static bool IsEvidenceAboutBackup(SqliteBackupException e) =>
+        e.ErrorId is "BackupChecksumMismatch" or "BackupVerificationFailed" or "RepositoryDamaged" or "RepositoryPackMissing";
 
     public static SqliteBackupException UnknownStoreScheme(string location, string scheme, string known) => new(
         "UnknownStoreScheme", BackupErrorCategory.InvalidArgument,

@@ -32,8 +32,10 @@ public static class BackupReport
     /// <paramref name="zone"/> (as a job would decide it, nothing removed), and the last <see cref="MaxFailures"/>
     /// failure events of the log.
     /// </summary>
+    /// <param name="repositories">The incremental repositories at the locations (<see cref="RepositoryUsage.MeasureAll"/>): each one's size counted once.</param>
     public static BackupReportModel BuildModel(IEnumerable<BackupInfo> backups, IEnumerable<BackupLogEntry> log, RetentionPolicy policy,
-        TimeZoneInfo zone, DateTime utcNow, ReportSchedules? schedules = null, IReadOnlyList<string>? backupDirectories = null, string? configPath = null)
+        TimeZoneInfo zone, DateTime utcNow, ReportSchedules? schedules = null, IReadOnlyList<string>? backupDirectories = null, string? configPath = null,
+        IReadOnlyList<RepositoryUsage>? repositories = null)
     {
         ArgumentNullException.ThrowIfNull(backups);
         ArgumentNullException.ThrowIfNull(log);
@@ -53,7 +55,7 @@ public static class BackupReport
             BackupDirectories = backupDirectories ?? unique.Select(b => b.Directory).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
             ConfigPath = configPath,
             Backups = unique,
-            Statistics = BackupStatistics.Compute(unique, entries, utcNow),
+            Statistics = BackupStatistics.Compute(unique, entries, utcNow, repositories: repositories),
             Policy = policy,
             Retention = BackupRotation.Plan(unique, policy, zone, now: new DateTimeOffset(utcNow)),
             Failures = failures,
@@ -152,6 +154,14 @@ public static class BackupReport
         Row("Backups", "count", s.Count.ToString(Inv), s.Count.ToString(Inv));
         Row("Total stored size", "total-stored-size", s.TotalStoredSize.ToString(Inv), Size(s.TotalStoredSize));
         Row("Total raw size", "total-raw-size", s.TotalRawSize.ToString(Inv), Size(s.TotalRawSize));
+        if (s.RepositoryStoredSize is { } repository)
+        {
+            // A snapshot's stored size counts the blocks it shares; the repository is counted once, in the total above too.
+            Row("Snapshots (incremental)", "snapshots", s.Snapshots.ToString(Inv), s.Snapshots.ToString(Inv));
+            Row("Repository stored size (counted once)", "repository-stored-size", repository.ToString(Inv), Size(repository));
+            Row("Snapshots' logical size", "logical-size", (s.LogicalSize ?? 0).ToString(Inv), Size(s.LogicalSize ?? 0));
+            if (s.DedupRatio is { } ratio) Row("Deduplication ratio", "dedup-ratio", ratio.ToString("R", Inv), E($"{ratio:0.00}x"));
+        }
         Row("Oldest", "oldest", s.Oldest is { } o ? Iso(o.ToUniversalTime()) : "", When(s.Oldest));
         Row("Newest", "newest", s.Newest is { } n ? Iso(n.ToUniversalTime()) : "", When(s.Newest));
         int verified = m.Backups.Count(b => b.Verified == true);
@@ -410,12 +420,13 @@ public static class BackupReport
             h.Append("<p class=\"empty\">No backups.</p>\n</section>\n");
             return;
         }
-        h.Append("<table id=\"history-table\">\n<thead><tr><th>Created</th><th>Database</th><th>Type</th><th>Stored size</th><th>Raw size</th><th>Compression</th><th>Verified</th><th>Id</th></tr></thead>\n<tbody>\n");
+        h.Append("<table id=\"history-table\">\n<thead><tr><th>Created</th><th>Database</th><th>Type</th><th>Format</th><th>Stored size</th><th>Raw size</th><th>Compression</th><th>Verified</th><th>Id</th></tr></thead>\n<tbody>\n");
         foreach (var b in m.Backups)
         {
             h.Append("<tr class=\"backup\" data-backup-id=\"").Append(E(b.Id)).Append("\" data-database=\"").Append(E(b.Database)).Append("\">");
             h.Append("<td class=\"when\">").Append(Time(b.CreatedUtc, m.Zone)).Append("</td>");
             h.Append("<td>").Append(E(b.Database)).Append("</td><td>").Append(b.Type).Append("</td>");
+            h.Append("<td class=\"format\">").Append(b.Format).Append("</td>");
             h.Append("<td class=\"num stored-size\" data-bytes=\"").Append(b.StoredSize.ToString(Inv)).Append("\">").Append(E(HumanSize.Format(b.StoredSize))).Append("</td>");
             h.Append("<td class=\"num raw-size\" data-bytes=\"").Append(b.RawSize.ToString(Inv)).Append("\">").Append(E(HumanSize.Format(b.RawSize))).Append("</td>");
             h.Append("<td>").Append(b.Compression).Append("</td>");

@@ -66,51 +66,111 @@ public static class SnapshotReader
             if (!perPack.TryGetValue(b.Entry, out var positions)) perPack[b.Entry] = positions = [];
             positions.Add((long)i * r.BlockSize);
         }
-        using var decompressor = new Decompressor();
-        var raw = new byte[r.BlockSize];
-        byte[] frame = [];
-        long total = 0;
-        for (int p = 0; p < r.Packs.Count; p++)
+        // The packs are independent: each is read once, as a stream, by one of a few workers, and its blocks are written
+        // at their positions (positional writes to a file, no shared file offset). Progress is reported from this thread
+        // only, since a caller's callback may belong to a PowerShell pipeline.
+        var file = (output as FileStream)?.SafeFileHandle;
+        var gate = new object();
+        void WriteAt(long position, ReadOnlySpan<byte> block)
         {
-            if (wanted[p] == null) continue;
-            string pack = r.Packs[p].Name;
-            var index = resolved.Indexes[p];
-            Stream input;
-            try { input = store.OpenRead(pack, ct); }
-            catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(store.Location, pack, manifest.File); }
-            using (input)
+            if (file != null) RandomAccess.Write(file, block, position);
+            else lock (gate)
             {
-                long at = 0;
-                foreach (var (entryIndex, positions) in wanted[p])
+                output.Position = position;
+                output.Write(block);
+            }
+        }
+        var queue = new System.Collections.Concurrent.ConcurrentQueue<int>(Enumerable.Range(0, r.Packs.Count).Where(p => wanted[p] != null));
+        long total = 0;
+        // One worker's failure stops the others: the first damaged pack is the answer.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var token = stop.Token;
+        void Worker()
+        {
+            try { ReadPacks(); }
+            catch
+            {
+                stop.Cancel();
+                throw;
+            }
+        }
+        void ReadPacks()
+        {
+            using var decompressor = new Decompressor();
+            var raw = new byte[r.BlockSize];
+            byte[] frame = [];
+            while (queue.TryDequeue(out int p))
+            {
+                string pack = r.Packs[p].Name;
+                var index = resolved.Indexes[p];
+                Stream input;
+                try { input = store.OpenRead(pack, token); }
+                catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(store.Location, pack, manifest.File); }
+                using (input)
                 {
-                    ct.ThrowIfCancellationRequested();
-                    var e = index[entryIndex];
-                    if (frame.Length < e.StoredLength) frame = new byte[Math.Max(e.StoredLength, frame.Length * 2)];
-                    // Frames we do not need are read past: one sequential read of the pack, never a request per block.
-                    Skip(input, e.Offset - at, store.Location, pack, manifest.File);
-                    ReadExactly(input, frame.AsSpan(0, e.StoredLength), store.Location, pack, manifest.File);
-                    at = e.Offset + e.StoredLength;
-                    total += e.StoredLength;
-                    read?.Invoke(total);
-                    int n;
-                    try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
-                    catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
-                    if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash)
-                        throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not match its SHA-256");
-                    foreach (long position in positions)
+                    long at = 0;
+                    foreach (var (entryIndex, positions) in wanted[p])
                     {
-                        output.Position = position;
-                        output.Write(raw, 0, n);
+                        token.ThrowIfCancellationRequested();
+                        var e = index[entryIndex];
+                        if (frame.Length < e.StoredLength) frame = new byte[Math.Max(e.StoredLength, frame.Length * 2)];
+                        // Frames we do not need are read past: one sequential read of the pack, never a request per block.
+                        Skip(input, e.Offset - at, store.Location, pack, manifest.File);
+                        ReadExactly(input, frame.AsSpan(0, e.StoredLength), store.Location, pack, manifest.File);
+                        at = e.Offset + e.StoredLength;
+                        Interlocked.Add(ref total, e.StoredLength);
+                        int n;
+                        try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
+                        catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
+                        if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash)
+                            throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not match its SHA-256");
+                        foreach (long position in positions) WriteAt(position, raw.AsSpan(0, n));
                     }
                 }
             }
         }
-        output.Flush();
-        output.Position = 0;
-        string sha = Convert.ToHexString(SHA256.HashData(output)).ToLowerInvariant();
+        int workers = Math.Max(1, Math.Min(Math.Min(Environment.ProcessorCount, MaxReaders), queue.Count));
+        var tasks = Enumerable.Range(0, workers).Select(_ => Task.Factory.StartNew(Worker, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        try
+        {
+            while (!Task.WaitAll(tasks, 250)) read?.Invoke(Interlocked.Read(ref total));
+        }
+        catch (AggregateException e)
+        {
+            // What a worker found, as it found it: the damaged or missing pack first, cancellation as cancellation.
+            var first = e.Flatten().InnerExceptions.OrderBy(x => x is SqliteBackupException ? 0 : x is OperationCanceledException ? 2 : 1).First();
+            ct.ThrowIfCancellationRequested();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
+        read?.Invoke(total);
+        string sha;
+        if (file != null) sha = HashFile(file, manifest.RawSize);
+        else
+        {
+            output.Flush();
+            output.Position = 0;
+            sha = Convert.ToHexString(SHA256.HashData(output)).ToLowerInvariant();
+        }
         if (sha != manifest.RawSha256)
             throw BackupErrors.RepositoryDamaged(store.Location, manifest.File + BackupManifest.Suffix, manifest.File, $"the reassembled image's SHA-256 is {sha}, the manifest says {manifest.RawSha256}");
         output.Position = 0;
+    }
+
+    /// <summary>Packs read at once: the two cores of a small server busy, a remote store not flooded.</summary>
+    const int MaxReaders = 4;
+
+    static string HashFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        for (long at = 0; at < length;)
+        {
+            int n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - at)), at);
+            if (n == 0) break;
+            hash.AppendData(buffer, 0, n);
+            at += n;
+        }
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
     }
 
     /// <summary>Reassembles into a new private file at <paramref name="path"/> (owner-only), removed again on failure.</summary>

@@ -270,6 +270,15 @@ public sealed class Restorer(ILogger? logger = null)
     static (string, long) ReadOnce(BackupInfo backup, IBackupStore store, string temp, string targetDir, string scratch, CancellationToken ct)
     {
         var m = backup.Manifest;
+        if (m.IsSnapshot)
+        {
+            // Reassembled from its packs, every block and the whole image proven against their SHA-256 on the way; a pack
+            // that is gone or damaged is a RepositoryPackMissing or RepositoryDamaged naming it.
+            try { Repository.SnapshotReader.Reassemble(store, m, temp, null, ct); }
+            // The store's own failures are SqliteBackupExceptions already; what is left is writing the copy (space, permission).
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(targetDir, e); }
+            return (m.RawSha256, m.RawSize);
+        }
         Unpacked pass;
         try
         {

@@ -8,6 +8,7 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
+using SqliteBackup.Core.Repository;
 using SqliteBackup.Core.Snapshot;
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Storage.Local;
@@ -95,7 +96,69 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
             return outcome == VerificationOutcome.Passed;
         }
 
-        try
+        // The same checks on the database image, whichever way it was read back (decompressed, or reassembled from packs).
+        void CheckDatabase(string db)
+        {
+            progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
+            bool ok = Run("QuickCheck", () =>
+            {
+                if (early != null) return early.GetAwaiter().GetResult();
+                c = OpenImmutable(db);
+                return Pragma(c, "PRAGMA quick_check");
+            });
+            if (ok && level >= VerificationLevel.Full)
+            {
+                progress?.Invoke(new BackupProgress(activity, "PRAGMA integrity_check", 65));
+                ok = Run("IntegrityCheck", () => Pragma(c ??= OpenImmutable(db), "PRAGMA integrity_check"))
+                    && Run("ForeignKeyCheck", () =>
+                    {
+                        var violations = SqliteFiles.Column(c!, "SELECT \"table\" FROM pragma_foreign_key_check");
+                        return violations.Count == 0 ? (true, "no violations")
+                            : (false, $"{violations.Count} foreign key violation(s), first in table '{violations[0]}'");
+                    })
+                    && Run("RowCounts", () => CompareRowCounts(m.TableRowCounts, SqliteFiles.RowCounts(c!)));
+                if (ok && !string.IsNullOrWhiteSpace(query))
+                {
+                    progress?.Invoke(new BackupProgress(activity, "User query", 90));
+                    ok = Run("Query", () => RunQuery(c!, query!));
+                }
+            }
+        }
+
+        // A snapshot has no data object: its packs are what must be present (Quick), and Standard and Full reassemble it into
+        // the scratch folder (proving every block and the image's raw SHA-256) and check the image as a plain backup's copy.
+        void VerifySnapshot()
+        {
+            progress?.Invoke(new BackupProgress(activity, "Checking the snapshot's packs are present", 0));
+            bool ok = Run("PacksPresent", () =>
+            {
+                // Opened here, so that a directory gone or unreadable is judged like any check that could not run.
+                store ??= opened = backup.IsRemote ? backup.OpenStore() : new LocalDirectoryStore(backup.Directory, new StoreOptions { AllowInsecureDirectory = true });
+                var problems = SnapshotReader.QuickCheck(store, m, null, ct);
+                return problems.Count == 0
+                    ? (true, $"{m.Repository!.Packs.Count} pack(s) and their indexes present with their sizes")
+                    : (false, $"{string.Join("; ", problems.Take(5))} in {store.Location}: the snapshot cannot be restored");
+            });
+            if (!ok || presenceOnly || level == VerificationLevel.Quick) return;
+            string db = "";
+            ok = Run("Reassemble", () =>
+            {
+                scratch = ScratchDirectory.Create(scratchPath, store is IFileSystemStore ? backup.Directory : System.IO.Path.GetTempPath(), _log);
+                db = scratch.File("snapshot.db");
+                int lastPercent = -1;
+                SnapshotReader.Reassemble(store!, m, db, read =>
+                {
+                    int percent = m.StoredSize > 0 ? (int)Math.Min(100, read * 100 / m.StoredSize) : 100;
+                    if (percent == lastPercent) return;
+                    lastPercent = percent;
+                    progress?.Invoke(new BackupProgress(activity, $"Reassembling from packs: {read / 1048576:N0} of {m.StoredSize / 1048576:N0} MiB", 5 + percent * 40 / 100));
+                }, ct);
+                return (true, $"{m.RawSize} bytes from {m.Repository!.Packs.Count} pack(s); every block and the raw SHA-256 match");
+            });
+            if (ok) CheckDatabase(db);
+        }
+
+        void VerifyFile()
         {
             progress?.Invoke(new BackupProgress(activity, "Checking size and SHA-256", 0));
             StoredObject? stat = null;
@@ -177,34 +240,14 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                 });
                 // Its connection must be closed before the raw copy goes, whatever the decompression found.
                 try { early?.Wait(CancellationToken.None); } catch (AggregateException) { }
-                if (ok)
-                {
-                    progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
-                    ok = Run("QuickCheck", () =>
-                    {
-                        if (early != null) return early.GetAwaiter().GetResult();
-                        c = OpenImmutable(db);
-                        return Pragma(c, "PRAGMA quick_check");
-                    });
-                    if (ok && level >= VerificationLevel.Full)
-                    {
-                        progress?.Invoke(new BackupProgress(activity, "PRAGMA integrity_check", 65));
-                        ok = Run("IntegrityCheck", () => Pragma(c ??= OpenImmutable(db), "PRAGMA integrity_check"))
-                            && Run("ForeignKeyCheck", () =>
-                            {
-                                var violations = SqliteFiles.Column(c!, "SELECT \"table\" FROM pragma_foreign_key_check");
-                                return violations.Count == 0 ? (true, "no violations")
-                                    : (false, $"{violations.Count} foreign key violation(s), first in table '{violations[0]}'");
-                            })
-                            && Run("RowCounts", () => CompareRowCounts(m.TableRowCounts, SqliteFiles.RowCounts(c!)));
-                        if (ok && !string.IsNullOrWhiteSpace(query))
-                        {
-                            progress?.Invoke(new BackupProgress(activity, "User query", 90));
-                            ok = Run("Query", () => RunQuery(c!, query!));
-                        }
-                    }
-                }
+                if (ok) CheckDatabase(db);
             }
+        }
+
+        try
+        {
+            if (m.IsSnapshot) VerifySnapshot();
+            else VerifyFile();
         }
         finally
         {
