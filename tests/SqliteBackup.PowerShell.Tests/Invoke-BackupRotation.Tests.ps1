@@ -188,12 +188,13 @@ Describe 'Invoke-BackupRotation on a repository' {
     }
 
     It '-WhatIf decides plain backups and snapshots in one plan and says what the prune would free, deleting nothing' {
-        $freed.Count | Should -BeGreaterThan 0
+        # How many packs go depends on which blocks B happened to share with A (C inherits those references); the line
+        # must say exactly what the manifests imply either way.
         $out = Invoke-BackupRotation $repo -KeepLast 1 -WhatIf -Verbose 4>&1
         $decisions = @($out | Where-Object { $_ -is [SqliteBackup.Core.Retention.RotationDecision] })
         $decisions.Count | Should -Be 4
         ($decisions | Where-Object Action -eq Keep).Backup.Id | Should -Be $c.Id
-        $bytes = ($freed | ForEach-Object { (Get-Item (Join-Path $repo $_)).Length + (Get-Item (Join-Path $repo ($_ -replace '\.pack$', '.index'))).Length } | Measure-Object -Sum).Sum
+        $bytes = ($freed | ForEach-Object { (Get-Item (Join-Path $repo $_)).Length + (Get-Item (Join-Path $repo ($_ -replace '\.pack$', '.index'))).Length } | Measure-Object -Sum).Sum + 0
         ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" |
             Should -Match "$($freed.Count) pack\(s\) would be deleted, .* \($bytes bytes\) freed"
         @(Get-ChildItem $repo -Filter 'pack-*.pack').Name | Should -Be $packsBefore
