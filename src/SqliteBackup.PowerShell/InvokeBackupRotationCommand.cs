@@ -129,8 +129,45 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
             }
             WriteObject(d);
         }
+        PruneRepositories(decisions);
         int removed = decisions.Count(d => d.Removed);
         NotifySuccess(() => Core.Notifications.NotificationMessage.ForRotation(decisions.Count - removed, removed));
+    }
+
+    /// <summary>
+    /// Once per location holding snapshots: the packs no remaining snapshot needs are deleted. When nothing was removed
+    /// there (-WhatIf, or -Confirm answered no) the prune is planned as if the snapshots marked for removal were gone, and
+    /// its "What if:" line says what it would free.
+    /// </summary>
+    void PruneRepositories(IReadOnlyList<RotationDecision> decisions)
+    {
+        foreach (var location in decisions.Where(d => d.Backup.Format == BackupFormat.Snapshot).GroupBy(d => d.Backup.Directory, StringComparer.Ordinal))
+        {
+            string where = location.First().Backup.IsRemote ? Core.Storage.StoreText.Redact(location.Key) : location.Key;
+            var rotation = new BackupRotation(LoggerWithBackupLog(location.Key, AllowInsecureDirectory));
+            var here = location.ToList();
+            try
+            {
+                if (!here.Any(d => d.Removed))
+                {
+                    var preview = rotation.PruneRepositories(here, whatIf: true, AllowInsecureDirectory, Cancellation).Single();
+                    string text = $"Prune the repository: {Freed(preview)}";
+                    WriteVerbose($"{where}: {text}");
+                    if (!ShouldProcess(where, text)) continue;
+                }
+                else if (!ShouldProcess(where, "Prune the repository (delete the packs no remaining snapshot needs)")) continue;
+                var pruned = rotation.PruneRepositories(here, whatIf: false, AllowInsecureDirectory, Cancellation).Single();
+                // A deferred prune has already warned (the pruner's log line): the next rotation frees the space.
+                if (!pruned.Deferred) WriteVerbose($"{where}: pruned the repository: {Freed(pruned)}");
+            }
+            catch (SqliteBackupException e) { Failed(e, BackupEvents.RotationFailed, here[0].Database); }
+        }
+    }
+
+    internal static string Freed(Core.Repository.PruneResult r)
+    {
+        int packs = r.Plan?.Deleted.Count(d => Core.Repository.RepositoryNames.IsPack(d.Name)) ?? 0;
+        return $"{packs} pack(s) {(r.WhatIf ? "would be" : "were")} deleted, {ByteSize.Format(r.BytesFreed)} ({r.BytesFreed} bytes) freed";
     }
 
     RetentionPolicy Policy()

@@ -9,6 +9,8 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
 {
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => Core.Logging.BackupEvents.RemoveFailed;
 
+    readonly List<BackupInfo> _removedSnapshots = [];
+
     protected override void ProcessRecord()
     {
         foreach (var b in Backups())
@@ -31,12 +33,28 @@ public sealed class RemoveSqliteBackupCommand : BackupInputCmdlet
             {
                 var logger = LoggerWithBackupLog(b.Directory, AllowInsecureDirectory);
                 new StoreCatalog(logger).Remove(b, ct: Cancellation, allowInsecureDirectory: AllowInsecureDirectory);
+                if (b.Format == BackupFormat.Snapshot) _removedSnapshots.Add(b);
             }
             catch (SqliteBackupException e) { ReportError(e); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 ReportError(BackupErrors.BackupRemoveFailed(b.Path, e));
             }
+        }
+    }
+
+    /// <summary>Once per location, after every removal: the packs only the removed snapshots used are deleted.</summary>
+    protected override void EndProcessing()
+    {
+        foreach (var location in _removedSnapshots.GroupBy(b => b.Directory, StringComparer.Ordinal))
+        {
+            try
+            {
+                var pruned = new Core.Retention.BackupRotation(LoggerWithBackupLog(location.Key, AllowInsecureDirectory))
+                    .PruneRepositories(location, whatIf: false, allowInsecureDirectory: AllowInsecureDirectory, ct: Cancellation).Single();
+                if (!pruned.Deferred) WriteVerbose($"{(location.First().IsRemote ? Core.Storage.StoreText.Redact(location.Key) : location.Key)}: pruned the repository: {InvokeBackupRotationCommand.Freed(pruned)}");
+            }
+            catch (SqliteBackupException e) { ReportError(e); }
         }
     }
 }

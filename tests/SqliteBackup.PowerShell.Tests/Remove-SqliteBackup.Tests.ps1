@@ -57,3 +57,29 @@ Describe 'Remove-SqliteBackup' {
         Test-Path $victim.Path | Should -BeTrue
     }
 }
+
+Describe 'Remove-SqliteBackup of a snapshot' {
+    It 'deletes its manifest and then the packs no other snapshot needs' {
+        $dir = New-TestFolder
+        $db = Join-Path $dir 'app.db'
+        $repo = Join-Path $dir 'repo'
+        $fill = 'PRAGMA journal_mode=WAL; CREATE TABLE filler(id INTEGER PRIMARY KEY, pad BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 800) INSERT INTO filler SELECT i, randomblob(1000) FROM n;'
+        Invoke-Sql $db $fill | Out-Null
+        $a = New-SqliteBackup $db -BackupPath $repo -Incremental -Verify Quick
+        Remove-Item "$db*"
+        Invoke-Sql $db $fill | Out-Null
+        $b = New-SqliteBackup $db -BackupPath $repo -Incremental -Verify Quick
+        Get-ChildItem $repo -Filter 'pack-*' | ForEach-Object { $_.LastWriteTimeUtc = [datetime]::UtcNow.AddHours(-2) }
+        # B shares a few blocks (and so a pack) with A; the pack it wrote for the rest is its own.
+        $onlyB = @($b.Manifest.Repository.Packs.Name | Where-Object { $_ -notin $a.Manifest.Repository.Packs.Name })
+        $onlyB.Count | Should -BeGreaterThan 0
+
+        Get-SqliteBackup $repo | Where-Object Id -eq $b.Id | Remove-SqliteBackup -Confirm:$false
+
+        Test-Path $b.ManifestPath | Should -BeFalse
+        $onlyB | ForEach-Object { Test-Path (Join-Path $repo $_) | Should -BeFalse; Test-Path (Join-Path $repo ($_ -replace '\.pack$', '.index')) | Should -BeFalse }
+        $a.Manifest.Repository.Packs.Name | ForEach-Object { Test-Path (Join-Path $repo $_) | Should -BeTrue }
+        @(Get-SqliteBackup $repo).Id | Should -Be $a.Id
+        (Get-SqliteBackup $repo | Test-SqliteBackup -Level Standard).Passed | Should -BeTrue
+    }
+}

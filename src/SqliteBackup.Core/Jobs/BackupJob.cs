@@ -216,6 +216,12 @@ public sealed class BackupJob(ILogger logger)
                         d.Type, d.Backup.Id, d.Database, d.Backup.CreatedUtc, d.Path, d.Reasons[0]);
             }
             foreach (var d in decisions) rotation.Apply(d, config.AllowInsecureDirectory);
+            if (decisions.Any(d => d.Backup.Format == BackupFormat.Snapshot))
+            {
+                step = "prune the repository";
+                // A backup of another database holding the repository's lock defers it: warned, freed by the next run.
+                rotation.PruneRepositories(decisions, whatIf: false, config.AllowInsecureDirectory, ct);
+            }
             result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed), Rotation = decisions };
 
             bool due = !lastRestoreTest.TryGetValue(backup.Database, out var last) || DateTime.UtcNow - last >= RestoreTestInterval;

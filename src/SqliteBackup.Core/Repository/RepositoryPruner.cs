@@ -21,13 +21,21 @@ public sealed record PruneResult(string Location, PrunePlan? Plan, bool WhatIf, 
 public static class RepositoryPruner
 {
     public static PruneResult Prune(IBackupStore store, bool whatIf, ILogger log, CancellationToken ct = default) =>
-        Prune(store, whatIf, log, DateTime.UtcNow, ct);
+        Prune(store, whatIf, log, DateTime.UtcNow, null, ct);
 
-    internal static PruneResult Prune(IBackupStore store, bool whatIf, ILogger log, DateTime nowUtc, CancellationToken ct = default)
+    /// <param name="asIfRemoved">With <paramref name="whatIf"/>: snapshot manifests (object names) a rotation would remove
+    /// first, so the plan shows what that rotation would free; ignored otherwise (a real prune reads what is there).</param>
+    public static PruneResult Prune(IBackupStore store, bool whatIf, ILogger log, IReadOnlyCollection<string>? asIfRemoved, CancellationToken ct = default) =>
+        Prune(store, whatIf, log, DateTime.UtcNow, asIfRemoved, ct);
+
+    internal static PruneResult Prune(IBackupStore store, bool whatIf, ILogger log, DateTime nowUtc, CancellationToken ct = default) =>
+        Prune(store, whatIf, log, nowUtc, null, ct);
+
+    internal static PruneResult Prune(IBackupStore store, bool whatIf, ILogger log, DateTime nowUtc, IReadOnlyCollection<string>? asIfRemoved, CancellationToken ct = default)
     {
         // A location of plain backups only gets no lock object and no work.
         if (!store.List(ct).Any(o => IsRepositoryObject(o.Name))) return new PruneResult(store.Location, null, whatIf, false, []);
-        if (whatIf) return new PruneResult(store.Location, Plan(store, nowUtc, ct), true, false, []);
+        if (whatIf) return new PruneResult(store.Location, Plan(store, nowUtc, ct, asIfRemoved), true, false, []);
 
         using var held = RepositoryLock.TryAcquireExclusive(store, "prune", log, out var holders, ct);
         if (held == null)
@@ -56,10 +64,11 @@ public static class RepositoryPruner
         RepositoryNames.IsPack(name) || RepositoryNames.IsIndex(name) || RepositoryNames.IsSnapshotManifest(name) || name == RepositoryNames.Config;
 
     /// <summary>One listing, every snapshot manifest read; a snapshot that cannot be read refuses the prune with a clear error.</summary>
-    public static PrunePlan Plan(IBackupStore store, DateTime nowUtc, CancellationToken ct = default)
+    public static PrunePlan Plan(IBackupStore store, DateTime nowUtc, CancellationToken ct = default, IReadOnlyCollection<string>? asIfRemoved = null)
     {
         var listing = store.List(ct);
         var snapshots = ReadSnapshots(store, listing, ct);
+        if (asIfRemoved is { Count: > 0 }) snapshots.RemoveAll(s => asIfRemoved.Contains(s.Name, StringComparer.Ordinal));
         var plan = PrunePlan.Create(snapshots, listing, nowUtc);
         if (plan.RefusedBy is { } r) throw BackupErrors.RepositoryPruneRefused(store.Location, r.Name, r.Problem ?? "unreadable");
         return plan;

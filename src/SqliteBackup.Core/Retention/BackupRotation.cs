@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
 using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Repository;
+using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Verification;
@@ -103,6 +105,33 @@ public sealed class BackupRotation(ILogger? logger = null)
         KeyValuePair<string, object?>[] values = [new("Database", d.Database), new("Id", d.Backup.Id), new("Path", d.Path)];
         log.Log(LogLevel.Warning, BackupEvents.FutureDatedBackup, values, null, (_, _) => text);
     }
+
+    /// <summary>
+    /// After the removals: one prune per location holding snapshots among <paramref name="backups"/> (a removed snapshot's
+    /// manifest is gone, so the packs only it used are unreferenced; a prune deferred by a lock last time frees them now).
+    /// With <paramref name="whatIf"/> nothing is deleted: the plan is made as if the snapshots in <paramref name="toRemove"/>
+    /// were gone. A prune that finds a lock held is Deferred (the pruner warns that the next rotation frees the space); a
+    /// snapshot removed stays removed either way.
+    /// </summary>
+    public IReadOnlyList<PruneResult> PruneRepositories(IEnumerable<BackupInfo> backups, bool whatIf, IEnumerable<BackupInfo>? toRemove = null,
+        bool allowInsecureDirectory = false, CancellationToken ct = default)
+    {
+        var forget = (toRemove ?? []).Where(b => b.Format == BackupFormat.Snapshot).ToList();
+        var results = new List<PruneResult>();
+        foreach (var location in backups.Where(b => b.Format == BackupFormat.Snapshot).GroupBy(b => b.Directory, StringComparer.Ordinal))
+        {
+            ct.ThrowIfCancellationRequested();
+            var first = location.First();
+            using var store = (first.Access ?? new StoreAccess(first.Directory, new StoreOptions { AllowInsecureDirectory = allowInsecureDirectory })).Open();
+            var manifests = forget.Where(b => b.Directory == location.Key).Select(b => System.IO.Path.GetFileName(b.ManifestPath)).ToList();
+            results.Add(RepositoryPruner.Prune(store, whatIf, _log, whatIf ? manifests : null, ct));
+        }
+        return results;
+    }
+
+    /// <summary>The same after a rotation: every location of its decisions that holds snapshots; with <paramref name="whatIf"/>, as if the removals were done.</summary>
+    public IReadOnlyList<PruneResult> PruneRepositories(IReadOnlyList<RotationDecision> decisions, bool whatIf, bool allowInsecureDirectory = false, CancellationToken ct = default) =>
+        PruneRepositories(decisions.Select(d => d.Backup), whatIf, decisions.Where(d => d.Action == RetentionAction.Remove).Select(d => d.Backup), allowInsecureDirectory, ct);
 
     /// <summary>Removes one backup the plan marked for removal (manifest first, see <see cref="StoreCatalog.Remove(BackupInfo, string?, EventId?, CancellationToken, bool)"/>).</summary>
     public void Apply(RotationDecision decision, bool allowInsecureDirectory = false)
