@@ -30,6 +30,7 @@
         'New-SqliteSampleDatabase'
         'Invoke-SqliteBackupGuard'
         'New-SqliteBackupKey'
+        'Test-SqliteBackupRepository'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

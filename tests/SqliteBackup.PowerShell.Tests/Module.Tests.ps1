@@ -9,7 +9,7 @@ Describe 'SqliteBackup module contract' {
 
     It 'exports exactly the documented cmdlets' {
         (Get-Command -Module SqliteBackup).Name | Sort-Object | Should -Be @(
-            'Copy-SqliteBackup', 'Export-SqliteBackupReport', 'Get-BackupSchedule', 'Get-SqliteBackup', 'Get-SqliteBackupConfig', 'Get-SqliteBackupLog', 'Invoke-BackupRotation', 'Invoke-SqliteBackupGuard', 'Invoke-SqliteBackupJob', 'Measure-SqliteBackup', 'New-SqliteBackup', 'New-SqliteBackupConfig', 'New-SqliteBackupKey', 'New-SqliteSampleDatabase', 'Register-BackupSchedule', 'Remove-SqliteBackup', 'Restore-SqliteBackup', 'Test-SqliteBackup', 'Test-SqliteBackupNotification', 'Unregister-BackupSchedule')
+            'Copy-SqliteBackup', 'Export-SqliteBackupReport', 'Get-BackupSchedule', 'Get-SqliteBackup', 'Get-SqliteBackupConfig', 'Get-SqliteBackupLog', 'Invoke-BackupRotation', 'Invoke-SqliteBackupGuard', 'Invoke-SqliteBackupJob', 'Measure-SqliteBackup', 'New-SqliteBackup', 'New-SqliteBackupConfig', 'New-SqliteBackupKey', 'New-SqliteSampleDatabase', 'Register-BackupSchedule', 'Remove-SqliteBackup', 'Restore-SqliteBackup', 'Test-SqliteBackup', 'Test-SqliteBackupNotification', 'Test-SqliteBackupRepository', 'Unregister-BackupSchedule')
     }
 
     It '-Debug only adds output: no prompt and no failure under -NonInteractive, as cron runs it' {

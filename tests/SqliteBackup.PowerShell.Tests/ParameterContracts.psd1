@@ -308,6 +308,13 @@
         '-TrustedWriter [String[]] in __AllParameterSets'
         '-VerificationLevel [VerificationLevel] in __AllParameterSets; aliases Level, Verification, Verify'
     )
+    'Test-SqliteBackupRepository' = @(
+        '(command) default set: ; ShouldProcess: False; ConfirmImpact: None'
+        '-AllowInsecureDirectory [SwitchParameter] in __AllParameterSets'
+        '-Credential [PSCredential] in __AllParameterSets'
+        '-Path [String] in __AllParameterSets (mandatory, position 0); aliases BackupPath'
+        '-TimeoutSec [Int32] in __AllParameterSets'
+    )
     'Test-SqliteBackupNotification' = @(
         '(command) default set: ; ShouldProcess: False; ConfirmImpact: None'
         '-Notify [String[]] in __AllParameterSets'
