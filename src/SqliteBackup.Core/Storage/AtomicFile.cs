@@ -33,6 +33,22 @@ internal static class AtomicFile
     /// </summary>
     public static void PublishCreateOnly(string tempPath, string finalPath, Func<Exception> exists)
     {
+        // .NET's File.Move without overwrite checks for the name and then renames: two racing writers can both "win" and
+        // the second replace the first. link(2) creates the name only if it is free, atomically.
+        if (!OperatingSystem.IsWindows())
+        {
+            using (var fs = new FileStream(tempPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                fs.Flush(flushToDisk: true);
+            switch (Trust.Posix.TryLink(tempPath, finalPath))
+            {
+                case true:
+                    File.Delete(tempPath);
+                    FlushDirectory(Path.GetDirectoryName(Path.GetFullPath(finalPath))!);
+                    return;
+                case false:
+                    throw exists();
+            }
+        }
         try { Publish(tempPath, finalPath); }
         catch (IOException) when (File.Exists(finalPath) || new FileInfo(finalPath).LinkTarget != null) { throw exists(); }
     }

@@ -122,6 +122,22 @@ internal static class Posix
             throw new IOException($"fchown failed (errno {Marshal.GetLastPInvokeError()}).");
     }
 
+    /// <summary>
+    /// link(2): makes <paramref name="newPath"/> a second name of <paramref name="existing"/>, failing if it exists. True when
+    /// linked, false when the name exists (EEXIST, the same number on Linux and macOS), null when the file system cannot
+    /// link (the caller falls back); anything else is an IOException.
+    /// </summary>
+    public static bool? TryLink(string existing, string newPath)
+    {
+        if (link(existing, newPath) == 0) return true;
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno == 17) return false;
+        // EPERM, EXDEV, ENOTSUP/EOPNOTSUPP, EMLINK, ENOSYS: no hard links here (FAT, some network and FUSE file systems).
+        if (errno is 1 or 18 or 95 or 45 or 31 or 38 or 78) return null;
+        throw new IOException($"link '{existing}' -> '{newPath}' failed (errno {errno})", errno);
+    }
+
+    [DllImport("libc", SetLastError = true)] static extern int link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string newPath);
     [DllImport("libc", SetLastError = true)] static extern uint geteuid();
     [DllImport("libc", SetLastError = true)] static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
     [DllImport("libc", SetLastError = true)] static extern int flock(int fd, int operation);
