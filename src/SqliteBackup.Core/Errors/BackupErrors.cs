@@ -542,9 +542,9 @@ public static class BackupErrors
 
     // ---- issue 11, S3 trust (s3x) -------------------------------------------------------------------------------
 
-    public static SqliteBackupException StoreObjectLocked(string location, string name, DateTime? retainUntilUtc, Exception? inner = null) => new(
+    public static SqliteBackupException StoreObjectLocked(string location, string name, DateTime? retainUntilUtc, Exception? inner = null, string lockName = "Object Lock") => new(
         "StoreObjectLocked", BackupErrorCategory.PermissionDenied,
-        $"{location} refused to delete '{name}': it is under Object Lock{(retainUntilUtc is { } d ? $" until {d:yyyy-MM-dd HH:mm:ss} UTC" : "")}. The backup is still there and still listed.",
+        $"{location} refused to delete '{name}': it is under {lockName}{(retainUntilUtc is { } d ? $" until {d:yyyy-MM-dd HH:mm:ss} UTC" : "")}. The backup is still there and still listed.",
         "Nothing to do: the lock keeps the backup as long as retention needed it when it was written, and rotation removes it on a run after that date. Only an account allowed to bypass governance retention can remove it sooner (never under compliance mode).", location, inner);
 
     // ---- issue 11, credentials and job destinations (cred) -------------------------------------------------------
@@ -780,4 +780,11 @@ public static class BackupErrors
         "EncryptionOptionsConflict", BackupErrorCategory.InvalidArgument,
         $"{detail} Nothing was written.",
         "Use either -Recipient (with -IdentityFile or -IdentityVariable) or -Passphrase; encryption needs one of them, and -Incremental is not encrypted yet.");
+
+    // ---- issue 11, immutability on Azure and on repositories (immut) -------------------------------------------------
+
+    public static SqliteBackupException StoreImmutabilityUnavailable(string location, string why, Exception? inner = null) => new(
+        "StoreImmutabilityUnavailable", BackupErrorCategory.InvalidOperation,
+        $"{location} cannot keep backups immutable: {why}. Nothing was left there unlocked.",
+        "Use a container created with version-level immutability (az storage container-rm create --enable-vlw, or immutable storage with versioning in the portal), or leave ?lock-mode= out of the location to write without a lock.", location, inner);
 }

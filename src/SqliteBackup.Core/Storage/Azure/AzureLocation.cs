@@ -1,4 +1,5 @@
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using SqliteBackup.Core.Errors;
 
 namespace SqliteBackup.Core.Storage.Azure;
@@ -15,7 +16,12 @@ namespace SqliteBackup.Core.Storage.Azure;
 /// No secret ever lives in a location: a SAS query is refused (it would end up in job files and logs).
 /// </summary>
 /// <param name="Endpoint">The blob service URL the location names (null: from the environment, or the account's default).</param>
-public sealed record AzureLocation(string Account, string Container, string Prefix, Uri? Endpoint)
+/// <param name="LockMode">
+/// <c>?lock-mode=</c>, S3's words for Azure's immutability policy modes: governance (the default) is Unlocked (the
+/// policy can still be shortened or removed by an account allowed to), compliance is Locked (no one can). Said outright, it
+/// also means the lock is required: a container without version-level immutability is refused instead of written unlocked.
+/// </param>
+public sealed record AzureLocation(string Account, string Container, string Prefix, Uri? Endpoint, BlobImmutabilityPolicyMode? LockMode = null)
 {
     public const string Scheme = "azure";
 
@@ -66,25 +72,47 @@ public sealed record AzureLocation(string Account, string Container, string Pref
         var (container, prefix) = ContainerAndPrefix(Uri.UnescapeDataString(uri.AbsolutePath), shown);
 
         Uri? endpoint = null;
+        BlobImmutabilityPolicyMode? lockMode = null;
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = pair.IndexOf('=');
             string key = Uri.UnescapeDataString(eq < 0 ? pair : pair[..eq]);
             string value = eq < 0 ? "" : Uri.UnescapeDataString(pair[(eq + 1)..]);
+            if (key.Equals("lock-mode", StringComparison.OrdinalIgnoreCase))
+            {
+                lockMode = ParseLockMode(value, shown);
+                continue;
+            }
             if (!key.Equals("endpoint", StringComparison.OrdinalIgnoreCase))
-                throw Invalid(shown, $"'{key}' is not a setting of an azure:// location (endpoint)");
+                throw Invalid(shown, $"'{key}' is not a setting of an azure:// location (endpoint, lock-mode)");
             if (!Uri.TryCreate(value, UriKind.Absolute, out var given) || given.Scheme is not ("http" or "https") || given.Query.Length > 0 || given.UserInfo.Length > 0)
                 throw Invalid(shown, $"the endpoint '{StoreText.Redact(value)}' is not an http:// or https:// URL of a blob service");
             endpoint = ServiceEndpoint(given, account, shown);
         }
         // The account's own public endpoint said outright is the same place as no endpoint at all.
         if (endpoint != null && endpoint == DefaultEndpoint(account)) endpoint = null;
-        return new AzureLocation(account, container, prefix, endpoint);
+        return new AzureLocation(account, container, prefix, endpoint, lockMode);
     }
+
+    static BlobImmutabilityPolicyMode ParseLockMode(string value, string shown) => value.ToLowerInvariant() switch
+    {
+        "governance" or "unlocked" => BlobImmutabilityPolicyMode.Unlocked,
+        "compliance" or "locked" => BlobImmutabilityPolicyMode.Locked,
+        _ => throw Invalid(shown, $"lock-mode is '{value}'; it is governance (an Unlocked immutability policy, the default) or compliance (a Locked one)"),
+    };
 
     static AzureLocation ParseUrlForm(Uri uri, string shown, string httpScheme)
     {
-        if (uri.Query.Length > 1) throw Invalid(shown, "a container URL takes no query");
+        // Only the lock mode: the endpoint is the URL itself.
+        BlobImmutabilityPolicyMode? lockMode = null;
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = pair.IndexOf('=');
+            if (eq < 0 || !Uri.UnescapeDataString(pair[..eq]).Equals("lock-mode", StringComparison.OrdinalIgnoreCase))
+                throw Invalid(shown, "a container URL takes no query but ?lock-mode=");
+            lockMode = ParseLockMode(Uri.UnescapeDataString(pair[(eq + 1)..]), shown);
+        }
+        uri = new UriBuilder(uri) { Query = "" }.Uri;
         var url = new UriBuilder(uri) { Scheme = httpScheme, Port = uri.IsDefaultPort ? -1 : uri.Port }.Uri;
         // The SDK's own reading of blob URLs: account from the host (account.blob.core.windows.net) or, for an IP
         // address or Azurite's ports, from the first path segment.
@@ -99,7 +127,7 @@ public sealed record AzureLocation(string Account, string Container, string Pref
         parts.BlobName = "";
         var endpoint = parts.ToUri();
         endpoint = new Uri(endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
-        return new AzureLocation(account, container, prefix, endpoint == DefaultEndpoint(account) ? null : endpoint);
+        return new AzureLocation(account, container, prefix, endpoint == DefaultEndpoint(account) ? null : endpoint, lockMode);
     }
 
     /// <summary>An endpoint for the account: an IP-style one (Azurite) carries the account as its first path segment.</summary>

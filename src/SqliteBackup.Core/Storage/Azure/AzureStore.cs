@@ -12,7 +12,14 @@ namespace SqliteBackup.Core.Storage.Azure;
 /// shows and Azure discards by itself (see <see cref="AzureUpload"/>). Azure keeps no SHA-256 of a blob, so
 /// <see cref="StoredObject.Sha256"/> stays null and end-to-end checks read the blob back.
 /// </summary>
-public sealed class AzureStore : IBackupStore
+/// <para>
+/// In a container with version-level immutability (WORM) on, an object written by <see cref="PutLocked"/> gets a blob
+/// immutability policy until its retain-until date, set right after its upload and read back before the write counts;
+/// a delete the policy refuses is reported, never counted as done. Untested against Azure itself: Azurite does not
+/// implement immutability (Azure/Azurite#2648), so the requests are checked against a scripted server that answers as
+/// the Blob REST API documents.
+/// </para>
+public sealed class AzureStore : IObjectLockStore
 {
     /// <summary>8 MiB blocks: four buffers (32 MiB) per upload, a retried block costs a second, 10,000 blocks hold 78 GiB.</summary>
     public const int DefaultBlockSize = 8 << 20;
@@ -23,6 +30,7 @@ public sealed class AzureStore : IBackupStore
     readonly bool _create;
     readonly int _blockSize;
     readonly StoreOptions _options;
+    bool? _immutable;
 
     public AzureStore(Uri location, StoreOptions? options = null, int blockSize = DefaultBlockSize)
     {
@@ -118,11 +126,98 @@ public sealed class AzureStore : IBackupStore
     public void Delete(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        Run(ct =>
+        try
         {
-            try { return _container.GetBlobClient(_location.Key(name)).DeleteIfExists(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct).Value; }
-            catch (RequestFailedException e) when (WillCreate(e)) { return false; }
+            Run(ct =>
+            {
+                try { return _container.GetBlobClient(_location.Key(name)).DeleteIfExists(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: ct).Value; }
+                catch (RequestFailedException e) when (WillCreate(e)) { return false; }
+            }, ct);
+        }
+        catch (SqliteBackupException e) when (e.InnerException is RequestFailedException { Status: 409, ErrorCode: "BlobImmutableDueToPolicy" or "BlobImmutableDueToLegalHold" })
+        {
+            throw BackupErrors.StoreObjectLocked(Location, name, LockedUntil(name, ct), e.InnerException, "an immutability policy");
+        }
+    }
+
+    /// <summary>
+    /// Whether the container has version-level immutability on (asked once). A location that says ?lock-mode= requires it:
+    /// a container without it is refused before anything is written, rather than holding backups a thief could delete.
+    /// </summary>
+    public bool CanLock(CancellationToken ct = default) => _immutable ??= Run(ct =>
+    {
+        bool on;
+        try { on = _container.GetProperties(cancellationToken: ct).Value.HasImmutableStorageWithVersioning; }
+        catch (RequestFailedException e) when (WillCreate(e)) { on = false; }
+        if (!on && _location.LockMode != null) throw BackupErrors.StoreImmutabilityUnavailable(Location,
+            $"the container {(_create ? "is missing or " : "")}has no version-level immutability (immutable storage with versioning)");
+        return on;
+    }, ct);
+
+    public void PutLocked(string name, Stream content, DateTime retainUntilUtc, IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        Put(name, content, createOnly: true, progress, ct);
+        try { Lock(name, retainUntilUtc, ct); }
+        catch (SqliteBackupException)
+        {
+            // Not yet under a policy, so still deletable: no object of ours stays unlocked in a location meant to lock it.
+            try { Delete(name, ct); } catch (SqliteBackupException) { }
+            throw;
+        }
+    }
+
+    /// <summary>A later date only: Azure, like S3, never lets a policy be shortened once Locked, and we never try.</summary>
+    public void ExtendLock(string name, DateTime retainUntilUtc, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        if (LockedUntil(name, ct) is { } until && until >= retainUntilUtc) return;
+        Lock(name, retainUntilUtc, ct);
+    }
+
+    public DateTime? LockedUntil(string name, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        return Run(ct =>
+        {
+            try
+            {
+                var policy = _container.GetBlobClient(_location.Key(name)).GetProperties(cancellationToken: ct).Value.ImmutabilityPolicy;
+                return policy?.ExpiresOn is { } d && d.UtcDateTime > DateTime.UtcNow ? d.UtcDateTime : (DateTime?)null;
+            }
+            catch (RequestFailedException e) when (e.ErrorCode == "BlobNotFound" || e.Status == 404) { return null; }
         }, ct);
+    }
+
+    /// <summary>
+    /// Sets the policy (Set Blob Immutability Policy: PUT ?comp=immutabilityPolicies) and reads it back: a service or
+    /// proxy that answers 200 without keeping it must not pass for a lock. Whole seconds, rounded up (the header's
+    /// precision), so the lock never ends before the date retention asked for.
+    /// </summary>
+    void Lock(string name, DateTime retainUntilUtc, CancellationToken ct)
+    {
+        var utc = DateTime.SpecifyKind(retainUntilUtc.ToUniversalTime(), DateTimeKind.Utc);
+        var until = new DateTimeOffset(utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerSecond)), TimeSpan.Zero);
+        if (until.UtcDateTime < utc) until = until.AddSeconds(1);
+        var mode = _location.LockMode ?? BlobImmutabilityPolicyMode.Unlocked;
+        var blob = _container.GetBlobClient(_location.Key(name));
+        try
+        {
+            Run(ct =>
+            {
+                var current = blob.GetProperties(cancellationToken: ct).Value.ImmutabilityPolicy;
+                // A Locked policy stays Locked: asking for Unlocked on it would be refused.
+                if (current?.PolicyMode == BlobImmutabilityPolicyMode.Locked) mode = BlobImmutabilityPolicyMode.Locked;
+                return blob.SetImmutabilityPolicy(new BlobImmutabilityPolicy { ExpiresOn = until, PolicyMode = mode }, cancellationToken: ct).Value;
+            }, ct);
+        }
+        catch (SqliteBackupException e) when (e.InnerException is RequestFailedException { Status: 400 or 409 } r)
+        {
+            throw BackupErrors.StoreImmutabilityUnavailable(Location, $"setting an immutability policy on '{name}' was refused ({r.Status} {r.ErrorCode})", e.InnerException);
+        }
+        var applied = Run(ct => blob.GetProperties(cancellationToken: ct).Value.ImmutabilityPolicy, ct);
+        if (applied?.ExpiresOn is not { } expires || expires < until || applied.PolicyMode is not (BlobImmutabilityPolicyMode.Unlocked or BlobImmutabilityPolicyMode.Locked))
+            throw BackupErrors.StoreImmutabilityUnavailable(Location,
+                $"'{name}' shows {(applied?.ExpiresOn is { } d ? $"an immutability policy until {d.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" : "no immutability policy")} after one until {until.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC was set");
     }
 
     /// <summary>The SDK's synchronous calls (real synchronous HTTP, no thread pool hop), with failures turned into errors that say what to do.</summary>

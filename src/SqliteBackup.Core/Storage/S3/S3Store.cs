@@ -222,6 +222,27 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
             && e.ErrorCode != "InvalidAccessKeyId" && e.ErrorCode != "SignatureDoesNotMatch") { return false; }
     }, ct);
 
+    /// <summary>
+    /// PutObjectRetention on the current version, in the mode it already has (a compliance lock cannot become governance),
+    /// only when the date is later: S3 refuses to shorten a compliance lock, and shortening a governance one is never ours to do.
+    /// </summary>
+    public void ExtendLock(string name, DateTime retainUntilUtc, CancellationToken ct = default)
+    {
+        StoreNames.Check(name, Location);
+        var until = retainUntilUtc.ToUniversalTime();
+        Run(async ct =>
+        {
+            var m = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _location.Bucket, Key = _location.Key(name) }, ct).ConfigureAwait(false);
+            if (m.ObjectLockRetainUntilDate is { } d && d.ToUniversalTime() >= until) return;
+            var mode = m.ObjectLockMode == ObjectLockMode.Compliance || _location.LockMode == S3LockMode.Compliance ? ObjectLockRetentionMode.Compliance : ObjectLockRetentionMode.Governance;
+            await _client.PutObjectRetentionAsync(new PutObjectRetentionRequest
+            {
+                BucketName = _location.Bucket, Key = _location.Key(name), VersionId = m.VersionId,
+                Retention = new ObjectLockRetention { Mode = mode, RetainUntilDate = until },
+            }, ct).ConfigureAwait(false);
+        }, ct);
+    }
+
     public DateTime? LockedUntil(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
