@@ -166,8 +166,10 @@ public sealed class InvokeBackupRotationCommand : NotifyingCmdlet
 
     internal static string Freed(Core.Repository.PruneResult r)
     {
-        int packs = r.Plan?.Deleted.Count(d => Core.Repository.RepositoryNames.IsPack(d.Name)) ?? 0;
-        return $"{packs} pack(s) {(r.WhatIf ? "would be" : "were")} deleted, {ByteSize.Format(r.BytesFreed)} ({r.BytesFreed} bytes) freed";
+        string text = $"{r.PacksDeleted} pack(s) {(r.WhatIf ? "would be" : "were")} deleted, {ByteSize.Format(r.BytesFreed)} ({r.BytesFreed} bytes) freed";
+        if (r.PacksLocked == 0) return text;
+        var until = r.Locked.Max(l => l.UntilUtc);
+        return text + $"; {r.PacksLocked} unreferenced pack(s) {(r.WhatIf ? "would be" : "were")} kept under Object Lock{(until is { } d ? $" until {d:yyyy-MM-dd HH:mm:ss} UTC at the latest" : "")} (a later prune deletes them)";
     }
 
     RetentionPolicy Policy()

@@ -36,7 +36,7 @@ internal sealed class DestinationStep(ILogger logger)
             CopyResult Copy(BackupInfo b) =>
                 !b.Manifest.IsSnapshot ? copier.Copy(b, store, progress, ct)
                 : destination.Plain ? new SnapshotExporter(logger) { DestinationAccess = access }.Export(b, store, progress, ct)
-                : new RepositoryCopier(logger) { DestinationAccess = access }.Copy(b, store, progress, ct);
+                : new RepositoryCopier(logger) { DestinationAccess = access, Retention = policy }.Copy(b, store, progress, ct);
             // An export is another file of the same database image: it is matched by the image's SHA-256.
             bool byRaw = destination.Plain;
             var copy = Copy(backup);

@@ -77,4 +77,8 @@ public static class BackupEvents
     public static readonly EventId RepositoryPruneDeferred = new(1122, nameof(RepositoryPruneDeferred));
     /// <summary>The repository check found damaged or missing packs.</summary>
     public static readonly EventId RepositoryCheckFailed = new(1123, nameof(RepositoryCheckFailed));
+
+    // ---- issue 11, Object Lock on repositories (immut) --------------------------------------------------------------
+    /// <summary>A prune kept unreferenced packs whose Object Lock (or immutability policy) has not expired; a later prune deletes them.</summary>
+    public static readonly EventId RepositoryPacksLocked = new(1124, nameof(RepositoryPacksLocked));
 }

@@ -14,7 +14,7 @@ namespace SqliteBackup.Core.Repository;
 /// while the next one fills (one put in flight, two buffers); its failure surfaces at the next pack or at
 /// <see cref="Finish"/>, as it was thrown.
 /// </summary>
-internal sealed class PackWriter(IBackupStore store, CancellationToken ct) : IDisposable
+internal sealed class PackWriter(IBackupStore store, CancellationToken ct, PackLocks? locks = null) : IDisposable
 {
     /// <summary>Large enough that a big database is hundreds of requests, not tens of thousands; small enough to hold in memory.</summary>
     public const int PackTargetBytes = 16 << 20;
@@ -91,10 +91,14 @@ internal sealed class PackWriter(IBackupStore store, CancellationToken ct) : IDi
         try
         {
             using var ms = new MemoryStream(bytes, 0, length, writable: false);
-            store.Put(name, ms, createOnly: true, null, ct);
+            (locks ?? PackLocks.None).Put(store, name, ms, null, ct);
         }
-        // Named by its content: the object there is these very bytes (an index, by its pack's name, likewise).
-        catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists") { }
+        // Named by its content: the object there is these very bytes (an index, by its pack's name, likewise); its lock
+        // (left by a failed run, or a shorter one) reaches this snapshot's date.
+        catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists")
+        {
+            locks?.ExtendObject(name, ct);
+        }
     }
 
     public void Dispose()

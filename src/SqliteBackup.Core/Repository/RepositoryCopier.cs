@@ -26,6 +26,12 @@ public sealed class RepositoryCopier(ILogger? logger = null)
     /// <summary>How the destination was reached (its credential): the copies returned carry it.</summary>
     public StoreAccess? DestinationAccess { get; init; }
 
+    /// <summary>
+    /// The destination's retention: where it has Object Lock (or immutability), the snapshot's manifest, packs and indexes
+    /// are locked until its longest rule could keep the snapshot, and packs already there are extended to that date.
+    /// </summary>
+    public Core.Retention.RetentionPolicy Retention { get; init; } = Core.Retention.RetentionPolicy.Default;
+
     /// <summary>How long to wait for a prune holding the destination's exclusive lock.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -61,6 +67,7 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         using var held = RepositoryLockSeam.Shared(destination, "copy", LockTimeout, _log, ct);
         if (existing == null) CheckCompatible(CreateConfig(destination, r.BlockSize, hash, ct), destination.Location, r.BlockSize, hash);
 
+        var locks = PackLocks.For(destination, Retention, m.CreatedUtc, ct);
         // One listing: what the destination holds decides what travels.
         var listing = destination.List(ct).ToDictionary(o => o.Name, StringComparer.Ordinal);
         BackupManifest? there = null;
@@ -83,11 +90,12 @@ public sealed class RepositoryCopier(ILogger? logger = null)
                 if (o.Size != pack.Size)
                     throw BackupErrors.CopyConflict(destination.Location, pack.Name, $"an object of {o.Size} bytes where this pack has {pack.Size} (a damaged pack: run the repository check there)");
                 present++;
+                locks.ExtendObject(pack.Name, ct);
             }
             else
             {
                 long before = done;
-                SendPack(sourceStore, destination, pack, m.File, new SyncProgress(n =>
+                SendPack(sourceStore, destination, locks, pack, m.File, new SyncProgress(n =>
                     progress?.Invoke(rate.Progress($"Copying {m.File}", before + n, $"to {destination.Location}"))), ct);
                 done += pack.Size;
                 sent++;
@@ -95,7 +103,8 @@ public sealed class RepositoryCopier(ILogger? logger = null)
             }
             // The index travels after its pack, as the writer puts them: an index never names a pack that is not there.
             string index = RepositoryNames.IndexOf(pack.Name);
-            if (!listing.ContainsKey(index)) SendIndex(sourceStore, destination, index, m.File, ct);
+            if (!listing.ContainsKey(index)) SendIndex(sourceStore, destination, locks, index, m.File, ct);
+            else locks.ExtendObject(index, ct);
         }
         Stats = new CopyStats(sent, bytes, present);
 
@@ -110,7 +119,7 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         try
         {
             using var json = new MemoryStream(copy.ToJson());
-            destination.Put(manifestName, json, createOnly: true, null, ct);
+            locks.Put(destination, manifestName, json, null, ct);
         }
         // Another copy of the same snapshot won the race: fine if it is this snapshot.
         catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists")
@@ -151,7 +160,7 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         }
     }
 
-    void SendPack(IBackupStore sourceStore, IBackupStore destination, PackRef pack, string snapshot, IProgress<long> progress, CancellationToken ct)
+    void SendPack(IBackupStore sourceStore, IBackupStore destination, PackLocks locks, PackRef pack, string snapshot, IProgress<long> progress, CancellationToken ct)
     {
         string expected = RepositoryNames.HashOfPack(pack.Name);
         Stream input;
@@ -160,11 +169,12 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         using (input)
         using (var hashing = new HashingStream(input))
         {
-            try { destination.Put(pack.Name, hashing, createOnly: true, progress, ct); }
+            try { locks.Put(destination, pack.Name, hashing, progress, ct); }
             // Put by a concurrent copy or backup since our listing: the same name is the same bytes.
             catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists")
             {
                 _log.LogDebug("{Pack} appeared in {Destination} during the copy; kept", pack.Name, destination.Location);
+                locks.ExtendObject(pack.Name, ct);
                 return;
             }
             string read = hashing.HashHex();
@@ -183,7 +193,7 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         }
     }
 
-    static void SendIndex(IBackupStore sourceStore, IBackupStore destination, string index, string snapshot, CancellationToken ct)
+    static void SendIndex(IBackupStore sourceStore, IBackupStore destination, PackLocks locks, string index, string snapshot, CancellationToken ct)
     {
         byte[] bytes;
         try { bytes = sourceStore.ReadAllBytes(index, ct, 64 << 20); }
@@ -193,9 +203,9 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         try
         {
             using var ms = new MemoryStream(bytes);
-            destination.Put(index, ms, createOnly: true, null, ct);
+            locks.Put(destination, index, ms, null, ct);
         }
-        catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists") { }
+        catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists") { locks.ExtendObject(index, ct); }
         if (destination.Stat(index, ct)?.Size != bytes.Length)
             throw BackupErrors.CopyCorrupted(destination.Location, index, "of another size", "the index sent");
     }

@@ -11,8 +11,19 @@ namespace SqliteBackup.Core.Repository;
 /// <param name="Holders">Who held it, for the warning.</param>
 public sealed record PruneResult(string Location, PrunePlan? Plan, bool WhatIf, bool Deferred, IReadOnlyList<RepositoryLock.LockInfo> Holders)
 {
-    public long BytesFreed => Deferred || Plan == null ? 0 : Plan.BytesFreed;
+    /// <summary>Packs and indexes the plan deletes but whose Object Lock (or immutability policy) refused it, or (WhatIf) would: kept for a later prune.</summary>
+    public IReadOnlyList<LockedObject> Locked { get; init; } = [];
+
+    public long BytesFreed => Deferred || Plan == null ? 0 : Plan.BytesFreed - Locked.Sum(l => l.Size);
+
+    /// <summary>Packs deleted (or, WhatIf, that would be): the plan's, less those kept under a lock.</summary>
+    public int PacksDeleted => Deferred || Plan == null ? 0 : Plan.Deleted.Count(d => RepositoryNames.IsPack(d.Name)) - Locked.Count(l => RepositoryNames.IsPack(l.Name));
+
+    public int PacksLocked => Locked.Count(l => RepositoryNames.IsPack(l.Name));
 }
+
+/// <param name="UntilUtc">Until when the lock holds, where the store said.</param>
+public sealed record LockedObject(string Name, long Size, DateTime? UntilUtc);
 
 /// <summary>
 /// Deletes the packs no snapshot references, under the repository's exclusive lock. It never waits for one: a backup
@@ -35,7 +46,11 @@ public static class RepositoryPruner
     {
         // A location of plain backups only gets no lock object and no work.
         if (!store.List(ct).Any(o => IsRepositoryObject(o.Name))) return new PruneResult(store.Location, null, whatIf, false, []);
-        if (whatIf) return new PruneResult(store.Location, Plan(store, nowUtc, ct, asIfRemoved), true, false, []);
+        if (whatIf)
+        {
+            var preview = Plan(store, nowUtc, ct, asIfRemoved);
+            return new PruneResult(store.Location, preview, true, false, []) { Locked = WouldBeLocked(store, preview, ct) };
+        }
 
         using var held = RepositoryLock.TryAcquireExclusive(store, "prune", log, out var holders, ct);
         if (held == null)
@@ -47,17 +62,61 @@ public static class RepositoryPruner
             return new PruneResult(store.Location, null, false, true, holders);
         }
         var plan = Plan(store, nowUtc, ct);
+        var locked = new List<LockedObject>();
+        var keptPacks = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in plan.Deleted.OrderBy(d => RepositoryNames.IsIndex(d.Name)))
         {
             ct.ThrowIfCancellationRequested();
+            // An index stays with its pack while the pack is locked (it is locked as long, and the pack is unreadable without it).
+            string pack = PackOf(d.Name);
+            if (keptPacks.Contains(pack))
+            {
+                locked.Add(new LockedObject(d.Name, d.Size, locked.FirstOrDefault(l => l.Name == pack)?.UntilUtc));
+                continue;
+            }
             // Packs first: a prune killed half-way leaves an index without its pack, which the next one removes.
-            store.Delete(d.Name, ct);
+            try { store.Delete(d.Name, ct); }
+            // Object Lock outlives what the snapshots need (the lock covers the longest rule of retention): kept, said,
+            // and deleted by a prune after the date. Never counted as freed.
+            catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectLocked")
+            {
+                keptPacks.Add(pack);
+                locked.Add(new LockedObject(d.Name, d.Size, (store as IObjectLockStore)?.LockedUntil(d.Name, ct)));
+            }
         }
-        int packs = plan.Deleted.Count(d => RepositoryNames.IsPack(d.Name));
-        if (packs > 0 || plan.Deleted.Any())
+        var result = new PruneResult(store.Location, plan, false, false, []) { Locked = locked };
+        if (result.PacksDeleted > 0 || plan.Deleted.Count() > locked.Count)
             log.LogInformation(BackupEvents.RepositoryPruned, "Pruned the repository in {Location}: deleted {Packs} pack(s) and {Objects} object(s) in all, {Bytes} bytes freed; {Kept} kept",
-                store.Location, packs, plan.Deleted.Count(), plan.BytesFreed, plan.Kept.Count());
-        return new PruneResult(store.Location, plan, false, false, []);
+                store.Location, result.PacksDeleted, plan.Deleted.Count() - locked.Count, result.BytesFreed, plan.Kept.Count() + locked.Count);
+        WarnLocked(log, store.Location, result);
+        return result;
+    }
+
+    static string PackOf(string name) => RepositoryNames.IsPack(name) ? name : name[..^RepositoryNames.IndexSuffix.Length] + RepositoryNames.PackSuffix;
+
+    /// <summary>-WhatIf: of the packs the plan would delete, those still under a lock (one HEAD each, only where the location locks).</summary>
+    static List<LockedObject> WouldBeLocked(IBackupStore store, PrunePlan plan, CancellationToken ct)
+    {
+        var locked = new List<LockedObject>();
+        if (store is not IObjectLockStore locking || !locking.CanLock(ct)) return locked;
+        var deleted = plan.Deleted.ToList();
+        foreach (var pack in deleted.Where(d => RepositoryNames.IsPack(d.Name)))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (locking.LockedUntil(pack.Name, ct) is not { } until) continue;
+            locked.Add(new LockedObject(pack.Name, pack.Size, until));
+            if (deleted.FirstOrDefault(d => d.Name == RepositoryNames.IndexOf(pack.Name)) is { } index) locked.Add(new LockedObject(index.Name, index.Size, until));
+        }
+        return locked;
+    }
+
+    static void WarnLocked(ILogger log, string location, PruneResult result)
+    {
+        if (result.PacksLocked == 0) return;
+        var latest = result.Locked.Max(l => l.UntilUtc);
+        log.LogWarning(BackupEvents.RepositoryPacksLocked,
+            "Kept {Count} unreferenced pack(s) ({Bytes} bytes) in the repository in {Location}: they are under Object Lock{Until}; a prune after that date deletes them",
+            result.PacksLocked, result.Locked.Sum(l => l.Size), location, latest is { } d ? $" until {d:yyyy-MM-dd HH:mm:ss} UTC at the latest" : "");
     }
 
     static bool IsRepositoryObject(string name) =>

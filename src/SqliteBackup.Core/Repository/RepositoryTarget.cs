@@ -29,6 +29,7 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
     IDisposable? _lock;
     IReadOnlyList<StoredObject> _listing = [];
     List<PackRef> _added = [];
+    PackLocks _locks = PackLocks.None;
     string? _scratchPath;
 
     /// <summary>What the last <see cref="Write"/> did, for tests and measurements.</summary>
@@ -82,6 +83,8 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         _listing = store.List(ct);
         BackupNaming.TryParseSnapshot(name, out var parsed);
         var parent = ParentSnapshot.Find(store, _listing, parsed.Database, manifest.Database, size, _log, ct);
+        // As a plain backup to a store is locked: until the retention that applies without one could keep it.
+        _locks = PackLocks.For(store, Retention.RetentionPolicy.Default, manifest.CreatedUtc, ct);
         var loaded = clock.Elapsed;
 
         // Every pack a block may live in, by key: a parent's pack by name, a new one by its pending object.
@@ -98,7 +101,7 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         var refs = new (int Key, int Entry)[blockCount];
         var counted = new HashSet<long>();
         long storedSize = 0;
-        using var packs = new PackWriter(store, ct);
+        using var packs = new PackWriter(store, ct, _locks);
         // The same list as it grows: a failure part-way still tells Discard what was left behind.
         _added = packs.Written;
         long block = 0;
@@ -145,6 +148,8 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         foreach (var w in packs.Written) sizes[w.Name] = w.Size;
         string NameOf(object key) => key as string ?? ((PackWriter.Pending)key).Name!;
         var packList = used.Select(k => new PackRef(NameOf(k), sizes[NameOf(k)])).ToList();
+        // Before the manifest names them: no snapshot exists whose packs may go before it.
+        _locks.Extend(used.OfType<string>(), _log, store.Location, ct);
         var (blocks, blocksSha) = BlockList.Encode(list);
 
         manifest.SchemaVersion = BackupManifest.SnapshotSchemaVersion;
@@ -271,7 +276,7 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
 
     public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)
     {
-        using (var ms = new MemoryStream(json)) store.Put(info.Manifest.File + BackupManifest.Suffix, ms, createOnly: true, null, ct);
+        using (var ms = new MemoryStream(json)) _locks.Put(store, info.Manifest.File + BackupManifest.Suffix, ms, null, ct);
         Release();
     }
 
