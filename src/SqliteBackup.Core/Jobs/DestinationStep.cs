@@ -17,6 +17,9 @@ namespace SqliteBackup.Core.Jobs;
 /// </summary>
 internal sealed class DestinationStep(ILogger logger)
 {
+    /// <summary>The clock the destination's prune measures pack age by (tests run it as if hours later).</summary>
+    internal Func<DateTime> UtcNow { get; init; } = () => DateTime.UtcNow;
+
     /// <param name="local">With keep_local_until_copied, this database's local backups: those the destination lacks and
     /// would keep are copied too (a destination that was down catches up), and the result says which are safe there.</param>
     public DestinationResult Run(JobDestination destination, BackupInfo backup, RetentionPolicy jobPolicy, Action<BackupProgress>? progress, CancellationToken ct,
@@ -72,7 +75,7 @@ internal sealed class DestinationStep(ILogger logger)
             var now = DateTimeOffset.UtcNow;
             var decisions = BackupRotation.Plan(mine, policy, TimeZoneInfo.Local, now: now);
             foreach (var d in decisions.Where(d => d.FutureDated)) BackupRotation.WarnFutureDated(logger, d, now);
-            var rotation = new BackupRotation(logger);
+            var rotation = new BackupRotation(logger) { UtcNow = UtcNow };
             var locked = new List<BackupInfo>();
             foreach (var d in decisions)
             {
@@ -85,6 +88,8 @@ internal sealed class DestinationStep(ILogger logger)
                         d.Backup.Id, d.Backup.Database, result.Location, e.Message);
                 }
             }
+            var pruned = Prune(rotation, decisions, result.Location, ct);
+            result = result with { PacksPruned = pruned?.PacksDeleted ?? 0, BytesFreed = pruned?.BytesFreed ?? 0 };
             if (secured != null)
             {
                 // Listed before this rotation: a copy the destination's own retention removed just now was secured there first.
@@ -103,6 +108,22 @@ internal sealed class DestinationStep(ILogger logger)
             logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",
                 backup.Database, backup.Id, result.Location, error.ErrorId, error.Message);
             return result with { ErrorId = error.ErrorId, Error = error.Message, Secured = null };
+        }
+    }
+
+    /// <summary>
+    /// A repository there loses the packs only removed snapshots used, as the local rotation frees them: a backup holding
+    /// its lock defers the prune (warned; the next run frees the space), a pack under Object Lock is kept until its date.
+    /// A prune that fails is logged and leaves the copy and the rotation as they are: the copy is there and verified.
+    /// </summary>
+    PruneResult? Prune(BackupRotation rotation, IReadOnlyList<Retention.RotationDecision> decisions, string location, CancellationToken ct)
+    {
+        if (!decisions.Any(d => d.Backup.Format == BackupFormat.Snapshot)) return null;
+        try { return rotation.PruneRepositories(decisions, whatIf: false, allowInsecureDirectory: true, ct).SingleOrDefault(); }
+        catch (SqliteBackupException e)
+        {
+            logger.LogError(BackupEvents.RotationFailed, "Pruning the repository in {Destination} failed ({ErrorId}): {Error}", location, e.ErrorId, e.Message);
+            return null;
         }
     }
 

@@ -30,6 +30,10 @@ public sealed record DestinationResult(string Location)
     public int Locked { get; init; }
     /// <summary>This database's backups kept there after its rotation (each reachable again: it carries the destination's access).</summary>
     internal IReadOnlyList<Catalog.BackupInfo> Copies { get; init; } = [];
+    /// <summary>An incremental destination: packs its prune deleted after rotation (no remaining snapshot there named them).</summary>
+    public int PacksPruned { get; init; }
+    /// <summary>Bytes that prune freed.</summary>
+    public long BytesFreed { get; init; }
     /// <summary>Older local backups copied in this run because they had no copy there yet (keep_local_until_copied).</summary>
     public int CaughtUp { get; init; }
     public string? ErrorId { get; init; }

@@ -21,6 +21,9 @@ public sealed class BackupRotation(ILogger? logger = null)
 
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
+    /// <summary>The clock a prune measures pack age by (tests: a run hours later, when a pack's age no longer guards it).</summary>
+    internal Func<DateTime> UtcNow { get; init; } = () => DateTime.UtcNow;
+
     /// <param name="rotatedTypes">Types taken out of the default protection (never Manual).</param>
     /// <param name="now">The clock that decides which backups are dated in the future (see <see cref="FutureDated"/>);
     /// this machine's clock when null, so no caller can forget it.</param>
@@ -124,7 +127,7 @@ public sealed class BackupRotation(ILogger? logger = null)
             var first = location.First();
             using var store = (first.Access ?? new StoreAccess(first.Directory, new StoreOptions { AllowInsecureDirectory = allowInsecureDirectory })).Open();
             var manifests = forget.Where(b => b.Directory == location.Key).Select(b => System.IO.Path.GetFileName(b.ManifestPath)).ToList();
-            results.Add(RepositoryPruner.Prune(store, whatIf, _log, whatIf ? manifests : null, ct));
+            results.Add(RepositoryPruner.Prune(store, whatIf, _log, UtcNow(), whatIf ? manifests : null, ct));
         }
         return results;
     }
