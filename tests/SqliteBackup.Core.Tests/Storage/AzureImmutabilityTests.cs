@@ -103,6 +103,20 @@ public sealed class AzureImmutabilityTests : IDisposable
     }
 
     [Fact]
+    public void A_credential_that_may_not_read_the_containers_properties_writes_unlocked_unless_the_location_asks_for_a_lock()
+    {
+        using var server = new ScriptedImmutableAzure(containerForbidden: true);
+        using (var plain = Store(server))
+        {
+            Assert.False(plain.CanLock());
+            plain.Put("x", new MemoryStream([1]), createOnly: true);
+        }
+        using var asked = Store(server, "?lock-mode=compliance");
+        Assert.Equal("StoreAccessDenied", Assert.Throws<SqliteBackupException>(() => asked.CanLock()).ErrorId);
+        Assert.Empty(server.PolicyRequests);
+    }
+
+    [Fact]
     public void A_policy_the_service_says_it_set_but_does_not_show_fails_the_write_and_leaves_no_unlocked_object()
     {
         using var server = new ScriptedImmutableAzure(keepPolicies: false);

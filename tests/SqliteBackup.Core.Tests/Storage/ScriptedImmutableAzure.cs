@@ -35,7 +35,8 @@ sealed class ScriptedImmutableAzure : IDisposable
 
     /// <param name="immutable">Whether the container has version-level immutability on.</param>
     /// <param name="keepPolicies">False: Set Blob Immutability Policy answers 200 but keeps nothing (a proxy that lies).</param>
-    public ScriptedImmutableAzure(bool immutable = true, bool keepPolicies = true)
+    /// <param name="containerForbidden">The container's properties answer 403, as to a container-scoped SAS.</param>
+    public ScriptedImmutableAzure(bool immutable = true, bool keepPolicies = true, bool containerForbidden = false)
     {
         int port;
         using (var probe = new TcpListener(IPAddress.Loopback, 0)) { probe.Start(); port = ((IPEndPoint)probe.LocalEndpoint).Port; }
@@ -48,7 +49,7 @@ sealed class ScriptedImmutableAzure : IDisposable
             {
                 HttpListenerContext ctx;
                 try { ctx = await _listener.GetContextAsync(); } catch (Exception) { return; }
-                try { Answer(ctx, immutable, keepPolicies); }
+                try { Answer(ctx, immutable, keepPolicies, containerForbidden); }
                 catch (Exception) { try { ctx.Response.Abort(); } catch (Exception) { } }
             }
         });
@@ -65,7 +66,7 @@ sealed class ScriptedImmutableAzure : IDisposable
 
     public IEnumerable<Request> BlobPuts => Requests.Where(r => r.Method == "PUT" && !r.Query.Contains("comp=", StringComparison.Ordinal));
 
-    void Answer(HttpListenerContext ctx, bool immutable, bool keepPolicies)
+    void Answer(HttpListenerContext ctx, bool immutable, bool keepPolicies, bool containerForbidden)
     {
         var req = ctx.Request;
         var res = ctx.Response;
@@ -92,6 +93,7 @@ sealed class ScriptedImmutableAzure : IDisposable
             Send(res, 200, Encoding.UTF8.GetBytes(xml.ToString()), "application/xml");
             return;
         }
+        if (path == containerPath && containerForbidden) { Error(res, 403, "AuthorizationResourceTypeMismatch"); return; }
         if (path == containerPath)
         {
             res.Headers["ETag"] = "\"0x1\"";

@@ -149,6 +149,9 @@ public sealed class AzureStore : IObjectLockStore
         bool on;
         try { on = _container.GetProperties(cancellationToken: ct).Value.HasImmutableStorageWithVersioning; }
         catch (RequestFailedException e) when (WillCreate(e)) { on = false; }
+        // A container-scoped SAS may write blobs but not read the container's properties (least privilege): written
+        // unlocked, as S3 does where the bucket's lock settings cannot be read, unless the location asks for a lock.
+        catch (RequestFailedException e) when (e.Status == 403 && _location.LockMode == null) { on = false; }
         if (!on && _location.LockMode != null) throw BackupErrors.StoreImmutabilityUnavailable(Location,
             $"the container {(_create ? "is missing or " : "")}has no version-level immutability (immutable storage with versioning)");
         return on;
