@@ -178,7 +178,6 @@ Describe 'Invoke-BackupRotation on a repository' {
         Invoke-Sql $db $fill | Out-Null
         $script:b = New-SqliteBackup $db -BackupPath $repo -Incremental -Type Automatic -Verify Quick
         Invoke-Sql $db 'UPDATE filler SET pad = randomblob(1000) WHERE id IN (5, 600);' | Out-Null
-        Start-Sleep -Milliseconds 1100 # the parent is found by the whole-second stamp in the name
         $script:c = New-SqliteBackup $db -BackupPath $repo -Incremental -Type Automatic -Verify Quick
         # Written an hour and more ago: the prune's age guard is not what these test.
         Get-ChildItem $repo -Filter 'pack-*' | ForEach-Object { $_.LastWriteTimeUtc = [datetime]::UtcNow.AddHours(-2) }

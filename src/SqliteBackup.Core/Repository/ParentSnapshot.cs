@@ -23,20 +23,31 @@ internal sealed class ParentSnapshot
     public static ParentSnapshot? Find(IBackupStore store, IReadOnlyList<StoredObject> listing, string snapshotDatabasePrefix, string database, int blockSize,
         ILogger log, CancellationToken ct)
     {
-        var candidates = listing
+        var named = listing
             .Where(o => RepositoryNames.IsSnapshotManifest(o.Name))
             .Select(o => (o.Name, Ok: BackupNaming.TryParseSnapshot(o.Name[..^BackupManifest.Suffix.Length], out var n), Parsed: n))
             .Where(c => c.Ok && c.Parsed.Database == snapshotDatabasePrefix)
-            .OrderByDescending(c => c.Parsed.CreatedUtc).ThenByDescending(c => c.Name, StringComparer.Ordinal)
+            .OrderByDescending(c => c.Parsed.CreatedUtc)
+            .ToList();
+        // The stamp in a name has whole seconds: snapshots taken within one second tie on it, and their random ids say
+        // nothing about which came last. Every candidate tied with the last one tried is read too, and the manifests'
+        // own times (100 ns) order them; equal times fall back to the name, so the choice never depends on listing order.
+        int take = Math.Min(MaxTries, named.Count);
+        while (take < named.Count && named[take].Parsed.CreatedUtc == named[take - 1].Parsed.CreatedUtc) take++;
+        var read = named.Take(take).Select(c => (c.Name, c.Parsed.CreatedUtc, Manifest: Read(store, c.Name, log, ct))).ToList();
+        var candidates = read
+            .OrderByDescending(c => c.CreatedUtc)
+            .ThenByDescending(c => c.Manifest?.CreatedUtc ?? DateTime.MinValue)
+            .ThenByDescending(c => c.Name, StringComparer.Ordinal)
             .Take(MaxTries);
-        foreach (var (name, _, _) in candidates)
+        foreach (var (name, _, m) in candidates)
         {
+            if (m == null) continue;
             try
             {
-                var m = BackupManifest.TryParse(store.ReadAllBytes(name, ct), out var problem);
-                if (m?.Repository == null || m.Database != database || m.Repository.BlockSize != blockSize)
+                if (m.Repository == null || m.Database != database || m.Repository.BlockSize != blockSize)
                 {
-                    log.LogDebug("Not using {Name} as the parent snapshot: {Problem}", name, problem ?? "another database or block size");
+                    log.LogDebug("Not using {Name} as the parent snapshot: {Problem}", name, "another database or block size");
                     continue;
                 }
                 var missing = SnapshotReader.QuickCheck(store, m, listing, ct);
@@ -54,5 +65,21 @@ internal sealed class ParentSnapshot
             }
         }
         return null;
+    }
+
+    /// <summary>A candidate's manifest, or null (logged) when it is gone or does not parse: it is then simply not a parent.</summary>
+    static BackupManifest? Read(IBackupStore store, string name, ILogger log, CancellationToken ct)
+    {
+        try
+        {
+            var m = BackupManifest.TryParse(store.ReadAllBytes(name, ct), out var problem);
+            if (m == null) log.LogDebug("Not using {Name} as the parent snapshot: {Problem}", name, problem);
+            return m;
+        }
+        catch (SqliteBackupException e) when (e.ErrorId is "StoreObjectNotFound")
+        {
+            log.LogWarning("Not using {Name} as the parent snapshot: {Message}", name, e.Message);
+            return null;
+        }
     }
 }

@@ -2,15 +2,15 @@ using System.Security.Cryptography;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Storage;
-using ZstdSharp;
 
 namespace SqliteBackup.Core.Repository;
 
 /// <summary>
 /// Reads a snapshot back: its block list (checked against blocksSha256), the .index of each pack it names, then each
 /// pack once, as a stream, decompressing the blocks it holds for this snapshot into their positions (a block can sit at
-/// several); every block is checked against its hash and the whole image against RawSha256. Any mismatch or missing
-/// object is a <see cref="SqliteBackupException"/> naming the snapshot and the pack.
+/// several; see <see cref="ImageAssembler"/>); the whole image is proven against RawSha256, and when it differs each
+/// block against its own hash, to name the damaged pack. Any mismatch or missing object is a
+/// <see cref="SqliteBackupException"/> naming the snapshot and the pack.
 /// </summary>
 public static class SnapshotReader
 {
@@ -49,128 +49,44 @@ public static class SnapshotReader
 
     /// <summary>
     /// Writes the snapshot's database image to <paramref name="output"/> (seekable; it is set to the image's length),
-    /// proving every block and the whole; <paramref name="read"/> gets the stored bytes read so far.
+    /// proving the whole (and, when it is wrong, every block); <paramref name="read"/> gets the stored bytes read so far.
     /// </summary>
     public static void Reassemble(IBackupStore store, BackupManifest manifest, Stream output, Action<long>? read = null, CancellationToken ct = default)
     {
         if (!output.CanSeek || !output.CanWrite || !output.CanRead) throw new ArgumentException("The output must be readable, writable and seekable (a file).", nameof(output));
-        var r = RepositoryOf(manifest);
+        RepositoryOf(manifest);
         var resolved = Resolve(store, manifest, ct);
         output.SetLength(manifest.RawSize);
-        // Per pack: the entries it holds for this snapshot, in offset order, each with the positions it fills.
-        var wanted = new SortedDictionary<int, List<long>>[r.Packs.Count];
-        for (int i = 0; i < resolved.Blocks.Length; i++)
-        {
-            var b = resolved.Blocks[i];
-            var perPack = wanted[b.Pack] ??= new SortedDictionary<int, List<long>>();
-            if (!perPack.TryGetValue(b.Entry, out var positions)) perPack[b.Entry] = positions = [];
-            positions.Add((long)i * r.BlockSize);
-        }
-        // The packs are independent: each is read once, as a stream, by one of a few workers, and its blocks are written
-        // at their positions (positional writes to a file, no shared file offset). Progress is reported from this thread
-        // only, since a caller's callback may belong to a PowerShell pipeline.
-        var file = (output as FileStream)?.SafeFileHandle;
-        var gate = new object();
-        void WriteAt(long position, ReadOnlySpan<byte> block)
-        {
-            if (file != null) RandomAccess.Write(file, block, position);
-            else lock (gate)
-            {
-                output.Position = position;
-                output.Write(block);
-            }
-        }
-        var queue = new System.Collections.Concurrent.ConcurrentQueue<int>(Enumerable.Range(0, r.Packs.Count).Where(p => wanted[p] != null));
-        long total = 0;
-        // One worker's failure stops the others: the first damaged pack is the answer.
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var token = stop.Token;
-        void Worker()
-        {
-            try { ReadPacks(); }
-            catch
-            {
-                stop.Cancel();
-                throw;
-            }
-        }
-        void ReadPacks()
-        {
-            using var decompressor = new Decompressor();
-            var raw = new byte[r.BlockSize];
-            byte[] frame = [];
-            while (queue.TryDequeue(out int p))
-            {
-                string pack = r.Packs[p].Name;
-                var index = resolved.Indexes[p];
-                Stream input;
-                try { input = store.OpenRead(pack, token); }
-                catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(store.Location, pack, manifest.File); }
-                using (input)
-                {
-                    long at = 0;
-                    foreach (var (entryIndex, positions) in wanted[p])
-                    {
-                        token.ThrowIfCancellationRequested();
-                        var e = index[entryIndex];
-                        if (frame.Length < e.StoredLength) frame = new byte[Math.Max(e.StoredLength, frame.Length * 2)];
-                        // Frames we do not need are read past: one sequential read of the pack, never a request per block.
-                        Skip(input, e.Offset - at, store.Location, pack, manifest.File);
-                        ReadExactly(input, frame.AsSpan(0, e.StoredLength), store.Location, pack, manifest.File);
-                        at = e.Offset + e.StoredLength;
-                        Interlocked.Add(ref total, e.StoredLength);
-                        int n;
-                        try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
-                        catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
-                        if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash)
-                            throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not match its SHA-256");
-                        foreach (long position in positions) WriteAt(position, raw.AsSpan(0, n));
-                    }
-                }
-            }
-        }
-        int workers = Math.Max(1, Math.Min(Math.Min(Environment.ProcessorCount, MaxReaders), queue.Count));
-        var tasks = Enumerable.Range(0, workers).Select(_ => Task.Factory.StartNew(Worker, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
-        try
-        {
-            while (!Task.WaitAll(tasks, 250)) read?.Invoke(Interlocked.Read(ref total));
-        }
-        catch (AggregateException e)
-        {
-            // What a worker found, as it found it: the damaged or missing pack first, cancellation as cancellation.
-            var first = e.Flatten().InnerExceptions.OrderBy(x => x is SqliteBackupException ? 0 : x is OperationCanceledException ? 2 : 1).First();
-            ct.ThrowIfCancellationRequested();
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-        }
-        read?.Invoke(total);
+        var assembler = new ImageAssembler(store, manifest, resolved);
         string sha;
-        if (file != null) sha = HashFile(file, manifest.RawSize);
+        if (output is FileStream { SafeFileHandle: var file })
+        {
+            output.Flush();
+            sha = assembler.Write(file, read, ct);
+        }
         else
         {
+            // Not a file (a caller's own stream): blocks written under a lock, the image hashed afterwards.
+            var gate = new object();
+            assembler.Write((position, block) =>
+            {
+                lock (gate)
+                {
+                    output.Position = position;
+                    output.Write(block);
+                }
+            }, read, ct);
             output.Flush();
             output.Position = 0;
             sha = Convert.ToHexString(SHA256.HashData(output)).ToLowerInvariant();
         }
         if (sha != manifest.RawSha256)
-            throw BackupErrors.RepositoryDamaged(store.Location, manifest.File + BackupManifest.Suffix, manifest.File, $"the reassembled image's SHA-256 is {sha}, the manifest says {manifest.RawSha256}");
-        output.Position = 0;
-    }
-
-    /// <summary>Packs read at once: the two cores of a small server busy, a remote store not flooded.</summary>
-    const int MaxReaders = 4;
-
-    static string HashFile(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 20];
-        for (long at = 0; at < length;)
         {
-            int n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, length - at)), at);
-            if (n == 0) break;
-            hash.AppendData(buffer, 0, n);
-            at += n;
+            // Which block is wrong: each read again against its own SHA-256, so the damaged pack is named (this throws).
+            assembler.Prove(ct);
+            throw BackupErrors.RepositoryDamaged(store.Location, manifest.File + BackupManifest.Suffix, manifest.File, $"the reassembled image's SHA-256 is {sha}, the manifest says {manifest.RawSha256}");
         }
-        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+        output.Position = 0;
     }
 
     /// <summary>Reassembles into a new private file at <paramref name="path"/> (owner-only), removed again on failure.</summary>
@@ -180,7 +96,9 @@ public static class SnapshotReader
         {
             using var output = PrivateFiles.CreateNew(path, 1 << 20);
             Reassemble(store, manifest, output, read, ct);
-            output.Flush(flushToDisk: true);
+            // A scratch copy needs no durability (as a plain backup's decompressed copy): a restore flushes its copy where
+            // it places it beside the target; a check or an export reads it back at once.
+            output.Flush();
         }
         catch
         {
@@ -205,23 +123,5 @@ public static class SnapshotReader
             if (!objects.ContainsKey(RepositoryNames.IndexOf(p.Name))) problems.Add($"{RepositoryNames.IndexOf(p.Name)} is missing");
         }
         return problems;
-    }
-
-    static void Skip(Stream s, long count, string location, string pack, string snapshot)
-    {
-        if (count < 0) throw BackupErrors.RepositoryDamaged(location, RepositoryNames.IndexOf(pack), snapshot, "its entries overlap");
-        var buffer = new byte[(int)Math.Min(count, 1 << 16)];
-        while (count > 0)
-        {
-            int n = s.Read(buffer, 0, (int)Math.Min(buffer.Length, count));
-            if (n == 0) throw BackupErrors.RepositoryDamaged(location, pack, snapshot, "it is shorter than its index says");
-            count -= n;
-        }
-    }
-
-    static void ReadExactly(Stream s, Span<byte> span, string location, string pack, string snapshot)
-    {
-        try { s.ReadExactly(span); }
-        catch (EndOfStreamException) { throw BackupErrors.RepositoryDamaged(location, pack, snapshot, "it is shorter than its index says"); }
     }
 }

@@ -96,6 +96,44 @@ public sealed class IncrementalBackupTests
     }
 
     [Fact]
+    public void Of_two_snapshots_taken_in_the_same_second_the_later_one_is_the_parent_of_the_next()
+    {
+        // A of one database, B of a replacement sharing no block with it, both in one whole second (the stamp in their
+        // names), with B's name sorting below A's: a parent chosen by the name alone would be A, and C (B after a few row
+        // changes) would store the whole database again.
+        using var t = new TempDir();
+        BackupInfo a, b;
+        for (int attempt = 0; ; attempt++)
+        {
+            Assert.True(attempt < 20, "could not take two snapshots in one second with the later one's name sorting first");
+            foreach (var f in Directory.GetFiles(t.Path, "live.db*")) File.Delete(f);
+            if (Directory.Exists(t["repo"])) Directory.Delete(t["repo"], recursive: true);
+            Db.CreatePaired(t["live.db"], wal: true, fillerRows: 1500);
+            // Start early in a second: both snapshots (tens of milliseconds each) fit in it.
+            Thread.Sleep(1000 - DateTime.UtcNow.Millisecond);
+            a = Incremental(t["live.db"], t["repo"]).Backup;
+            foreach (var f in Directory.GetFiles(t.Path, "live.db*")) File.Delete(f);
+            Db.CreatePaired(t["live.db"], wal: true, fillerRows: 1600);
+            b = Incremental(t["live.db"], t["repo"]).Backup;
+            // B is retaken (its manifest removed, so no snapshot refers to it) until its random id sorts below A's.
+            while (string.CompareOrdinal(b.Manifest.File, a.Manifest.File) > 0 && (DateTime.UtcNow - a.Manifest.CreatedUtc).TotalMilliseconds < 600)
+            {
+                File.Delete(b.ManifestPath);
+                b = Incremental(t["live.db"], t["repo"]).Backup;
+            }
+            if (string.CompareOrdinal(b.Manifest.File, a.Manifest.File) < 0 && b.Manifest.CreatedUtc.Ticks / TimeSpan.TicksPerSecond == a.Manifest.CreatedUtc.Ticks / TimeSpan.TicksPerSecond)
+                break;
+        }
+        Assert.Null(a.Manifest.Repository!.Parent);
+
+        Db.Exec(t["live.db"], "UPDATE filler SET pad = randomblob(1000) WHERE id IN (7, 900); INSERT INTO a(v) VALUES(2); INSERT INTO b(v) VALUES(2); PRAGMA wal_checkpoint(TRUNCATE);");
+        var c = Incremental(t["live.db"], t["repo"]);
+        Assert.Equal(b.Manifest.Id, c.Backup.Manifest.Repository!.Parent);
+        Assert.True(c.Stats.NewBlocks is > 0 and <= 40, $"{c.Stats.NewBlocks} of {c.Stats.Blocks} blocks written");
+        Assert.Equal(Db.Sha(t["live.db"]), Db.Sha(Reassemble(t["repo"], c.Backup, t["c.db"])));
+    }
+
+    [Fact]
     public void An_unchanged_database_writes_no_pack_at_all()
     {
         using var t = new TempDir();

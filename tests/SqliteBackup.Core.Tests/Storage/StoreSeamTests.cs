@@ -53,8 +53,10 @@ public class StoreSeamTests
         ["Encryption/AgeIdentityFile.cs"] = (["Directory.Exists", "File.Delete", "File.Exists", "File.GetUnixFileMode", "File.Move", "File.ReadAllText", "new FileStream"],
             "age identity (key) files the user names: read, permission-checked, written owner-only by New-SqliteBackupKey"),
         ["Repository/SnapshotExporter.cs"] = (["new FileInfo", "new FileStream"], "reads back the reassembled scratch image it exports as a plain backup"),
-        ["Repository/SnapshotReader.cs"] = (["PrivateFiles.CreateNew", "AtomicFile.TryDelete", "RandomAccess.Write", "RandomAccess.Read"],
-            "the reassembled scratch copy a check or restore asks for (blocks written at their positions, then hashed); packs and indexes are read through the store"),
+        ["Repository/SnapshotReader.cs"] = (["PrivateFiles.CreateNew", "AtomicFile.TryDelete"],
+            "the reassembled scratch copy a check or restore asks for; packs and indexes are read through the store"),
+        ["Repository/ImageAssembler.cs"] = (["RandomAccess.Write", "RandomAccess.Read"],
+            "the scratch copy being reassembled: blocks written at their positions, each segment read back to hash the image in order"),
     };
 
     static readonly Regex FileCall = new(
