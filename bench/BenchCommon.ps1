@@ -53,5 +53,5 @@ function Measure-Writer([string] $ModulePath, [string] $Database, [string] $Data
     $values = Get-Content $lat | Where-Object { $_ } | ForEach-Object { [double]::Parse($_, [cultureinfo]::InvariantCulture) }
     Remove-Item $lat, $stop -ErrorAction SilentlyContinue
     $sorted = @($values | Sort-Object)
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; Count = $sorted.Count; P50 = $sorted[[int]($sorted.Count * 0.5)]; P99 = $sorted[[int][math]::Min($sorted.Count - 1, [math]::Floor($sorted.Count * 0.99))]; Max = $sorted[-1] }
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; Count = $sorted.Count; P50 = $sorted[[int]($sorted.Count * 0.5)]; P99 = $sorted[[int][math]::Min($sorted.Count - 1, [math]::Floor($sorted.Count * 0.99))]; Max = $sorted[-1]; Values = $sorted }
 }

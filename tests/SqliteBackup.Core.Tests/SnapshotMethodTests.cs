@@ -42,6 +42,19 @@ public class SnapshotMethodTests
     }
 
     [Fact]
+    public void A_database_an_application_keeps_committing_to_is_read_as_a_file_between_its_checkpoints()
+    {
+        using var t = new TempDir();
+        Db.CreatePaired(t["live.db"], wal: true, fillerRows: 3000);
+        using var writer = new Writer(t["live.db"], paced: true);
+        var b = new BackupEngine().Create(new BackupRequest(t["live.db"]) { Destination = t["b"], Verify = VerificationLevel.Full });
+        Assert.Equal(SnapshotMethod.FileRead, b.Manifest.SnapshotMethod);
+        // Each of the writer's transactions adds one row to both tables: a consistent snapshot has as many in each.
+        Assert.Equal(b.Manifest.TableRowCounts["a"], b.Manifest.TableRowCounts["b"]);
+        Assert.True(new BackupVerifier().Verify(b, VerificationLevel.Full).Passed);
+    }
+
+    [Fact]
     public void A_rollback_journal_database_goes_through_the_backup_API()
     {
         using var t = new TempDir();

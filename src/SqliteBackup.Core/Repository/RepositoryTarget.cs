@@ -35,7 +35,9 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
     /// <summary>What the last <see cref="Write"/> did, for tests and measurements.</summary>
     public WriteStats? Stats { get; private set; }
 
-    public sealed record WriteStats(long Blocks, long NewBlocks, long NewRawBytes, long PacksWritten, long BytesWritten, string? Parent, TimeSpan Elapsed);
+    /// <param name="Rested">How long reading rested for the application's writer (see <see cref="ImageReader"/>).</param>
+    public sealed record WriteStats(long Blocks, long NewBlocks, long NewRawBytes, long PacksWritten, long BytesWritten, string? Parent, TimeSpan Elapsed,
+        TimeSpan Rested = default);
 
     public override string TempFolder => tempFolder;
 
@@ -78,7 +80,9 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         int size = _config!.BlockSize;
         long blockCount = (length + size - 1) / size;
         // Reading (and the whole-image hash) starts at once, beside the parent's indexes being loaded.
-        using var reader = new ImageReader(input, length, Math.Max(ReadChunk, size), ct);
+        // A snapshot read from the database file itself can see the application's writer committing (see ImageReader).
+        var writerActive = input is Snapshot.SqliteOwnFileStream own ? Snapshot.WalIndex.WriterWatch(own.File, TimeSpan.FromMilliseconds(250)) : null;
+        using var reader = new ImageReader(input, length, Math.Max(ReadChunk, size), ct, writerActive);
         started(reader);
         _listing = store.List(ct);
         BackupNaming.TryParseSnapshot(name, out var parsed);
@@ -170,10 +174,10 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
             AddedSize = packs.Written.Sum(p => p.Size),
             Parent = parent?.Manifest.Id,
         };
-        Stats = new WriteStats(blockCount, packs.BlocksWritten, packs.RawBytesWritten, packs.Written.Count, packs.Written.Sum(p => p.Size), parent?.Manifest.Id, clock.Elapsed);
-        _log.LogDebug("Snapshot {Name}: {Blocks} blocks, {New} new ({NewBytes} bytes raw) in {Packs} pack(s) of {Stored} bytes; parent {Parent} loaded in {LoadMs} ms; {Ms} ms",
+        Stats = new WriteStats(blockCount, packs.BlocksWritten, packs.RawBytesWritten, packs.Written.Count, packs.Written.Sum(p => p.Size), parent?.Manifest.Id, clock.Elapsed, reader.Rested);
+        _log.LogDebug("Snapshot {Name}: {Blocks} blocks, {New} new ({NewBytes} bytes raw) in {Packs} pack(s) of {Stored} bytes; parent {Parent} loaded in {LoadMs} ms; {Ms} ms, of which {RestedMs} ms rested for a writer",
             name, blockCount, packs.BlocksWritten, packs.RawBytesWritten, packs.Written.Count, Stats.BytesWritten, parent?.Manifest.File ?? "none",
-            (long)loaded.TotalMilliseconds, clock.ElapsedMilliseconds);
+            (long)loaded.TotalMilliseconds, clock.ElapsedMilliseconds, (long)reader.Rested.TotalMilliseconds);
     }
 
     public override BackupInfo Publish(string name, BackupManifest manifest) => localDirectory != null

@@ -3,6 +3,9 @@ namespace SqliteBackup.Core.Snapshot;
 /// <summary>The first <c>length</c> bytes of a database, read forward through SQLite's own descriptor.</summary>
 internal sealed class SqliteOwnFileStream(SqliteOwnFile file, long length) : Stream
 {
+    /// <summary>The database file read (for its wal-index: whether a writer is committing meanwhile).</summary>
+    public SqliteOwnFile File => file;
+
     long _position;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));

@@ -45,6 +45,38 @@ internal static class WalIndex
     static uint Native32(ReadOnlySpan<byte> b) => BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt32LittleEndian(b) : BinaryPrimitives.ReadUInt32BigEndian(b);
     static ulong Native64(ReadOnlySpan<byte> b) => BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(b) : BinaryPrimitives.ReadUInt64BigEndian(b);
 
+    /// <summary>
+    /// Where the WAL ends now (its salts and last frame), or null when the wal-index cannot be read consistently: it moves
+    /// with every commit, so two different readings mean a writer committed in between.
+    /// </summary>
+    public static (ulong Salts, uint MxFrame)? WriteMark(SqliteOwnFile database)
+    {
+        Span<byte> bytes = stackalloc byte[HeaderSize * 2];
+        if (!database.TryCopyWalIndex(bytes) || !bytes[..HeaderSize].SequenceEqual(bytes.Slice(HeaderSize, HeaderSize))) return null;
+        return (Native64(bytes[SaltOffset..]), Native32(bytes[MxFrameOffset..]));
+    }
+
+    /// <summary>
+    /// Asked from time to time: whether a writer committed to the database within the last <paramref name="window"/>
+    /// (the WAL's end moved). Not thread-safe: one caller.
+    /// </summary>
+    public static Func<bool> WriterWatch(SqliteOwnFile database, TimeSpan window)
+    {
+        var last = WriteMark(database);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan? movedAt = null;
+        return () =>
+        {
+            var now = WriteMark(database);
+            if (now != last)
+            {
+                last = now;
+                movedAt = clock.Elapsed;
+            }
+            return movedAt is { } at && clock.Elapsed - at <= window;
+        };
+    }
+
     public static bool IsFullyBackfilled(SqliteOwnFile database)
     {
         Span<byte> bytes = stackalloc byte[BytesNeeded];
