@@ -101,6 +101,54 @@ public sealed class RepositoryPrunerTests
         Assert.Empty(Directory.GetFiles(t["repo"], "lock-*"));
     }
 
+    /// <summary>
+    /// The operator's case: the disk is full (or the repository read-only) and a rotation is run to free space. The prune
+    /// writes its lock before it deletes anything, which fails: a clear error that says what to do, nothing deleted, and
+    /// once the disk takes writes again the same prune frees the space.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("full", "RepositoryPruneDiskFull", BackupErrorCategory.ResourceUnavailable)]
+    [InlineData("read-only", "RepositoryPruneNotWritable", BackupErrorCategory.PermissionDenied)]
+    public void A_prune_that_cannot_write_its_lock_is_a_clear_error_deletes_nothing_and_the_next_one_frees_the_space(string state, string errorId, BackupErrorCategory category)
+    {
+        TmpfsMount.RequireRoot();
+        using var t = new TempDir();
+        using var disk = new TmpfsMount(t["repo"], "size=4m");
+        Assert.True(disk.Mounted, disk.MountError);
+        var (first, second) = TwoSnapshots(t);
+        File.Delete(first.ManifestPath);
+        using var store = new LocalDirectoryStore(t["repo"]);
+        if (state == "full") Fill(t["repo"] + "/unrelated.bin");
+        else Assert.Equal(0, Cli.Run("mount", "-o", "remount,ro", disk.Path).Code);
+        var before = Directory.GetFiles(t["repo"]).Order(StringComparer.Ordinal).ToArray();
+
+        var e = Assert.Throws<SqliteBackupException>(() => RepositoryPruner.Prune(store, whatIf: false, NullLogger.Instance, DateTime.UtcNow.AddHours(2)));
+
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.Equal(category, e.Category);
+        Assert.Contains(t["repo"], e.Message);
+        Assert.Contains("Invoke-BackupRotation", e.RecommendedAction);
+        Assert.Equal(before, Directory.GetFiles(t["repo"]).Order(StringComparer.Ordinal).ToArray());
+
+        if (state == "full") File.Delete(t["repo"] + "/unrelated.bin");
+        else Assert.Equal(0, Cli.Run("mount", "-o", "remount,rw", disk.Path).Code);
+        Assert.True(RepositoryPruner.Prune(store, whatIf: false, NullLogger.Instance, DateTime.UtcNow.AddHours(2)).BytesFreed > 0);
+        SnapshotReader.Reassemble(store, second.Manifest, t["second.db"]);
+        Assert.Equal(second.Manifest.RawSha256, Db.Sha(t["second.db"]));
+    }
+
+    /// <summary>Writes zeros until the file system says it is full.</summary>
+    static void Fill(string path)
+    {
+        using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        var zeros = new byte[64 << 10];
+        for (int size = zeros.Length; size > 0; size /= 2)
+        {
+            try { while (true) f.Write(zeros, 0, size); }
+            catch (IOException e) when (BackupErrors.IsDiskFull(e)) { }
+        }
+    }
+
     [Fact]
     public void A_location_of_plain_backups_is_left_alone()
     {
