@@ -137,6 +137,32 @@ public sealed class RepositoryPrunerTests
         Assert.Equal(second.Manifest.RawSha256, Db.Sha(t["second.db"]));
     }
 
+    /// <summary>A snapshot that does not fit: DiskFull, no new snapshot, the old one restores, and with room again the next succeeds.</summary>
+    [SkippableFact]
+    public void An_incremental_backup_onto_a_full_disk_is_DiskFull_and_leaves_the_earlier_snapshot_restorable()
+    {
+        TmpfsMount.RequireRoot();
+        using var t = new TempDir();
+        using var disk = new TmpfsMount(t["repo"], "size=3m");
+        Assert.True(disk.Mounted, disk.MountError);
+        Db.Exec(t["live.db"], "PRAGMA journal_mode=WAL; CREATE TABLE t(pad); INSERT INTO t SELECT randomblob(3000) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) SELECT i FROM n); PRAGMA wal_checkpoint(TRUNCATE);");
+        var first = Snapshot(t["live.db"], t["repo"]);
+        Db.Exec(t["live.db"], "UPDATE t SET pad = randomblob(3000); INSERT INTO t SELECT pad FROM t; PRAGMA wal_checkpoint(TRUNCATE);");
+
+        var e = Assert.Throws<SqliteBackupException>(() => Snapshot(t["live.db"], t["repo"]));
+
+        Assert.Equal("DiskFull", e.ErrorId);
+        Assert.Equal([Path.GetFileName(first.ManifestPath)], Directory.GetFiles(t["repo"], "*.snapshot.manifest.json").Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(t["repo"], ".sqlitebackup-*"));
+        Assert.Empty(Directory.GetFiles(t["repo"], "lock-*"));
+        using var store = new LocalDirectoryStore(t["repo"]);
+        SnapshotReader.Reassemble(store, first.Manifest, t["first.db"]);
+        Assert.Equal(first.Manifest.RawSha256, Db.Sha(t["first.db"]));
+        Assert.Equal(0, Cli.Run("mount", "-o", "remount,size=16m", disk.Path).Code);
+        var second = Snapshot(t["live.db"], t["repo"], VerificationLevel.Full);
+        Assert.Equal(VerificationOutcome.Passed, second.Manifest.Verifications.Last().Result);
+    }
+
     /// <summary>Writes zeros until the file system says it is full.</summary>
     static void Fill(string path)
     {
