@@ -95,6 +95,11 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
                 NotifySuccess(() => NotificationMessage.ForCopy(result), logger);
             }
             catch (SqliteBackupException e) { Failed(e, BackupEvents.CopyFailed, b.Database, logger); }
+            // A local destination's store says "no space" or "read-only" as a plain I/O error: the user needs it said so.
+            catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && (BackupErrors.IsDiskFull(e) || e.HResult is 13 or 30)))
+            {
+                Failed(BackupErrors.ForWriteFailure(target, e), BackupEvents.CopyFailed, b.Database, logger);
+            }
         }
     }
 }

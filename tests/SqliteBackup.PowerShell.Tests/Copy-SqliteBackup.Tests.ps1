@@ -23,6 +23,33 @@ Describe 'Copy-SqliteBackup' {
         Invoke-Sql (Join-Path $dir 'restored.db') 'SELECT count(*) FROM employees' | Should -Be (Invoke-Sql (Join-Path $dir 'app.db') 'SELECT count(*) FROM employees')
     }
 
+    It 'onto a full or read-only disk is a clear error for a backup, a snapshot and an export, leaves nothing listed, and copies once there is room' {
+        $disk = Join-Path $dir 'disk'
+        if (-not (Mount-TestTmpfs $disk 'size=1m,mode=0700')) { Set-ItResult -Skipped -Because 'needs root to mount a tmpfs'; return }
+        try {
+            $big = Join-Path $dir 'big.db'
+            Invoke-Sql $big "CREATE TABLE t(pad); INSERT INTO t SELECT randomblob(2000) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 1000) SELECT i FROM n);" | Out-Null
+            $plain = New-SqliteBackup $big -BackupPath (Join-Path $dir 'plain') -VerificationLevel Quick
+            $snap = New-SqliteBackup $big -BackupPath (Join-Path $dir 'repo') -Incremental -VerificationLevel Quick
+            foreach ($case in @(@{ B = $plain; To = 'p'; AsPlain = $false }, @{ B = $snap; To = 's'; AsPlain = $false }, @{ B = $snap; To = 'x'; AsPlain = $true })) {
+                $to = Join-Path $disk $case.To
+                $case.B | Copy-SqliteBackup -BackupPath $to -AsPlain:$case.AsPlain -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+                $errs[0].FullyQualifiedErrorId | Should -BeLike 'DiskFull,*'
+                $errs[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+                $errs[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+                @(Get-SqliteBackup $to -ErrorAction SilentlyContinue).Count | Should -Be 0
+                Get-ChildItem -Force $to -Filter '.sqlitebackup-*' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            }
+            & mount -o remount,ro $disk
+            $plain | Copy-SqliteBackup -BackupPath (Join-Path $disk 'p') -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $errs[0].FullyQualifiedErrorId | Should -BeLike 'DestinationNotWritable,*'
+            & mount -o remount,rw,size=16m $disk
+            ($snap | Copy-SqliteBackup -BackupPath (Join-Path $disk 's')).Status | Should -Be 'Copied'
+            (Get-SqliteBackup (Join-Path $disk 's') | Test-SqliteBackup -VerificationLevel Full).Passed | Should -BeTrue
+        }
+        finally { Dismount-TestTmpfs $disk }
+    }
+
     It 'takes the destination by position, piped and after a backup file' {
         (Get-SqliteBackup $backups | Copy-SqliteBackup $offsite).Status | Should -Be 'Copied'
         (Get-SqliteBackup $offsite).Id | Should -Be $b.Id

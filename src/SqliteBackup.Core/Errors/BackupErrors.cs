@@ -787,4 +787,15 @@ public static class BackupErrors
         "StoreImmutabilityUnavailable", BackupErrorCategory.InvalidOperation,
         $"{location} cannot keep backups immutable: {why}. Nothing was left there unlocked.",
         "Use a container created with version-level immutability (az storage container-rm create --enable-vlw, or immutable storage with versioning in the portal), or leave ?lock-mode= out of the location to write without a lock.", location, inner);
+
+    // ---- session 13 (breaker): a prune that cannot write its lock -------------------------------------------------------
+
+    /// <summary>The prune's lock could not be written (disk full, read-only or not writable); nothing was deleted.</summary>
+    public static SqliteBackupException RepositoryPruneCannotWrite(string location, Exception inner) => IsDiskFull(inner)
+        ? new("RepositoryPruneDiskFull", BackupErrorCategory.ResourceUnavailable,
+            $"No pack was deleted from the repository in {location}: its disk is full, so the prune could not write the small lock it takes before deleting. Snapshots already removed stay removed; their packs are freed by the next prune that can write there.",
+            "Free a little space on that disk (move or delete some other file, for example an old plain backup with Remove-SqliteBackup), then run Invoke-BackupRotation (or Remove-SqliteBackup) again to free the packs no snapshot needs.", location, inner)
+        : new("RepositoryPruneNotWritable", BackupErrorCategory.PermissionDenied,
+            $"No pack was deleted from the repository in {location}: it cannot be written ({inner.Message}). Snapshots already removed stay removed; their packs are freed by the next prune that can write there.",
+            "Run Invoke-BackupRotation (or Remove-SqliteBackup) again as a user who can write to the repository, or once it is mounted read-write.", location, inner);
 }

@@ -52,7 +52,13 @@ public static class RepositoryPruner
             return new PruneResult(store.Location, preview, true, false, []) { Locked = WouldBeLocked(store, preview, ct) };
         }
 
-        using var held = RepositoryLock.TryAcquireExclusive(store, "prune", log, out var holders, ct);
+        // The lock is written before anything is deleted: a full disk or a read-only repository stops the prune here,
+        // exactly when an operator rotates to free space, so it must say so rather than surface a bare I/O error.
+        RepositoryLock? acquired;
+        IReadOnlyList<RepositoryLock.LockInfo> holders;
+        try { acquired = RepositoryLock.TryAcquireExclusive(store, "prune", log, out holders, ct); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.RepositoryPruneCannotWrite(store.Location, e); }
+        using var held = acquired;
         if (held == null)
         {
             var h = holders[0];

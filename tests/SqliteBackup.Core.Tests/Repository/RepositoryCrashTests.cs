@@ -135,4 +135,48 @@ public sealed class RepositoryCrashTests
         Assert.True(deferred > 0, "no prune ran while the backup held its lock");
         Assert.Equal(2, AssertEverySnapshotRestores(t["repo"], t.Path));
     }
+
+    [SkippableFact]
+    public void A_prune_killed_with_kill_9_while_it_holds_the_repository_leaves_every_listed_snapshot_whole_and_the_next_run_cleans_up()
+    {
+        using var t = new TempDir();
+        Directory.CreateDirectory(t["repo"]);
+        // Twenty snapshots of unrelated contents: one pack each, so a prune has forty objects to delete.
+        for (int i = 0; i < 20; i++)
+        {
+            foreach (var f in Directory.GetFiles(t.Path, "live.db*")) File.Delete(f);
+            Db.Exec(t["live.db"], "CREATE TABLE t(pad); INSERT INTO t SELECT randomblob(4000) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) SELECT i FROM n);");
+            RepositoryPrunerTests.Snapshot(t["live.db"], t["repo"]);
+        }
+        // Old enough to be pruned by a real process, which prunes at its own clock.
+        foreach (var f in Names(t["repo"], "pack-*")) File.SetLastWriteTimeUtc(Path.Combine(t["repo"], f), DateTime.UtcNow.AddHours(-2));
+        var keep = Names(t["repo"], "*.snapshot.manifest.json")[^1];
+
+        const string Remove = "Get-SqliteBackup -Path $env:SBT_REPO | Where-Object { (Split-Path -Leaf $_.ManifestPath) -ne $env:SBT_KEEP } | Remove-SqliteBackup -Confirm:$false; 'done'";
+        var env = Env(t["live.db"], t["repo"]);
+        env["SBT_KEEP"] = keep;
+        using (var killed = new PwshChild(Remove, env))
+        {
+            WaitFor(() => Names(t["repo"], "lock-exclusive-*").Count > 0, TimeSpan.FromMinutes(1), "the prune took no exclusive lock");
+            killed.Kill9();
+        }
+        // Whatever the kill interrupted, every snapshot still listed restores; the one kept is among them.
+        Assert.Contains(keep, Names(t["repo"], "*.snapshot.manifest.json"));
+        Assert.True(AssertEverySnapshotRestores(t["repo"], t.Path) >= 1);
+
+        // The next backup is not stopped by the dead prune's lock, and the next prune finishes the work.
+        using (var next = new PwshChild(Backup, Env(t["live.db"], t["repo"]))) Assert.Equal(0, next.Finish(TimeSpan.FromMinutes(2)).Code);
+        using (var store = new LocalDirectoryStore(t["repo"]))
+            foreach (var name in Names(t["repo"], "*.snapshot.manifest.json").Where(n => n != keep).SkipLast(1)) store.Delete(name);
+        using (var store = new LocalDirectoryStore(t["repo"]))
+            Assert.False(RepositoryPruner.Prune(store, whatIf: false, NullLogger.Instance, DateTime.UtcNow.AddHours(2)).Deferred);
+        Assert.Equal(2, AssertEverySnapshotRestores(t["repo"], t.Path));
+        Assert.Empty(Names(t["repo"], "lock-*"));
+        // Only the two snapshots' packs are left: each index with its pack, nothing a killed prune half-deleted.
+        var packs = Names(t["repo"], "pack-*.pack");
+        Assert.Equal(packs.Select(RepositoryNames.IndexOf).Order(StringComparer.Ordinal), Names(t["repo"], "pack-*.index"));
+        var referenced = Names(t["repo"], "*.snapshot.manifest.json")
+            .SelectMany(n => BackupManifest.TryParse(File.ReadAllBytes(Path.Combine(t["repo"], n)), out _)!.Repository!.Packs.Select(p => p.Name));
+        Assert.Equal(referenced.Distinct().Order(StringComparer.Ordinal), packs);
+    }
 }

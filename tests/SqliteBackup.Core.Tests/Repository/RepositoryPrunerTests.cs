@@ -101,6 +101,80 @@ public sealed class RepositoryPrunerTests
         Assert.Empty(Directory.GetFiles(t["repo"], "lock-*"));
     }
 
+    /// <summary>
+    /// The operator's case: the disk is full (or the repository read-only) and a rotation is run to free space. The prune
+    /// writes its lock before it deletes anything, which fails: a clear error that says what to do, nothing deleted, and
+    /// once the disk takes writes again the same prune frees the space.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("full", "RepositoryPruneDiskFull", BackupErrorCategory.ResourceUnavailable)]
+    [InlineData("read-only", "RepositoryPruneNotWritable", BackupErrorCategory.PermissionDenied)]
+    public void A_prune_that_cannot_write_its_lock_is_a_clear_error_deletes_nothing_and_the_next_one_frees_the_space(string state, string errorId, BackupErrorCategory category)
+    {
+        TmpfsMount.RequireRoot();
+        using var t = new TempDir();
+        using var disk = new TmpfsMount(t["repo"], "size=4m");
+        Assert.True(disk.Mounted, disk.MountError);
+        var (first, second) = TwoSnapshots(t);
+        File.Delete(first.ManifestPath);
+        using var store = new LocalDirectoryStore(t["repo"]);
+        if (state == "full") Fill(t["repo"] + "/unrelated.bin");
+        else Assert.Equal(0, Cli.Run("mount", "-o", "remount,ro", disk.Path).Code);
+        var before = Directory.GetFiles(t["repo"]).Order(StringComparer.Ordinal).ToArray();
+
+        var e = Assert.Throws<SqliteBackupException>(() => RepositoryPruner.Prune(store, whatIf: false, NullLogger.Instance, DateTime.UtcNow.AddHours(2)));
+
+        Assert.Equal(errorId, e.ErrorId);
+        Assert.Equal(category, e.Category);
+        Assert.Contains(t["repo"], e.Message);
+        Assert.Contains("Invoke-BackupRotation", e.RecommendedAction);
+        Assert.Equal(before, Directory.GetFiles(t["repo"]).Order(StringComparer.Ordinal).ToArray());
+
+        if (state == "full") File.Delete(t["repo"] + "/unrelated.bin");
+        else Assert.Equal(0, Cli.Run("mount", "-o", "remount,rw", disk.Path).Code);
+        Assert.True(RepositoryPruner.Prune(store, whatIf: false, NullLogger.Instance, DateTime.UtcNow.AddHours(2)).BytesFreed > 0);
+        SnapshotReader.Reassemble(store, second.Manifest, t["second.db"]);
+        Assert.Equal(second.Manifest.RawSha256, Db.Sha(t["second.db"]));
+    }
+
+    /// <summary>A snapshot that does not fit: DiskFull, no new snapshot, the old one restores, and with room again the next succeeds.</summary>
+    [SkippableFact]
+    public void An_incremental_backup_onto_a_full_disk_is_DiskFull_and_leaves_the_earlier_snapshot_restorable()
+    {
+        TmpfsMount.RequireRoot();
+        using var t = new TempDir();
+        using var disk = new TmpfsMount(t["repo"], "size=3m");
+        Assert.True(disk.Mounted, disk.MountError);
+        Db.Exec(t["live.db"], "PRAGMA journal_mode=WAL; CREATE TABLE t(pad); INSERT INTO t SELECT randomblob(3000) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) SELECT i FROM n); PRAGMA wal_checkpoint(TRUNCATE);");
+        var first = Snapshot(t["live.db"], t["repo"]);
+        Db.Exec(t["live.db"], "UPDATE t SET pad = randomblob(3000); INSERT INTO t SELECT pad FROM t; PRAGMA wal_checkpoint(TRUNCATE);");
+
+        var e = Assert.Throws<SqliteBackupException>(() => Snapshot(t["live.db"], t["repo"]));
+
+        Assert.Equal("DiskFull", e.ErrorId);
+        Assert.Equal([Path.GetFileName(first.ManifestPath)], Directory.GetFiles(t["repo"], "*.snapshot.manifest.json").Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(t["repo"], ".sqlitebackup-*"));
+        Assert.Empty(Directory.GetFiles(t["repo"], "lock-*"));
+        using var store = new LocalDirectoryStore(t["repo"]);
+        SnapshotReader.Reassemble(store, first.Manifest, t["first.db"]);
+        Assert.Equal(first.Manifest.RawSha256, Db.Sha(t["first.db"]));
+        Assert.Equal(0, Cli.Run("mount", "-o", "remount,size=16m", disk.Path).Code);
+        var second = Snapshot(t["live.db"], t["repo"], VerificationLevel.Full);
+        Assert.Equal(VerificationOutcome.Passed, second.Manifest.Verifications.Last().Result);
+    }
+
+    /// <summary>Writes zeros until the file system says it is full.</summary>
+    static void Fill(string path)
+    {
+        using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        var zeros = new byte[64 << 10];
+        for (int size = zeros.Length; size > 0; size /= 2)
+        {
+            try { while (true) f.Write(zeros, 0, size); }
+            catch (IOException e) when (BackupErrors.IsDiskFull(e)) { }
+        }
+    }
+
     [Fact]
     public void A_location_of_plain_backups_is_left_alone()
     {
