@@ -30,7 +30,7 @@ public static class SnapshotReader
         for (int i = 0; i < r.Packs.Count; i++)
         {
             long size = PackIndex.PackSize(indexes[i]);
-            if (size != r.Packs[i].Size)
+            if (!PackIndex.SizeFits(indexes[i], r.Packs[i].Size, manifest.IsEncrypted))
                 throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.IndexOf(r.Packs[i].Name), manifest.File, $"it describes {size} bytes of pack, the snapshot records {r.Packs[i].Size}");
         }
         for (int i = 0; i < blocks.Length; i++)
@@ -51,8 +51,10 @@ public static class SnapshotReader
     /// Writes the snapshot's database image to <paramref name="output"/> (seekable; it is set to the image's length),
     /// proving every block and the whole; <paramref name="read"/> gets the stored bytes read so far.
     /// </summary>
-    public static void Reassemble(IBackupStore store, BackupManifest manifest, Stream output, Action<long>? read = null, CancellationToken ct = default)
+    /// <param name="key">The repository key of an encrypted snapshot (see <see cref="Unlock"/>).</param>
+    public static void Reassemble(IBackupStore store, BackupManifest manifest, Stream output, Action<long>? read = null, CancellationToken ct = default, RepositoryKey? key = null)
     {
+        if (manifest.IsEncrypted && key == null) throw new ArgumentException($"{manifest.File} is encrypted: unlock its repository first.", nameof(key));
         if (!output.CanSeek || !output.CanWrite || !output.CanRead) throw new ArgumentException("The output must be readable, writable and seekable (a file).", nameof(output));
         var r = RepositoryOf(manifest);
         var resolved = Resolve(store, manifest, ct);
@@ -106,26 +108,35 @@ public static class SnapshotReader
                 Stream input;
                 try { input = store.OpenRead(pack, token); }
                 catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(store.Location, pack, manifest.File); }
-                using (input)
+                // Encrypted: the pack's plaintext, each 64 KiB chunk authenticated before any byte of it is used.
+                try
                 {
-                    long at = 0;
-                    foreach (var (entryIndex, positions) in wanted[p])
+                    if (key != null) input = key.OpenPack(input, pack);
+                    using (input)
                     {
-                        token.ThrowIfCancellationRequested();
-                        var e = index[entryIndex];
-                        if (frame.Length < e.StoredLength) frame = new byte[Math.Max(e.StoredLength, frame.Length * 2)];
-                        // Frames we do not need are read past: one sequential read of the pack, never a request per block.
-                        Skip(input, e.Offset - at, store.Location, pack, manifest.File);
-                        ReadExactly(input, frame.AsSpan(0, e.StoredLength), store.Location, pack, manifest.File);
-                        at = e.Offset + e.StoredLength;
-                        Interlocked.Add(ref total, e.StoredLength);
-                        int n;
-                        try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
-                        catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
-                        if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash)
-                            throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not match its SHA-256");
-                        foreach (long position in positions) WriteAt(position, raw.AsSpan(0, n));
+                        long at = 0;
+                        foreach (var (entryIndex, positions) in wanted[p])
+                        {
+                            token.ThrowIfCancellationRequested();
+                            var e = index[entryIndex];
+                            if (frame.Length < e.StoredLength) frame = new byte[Math.Max(e.StoredLength, frame.Length * 2)];
+                            // Frames we do not need are read past: one sequential read of the pack, never a request per block.
+                            Skip(input, e.Offset - at, store.Location, pack, manifest.File);
+                            ReadExactly(input, frame.AsSpan(0, e.StoredLength), store.Location, pack, manifest.File);
+                            at = e.Offset + e.StoredLength;
+                            Interlocked.Add(ref total, e.StoredLength);
+                            int n;
+                            try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
+                            catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
+                            if (n != e.RawLength || (key?.BlockId(raw.AsSpan(0, n)) ?? BlockHash.Of(raw.AsSpan(0, n))) != e.Hash)
+                                throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, $"entry {entryIndex} does not match its block id");
+                            foreach (long position in positions) WriteAt(position, raw.AsSpan(0, n));
+                        }
                     }
+                }
+                catch (SqliteBackupException e) when (e.ErrorId == "EncryptedDataDamaged")
+                {
+                    throw BackupErrors.RepositoryDamaged(store.Location, pack, manifest.File, "it does not authenticate: " + e.Message);
                 }
             }
         }
@@ -174,12 +185,12 @@ public static class SnapshotReader
     }
 
     /// <summary>Reassembles into a new private file at <paramref name="path"/> (owner-only), removed again on failure.</summary>
-    public static void Reassemble(IBackupStore store, BackupManifest manifest, string path, Action<long>? read = null, CancellationToken ct = default)
+    public static void Reassemble(IBackupStore store, BackupManifest manifest, string path, Action<long>? read = null, CancellationToken ct = default, RepositoryKey? key = null)
     {
         try
         {
             using var output = PrivateFiles.CreateNew(path, 1 << 20);
-            Reassemble(store, manifest, output, read, ct);
+            Reassemble(store, manifest, output, read, ct, key);
             output.Flush(flushToDisk: true);
         }
         catch
@@ -187,6 +198,30 @@ public static class SnapshotReader
             AtomicFile.TryDelete(path);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Before any byte of a snapshot is used: an encrypted one's manifest is authenticated (its MAC, as an encrypted plain
+    /// backup's) and its repository key opened with <paramref name="keys"/>; an unencrypted one must not come from an
+    /// encrypted repository (a manifest stripped of its encryption and MACs would otherwise pass as unsigned).
+    /// </summary>
+    /// <returns>The repository key, or null for an unencrypted snapshot.</returns>
+    /// <exception cref="SqliteBackupException">EncryptionIdentityMissing, EncryptionWrongIdentity, BackupNotAuthentic, RepositoryDamaged.</exception>
+    public static RepositoryKey? Unlock(IBackupStore store, BackupManifest manifest, Encryption.BackupKeys? keys, string name, CancellationToken ct = default)
+    {
+        var config = RepositoryConfig.Read(store, ct);
+        if (!manifest.IsEncrypted)
+        {
+            if (config?.Encryption != null) throw BackupErrors.BackupNotAuthentic(name, "its repository is encrypted but its manifest records no encryption and carries no MAC");
+            return null;
+        }
+        // A wrong passphrase and a forged MAC look alike; whether the key object opens tells them apart.
+        Encryption.BackupKeys.Authenticate(manifest, keys, name, () => store.OpenRead(RepositoryKey.ObjectName, ct));
+        if (config?.Encryption == null)
+            throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.Config, manifest.File, config == null ? "it is missing" : "it records no encryption, the snapshot is encrypted");
+        var key = RepositoryKey.Open(store, keys, ct);
+        RepositoryConfig.CheckKey(config, store.Location, key);
+        return key;
     }
 
     /// <summary>
