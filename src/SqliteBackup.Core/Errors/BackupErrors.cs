@@ -779,7 +779,7 @@ public static class BackupErrors
     public static SqliteBackupException EncryptionOptionsConflict(string detail) => new(
         "EncryptionOptionsConflict", BackupErrorCategory.InvalidArgument,
         $"{detail} Nothing was written.",
-        "Use either -Recipient (with -IdentityFile or -IdentityVariable) or -Passphrase; encryption needs one of them, and -Incremental is not encrypted yet.");
+        "Use either -Recipient (with -IdentityFile or -IdentityVariable) or -Passphrase; encryption needs one of them.");
 
     // ---- issue 13, age encryption at rest: encrypted incremental repositories (encrepo) --------------------------------
 
