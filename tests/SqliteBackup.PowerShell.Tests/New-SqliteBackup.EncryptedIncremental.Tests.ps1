@@ -37,8 +37,13 @@ Describe 'Encrypted incremental repositories (New-SqliteBackup -Incremental -Rec
         $listed | Restore-SqliteBackup -Destination $target -IdentityFile $key.Path | Out-Null
         (Get-FileHash $target -Algorithm SHA256).Hash.ToLowerInvariant() | Should -Be $second.Manifest.RawSha256
 
-        $check = Test-SqliteBackupRepository $repo | Select-Object -Last 1
+        $check = Test-SqliteBackupRepository $repo -WarningVariable w -WarningAction SilentlyContinue | Select-Object -Last 1
         $check.Sound | Should -BeTrue
+        ($w -join ' ') | Should -Match 'no block was decrypted'
+        $keyed = Test-SqliteBackupRepository $repo -IdentityFile $key.Path -WarningVariable w2 | Select-Object -Last 1
+        $keyed.Sound | Should -BeTrue
+        $keyed.BlocksUnchecked | Should -BeFalse
+        $w2 | Should -BeNullOrEmpty
 
         $offsite = Join-Path $dir 'offsite'
         $listed | Copy-SqliteBackup -BackupPath $offsite | Out-Null

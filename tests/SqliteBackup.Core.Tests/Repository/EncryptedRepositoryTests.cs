@@ -201,13 +201,17 @@ public sealed class EncryptedRepositoryTests
         var keys = new BackupKeys([Operator]);
         string original = File.ReadAllText(path);
 
-        // Another pack list under the same MACs.
+        // A MAC that is not the writer's.
         var changed = BackupManifest.TryParse(Encoding.UTF8.GetBytes(original), out _)!;
-        changed.Repository!.BlockCount += 0;
-        changed.Repository.Packs[0] = changed.Repository.Packs[0] with { Size = changed.Repository.Packs[0].Size + 1 };
+        var mac = changed.Encryption!.Macs[0].ToCharArray();
+        mac[10] = mac[10] == '0' ? '1' : '0';
+        changed.Encryption.Macs[0] = new string(mac);
         File.WriteAllBytes(path, changed.ToJson());
         var r = new BackupVerifier(null, null, keys).Verify(Listed(t["repo"], snap.Manifest.File), VerificationLevel.Standard);
-        Assert.NotEqual(VerificationOutcome.Passed, r.Outcome);
+        Assert.Equal(VerificationOutcome.Failed, r.Outcome);
+        Assert.Contains(r.Checks, c => c.Name == "Authentic" && c.Outcome == VerificationOutcome.Failed);
+        using (var s = new LocalDirectoryStore(t["repo"]))
+            Assert.Contains(RepositoryCheck.Run(s, keys: keys).Problems, p => p.Problem.Contains("not an authentic backup"));
 
         // Encryption and MACs stripped: an unsigned snapshot in an encrypted repository is refused, not trusted.
         var stripped = BackupManifest.TryParse(Encoding.UTF8.GetBytes(original), out _)!;
@@ -220,6 +224,10 @@ public sealed class EncryptedRepositoryTests
         Assert.Equal(VerificationOutcome.Failed, r.Outcome);
         Assert.Contains("carries no MAC", r.Message);
         Assert.Equal("BackupNotAuthentic", Assert.Throws<SqliteBackupException>(() => new Restorer().Restore(listed, new RestoreRequest(t["r.db"]) { Keys = keys })).ErrorId);
+        // The repository check names it too, with a key or without.
+        using var store = new LocalDirectoryStore(t["repo"]);
+        foreach (var k in new[] { keys, null })
+            Assert.Contains(RepositoryCheck.Run(store, keys: k).Problems, p => p.Object == snap.Manifest.File + BackupManifest.Suffix && p.Problem.Contains("carries no MAC"));
     }
 
     [SkippableFact]
