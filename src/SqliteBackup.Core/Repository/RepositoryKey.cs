@@ -39,10 +39,23 @@ public sealed class RepositoryKey : IDisposable
     /// <summary>A block's id: HMAC-SHA-256 of its raw bytes under the repository's block key.</summary>
     public BlockHash BlockId(ReadOnlySpan<byte> data)
     {
+        // One keyed HMAC context per thread, reset after each block: the one-shot HMACSHA256.HashData sets the key up
+        // again for every 4 KiB block (256 MiB after churn, bench/Measure-EncryptedIncremental.ps1: encrypted/plain
+        // 1.23x with the one-shot, 1.09x with this).
+        var (owner, hmac) = t_hmac;
+        if (!ReferenceEquals(owner, this))
+        {
+            hmac?.Dispose();
+            hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _blockKey);
+            t_hmac = (this, hmac);
+        }
         Span<byte> h = stackalloc byte[32];
-        HMACSHA256.HashData(_blockKey, data, h);
+        hmac!.AppendData(data);
+        hmac.GetHashAndReset(h);
         return BlockHash.From(h);
     }
+
+    [ThreadStatic] static (RepositoryKey?, IncrementalHash?) t_hmac;
 
     /// <summary>The plaintext (zstd frames) of a pack's stored bytes; damage or truncation throws EncryptedDataDamaged.</summary>
     public Stream OpenPack(Stream stored, string name) => AgeDecryptingStream.Open(stored, [_identity], name);
