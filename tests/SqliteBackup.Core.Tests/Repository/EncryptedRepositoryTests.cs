@@ -319,6 +319,53 @@ public sealed class EncryptedRepositoryTests
     }
 
     [SkippableFact]
+    public void Backups_in_three_processes_creating_the_repository_at_once_all_succeed_with_one_key()
+    {
+        using var t = new TempDir();
+        File.WriteAllText(t["operator.key"], AgeIdentityFile.Render(Operator, DateTimeOffset.UtcNow));
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(t["operator.key"], UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // Each child warms up (a backup into its own repository) before it says it is ready, so that the three reach
+        // the shared repository's creation within milliseconds of the go signal.
+        const string script = "$p = @{ Incremental = $true; Recipient = $env:SBT_R1, $env:SBT_R2; IdentityFile = $env:SBT_KEY; VerificationLevel = 'Quick' }; " +
+            "New-SqliteBackup -LiteralPath $env:SBT_DB -BackupPath $env:SBT_WARM @p | Out-Null; 'ready'; " +
+            "while (-not (Test-Path $env:SBT_GO)) { Start-Sleep -Milliseconds 1 }; " +
+            "New-SqliteBackup -LiteralPath $env:SBT_DB -BackupPath $env:SBT_REPO @p | Out-Null; 'done'";
+        var children = new List<PwshChild>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                Db.CreatePaired(t[$"db{i}.db"], wal: true, fillerRows: 200 + i);
+                children.Add(new PwshChild(script, new Dictionary<string, string>
+                {
+                    ["SBT_DB"] = t[$"db{i}.db"], ["SBT_WARM"] = t[$"warm{i}"], ["SBT_REPO"] = t["repo"], ["SBT_GO"] = t["go"],
+                    ["SBT_R1"] = Operator.Recipient.ToString(), ["SBT_R2"] = Recovery.Recipient.ToString(), ["SBT_KEY"] = t["operator.key"],
+                }));
+            }
+            foreach (var c in children) c.WaitFor("ready", TimeSpan.FromMinutes(2));
+            File.WriteAllText(t["go"], "");
+            foreach (var c in children)
+            {
+                var (code, output) = c.Finish(TimeSpan.FromMinutes(2));
+                Assert.True(code == 0, output);
+                Assert.DoesNotContain("AGE-SECRET-KEY", output, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+        finally
+        {
+            foreach (var c in children) c.Dispose();
+        }
+        Assert.Single(Directory.GetFiles(t["repo"], "*.key.age"));
+        var snapshots = new BackupCatalog().List(t["repo"]);
+        Assert.Equal(3, snapshots.Count);
+        foreach (var b in snapshots)
+        {
+            var restored = new Restorer().Restore(b, new RestoreRequest(t[b.Manifest.Id + ".db"]) { Keys = new BackupKeys([Operator]) });
+            Assert.Equal(b.Manifest.RawSha256, Db.Sha(restored.Destination));
+        }
+    }
+
+    [SkippableFact]
     public void The_age_program_decrypts_the_key_object_and_with_it_a_pack_to_its_zstd_frames()
     {
         Cli.Require("age");
