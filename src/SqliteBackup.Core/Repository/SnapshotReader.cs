@@ -209,7 +209,14 @@ public static class SnapshotReader
     /// <exception cref="SqliteBackupException">EncryptionIdentityMissing, EncryptionWrongIdentity, BackupNotAuthentic, RepositoryDamaged.</exception>
     public static RepositoryKey? Unlock(IBackupStore store, BackupManifest manifest, Encryption.BackupKeys? keys, string name, CancellationToken ct = default)
     {
-        var config = RepositoryConfig.Read(store, ct);
+        RepositoryConfig? config;
+        try { config = RepositoryConfig.Read(store, ct); }
+        // An unencrypted snapshot's own bytes are proven by reassembly either way; an encrypted one needs the config.
+        catch (SqliteBackupException e) when (e.ErrorId == "RepositoryConfigInvalid")
+        {
+            if (!manifest.IsEncrypted) return null;
+            throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.Config, manifest.File, e.Message);
+        }
         if (!manifest.IsEncrypted)
         {
             if (config?.Encryption != null) throw BackupErrors.BackupNotAuthentic(name, "its repository is encrypted but its manifest records no encryption and carries no MAC");
