@@ -29,8 +29,34 @@ public sealed class TestSqliteBackupRepositoryCommand : SqliteBackupCmdlet
     [ValidateRange(0, 86400)]
     public int TimeoutSec { get; set; }
 
+    /// <summary>An encrypted repository: an age identity file that opens it; with a key every manifest is authenticated and every block decrypted and checked.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdentityFile { get; set; }
+
+    /// <summary>The name of an environment variable holding the age identity.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdentityVariable { get; set; }
+
+    /// <summary>The passphrase of a repository encrypted with one.</summary>
+    [Parameter]
+    public System.Security.SecureString? Passphrase { get; set; }
+
+    /// <summary>Public keys (age1…) of writers whose signed manifests are trusted besides the identities' own.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? TrustedWriter { get; set; }
+
     protected override void ProcessRecord()
     {
+        Core.Encryption.BackupKeys? keys;
+        try { keys = ReadKeys(IdentityFile, IdentityVariable, Passphrase, TrustedWriter); }
+        catch (SqliteBackupException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+            return;
+        }
         string location = StoreRegistry.IsRemote(Path) ? Path : GetUnresolvedProviderPathFromPSPath(Path);
         try
         {
@@ -41,10 +67,12 @@ public sealed class TestSqliteBackupRepositoryCommand : SqliteBackupCmdlet
             {
                 progress.StatusDescription = $"Read {read / 1048576:N0} MiB";
                 WriteProgress(progress);
-            }, Cancellation);
+            }, Cancellation, keys);
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
             foreach (var problem in result.Problems) WriteObject(problem);
+            if (result.BlocksUnchecked)
+                WriteWarning($"The repository in {result.Location} is encrypted and no key was given: each pack was checked against its name and index, but no block was decrypted or checked and no manifest authenticated. Give -IdentityFile (or -Passphrase) to check them.");
             WriteObject(result);
             if (!result.Sound)
                 WriteError(ErrorRecords.From(BackupErrors.RepositoryCheckFailed(result.Location, result.Problems.Count, result.AffectedSnapshots.Count)));

@@ -312,8 +312,12 @@
         '(command) default set: ; ShouldProcess: False; ConfirmImpact: None'
         '-AllowInsecureDirectory [SwitchParameter] in __AllParameterSets'
         '-Credential [PSCredential] in __AllParameterSets'
+        '-IdentityFile [String] in __AllParameterSets'
+        '-IdentityVariable [String] in __AllParameterSets'
+        '-Passphrase [SecureString] in __AllParameterSets'
         '-Path [String] in __AllParameterSets (mandatory, position 0); aliases BackupPath'
         '-TimeoutSec [Int32] in __AllParameterSets'
+        '-TrustedWriter [String[]] in __AllParameterSets'
     )
     'Test-SqliteBackupNotification' = @(
         '(command) default set: ; ShouldProcess: False; ConfirmImpact: None'

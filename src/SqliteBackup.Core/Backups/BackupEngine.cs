@@ -24,8 +24,7 @@ public sealed class BackupEngine(ILogger? logger = null)
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
     public BackupInfo Create(BackupRequest request, Action<BackupProgress>? progress = null, CancellationToken ct = default) =>
-        request.Incremental && request.Encryption != null ? throw BackupErrors.EncryptionOptionsConflict("-Incremental backups can not be encrypted yet (only plain backups are).")
-        : request.Incremental ? Repository.IncrementalBackup.CreateLocal(request, _log, progress, ct)
+        request.Incremental ? Repository.IncrementalBackup.CreateLocal(request, _log, progress, ct)
         : Create(request, new DirectoryTarget(request.ResolveDestination()), progress, ct);
 
     /// <summary>A new backup straight into a store; local temporaries (a backup-API snapshot copy) go to <paramref name="tempFolder"/>.</summary>

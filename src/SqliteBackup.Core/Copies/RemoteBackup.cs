@@ -18,7 +18,6 @@ public static class RemoteBackup
     public static BackupInfo Create(BackupRequest request, IBackupStore target, ILogger log, Action<BackupProgress>? progress = null, CancellationToken ct = default,
         StoreAccess? targetAccess = null)
     {
-        if (request.Incremental && request.Encryption != null) throw Errors.BackupErrors.EncryptionOptionsConflict("-Incremental backups can not be encrypted yet (only plain backups are).");
         // First, while the database is not yet being read: what an interrupted earlier run left at the location.
         StaleUploads.Clean(target, log, ct);
         using var staging = ScratchDirectory.Create(request.ScratchPath, Path.GetTempPath(), log);

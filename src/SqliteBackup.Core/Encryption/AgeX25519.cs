@@ -97,6 +97,9 @@ public sealed class AgeX25519Identity : IAgeIdentity
 
     internal string EncodeSecret() => Bech32.Encode(Hrp, _key.GetEncoded());
 
+    /// <summary>The 32 secret bytes, for deriving other keys from this one (the caller zeroes them).</summary>
+    internal byte[] SecretBytes() => _key.GetEncoded();
+
     /// <summary>X25519(this secret, peer); null when the peer is a low-order point (no shared secret).</summary>
     internal byte[]? Agree(AgeX25519Recipient peer)
     {

@@ -54,6 +54,9 @@ public sealed class BackupEncryption
         _passphrase != null ? BackupKeys.FromPassphrase(_passphrase)
         : Writer != null && Recipients.Contains(Writer.Recipient) ? new BackupKeys([Writer]) : null;
 
+    /// <summary>What this writer holds to open what it encrypted to itself (an incremental repository's key object).</summary>
+    internal BackupKeys WriterKeys => _passphrase != null ? BackupKeys.FromPassphrase(_passphrase) : new BackupKeys([Writer!]);
+
     /// <summary>Records the transform chain and the MACs; the manifest's hashes and sizes must be final.</summary>
     internal void Seal(BackupManifest m)
     {
@@ -117,6 +120,9 @@ public sealed class BackupEncryption
             m.RawSize, m.RawSha256, m.StoredSize, m.StoredSha256, m.Compression.ToString(), m.Transforms ?? [],
             e.Format, e.Recipients, e.Passphrase, e.Writer ?? "", e.MacSalt ?? "", e.MacWorkFactor ?? 0,
         ];
+        // A snapshot's stored form is its block list and the packs it names (plain backups' MACs are unchanged).
+        if (m.Repository is { } r)
+            fields = [.. fields, "snapshot", r.BlockSize, r.BlockCount, r.BlocksSha256, r.Packs.Select(p => new object[] { p.Name, p.Size }).ToList()];
         return JsonSerializer.SerializeToUtf8Bytes(fields);
     }
 }

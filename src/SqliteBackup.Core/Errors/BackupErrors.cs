@@ -779,7 +779,7 @@ public static class BackupErrors
     public static SqliteBackupException EncryptionOptionsConflict(string detail) => new(
         "EncryptionOptionsConflict", BackupErrorCategory.InvalidArgument,
         $"{detail} Nothing was written.",
-        "Use either -Recipient (with -IdentityFile or -IdentityVariable) or -Passphrase; encryption needs one of them, and -Incremental is not encrypted yet.");
+        "Use either -Recipient (with -IdentityFile or -IdentityVariable) or -Passphrase; encryption needs one of them.");
 
     // ---- issue 11, immutability on Azure and on repositories (immut) -------------------------------------------------
 
@@ -798,4 +798,16 @@ public static class BackupErrors
         : new("RepositoryPruneNotWritable", BackupErrorCategory.PermissionDenied,
             $"No pack was deleted from the repository in {location}: it cannot be written ({inner.Message}). Snapshots already removed stay removed; their packs are freed by the next prune that can write there.",
             "Run Invoke-BackupRotation (or Remove-SqliteBackup) again as a user who can write to the repository, or once it is mounted read-write.", location, inner);
+
+    // ---- issue 13, age encryption at rest: encrypted incremental repositories (encrepo) --------------------------------
+
+    public static SqliteBackupException RepositoryEncryptionMismatch(string location, string what, string? repository) => new(
+        "RepositoryEncryptionMismatch", BackupErrorCategory.InvalidArgument,
+        $"Cannot write into the repository in {location}: {what}{(repository == null ? "" : $" (it is encrypted to {repository})")}. A repository is encrypted or not, to fixed recipients, from its creation. Nothing was written.",
+        "Give the repository's own encryption options (the recipients listed, with the writer's -IdentityFile, or its -Passphrase), or put the backup into another location, which becomes a repository of its own.", location);
+
+    public static SqliteBackupException SnapshotExportEncrypted(string snapshot) => new(
+        "SnapshotExportEncrypted", BackupErrorCategory.InvalidOperation,
+        $"'{snapshot}' is a snapshot of an encrypted repository; exporting it as a plain backup would write it unencrypted. Nothing was written.",
+        "Copy it without -AsPlain (its encrypted packs go to the destination's repository), or restore it with Restore-SqliteBackup -IdentityFile and take an encrypted plain backup (New-SqliteBackup -Recipient) of the restored file.", snapshot);
 }

@@ -36,10 +36,13 @@ internal sealed class ImageAssembler
     readonly SortedDictionary<int, List<long>>?[] _wanted;
     /// <summary>Pack numbers in the order they are read: by the first position they fill, so the hashing thread, which goes in position order, waits least.</summary>
     readonly int[] _order;
+    /// <summary>An encrypted repository's key: packs are age files to it, block ids are keyed hashes under it.</summary>
+    readonly RepositoryKey? _key;
 
-    public ImageAssembler(IBackupStore store, BackupManifest manifest, SnapshotReader.Resolved resolved)
+    public ImageAssembler(IBackupStore store, BackupManifest manifest, SnapshotReader.Resolved resolved, RepositoryKey? key = null)
     {
         _store = store;
+        _key = key;
         _manifest = manifest;
         _repository = manifest.Repository!;
         _resolved = resolved;
@@ -160,6 +163,15 @@ internal sealed class ImageAssembler
                 Stream input;
                 try { input = _store.OpenRead(pack, token); }
                 catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(_store.Location, pack, _manifest.File); }
+                try { ReadPack(p, pack, index, _key != null ? _key.OpenPack(input, pack) : input); }
+                // Encrypted: each 64 KiB chunk is authenticated before any byte of it is used.
+                catch (SqliteBackupException e) when (e.ErrorId == "EncryptedDataDamaged")
+                {
+                    throw BackupErrors.RepositoryDamaged(_store.Location, pack, _manifest.File, "it does not authenticate: " + e.Message);
+                }
+            }
+            void ReadPack(int p, string pack, IReadOnlyList<PackEntry> index, Stream input)
+            {
                 // The blocks decoded so far that follow each other in the image: [runStart, runStart + runLength).
                 long runStart = 0;
                 int runLength = 0, inRun = 0;
@@ -188,8 +200,8 @@ internal sealed class ImageAssembler
                         int n;
                         try { n = decompressor.Unwrap(frame.AsSpan(0, e.StoredLength), raw); }
                         catch (ZstdException x) { throw BackupErrors.RepositoryDamaged(_store.Location, pack, _manifest.File, $"entry {entryIndex} does not decompress ({x.Message})"); }
-                        if (n != e.RawLength || (write == null && BlockHash.Of(raw[..n]) != e.Hash))
-                            throw BackupErrors.RepositoryDamaged(_store.Location, pack, _manifest.File, $"entry {entryIndex} does not match its SHA-256");
+                        if (n != e.RawLength || (write == null && (_key?.BlockId(raw[..n]) ?? BlockHash.Of(raw[..n])) != e.Hash))
+                            throw BackupErrors.RepositoryDamaged(_store.Location, pack, _manifest.File, $"entry {entryIndex} does not match its block id");
                         if (write == null) continue;
                         runLength += n;
                         inRun++;

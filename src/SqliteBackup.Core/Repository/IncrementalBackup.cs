@@ -30,7 +30,7 @@ public static class IncrementalBackup
         Action<BackupProgress>? progress, CancellationToken ct, out RepositoryTarget.WriteStats? stats)
     {
         CheckRequest(request);
-        using var target = new RepositoryTarget(store, tempFolder, localDirectory, request.BlockSize);
+        using var target = new RepositoryTarget(store, tempFolder, localDirectory, request.BlockSize, request.Encryption);
         try { return new BackupEngine(log).Create(request, target, progress, ct); }
         finally { stats = target.Stats; }
     }

@@ -109,6 +109,22 @@ public static class PackIndex
         return TryDecode(bytes, out var problem) ?? throw BackupErrors.RepositoryDamaged(store.Location, name, snapshot, problem!);
     }
 
+    /// <summary>
+    /// Whether a pack of <paramref name="stored"/> bytes can hold the frames its index describes: exactly their sum, or in
+    /// an encrypted repository their sum plus age's overhead (a one-stanza header, the nonce, a tag per 64 KiB chunk).
+    /// </summary>
+    public static bool SizeFits(IReadOnlyList<PackEntry> entries, long stored, bool encrypted)
+    {
+        long plain = PackSize(entries);
+        if (!encrypted) return stored == plain;
+        long chunks = Math.Max(1, (plain + Encryption.AgePayload.ChunkSize - 1) / Encryption.AgePayload.ChunkSize);
+        long header = stored - plain - Encryption.AgePayload.NonceSize - chunks * 16;
+        return header is > 0 and <= MaxAgeHeader;
+    }
+
+    /// <summary>An age header with one X25519 stanza is about 200 bytes.</summary>
+    const int MaxAgeHeader = 1024;
+
     /// <summary>The stored bytes of a pack: the sum of its frames.</summary>
     public static long PackSize(IReadOnlyList<PackEntry> entries) => entries.Count == 0 ? 0 : entries[^1].Offset + entries[^1].StoredLength;
 }

@@ -14,7 +14,10 @@ namespace SqliteBackup.Core.Repository;
 /// while the next one fills (one put in flight, two buffers); its failure surfaces at the next pack or at
 /// <see cref="Finish"/>, as it was thrown.
 /// </summary>
-internal sealed class PackWriter(IBackupStore store, CancellationToken ct, PackLocks? locks = null) : IDisposable
+/// In an encrypted repository a pack's stored bytes are one age file of its frames (to the repository key), and its name
+/// is the SHA-256 of those encrypted bytes, so copies and Quick checks need no key; offsets in its index are offsets in
+/// the plaintext.
+internal sealed class PackWriter(IBackupStore store, CancellationToken ct, PackLocks? locks = null, RepositoryKey? key = null) : IDisposable
 {
     /// <summary>Large enough that a big database is hundreds of requests, not tens of thousands; small enough to hold in memory.</summary>
     public const int PackTargetBytes = 16 << 20;
@@ -70,16 +73,33 @@ internal sealed class PackWriter(IBackupStore store, CancellationToken ct, PackL
         _putting.GetAwaiter().GetResult();
         var buffer = _buffer;
         int length = (int)buffer.Length;
-        string name = RepositoryNames.Pack(Convert.ToHexString(SHA256.HashData(buffer.GetBuffer().AsSpan(0, length))).ToLowerInvariant());
         var index = PackIndex.Encode(_entries);
-        _current.Name = name;
-        _current.Size = length;
-        _putting = BackgroundPriority.Run(() =>
+        var pending = _current;
+        void Publish(byte[] bytes, int size, string name)
         {
-            PutCreateOnly(name, buffer.GetBuffer(), length);
+            pending.Name = name;
+            pending.Size = size;
+            PutCreateOnly(name, bytes, size);
             PutCreateOnly(RepositoryNames.IndexOf(name), index, index.Length);
-            lock (Written) Written.Add(new PackRef(name, length));
-        });
+            lock (Written) Written.Add(new PackRef(name, size));
+        }
+        if (key == null)
+        {
+            string name = RepositoryNames.Pack(Convert.ToHexString(SHA256.HashData(buffer.GetBuffer().AsSpan(0, length))).ToLowerInvariant());
+            pending.Name = name;
+            pending.Size = length;
+            _putting = BackgroundPriority.Run(() => Publish(buffer.GetBuffer(), length, name));
+        }
+        else
+            // Sealed beside the next pack's filling; the name is known only then (it is read after Finish).
+            _putting = BackgroundPriority.Run(() =>
+            {
+                using var plain = new MemoryStream(buffer.GetBuffer(), 0, length, writable: false);
+                using var sealer = new Encryption.AgeEncryptingReader(plain, key.PackRecipients);
+                using var sealedPack = new MemoryStream(length + length / 1024 + 4096);
+                sealer.CopyTo(sealedPack);
+                Publish(sealedPack.GetBuffer(), (int)sealedPack.Length, RepositoryNames.Pack(sealer.StoredSha256));
+            });
         _current = new Pending();
         _entries.Clear();
         (_buffer, _spare) = (_spare, buffer);

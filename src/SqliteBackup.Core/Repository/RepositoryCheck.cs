@@ -14,6 +14,8 @@ public sealed record RepositoryProblem(string Object, int? Entry, string Problem
 public sealed record RepositoryCheckResult(string Location, int Snapshots, int Packs, long BytesRead, IReadOnlyList<RepositoryProblem> Problems)
 {
     public bool Sound => Problems.Count == 0;
+    /// <summary>An encrypted repository checked without its key: packs against their names and indexes, but no block decrypted.</summary>
+    public bool BlocksUnchecked { get; init; }
     public IReadOnlyList<string> AffectedSnapshots => Problems.SelectMany(p => p.Snapshots).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 }
 
@@ -24,8 +26,14 @@ public sealed record RepositoryCheckResult(string Location, int Snapshots, int P
 /// </summary>
 public static class RepositoryCheck
 {
-    public static RepositoryCheckResult Run(IBackupStore store, Action<long>? read = null, CancellationToken ct = default)
+    /// <param name="keys">For an encrypted repository: with them every manifest is authenticated and every block decrypted
+    /// and checked; without them (as Quick verification) each pack is checked against its name and index only.</param>
+    public static RepositoryCheckResult Run(IBackupStore store, Action<long>? read = null, CancellationToken ct = default, Encryption.BackupKeys? keys = null)
     {
+        var config = RepositoryConfig.Read(store, ct);
+        bool encrypted = config?.Encryption != null;
+        var key = encrypted && keys != null && !keys.IsEmpty ? RepositoryKey.Open(store, keys, ct) : null;
+        if (key != null) RepositoryConfig.CheckKey(config!, store.Location, key);
         var listing = store.List(ct);
         var objects = listing.ToDictionary(o => o.Name, StringComparer.Ordinal);
         var problems = new List<RepositoryProblem>();
@@ -33,6 +41,19 @@ public static class RepositoryCheck
         foreach (var s in snapshots.Where(s => s.Manifest?.Repository == null))
             problems.Add(new RepositoryProblem(s.Name, null, s.Problem ?? "it names no repository", [s.Name]));
         var usable = snapshots.Where(s => s.Manifest?.Repository != null).ToList();
+        foreach (var s in usable.ToList())
+        {
+            string? wrong = null;
+            if (encrypted && !s.Manifest!.IsEncrypted) wrong = "its repository is encrypted but its manifest records no encryption and carries no MAC";
+            else if (key != null)
+            {
+                try { Encryption.BackupKeys.Authenticate(s.Manifest!, keys, s.Name); }
+                catch (SqliteBackupException e) when (e.ErrorId is "BackupNotAuthentic" or "EncryptionWrongIdentity") { wrong = e.Message; }
+            }
+            if (wrong == null) continue;
+            problems.Add(new RepositoryProblem(s.Name, null, wrong, [s.Name]));
+            usable.Remove(s);
+        }
 
         // Who needs what: pack -> snapshots, and (pack, entry) -> snapshots, from each block list.
         var byPack = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -89,10 +110,30 @@ public static class RepositoryCheck
             string sha = Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant();
             if (sha != RepositoryNames.HashOfPack(pack)) problems.Add(new RepositoryProblem(pack, null, $"its SHA-256 is {sha}, not the one its name promises", Users(pack)));
             if (index == null) continue;
-            if (data.Length != PackIndex.PackSize(index))
+            if (!PackIndex.SizeFits(index, data.Length, encrypted))
             {
-                problems.Add(new RepositoryProblem(pack, null, $"it is {data.Length} bytes, its index describes {PackIndex.PackSize(index)}", Users(pack)));
+                problems.Add(new RepositoryProblem(pack, null, $"it is {data.Length} bytes, its index describes {PackIndex.PackSize(index)} bytes of frames", Users(pack)));
                 continue;
+            }
+            if (encrypted)
+            {
+                if (key == null) continue;
+                try
+                {
+                    using var plain = new MemoryStream((int)PackIndex.PackSize(index));
+                    using (var open = key.OpenPack(new MemoryStream(data), pack)) open.CopyTo(plain);
+                    data = plain.ToArray();
+                }
+                catch (SqliteBackupException e) when (e.ErrorId == "EncryptedDataDamaged")
+                {
+                    problems.Add(new RepositoryProblem(pack, null, "it does not authenticate: " + e.Message, Users(pack)));
+                    continue;
+                }
+                if (data.Length != PackIndex.PackSize(index))
+                {
+                    problems.Add(new RepositoryProblem(pack, null, $"it decrypts to {data.Length} bytes, its index describes {PackIndex.PackSize(index)}", Users(pack)));
+                    continue;
+                }
             }
             for (int i = 0; i < index.Count; i++)
             {
@@ -101,7 +142,7 @@ public static class RepositoryCheck
                 try
                 {
                     int n = decompressor.Unwrap(data.AsSpan((int)e.Offset, e.StoredLength), raw);
-                    if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash) wrong = "it does not decompress to its SHA-256";
+                    if (n != e.RawLength || (key?.BlockId(raw.AsSpan(0, n)) ?? BlockHash.Of(raw.AsSpan(0, n))) != e.Hash) wrong = "it does not decompress to its block id";
                 }
                 catch (ZstdException x) { wrong = $"it does not decompress ({x.Message})"; }
                 if (wrong != null) problems.Add(new RepositoryProblem(pack, i, wrong, byEntry.TryGetValue((pack, i), out var l) ? l : []));
@@ -123,6 +164,6 @@ public static class RepositoryCheck
                 }
             }
         }
-        return new RepositoryCheckResult(store.Location, snapshots.Count, packs.Count, bytesRead, problems);
+        return new RepositoryCheckResult(store.Location, snapshots.Count, packs.Count, bytesRead, problems) { BlocksUnchecked = encrypted && key == null };
     }
 }

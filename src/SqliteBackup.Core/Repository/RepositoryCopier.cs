@@ -61,11 +61,20 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         var sourceConfig = RepositoryConfig.Read(sourceStore, ct);
         string hash = sourceConfig?.Hash ?? "sha256";
         var existing = RepositoryConfig.Read(destination, ct);
-        if (existing != null) CheckCompatible(existing, destination.Location, r.BlockSize, hash);
+        if (m.IsEncrypted && sourceConfig?.Encryption == null)
+            throw BackupErrors.RepositoryDamaged(sourceStore.Location, RepositoryNames.Config, m.File, sourceConfig == null ? "it is missing" : "it records no encryption, the snapshot is encrypted");
+        var encryption = m.IsEncrypted ? sourceConfig!.Encryption : null;
+        if (existing != null) CheckCompatible(existing, destination.Location, r.BlockSize, hash, encryption);
 
         StaleUploads.Clean(destination, _log, ct);
         using var held = RepositoryLockSeam.Shared(destination, "copy", LockTimeout, _log, ct);
-        if (existing == null) CheckCompatible(CreateConfig(destination, r.BlockSize, hash, ct), destination.Location, r.BlockSize, hash);
+        if (existing == null)
+        {
+            // An encrypted repository's copy shares its key (the packs are encrypted to it and the block ids keyed by it):
+            // the key object travels as it is, still encrypted, before the config that names it. No identity is needed.
+            if (encryption != null) CopyKey(sourceStore, destination, m.File, encryption, ct);
+            CheckCompatible(CreateConfig(destination, r.BlockSize, hash, encryption, ct), destination.Location, r.BlockSize, hash, encryption);
+        }
 
         var locks = PackLocks.For(destination, Retention, m.CreatedUtc, ct);
         // One listing: what the destination holds decides what travels.
@@ -137,17 +146,40 @@ public sealed class RepositoryCopier(ILogger? logger = null)
     static bool SameSnapshot(BackupManifest? there, BackupManifest m) =>
         there?.Repository is { } tr && there.RawSha256 == m.RawSha256 && tr.BlocksSha256 == m.Repository!.BlocksSha256;
 
-    static void CheckCompatible(RepositoryConfig config, string location, int blockSize, string hash)
+    static void CheckCompatible(RepositoryConfig config, string location, int blockSize, string hash, RepositoryEncryption? encryption)
     {
         if (config.BlockSize != blockSize || config.Hash != hash)
             throw BackupErrors.RepositoryCopyIncompatible(location, config.BlockSize, config.Hash, blockSize, hash);
+        if (config.Encryption?.PackKey != encryption?.PackKey)
+            throw BackupErrors.RepositoryEncryptionMismatch(location,
+                config.Encryption == null ? "the repository is not encrypted and the snapshot is"
+                : encryption == null ? "the repository is encrypted and the snapshot is not"
+                : "the repository is encrypted with another repository key than the snapshot's", config.Encryption?.Describe());
+    }
+
+    static void CopyKey(IBackupStore sourceStore, IBackupStore destination, string snapshot, RepositoryEncryption encryption, CancellationToken ct)
+    {
+        byte[] key;
+        try { key = sourceStore.ReadAllBytes(encryption.Key, ct, 1 << 16); }
+        catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { throw BackupErrors.RepositoryPackMissing(sourceStore.Location, encryption.Key, snapshot); }
+        try
+        {
+            using var ms = new MemoryStream(key);
+            destination.Put(encryption.Key, ms, createOnly: true, null, ct);
+        }
+        catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists")
+        {
+            if (!destination.ReadAllBytes(encryption.Key, ct, 1 << 16).AsSpan().SequenceEqual(key))
+                throw BackupErrors.RepositoryEncryptionMismatch(destination.Location, "it holds another repository key than the snapshot's", null);
+        }
     }
 
     /// <summary>A new repository of its own (its own id) with the source's block size and hash; a racing creator's wins.</summary>
-    static RepositoryConfig CreateConfig(IBackupStore destination, int blockSize, string hash, CancellationToken ct)
+    static RepositoryConfig CreateConfig(IBackupStore destination, int blockSize, string hash, RepositoryEncryption? encryption, CancellationToken ct)
     {
         var fresh = RepositoryConfig.New(blockSize);
         fresh.Hash = hash;
+        fresh.Encryption = encryption;
         try
         {
             using var ms = new MemoryStream(fresh.ToJson());

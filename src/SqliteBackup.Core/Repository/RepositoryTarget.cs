@@ -20,12 +20,14 @@ namespace SqliteBackup.Core.Repository;
 /// before the manifest, which is written last and create-only: a snapshot exists only when its manifest does, and every
 /// pack it names is there. A failure after packs became visible leaves them for prune (nothing references them).
 /// </summary>
-internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, string? localDirectory, int? blockSize) : BackupTarget, IDisposable
+internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, string? localDirectory, int? blockSize,
+    Encryption.BackupEncryption? encryption = null) : BackupTarget, IDisposable
 {
     const int ReadChunk = 1 << 20;
 
     ILogger _log = NullLogger.Instance;
     RepositoryConfig? _config;
+    RepositoryKey? _key;
     IDisposable? _lock;
     IReadOnlyList<StoredObject> _listing = [];
     List<PackRef> _added = [];
@@ -44,13 +46,24 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
     public override void CheckBeforeOpen(bool allowInsecureDirectory)
     {
         // Refused before the database is opened, so a wrong -BlockSize or a config from a newer module leaves no trace.
-        if (RepositoryConfig.Read(store) is { } existing) RepositoryConfig.CheckBlockSize(existing, store.Location, blockSize);
+        if (RepositoryConfig.Read(store) is { } existing)
+        {
+            RepositoryConfig.CheckBlockSize(existing, store.Location, blockSize);
+            RepositoryConfig.CheckEncryption(existing, store.Location, encryption);
+            // A writer that cannot open the repository key (another identity, another passphrase) stops here too.
+            if (encryption != null)
+            {
+                _key = RepositoryKey.Open(store, encryption.WriterKeys);
+                RepositoryConfig.CheckKey(existing, store.Location, _key);
+            }
+        }
     }
 
     public override void Prepare(bool allowInsecureDirectory, ILogger log)
     {
         _log = log;
-        _config = RepositoryConfig.OpenOrCreate(store, blockSize);
+        _config = RepositoryConfig.OpenOrCreate(store, blockSize, encryption, out var key);
+        _key ??= key;
         _lock = RepositoryLockSeam.Shared(store, "backup", TimeSpan.FromSeconds(30), log, CancellationToken.None);
     }
 
@@ -105,7 +118,7 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         var refs = new (int Key, int Entry)[blockCount];
         var counted = new HashSet<long>();
         long storedSize = 0;
-        using var packs = new PackWriter(store, ct, _locks);
+        using var packs = new PackWriter(store, ct, _locks, _key);
         // The same list as it grows: a failure part-way still tells Discard what was left behind.
         _added = packs.Written;
         long block = 0;
@@ -116,7 +129,7 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
             for (int at = 0; at < bytes.Length; at += size, block++)
             {
                 var data = bytes.Slice(at, Math.Min(size, bytes.Length - at));
-                var hash = BlockHash.Of(data);
+                var hash = _key?.BlockId(data) ?? BlockHash.Of(data);
                 if (!known.TryGetValue(hash, out var where))
                 {
                     var (pending, entry, stored) = packs.Add(data, hash);
@@ -221,7 +234,7 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
             ok = Run("Reassemble", () =>
             {
                 progress?.Invoke(new BackupProgress(activity, "Reassembling the snapshot", 10));
-                SnapshotReader.Reassemble(store, m, image, null, ct);
+                SnapshotReader.Reassemble(store, m, image, null, ct, _key);
                 return (true, $"{m.RawSize} bytes, every block and the image match their SHA-256");
             });
             if (ok)
@@ -264,13 +277,22 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
             catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { return (false, $"{pack.Name} is missing"); }
             string sha = Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant();
             if (sha != RepositoryNames.HashOfPack(pack.Name)) return (false, $"{pack.Name} reads back with SHA-256 {sha}");
-            if (data.Length != PackIndex.PackSize(index)) return (false, $"{pack.Name} is {data.Length} bytes, its index describes {PackIndex.PackSize(index)}");
+            if (!PackIndex.SizeFits(index, data.Length, _key != null)) return (false, $"{pack.Name} is {data.Length} bytes, its index describes {PackIndex.PackSize(index)} bytes of frames");
+            var frames = data;
+            if (_key != null)
+            {
+                using var plain = new MemoryStream((int)PackIndex.PackSize(index));
+                try { using (var open = _key.OpenPack(new MemoryStream(data), pack.Name)) open.CopyTo(plain); }
+                catch (SqliteBackupException e) when (e.ErrorId is "EncryptedDataDamaged") { return (false, e.Message); }
+                frames = plain.ToArray();
+                if (frames.Length != PackIndex.PackSize(index)) return (false, $"{pack.Name} decrypts to {frames.Length} bytes, its index describes {PackIndex.PackSize(index)}");
+            }
             var raw = new byte[RepositoryConfig.MaxBlockSize];
             for (int i = 0; i < index.Count; i++)
             {
                 var e = index[i];
-                int n = decompressor.Unwrap(data.AsSpan((int)e.Offset, e.StoredLength), raw);
-                if (n != e.RawLength || BlockHash.Of(raw.AsSpan(0, n)) != e.Hash) return (false, $"entry {i} of {pack.Name} does not decompress to its SHA-256");
+                int n = decompressor.Unwrap(frames.AsSpan((int)e.Offset, e.StoredLength), raw);
+                if (n != e.RawLength || (_key?.BlockId(raw.AsSpan(0, n)) ?? BlockHash.Of(raw.AsSpan(0, n))) != e.Hash) return (false, $"entry {i} of {pack.Name} does not decompress to its block id");
             }
             bytes += data.Length;
             progress?.Invoke(new BackupProgress(activity, $"Read back {bytes / 1048576:N0} MiB of new packs", 60));

@@ -36,6 +36,9 @@ public sealed class SnapshotExporter(ILogger? logger = null, string? scratchPath
         var clock = Stopwatch.StartNew();
         var m = source.Manifest;
         if (m.Repository == null) throw new ArgumentException($"{m.File} is not a snapshot.", nameof(source));
+        // Refused rather than written in the clear; writing an encrypted plain backup would need the writer's identity
+        // and recipients here, which Copy-SqliteBackup does not take.
+        if (m.IsEncrypted) throw BackupErrors.SnapshotExportEncrypted(source.Path);
         string name = BackupNaming.FileName(m.Database, m.CreatedUtc, m.Type, m.Id, CompressionKind.Zstd);
         string manifestName = name + BackupManifest.Suffix;
 

@@ -30,7 +30,7 @@ public static class SnapshotReader
         for (int i = 0; i < r.Packs.Count; i++)
         {
             long size = PackIndex.PackSize(indexes[i]);
-            if (size != r.Packs[i].Size)
+            if (!PackIndex.SizeFits(indexes[i], r.Packs[i].Size, manifest.IsEncrypted))
                 throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.IndexOf(r.Packs[i].Name), manifest.File, $"it describes {size} bytes of pack, the snapshot records {r.Packs[i].Size}");
         }
         for (int i = 0; i < blocks.Length; i++)
@@ -51,13 +51,15 @@ public static class SnapshotReader
     /// Writes the snapshot's database image to <paramref name="output"/> (seekable; it is set to the image's length),
     /// proving the whole (and, when it is wrong, every block); <paramref name="read"/> gets the stored bytes read so far.
     /// </summary>
-    public static void Reassemble(IBackupStore store, BackupManifest manifest, Stream output, Action<long>? read = null, CancellationToken ct = default)
+    /// <param name="key">The repository key of an encrypted snapshot (see <see cref="Unlock"/>).</param>
+    public static void Reassemble(IBackupStore store, BackupManifest manifest, Stream output, Action<long>? read = null, CancellationToken ct = default, RepositoryKey? key = null)
     {
+        if (manifest.IsEncrypted && key == null) throw new ArgumentException($"{manifest.File} is encrypted: unlock its repository first.", nameof(key));
         if (!output.CanSeek || !output.CanWrite || !output.CanRead) throw new ArgumentException("The output must be readable, writable and seekable (a file).", nameof(output));
         RepositoryOf(manifest);
         var resolved = Resolve(store, manifest, ct);
         output.SetLength(manifest.RawSize);
-        var assembler = new ImageAssembler(store, manifest, resolved);
+        var assembler = new ImageAssembler(store, manifest, resolved, key);
         string sha;
         if (output is FileStream { SafeFileHandle: var file })
         {
@@ -90,12 +92,12 @@ public static class SnapshotReader
     }
 
     /// <summary>Reassembles into a new private file at <paramref name="path"/> (owner-only), removed again on failure.</summary>
-    public static void Reassemble(IBackupStore store, BackupManifest manifest, string path, Action<long>? read = null, CancellationToken ct = default)
+    public static void Reassemble(IBackupStore store, BackupManifest manifest, string path, Action<long>? read = null, CancellationToken ct = default, RepositoryKey? key = null)
     {
         try
         {
             using var output = PrivateFiles.CreateNew(path, 1 << 20);
-            Reassemble(store, manifest, output, read, ct);
+            Reassemble(store, manifest, output, read, ct, key);
             // A scratch copy needs no durability (as a plain backup's decompressed copy): a restore flushes its copy where
             // it places it beside the target; a check or an export reads it back at once.
             output.Flush();
@@ -105,6 +107,37 @@ public static class SnapshotReader
             AtomicFile.TryDelete(path);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Before any byte of a snapshot is used: an encrypted one's manifest is authenticated (its MAC, as an encrypted plain
+    /// backup's) and its repository key opened with <paramref name="keys"/>; an unencrypted one must not come from an
+    /// encrypted repository (a manifest stripped of its encryption and MACs would otherwise pass as unsigned).
+    /// </summary>
+    /// <returns>The repository key, or null for an unencrypted snapshot.</returns>
+    /// <exception cref="SqliteBackupException">EncryptionIdentityMissing, EncryptionWrongIdentity, BackupNotAuthentic, RepositoryDamaged.</exception>
+    public static RepositoryKey? Unlock(IBackupStore store, BackupManifest manifest, Encryption.BackupKeys? keys, string name, CancellationToken ct = default)
+    {
+        RepositoryConfig? config;
+        try { config = RepositoryConfig.Read(store, ct); }
+        // An unencrypted snapshot's own bytes are proven by reassembly either way; an encrypted one needs the config.
+        catch (SqliteBackupException e) when (e.ErrorId == "RepositoryConfigInvalid")
+        {
+            if (!manifest.IsEncrypted) return null;
+            throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.Config, manifest.File, e.Message);
+        }
+        if (!manifest.IsEncrypted)
+        {
+            if (config?.Encryption != null) throw BackupErrors.BackupNotAuthentic(name, "its repository is encrypted but its manifest records no encryption and carries no MAC");
+            return null;
+        }
+        // A wrong passphrase and a forged MAC look alike; whether the key object opens tells them apart.
+        Encryption.BackupKeys.Authenticate(manifest, keys, name, () => store.OpenRead(RepositoryKey.ObjectName, ct));
+        if (config?.Encryption == null)
+            throw BackupErrors.RepositoryDamaged(store.Location, RepositoryNames.Config, manifest.File, config == null ? "it is missing" : "it records no encryption, the snapshot is encrypted");
+        var key = RepositoryKey.Open(store, keys, ct);
+        RepositoryConfig.CheckKey(config, store.Location, key);
+        return key;
     }
 
     /// <summary>

@@ -61,7 +61,9 @@ public sealed class Restorer(ILogger? logger = null)
         if (present.Inconclusive) throw present.Error!;
         if (!present.Passed) throw BackupErrors.ChecksumMismatch(backup.Path, present.Message);
         // Before anything is touched or decrypted: a backup anyone could have encrypted to our public keys is refused.
-        if (backup.Manifest.IsEncrypted)
+        Repository.RepositoryKey? repositoryKey = null;
+        if (backup.Manifest.IsSnapshot) repositoryKey = Repository.SnapshotReader.Unlock(store, backup.Manifest, request.Keys, backup.Path, ct);
+        else if (backup.Manifest.IsEncrypted)
         {
             var m = backup.Manifest;
             var from = store;
@@ -85,7 +87,7 @@ public sealed class Restorer(ILogger? logger = null)
         try
         {
             progress?.Invoke(new BackupProgress(activity, "Reading, hashing and decompressing", 20));
-            var (hash, length) = ReadOnce(backup, store, temp, targetDir, scratch.Path, request.Keys, ct);
+            var (hash, length) = ReadOnce(backup, store, temp, targetDir, scratch.Path, request.Keys, repositoryKey, ct);
             if (hash != backup.Manifest.RawSha256 || length != backup.Manifest.RawSize)
                 throw BackupErrors.ChecksumMismatch(backup.Path, "the decompressed database does not match the raw SHA-256 in the manifest");
             progress?.Invoke(new BackupProgress(activity, "PRAGMA quick_check", 50));
@@ -274,14 +276,15 @@ public sealed class Restorer(ILogger? logger = null)
     /// Reads the stored object once: hashed (it must match the manifest, as a Quick check would), decompressed into
     /// <paramref name="temp"/> and the decompressed bytes hashed, all in one pass. Returns the raw SHA-256 and length.
     /// </summary>
-    static (string, long) ReadOnce(BackupInfo backup, IBackupStore store, string temp, string targetDir, string scratch, Encryption.BackupKeys? keys, CancellationToken ct)
+    static (string, long) ReadOnce(BackupInfo backup, IBackupStore store, string temp, string targetDir, string scratch, Encryption.BackupKeys? keys,
+        Repository.RepositoryKey? repositoryKey, CancellationToken ct)
     {
         var m = backup.Manifest;
         if (m.IsSnapshot)
         {
             // Reassembled from its packs, every block and the whole image proven against their SHA-256 on the way; a pack
             // that is gone or damaged is a RepositoryPackMissing or RepositoryDamaged naming it.
-            try { Repository.SnapshotReader.Reassemble(store, m, temp, null, ct); }
+            try { Repository.SnapshotReader.Reassemble(store, m, temp, null, ct, repositoryKey); }
             // The store's own failures are SqliteBackupExceptions already; what is left is writing the copy (space, permission).
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw BackupErrors.ForWriteFailure(targetDir, e); }
             return (m.RawSha256, m.RawSize);

@@ -142,20 +142,33 @@ public sealed class BackupVerifier(ILogger? logger = null, string? scratchPath =
                     ? (true, $"{m.Repository!.Packs.Count} pack(s) and their indexes present with their sizes")
                     : (false, $"{string.Join("; ", problems.Take(5))} in {store.Location}: the snapshot cannot be restored");
             });
+            if (ok && !presenceOnly && level == VerificationLevel.Quick && m.IsEncrypted)
+                checks.Add(new CheckResult("Authentic", VerificationOutcome.Passed, TimeSpan.Zero,
+                    "not checked: the snapshot is encrypted and Quick uses no key, so its authenticity was not checked (Standard or Full with an identity checks it)"));
             if (!ok || presenceOnly || level == VerificationLevel.Quick) return;
+            Repository.RepositoryKey? key = null;
+            // Before any byte of the snapshot is used: its manifest's MAC, and the repository key opened.
+            if (m.IsEncrypted && !Run("Authentic", () =>
+                {
+                    key = SnapshotReader.Unlock(store!, m, keys, backup.Path, ct);
+                    return (true, m.Encryption!.Passphrase ? "the manifest's MAC verifies under the passphrase" : "the manifest's MAC verifies under the identity given, from a trusted writer");
+                }))
+                return;
             string db = "";
             ok = Run("Reassemble", () =>
             {
                 scratch = ScratchDirectory.Create(scratchPath, store is IFileSystemStore ? backup.Directory : System.IO.Path.GetTempPath(), _log);
                 db = scratch.File("snapshot.db");
                 int lastPercent = -1;
+                // Unencrypted: Unlock only proves it does not come from an encrypted repository.
+                if (!m.IsEncrypted) key = SnapshotReader.Unlock(store!, m, keys, backup.Path, ct);
                 SnapshotReader.Reassemble(store!, m, db, read =>
                 {
                     int percent = m.StoredSize > 0 ? (int)Math.Min(100, read * 100 / m.StoredSize) : 100;
                     if (percent == lastPercent) return;
                     lastPercent = percent;
                     progress?.Invoke(new BackupProgress(activity, $"Reassembling from packs: {read / 1048576:N0} of {m.StoredSize / 1048576:N0} MiB", 5 + percent * 40 / 100));
-                }, ct);
+                }, ct, key);
                 return (true, $"{m.RawSize} bytes from {m.Repository!.Packs.Count} pack(s); every block and the raw SHA-256 match");
             });
             if (ok) CheckDatabase(db);

@@ -238,12 +238,15 @@ public class EncryptedBackupTests
     }
 
     [Fact]
-    public void Incremental_backups_are_not_encrypted_yet_and_say_so()
+    public void An_encrypted_incremental_backup_through_the_engine_is_a_signed_snapshot()
     {
         using var t = new TempDir();
         SampleDatabase.Create(t["app.db"]);
-        var e = Assert.Throws<SqliteBackupException>(() => new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["backups"], Encryption = ToOperator(), Incremental = true }));
-        Assert.Equal("EncryptionOptionsConflict", e.ErrorId);
+        var b = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["backups"], Encryption = ToOperator(), Incremental = true });
+        Assert.True(b.Manifest.IsSnapshot);
+        Assert.Equal(["zstd", "age"], b.Manifest.Transforms);
+        var r = new BackupVerifier(null, null, new BackupKeys([Operator])).Verify(Listed(t), VerificationLevel.Full);
+        Assert.True(r.Passed, r.Message);
     }
 
     [SkippableFact]

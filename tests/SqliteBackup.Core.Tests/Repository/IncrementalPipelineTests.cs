@@ -174,7 +174,7 @@ public sealed class IncrementalPipelineTests
         var e = Assert.Throws<SqliteBackupException>(() => SnapshotReader.Reassemble(store, snapshot, t["x.db"]));
         Assert.Equal("RepositoryDamaged", e.ErrorId);
         Assert.Contains(pack, e.Message);
-        Assert.Contains($"entry {block.Entry} does not match its SHA-256", e.Message);
+        Assert.Contains($"entry {block.Entry} does not match its block id", e.Message);
         Assert.False(File.Exists(t["x.db"]));
     }
 
