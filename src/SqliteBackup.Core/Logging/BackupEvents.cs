@@ -77,4 +77,8 @@ public static class BackupEvents
     public static readonly EventId RepositoryPruneDeferred = new(1122, nameof(RepositoryPruneDeferred));
     /// <summary>The repository check found damaged or missing packs.</summary>
     public static readonly EventId RepositoryCheckFailed = new(1123, nameof(RepositoryCheckFailed));
+
+    // ---- issue 13, encryption in the job configuration (encjob) ---------------------------------------------------
+    /// <summary>The job's key source is usable but exposed (an identity or passphrase file others may read).</summary>
+    public static readonly EventId JobEncryptionWarning = new(1130, nameof(JobEncryptionWarning));
 }
