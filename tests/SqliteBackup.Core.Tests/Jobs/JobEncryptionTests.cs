@@ -190,6 +190,16 @@ public class JobEncryptionRunTests
     }
 
     [Fact]
+    public void The_preview_says_the_backups_are_encrypted_and_where_the_keys_come_from()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var c = BackupJobTests.Config(t, $$"""{ "databases": ["./app.db"], "encryption": { "recipients": ["{{Operator.Recipient}}"], "identity_env": "OP_KEY" } }""");
+        var step = new BackupJob(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Preview(c, DateTime.UtcNow).First();
+        Assert.Contains("Back up as Automatic (zstd, then encrypted (age, to 1 recipient(s), identity from $OP_KEY))", step.Action);
+    }
+
+    [Fact]
     public void A_passphrase_from_the_environment_encrypts_and_never_reaches_the_log()
     {
         using var t = new TempDir();
@@ -273,7 +283,9 @@ public class JobEncryptionRunTests
         Assert.Equal(VerificationOutcome.Failed, r.RestoreTest!.Outcome);
         Assert.Contains("no usable key", r.RestoreTest.Message);
         Assert.Contains(new JsonLinesLog(c.LogFile).Read(), l => l.Event == "RestoreTestFailed");
-        Assert.Contains("RestoreTestFailed", Assert.Single(hook.Bodies));
+        var body = Assert.Single(hook.Bodies);
+        Assert.Contains("RestoreTestFailed", body);
+        Assert.DoesNotContain("AGE-SECRET-KEY", body);
     }
 
     [Fact]
