@@ -48,8 +48,9 @@ public abstract partial class SqliteBackupCmdlet
     /// </summary>
     private protected void WarnAboutKeys(Core.Jobs.BackupJobConfig config)
     {
-        foreach (var problem in config.Encryption?.Check() ?? [])
-            WriteWarning($"{problem.ErrorId}: {problem.Message} {problem.RecommendedAction}");
+        if (config.Encryption?.Check() is not var (problem, warnings)) return;
+        foreach (var w in problem is null ? warnings : [problem, .. warnings])
+            WriteWarning($"{w.ErrorId}: {w.Message} {w.RecommendedAction}");
     }
 
     IReadOnlyList<AgeX25519Identity> Surface(AgeIdentities read)

@@ -122,6 +122,10 @@ public sealed class BackupJob(ILogger logger)
         options ??= new JobRunOptions();
         var steps = new List<JobPlanStep>();
         if (!config.Enabled) return steps;
+        // Keys that can not be read stop the whole run before anything is written: said first.
+        if (config.Encryption?.Check().Problem is { } keys)
+            foreach (var db in config.Databases)
+                steps.Add(new(BackupNaming.DatabaseName(db), db, keys.Message + " The job would fail before backing anything up.", WouldFail: true));
         var existing = ListLocal(config, missing: []);
         var lastRestoreTest = config.WeeklyRestoreTest && File.Exists(config.LogFile) ? ReadLastRestoreTests(config) : [];
         foreach (var db in config.Databases)

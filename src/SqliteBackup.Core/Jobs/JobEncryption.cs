@@ -140,13 +140,14 @@ public sealed record JobEncryption
     }
 
     /// <summary>
-    /// What the job would meet if it ran now, without failing: problems (a missing identity file, an unset variable)
-    /// and warnings (a key file others may read). For New-/Get-SqliteBackupConfig; the job itself calls <see cref="Resolve"/>.
+    /// What the job would meet if it ran now, without failing: the problem that would stop it (a missing identity file,
+    /// an unset variable) and warnings (a key file others may read). For New-/Get-SqliteBackupConfig and the job's
+    /// preview; the job itself calls <see cref="Resolve"/>.
     /// </summary>
-    public IReadOnlyList<SqliteBackupException> Check()
+    public (SqliteBackupException? Problem, IReadOnlyList<SqliteBackupException> Warnings) Check()
     {
-        try { return Resolve().Warnings; }
-        catch (SqliteBackupException e) { return [e]; }
+        try { return (null, Resolve().Warnings); }
+        catch (SqliteBackupException e) { return (e, []); }
     }
 
     /// <summary>Reads the keys now: how the job encrypts, and what it opens its own backups with.</summary>

@@ -110,29 +110,30 @@ public class JobEncryptionConfigTests
         if (OperatingSystem.IsWindows()) throw new SkipException("file modes are POSIX");
         using var t = new TempDir();
         var missing = new JobEncryption { Recipients = [R1], IdentityFile = t["none.key"] };
-        Assert.Equal("EncryptionIdentityMissing", Assert.Single(missing.Check()).ErrorId);
+        Assert.Equal("EncryptionIdentityMissing", missing.Check().Problem!.ErrorId);
 
         var unset = new JobEncryption { PassphraseVariable = "SQLITEBACKUP_TEST_UNSET_" + Guid.NewGuid().ToString("N") };
-        var problem = Assert.Single(unset.Check());
+        var problem = unset.Check().Problem!;
         Assert.Equal("EncryptionPassphraseMissing", problem.ErrorId);
         Assert.Contains(unset.PassphraseVariable, problem.Message);
 
         AgeIdentityFile.Write(t["op.key"], Operator, force: false);
         var good = new JobEncryption { Recipients = [R1], IdentityFile = t["op.key"] };
-        Assert.Empty(good.Check());
+        Assert.Null(good.Check().Problem);
+        Assert.Empty(good.Check().Warnings);
         File.SetUnixFileMode(t["op.key"], UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
-        Assert.Equal("EncryptionIdentityFileExposed", Assert.Single(good.Check()).ErrorId);
+        Assert.Equal("EncryptionIdentityFileExposed", Assert.Single(good.Check().Warnings).ErrorId);
 
         File.WriteAllText(t["pass"], "correct horse\n");
         File.SetUnixFileMode(t["pass"], UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var file = new JobEncryption { PassphraseFile = t["pass"] };
-        Assert.Empty(file.Check());
+        Assert.Empty(file.Check().Warnings);
         File.SetUnixFileMode(t["pass"], UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
-        var exposed = Assert.Single(file.Check());
+        var exposed = Assert.Single(file.Check().Warnings);
         Assert.Equal("EncryptionPassphraseFileExposed", exposed.ErrorId);
         Assert.DoesNotContain("correct horse", exposed.Message);
         File.WriteAllText(t["pass"], "\n");
-        Assert.Equal("EncryptionPassphraseEmpty", Assert.Single(file.Check()).ErrorId);
+        Assert.Equal("EncryptionPassphraseEmpty", file.Check().Problem!.ErrorId);
     }
 
     [Fact]
@@ -196,8 +197,20 @@ public class JobEncryptionRunTests
         using var t = new TempDir();
         SampleDatabase.Create(t["app.db"]);
         var c = BackupJobTests.Config(t, $$"""{ "databases": ["./app.db"], "encryption": { "recipients": ["{{Operator.Recipient}}"], "identity_env": "OP_KEY" } }""");
-        var step = new BackupJob(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Preview(c, DateTime.UtcNow).First();
+        var step = new BackupJob(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Preview(c, DateTime.UtcNow).Single(s => s.Action.StartsWith("Back up as"));
         Assert.Contains("Back up as Automatic (zstd, then encrypted (age, to 1 recipient(s), identity from $OP_KEY))", step.Action);
+    }
+
+    [Fact]
+    public void The_preview_says_a_run_would_fail_on_keys_it_can_not_read()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        string variable = "SQLITEBACKUP_TEST_UNSET_" + Guid.NewGuid().ToString("N");
+        var c = BackupJobTests.Config(t, $$"""{ "databases": ["./app.db"], "encryption": { "passphrase_env": "{{variable}}" } }""");
+        var first = new BackupJob(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).Preview(c, DateTime.UtcNow).First();
+        Assert.True(first.WouldFail);
+        Assert.Contains(variable, first.Action);
     }
 
     [Fact]
