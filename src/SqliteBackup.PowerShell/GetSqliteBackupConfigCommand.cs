@@ -22,6 +22,11 @@ public sealed class GetSqliteBackupConfigCommand : SqliteBackupCmdlet
     {
         bool literal = ParameterSetName == LiteralPathSet;
         foreach (var input in ExpandPaths(literal ? LiteralPath : Path, literal))
-            Try(() => WriteObject(BackupJobConfigFile.Load(input.Path)));
+            Try(() =>
+            {
+                var config = BackupJobConfigFile.Load(input.Path);
+                WarnAboutKeys(config);
+                WriteObject(config);
+            });
     }
 }

@@ -42,6 +42,19 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
     /// <summary>Writes "allow_insecure_directory": true: the job may use a backup or log folder others can write.</summary>
     [Parameter] public SwitchParameter AllowInsecureDirectory { get; set; }
 
+    // "encryption": the job's keys by where they come from, never the keys themselves (the file is no place for a secret).
+    /// <summary>Age public keys every backup is encrypted to (encryption.recipients).</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string[]? Recipient { get; set; }
+    /// <summary>The writer's identity file (encryption.identity_file): signs manifests, opens the job's backups.</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string? IdentityFile { get; set; }
+    /// <summary>The name of the variable holding the writer's identity (encryption.identity_env).</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string? IdentityVariable { get; set; }
+    /// <summary>The name of the variable holding the passphrase (encryption.passphrase_env).</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string? PassphraseVariable { get; set; }
+    /// <summary>A file readable by the job's user only holding the passphrase (encryption.passphrase_file).</summary>
+    [Parameter] [ValidateNotNullOrEmpty] public string? PassphraseFile { get; set; }
+    [Parameter] [ValidateNotNullOrEmpty] public string[]? TrustedWriter { get; set; }
+
     protected override void EndProcessing()
     {
         string file = ResolvePath(Path);
@@ -79,6 +92,9 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
         if (LogFile != null) section["log_file"] = Relative(LogFile);
         if (ScratchPath != null) section["scratch_directory"] = Relative(ScratchPath);
         if (AllowInsecureDirectory) section["allow_insecure_directory"] = true;
+        if (Recipient != null || IdentityFile != null || IdentityVariable != null || PassphraseVariable != null || PassphraseFile != null || TrustedWriter != null)
+            section["encryption"] = JobEncryption.ToSection(Recipient, IdentityFile is { } f ? Relative(f) : null, IdentityVariable,
+                PassphraseVariable, PassphraseFile is { } p ? Relative(p) : null, TrustedWriter);
         try
         {
             // Checked as the job will read it before anything is written.
@@ -89,6 +105,7 @@ public sealed class NewSqliteBackupConfigCommand : SqliteBackupCmdlet
                 WriteWarning(Directory.Exists(db)
                     ? $"'{db}' is a directory, not a database file; the job will fail for it. Name the database file in it."
                     : $"The database '{db}' does not exist yet; the job will fail for it until it does.");
+            WarnAboutKeys(config);
             WriteObject(config);
         }
         catch (SqliteBackupException e) { Fail(e); }

@@ -42,6 +42,17 @@ public abstract partial class SqliteBackupCmdlet
         return BackupEncryption.ToRecipients(parsed, keys.Identities[0]);
     }
 
+    /// <summary>
+    /// What the job would meet with its "encryption" keys if it ran now as this user (a missing identity file, an unset
+    /// variable, a key file others may read), as warnings: the job itself fails on them, logs and alerts.
+    /// </summary>
+    private protected void WarnAboutKeys(Core.Jobs.BackupJobConfig config)
+    {
+        if (config.Encryption?.Check() is not var (problem, warnings)) return;
+        foreach (var w in problem is null ? warnings : [problem, .. warnings])
+            WriteWarning($"{w.ErrorId}: {w.Message} {w.RecommendedAction}");
+    }
+
     IReadOnlyList<AgeX25519Identity> Surface(AgeIdentities read)
     {
         foreach (var w in read.Warnings) WriteWarning(w.Message + " " + w.RecommendedAction);

@@ -75,7 +75,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
             if (b.IsOrphan)
             {
                 // An orphan is registered (given a manifest built from the file itself) only when it passes.
-                try { result = new OrphanRegistration(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Register(b, VerificationLevel, Query, Progress, Cancellation); }
+                try { result = new OrphanRegistration(logger) { AllowInsecureDirectory = AllowInsecureDirectory }.Register(b, VerificationLevel, Query, Progress, Cancellation, keys); }
                 catch (SqliteBackupException e)
                 {
                     ReportError(e);

@@ -75,3 +75,44 @@ Describe 'Encrypted backups (New-, Test-, Restore-SqliteBackup)' {
         ($w -join ' ') | Should -Not -Match 'AGE-SECRET-KEY'
     }
 }
+
+Describe 'A backup encrypted by hand with the age program, registered as an orphan' {
+    It 'Test-SqliteBackup -IdentityFile registers it, signed by that identity; later checks and restore authenticate; no key: a clear error' {
+        if (-not (Get-Command age -ErrorAction SilentlyContinue)) {
+            if ($env:SQLITEBACKUP_REQUIRE_CLI -eq '1') { throw 'age is required here (SQLITEBACKUP_REQUIRE_CLI=1) but not installed (apt-get install age)' }
+            Set-ItResult -Skipped -Because 'age is not installed'
+            return
+        }
+        $dir = New-TestFolder
+        $db = Join-Path $dir 'app.db'
+        New-SqliteSampleDatabase $db | Out-Null
+        $dest = Join-Path $dir 'backups'
+        $key = New-SqliteBackupKey (Join-Path $dir 'operator.key')
+        $plain = New-SqliteBackup $db -Destination $dest -Verify None
+        # As an operator would: age -r age1… -o app_<stamp>.db.zst.age app_<stamp>.db.zst, then the plain file goes.
+        & age -r $key.Recipient -o "$($plain.Path).age" $plain.Path
+        $LASTEXITCODE | Should -Be 0
+        Remove-Item $plain.Path, $plain.ManifestPath
+        (Get-Item "$($plain.Path).age").LastWriteTimeUtc = (Get-Date).ToUniversalTime().AddHours(-2)
+
+        $err = $null
+        Get-SqliteBackup $dest -IncludeOrphans -WarningAction SilentlyContinue | Test-SqliteBackup -Level Standard -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'EncryptionIdentityMissing*'
+        "$($err[0].ErrorDetails.RecommendedAction) $($err[0].Exception.Message)" | Should -Match '-IdentityFile'
+        @(Get-SqliteBackup $dest -WarningAction SilentlyContinue).Count | Should -Be 0
+
+        $result = Get-SqliteBackup $dest -IncludeOrphans -WarningAction SilentlyContinue | Test-SqliteBackup -Level Standard -IdentityFile $key.Path
+        $result.Passed | Should -BeTrue
+        $b = Get-SqliteBackup $dest
+        $b.IsOrphan | Should -BeFalse
+        $b.Manifest.Transforms | Should -Be @('zstd', 'age')
+        $b.Manifest.Encryption.Recipients | Should -Be @($key.Recipient)
+        $b.Manifest.Encryption.Writer | Should -Be $key.Recipient
+        ($b | Test-SqliteBackup -Level Full -IdentityFile $key.Path).Outcome | Should -Be 'Passed'
+        $target = Join-Path $dir 'restored.db'
+        $b | Restore-SqliteBackup -Destination $target -IdentityFile $key.Path | Out-Null
+        (Get-FileHash $target -Algorithm SHA256).Hash.ToLowerInvariant() | Should -Be $b.Manifest.RawSha256
+        Get-Content -Raw $b.ManifestPath | Should -Not -Match 'AGE-SECRET-KEY'
+        (Get-SqliteBackupLog $dest -Event OrphanRegistered).Message | Should -Match ([regex]::Escape("signed by $($key.Recipient)"))
+    }
+}

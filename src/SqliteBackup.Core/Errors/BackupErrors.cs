@@ -810,4 +810,22 @@ public static class BackupErrors
         "SnapshotExportEncrypted", BackupErrorCategory.InvalidOperation,
         $"'{snapshot}' is a snapshot of an encrypted repository; exporting it as a plain backup would write it unencrypted. Nothing was written.",
         "Copy it without -AsPlain (its encrypted packs go to the destination's repository), or restore it with Restore-SqliteBackup -IdentityFile and take an encrypted plain backup (New-SqliteBackup -Recipient) of the restored file.", snapshot);
+
+    // ---- issue 13, age encryption at rest: the job configuration and registered orphans (encjob) ---------------------
+
+    public static SqliteBackupException EncryptionPassphraseSourceMissing(string source, string target) => new(
+        "EncryptionPassphraseMissing", BackupErrorCategory.ObjectNotFound,
+        $"The passphrase could not be read: {source} is not set, does not exist or is empty. Nothing was encrypted or decrypted.",
+        "Set it in the environment the job runs in (a systemd EnvironmentFile=, the crontab's variables, the task's account), or write the passphrase into a file readable by the job's user only (chmod 600) and name it in encryption.passphrase_file.", target);
+
+    /// <summary>A warning, not thrown.</summary>
+    public static SqliteBackupException EncryptionPassphraseFileExposed(string path, UnixFileMode mode) => new(
+        "EncryptionPassphraseFileExposed", BackupErrorCategory.SecurityError,
+        $"The passphrase file '{path}' may be read or changed by other users than its owner (mode {Convert.ToString((int)mode, 8)}): anyone who reads it can decrypt every backup encrypted with it.",
+        $"Restrict it to its owner: chmod 600 '{path}'. If others may already have read it, choose a new passphrase for new backups.", path);
+
+    public static SqliteBackupException OrphanEncryptedNeedsKey(string file) => new(
+        "EncryptionIdentityMissing", BackupErrorCategory.InvalidArgument,
+        $"The orphan '{file}' is encrypted (age), and no identity or passphrase was given to open it, so it can not be verified or registered. Nothing was written.",
+        "Run Test-SqliteBackup on it again with -IdentityFile or -IdentityVariable (the secret key of one of the recipients it was encrypted to) or -Passphrase, and -VerificationLevel Standard or Full. The identity that registers it signs its new manifest.", file);
 }

@@ -32,6 +32,8 @@ public sealed class BackupJob(ILogger logger)
             logger.LogInformation("Backups are disabled in {Path}; nothing to do", config.ConfigPath);
             return results;
         }
+        // Before the lock: keys that can not be read leave nothing behind, and fail the run with an alert.
+        var keys = ReadKeys(config, ct);
         using var jobLock = AcquireLock(config, ct);
         // The caller's token (Ctrl+C) still cancels as before; the time limit is a token of its own, so that running out
         // of time is told apart from being stopped, and reported as the failure it is.
@@ -48,7 +50,7 @@ public sealed class BackupJob(ILogger logger)
             if (limit.IsCancellationRequested) { results.Add(TimedOut(new DatabaseJobResult(BackupNaming.DatabaseName(db), db), options, null)); continue; }
             progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath),
                 $"{BackupNaming.DatabaseName(db)} ({i + 1} of {config.Databases.Count})", i * 100 / config.Databases.Count, Level: 0));
-            results.Add(RunOne(config, db, lastRestoreTest, progress, random, limit.Token, options, deadline));
+            results.Add(RunOne(config, db, lastRestoreTest, progress, random, limit.Token, options, deadline, keys));
         }
         progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath), "Done", 100, Completed: true, Level: 0));
         int failed = results.Count(r => !r.Succeeded);
@@ -67,6 +69,28 @@ public sealed class BackupJob(ILogger logger)
                 config.ConfigPath, failed, results.Count, string.Join("; ", results.Where(r => !r.Succeeded).Select(r => $"{r.Database}: {r.Error}")));
         Report(config, results, ct);
         return results;
+    }
+
+    /// <summary>
+    /// The keys named by the configuration's "encryption" section, read once per run. A key that can not be read fails
+    /// every database before anything is written, and alerts, like a job that cannot start.
+    /// </summary>
+    JobKeys? ReadKeys(BackupJobConfig config, CancellationToken ct)
+    {
+        if (config.Encryption == null) return null;
+        try
+        {
+            var keys = config.Encryption.Resolve();
+            foreach (var w in keys.Warnings)
+                logger.LogWarning(BackupEvents.JobEncryptionWarning, "{ErrorId}: {Warning} {Action}", w.ErrorId, w.Message, w.RecommendedAction);
+            return keys;
+        }
+        catch (SqliteBackupException e)
+        {
+            logger.LogError(BackupEvents.JobFailed, "Backup job from {Path} could not start: {Error}", config.ConfigPath, e.Message);
+            Report(config, config.Databases.Select(db => new DatabaseJobResult(BackupNaming.DatabaseName(db), db) { ErrorId = e.ErrorId, Error = e.Message }).ToList(), ct);
+            throw;
+        }
     }
 
     /// <summary>A job that cannot start fails every database, and says so in its alert; a job already running is not a failure.</summary>
@@ -98,6 +122,10 @@ public sealed class BackupJob(ILogger logger)
         options ??= new JobRunOptions();
         var steps = new List<JobPlanStep>();
         if (!config.Enabled) return steps;
+        // Keys that can not be read stop the whole run before anything is written: said first.
+        if (config.Encryption?.Check().Problem is { } keys)
+            foreach (var db in config.Databases)
+                steps.Add(new(BackupNaming.DatabaseName(db), db, keys.Message + " The job would fail before backing anything up.", WouldFail: true));
         var existing = ListLocal(config, missing: []);
         var lastRestoreTest = config.WeeklyRestoreTest && File.Exists(config.LogFile) ? ReadLastRestoreTests(config) : [];
         foreach (var db in config.Databases)
@@ -109,7 +137,8 @@ public sealed class BackupJob(ILogger logger)
                     + " The job would fail for it.", WouldFail: true));
                 continue;
             }
-            steps.Add(new(name, source, $"Back up as {options.Type} ({config.Compression.ToString().ToLowerInvariant()})"
+            steps.Add(new(name, source, $"Back up as {options.Type} ({config.Compression.ToString().ToLowerInvariant()}"
+                + (config.Encryption is { } enc ? $", then encrypted (age, {enc})" : "") + ")"
                 + (config.Verification == VerificationLevel.None ? ", not verified" : $", then verify ({config.Verification})")
                 + (options.TimeLimit is { } limit ? $", all within {(int)limit.TotalSeconds} s or abandoned" : "")));
             foreach (var d in config.Destinations)
@@ -157,7 +186,7 @@ public sealed class BackupJob(ILogger logger)
     }
 
     DatabaseJobResult RunOne(BackupJobConfig config, string db, IReadOnlyDictionary<string, DateTime> lastRestoreTest,
-        Action<BackupProgress>? progress, Random random, CancellationToken ct, JobRunOptions options, DateTime? deadline)
+        Action<BackupProgress>? progress, Random random, CancellationToken ct, JobRunOptions options, DateTime? deadline, JobKeys? keys)
     {
         var clock = Stopwatch.StartNew();
         var result = new DatabaseJobResult(BackupNaming.DatabaseName(db), db);
@@ -175,6 +204,7 @@ public sealed class BackupJob(ILogger logger)
                 BusyTimeout = deadline is { } until ? TimeSpan.FromSeconds(Math.Clamp((until - DateTime.UtcNow).TotalSeconds + 1, 1, 30)) : TimeSpan.FromSeconds(30),
                 Compression = config.Compression,
                 Incremental = config.Incremental,
+                Encryption = keys?.Encryption,
                 Verify = config.Verification,
                 ScratchPath = config.ScratchDirectory,
                 AllowInsecureDirectory = config.AllowInsecureDirectory,
@@ -235,7 +265,7 @@ public sealed class BackupJob(ILogger logger)
                 var offsite = config.RestoreTestOffsite ? result.Destinations.Where(d => d.Succeeded).SelectMany(d => d.Copies).Where(b => b.Verified != false).ToList() : [];
                 if (offsite.Count > 0) candidates = offsite;
                 var chosen = candidates[random.Next(candidates.Count)];
-                var test = new RestoreTester(logger, config.ScratchDirectory, config.ScratchDirectory ?? config.BackupDirectory).Test(chosen, ct, config.AllowInsecureDirectory);
+                var test = new RestoreTester(logger, config.ScratchDirectory, config.ScratchDirectory ?? config.BackupDirectory, keys?.Keys).Test(chosen, ct, config.AllowInsecureDirectory);
                 result = result with { RestoreTest = test };
                 // A test that could not run (no space...) proves nothing: it is logged, and tried again next run.
                 if (test.Outcome == VerificationOutcome.Failed && result.Error == null)

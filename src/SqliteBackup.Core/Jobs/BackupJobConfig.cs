@@ -31,6 +31,8 @@ public sealed record BackupJobConfig
     public CompressionKind Compression { get; init; } = CompressionKind.Zstd;
     /// <summary>"incremental": each backup is a snapshot in the incremental repository in the backup directory.</summary>
     public bool Incremental { get; init; }
+    /// <summary>"encryption": every backup compressed, then encrypted in the age format; keys named, never held (see <see cref="JobEncryption"/>).</summary>
+    public JobEncryption? Encryption { get; init; }
     public VerificationLevel Verification { get; init; } = VerificationLevel.Standard;
     public bool WeeklyRestoreTest { get; init; } = true;
     public required string LogFile { get; init; }

@@ -17,7 +17,8 @@ namespace SqliteBackup.Core.Jobs;
 ///   "weekly_restore_test": true, "log_file": "./backups/sqlitebackup-log.jsonl", "scratch_directory": "/var/tmp/sqlitebackup",
 ///   "retention_days": 30, "retention_weeks": 12, "retention_months": 12,
 ///   "destinations": [{ "path": "s3://bucket/app", "user_env": "OFFSITE_KEY_ID", "secret_env": "OFFSITE_SECRET", "retention_months": 24, "timeout_sec": 300 }],
-///   "keep_local_until_copied": true, "restore_test_offsite": true } }
+///   "keep_local_until_copied": true, "restore_test_offsite": true,
+///   "encryption": { "recipients": ["age1…"], "identity_file": "/etc/sqlitebackup/backup.key" } } }
 /// </code>
 /// </summary>
 public static class BackupJobConfigFile
@@ -31,7 +32,7 @@ public static class BackupJobConfigFile
         "retention_last", "retention_hours", "retention_days", "retention_weeks", "retention_months", "retention_years",
         "notify", "notify_on", "smtp_server", "smtp_port", "smtp_from", "smtp_security", "smtp_user", "smtp_password_env",
         "smtp_allow_plaintext_auth", "destinations", "services", "keep_local_until_copied", "restore_test_offsite",
-        "incremental",
+        "incremental", "encryption",
     ];
 
     static readonly string[] CredentialKeys = ["user_env", "secret_env", "aws_profile"];
@@ -63,9 +64,13 @@ public static class BackupJobConfigFile
     public static BackupJobConfig FromSection(string path, JsonObject b, bool checkDatabases = true)
     {
         path = Path.GetFullPath(path);
+        // First: a pasted secret key is refused before any message could quote the value around it.
+        JobEncryption.RefuseSecrets(path, b, "");
         foreach (var (key, _) in b)
             if (!Keys.Contains(key))
-                throw Invalid(path, key, $"is not a known setting. Known settings: {string.Join(", ", Keys)}.");
+                throw LooksLikeSecretKey(key)
+                    ? Invalid(path, key, "is not a known setting, and a configuration never holds a secret: name where it is read from (\"encryption\": identity_file, identity_env, passphrase_env, passphrase_file; \"smtp_password_env\"; a destination's \"secret_env\").")
+                    : Invalid(path, key, $"is not a known setting. Known settings: {string.Join(", ", Keys)}.");
 
         string folder = Path.GetDirectoryName(path)!;
         string Resolve(string p) => Path.GetFullPath(Path.Combine(folder, p));
@@ -119,6 +124,7 @@ public static class BackupJobConfigFile
         var config = new BackupJobConfig
         {
             Incremental = incremental,
+            Encryption = JobEncryption.Parse(path, b["encryption"], Resolve),
             Destinations = Destinations(path, b, Resolve),
             KeepLocalUntilCopied = Bool(path, b, "keep_local_until_copied") ?? false,
             RestoreTestOffsite = Bool(path, b, "restore_test_offsite") ?? false,

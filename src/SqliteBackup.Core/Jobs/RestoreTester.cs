@@ -17,7 +17,8 @@ namespace SqliteBackup.Core.Jobs;
 /// </summary>
 /// <param name="scratchPath">Where to restore; null: a hidden folder beside the backup (see <see cref="ScratchDirectory"/>).</param>
 /// <param name="fetchParent">Where a remote backup is restored for the test (a private folder in it); null: the temporary directory.</param>
-internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, string? fetchParent = null)
+/// <param name="keys">What encrypted backups are opened and authenticated with (the job's configured keys).</param>
+internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, string? fetchParent = null, Encryption.BackupKeys? keys = null)
 {
     public RestoreTestResult Test(BackupInfo backup, CancellationToken ct = default, bool allowInsecureDirectory = false)
     {
@@ -31,7 +32,7 @@ internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, 
             // read is part of what is tested. Its scratch folder is private, in the fetch folder (the temporary directory).
             scratch = ScratchDirectory.Create(scratchPath, backup.IsRemote ? fetchParent ?? Path.GetTempPath() : backup.Directory, logger);
             string target = scratch.File(backup.Database + ".db");
-            var request = new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory };
+            var request = new RestoreRequest(target) { AllowInsecureDirectory = allowInsecureDirectory, Keys = keys };
             new Restorer(logger).Restore(backup, request, null, ct);
             using var c = SqliteFiles.Open(target, SqliteOpenMode.ReadOnly);
             var integrity = SqliteFiles.Column(c, "PRAGMA integrity_check");
@@ -46,6 +47,12 @@ internal sealed class RestoreTester(ILogger logger, string? scratchPath = null, 
         {
             outcome = verdict.Outcome;
             message = verdict.Cause is { } cause ? $"could not run ({cause}): {e.Message}" : e.Message;
+            // Not a silent skip: a job that can not open its own backups could not restore them either, so it alerts.
+            if (verdict.Cause == InconclusiveCause.MissingKey)
+            {
+                outcome = VerificationOutcome.Failed;
+                message = $"no usable key to decrypt it ({e.Message}). Name the identity or passphrase in the job configuration's \"encryption\" section (identity_file, identity_env, passphrase_env or passphrase_file)";
+            }
         }
         finally
         {

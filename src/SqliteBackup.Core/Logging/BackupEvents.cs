@@ -81,4 +81,7 @@ public static class BackupEvents
     // ---- issue 11, Object Lock on repositories (immut) --------------------------------------------------------------
     /// <summary>A prune kept unreferenced packs whose Object Lock (or immutability policy) has not expired; a later prune deletes them.</summary>
     public static readonly EventId RepositoryPacksLocked = new(1124, nameof(RepositoryPacksLocked));
+    // ---- issue 13, encryption in the job configuration (encjob) ---------------------------------------------------
+    /// <summary>The job's key source is usable but exposed (an identity or passphrase file others may read).</summary>
+    public static readonly EventId JobEncryptionWarning = new(1130, nameof(JobEncryptionWarning));
 }

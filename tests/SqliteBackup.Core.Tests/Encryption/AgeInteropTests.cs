@@ -39,7 +39,7 @@ public class AgeInteropTests
     }
 
     /// <summary>Runs age under a pty with the passphrase typed on it (twice when encrypting, for the confirmation).</summary>
-    static void AgeWithPassphrase(string passphrase, int times, params string[] args)
+    internal static void AgeWithPassphrase(string passphrase, int times, params string[] args)
     {
         Cli.Require("script");
         var psi = new System.Diagnostics.ProcessStartInfo("script") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

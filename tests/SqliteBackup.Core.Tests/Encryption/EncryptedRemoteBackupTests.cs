@@ -37,3 +37,44 @@ public sealed class EncryptedRemoteBackupTests(RadosGwServer server)
         Assert.Equal(b.Manifest.RawSha256, Db.Sha(restored.Destination));
     }
 }
+
+/// <summary>A job with encryption and an s3:// destination on a real radosgw: the copy stays encrypted, and the weekly restore test opens the off-site copy with the job's keys.</summary>
+[Collection(RadosGwCollection.Name)]
+public sealed class EncryptedJobDestinationTests(RadosGwServer server)
+{
+    [SkippableFact]
+    public void The_job_copies_the_ciphertext_to_radosgw_and_restore_tests_it_there_with_its_keys()
+    {
+        server.Require();
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        var op = AgeX25519Identity.Generate();
+        AgeIdentityFile.Write(t["op.key"], op, force: false);
+        string location = server.LocationOf(server.NewBucket(), "job");
+        string user = "SB_TEST_S3_USER_" + Guid.NewGuid().ToString("N"), secret = "SB_TEST_S3_SECRET_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(user, RadosGwServer.AccessKey);
+        Environment.SetEnvironmentVariable(secret, RadosGwServer.SecretKey);
+        try
+        {
+            var c = Jobs.BackupJobTests.Config(t, $$"""
+                { "databases": ["./app.db"], "restore_test_offsite": true,
+                  "destinations": [{ "path": "{{location}}", "user_env": "{{user}}", "secret_env": "{{secret}}" }],
+                  "encryption": { "recipients": ["{{op.Recipient}}"], "identity_file": "./op.key" } }
+                """);
+            var r = Jobs.BackupJobTests.Run(c).Single();
+            Assert.True(r.Succeeded, r.Error);
+            var copy = Assert.Single(Assert.Single(r.Destinations).Copies);
+            Assert.True(copy.IsRemote);
+            Assert.EndsWith(".db.zst.age", copy.Manifest.File);
+            Assert.Equal(r.Backup!.Manifest.StoredSha256, copy.Manifest.StoredSha256);
+            Assert.True(r.RestoreTest!.Passed, r.RestoreTest.Message);
+            Assert.True(r.RestoreTest.Backup.IsRemote);
+            Assert.DoesNotContain("AGE-SECRET-KEY", File.ReadAllText(c.LogFile));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(user, null);
+            Environment.SetEnvironmentVariable(secret, null);
+        }
+    }
+}

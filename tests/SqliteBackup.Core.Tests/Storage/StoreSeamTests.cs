@@ -52,6 +52,7 @@ public class StoreSeamTests
         ["Repository/RepositoryLock.cs"] = (["File.ReadAllText"], "/proc/<pid>/stat, to tell a lock holder that is gone from one that lives"),
         ["Encryption/AgeIdentityFile.cs"] = (["Directory.Exists", "File.Delete", "File.Exists", "File.GetUnixFileMode", "File.Move", "File.ReadAllText", "new FileStream"],
             "age identity (key) files the user names: read, permission-checked, written owner-only by New-SqliteBackupKey"),
+        ["Jobs/JobEncryption.cs"] = (["File.GetUnixFileMode", "File.ReadAllText"], "the passphrase file a job configuration names: read and permission-checked"),
         ["Repository/SnapshotExporter.cs"] = (["new FileInfo", "new FileStream"], "reads back the reassembled scratch image it exports as a plain backup"),
         ["Repository/SnapshotReader.cs"] = (["PrivateFiles.CreateNew", "AtomicFile.TryDelete"],
             "the reassembled scratch copy a check or restore asks for; packs and indexes are read through the store"),
