@@ -224,7 +224,8 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         {
             ok = Run("QuickCheck", () => fresh?.SnapshotQuickCheck is { } q ? q() : fresh?.RawCopy is { } raw ? QuickCheckFile(raw)
                 : (false, "no fresh capture to check"))
-                && Run("PacksReadBack", () => ReadBack(m.File, progress, activity, ct));
+                && Run("PacksReadBack", () => ReadBack(m.File, progress, activity, ct))
+                && Run("ReusedPacks", () => HashReused(m, progress, activity, ct));
         }
         else if (ok && level >= VerificationLevel.Full)
         {
@@ -298,6 +299,37 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
             progress?.Invoke(new BackupProgress(activity, $"Read back {bytes / 1048576:N0} MiB of new packs", 60));
         }
         return (true, $"{_added.Count} new pack(s), {bytes} bytes, read back and every block matches its SHA-256");
+    }
+
+    /// <summary>
+    /// The packs this snapshot shares with earlier ones, each hashed against its name: a byte damaged since they were
+    /// written would otherwise pass as a Standard snapshot that cannot be restored. In a directory this is a sequential
+    /// read of what the page cache mostly holds; on a remote store it would download the whole repository at every
+    /// backup, so there they are only checked present with their sizes (Test-SqliteBackup -VerificationLevel Standard reads them).
+    /// </summary>
+    (bool, string) HashReused(BackupManifest m, Action<BackupProgress>? progress, string activity, CancellationToken ct)
+    {
+        var added = _added.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var reused = m.Repository!.Packs.Where(p => !added.Contains(p.Name)).ToList();
+        if (reused.Count == 0) return (true, "no pack shared with earlier snapshots");
+        if (localDirectory == null) return (true, $"{reused.Count} pack(s) shared with earlier snapshots present with their sizes (not read back from a remote store)");
+        long bytes = 0;
+        foreach (var pack in reused)
+        {
+            ct.ThrowIfCancellationRequested();
+            string sha;
+            try
+            {
+                using var input = store.OpenRead(pack.Name, ct);
+                sha = Convert.ToHexString(SHA256.HashData(input)).ToLowerInvariant();
+            }
+            catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { return (false, $"{pack.Name} is missing"); }
+            if (sha != RepositoryNames.HashOfPack(pack.Name))
+                return (false, $"{pack.Name}, shared with earlier snapshots, is damaged (it reads back with SHA-256 {sha}); this snapshot and the earlier ones that use it can not be restored. Run Test-SqliteBackupRepository to see which, and take a full backup into a new repository");
+            bytes += pack.Size;
+            progress?.Invoke(new BackupProgress(activity, $"Hashed {bytes / 1048576:N0} MiB of shared packs", 80));
+        }
+        return (true, $"{reused.Count} pack(s) shared with earlier snapshots, {bytes} bytes, match their names' SHA-256");
     }
 
     public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)

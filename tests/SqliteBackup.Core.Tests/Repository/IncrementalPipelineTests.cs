@@ -119,6 +119,29 @@ public sealed class IncrementalPipelineTests
         Assert.Same(disposed, await Task.WhenAny(disposed, Task.Delay(TimeSpan.FromSeconds(10))));
     }
 
+    [Fact]
+    public void A_Standard_backup_that_reuses_a_pack_damaged_since_it_was_written_fails_instead_of_recording_a_snapshot_that_cannot_restore()
+    {
+        using var t = new TempDir();
+        Db.CreatePaired(t["live.db"], wal: true, fillerRows: 3000);
+        Directory.CreateDirectory(t["repo"]);
+        using var store = new LocalDirectoryStore(t["repo"]);
+        var request = new BackupRequest(t["live.db"]) { Destination = t["repo"], Incremental = true, Verify = VerificationLevel.Standard };
+        var first = IncrementalBackup.Create(request, store, t["repo"], t["repo"], NullLogger.Instance);
+        string pack = Path.Combine(t["repo"], first.Manifest.Repository!.Packs[0].Name);
+        // Bit rot after the first snapshot was verified: same size, one byte different.
+        var bytes = File.ReadAllBytes(pack);
+        bytes[bytes.Length / 2] ^= 0x5a;
+        File.WriteAllBytes(pack, bytes);
+        Db.Exec(t["live.db"], "UPDATE filler SET pad = randomblob(1000) WHERE id = 7; PRAGMA wal_checkpoint(TRUNCATE);");
+
+        var e = Assert.Throws<SqliteBackupException>(() => IncrementalBackup.Create(request, store, t["repo"], t["repo"], NullLogger.Instance));
+
+        Assert.Equal("BackupVerificationFailed", e.ErrorId);
+        Assert.Contains(first.Manifest.Repository!.Packs[0].Name, e.Message);
+        Assert.Single(Directory.GetFiles(t["repo"], "*" + BackupManifest.Suffix));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
