@@ -272,6 +272,43 @@ public sealed class RemoteSnapshotReadingTests(RadosGwServer server)
         Assert.Equal(snapshot.Manifest.RawSha256, Db.Sha(restored.Destination));
         Assert.Equal("ok", Cli.Run("sqlite3", restored.Destination, "PRAGMA integrity_check;").Out.Trim());
     }
+
+    [SkippableFact]
+    public void An_encrypted_repository_in_s3_dedups_and_restores_only_with_the_key()
+    {
+        Cli.Require("sqlite3");
+        string location = server.LocationOf(server.NewBucket(), "repo");
+        using var t = new TempDir();
+        Db.CreatePaired(t["live.db"], wal: true, fillerRows: 2000);
+        var writer = SqliteBackup.Core.Encryption.AgeX25519Identity.Generate();
+        var encryption = SqliteBackup.Core.Encryption.BackupEncryption.ToRecipients([writer.Recipient], writer);
+        BackupInfo Take()
+        {
+            using var store = StoreRegistry.Open(location, Keys);
+            return SqliteBackup.Core.Copies.RemoteBackup.Create(new BackupRequest(t["live.db"]) { Incremental = true, Verify = VerificationLevel.Standard, Encryption = encryption },
+                store, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        }
+        var first = Take();
+        Db.Exec(t["live.db"], "UPDATE a SET v = v + 1 WHERE rowid % 97 = 0; UPDATE b SET v = v + 1 WHERE rowid % 97 = 0;");
+        var second = Take();
+        Assert.Equal(["zstd", "age"], second.Manifest.Transforms);
+        // The second snapshot shares the first one's pack and adds a small one.
+        Assert.Contains(second.Manifest.Repository!.Packs, p => first.Manifest.Repository!.Packs.Any(q => q.Name == p.Name));
+
+        var listed = new StoreCatalog().ListLocation(location, false, default, Keys).Single(b => b.Manifest.File == second.Manifest.File);
+        Assert.True(new BackupVerifier().Verify(listed, VerificationLevel.Quick).Passed);
+        var refused = new BackupVerifier().Verify(listed, VerificationLevel.Standard);
+        Assert.False(refused.Passed);
+        var e = Assert.Throws<SqliteBackupException>(() => new Restorer().Restore(listed, new RestoreRequest(t["nokey.db"])));
+        Assert.Equal("EncryptionIdentityMissing", e.ErrorId);
+        Assert.False(File.Exists(t["nokey.db"]));
+
+        var keys = new SqliteBackup.Core.Encryption.BackupKeys([writer]);
+        Assert.True(new BackupVerifier(null, null, keys).Verify(listed, VerificationLevel.Standard).Passed);
+        var restored = new Restorer().Restore(listed, new RestoreRequest(t["restored.db"]) { Keys = keys });
+        Assert.Equal(second.Manifest.RawSha256, Db.Sha(restored.Destination));
+        Assert.Equal("ok", Cli.Run("sqlite3", restored.Destination, "PRAGMA integrity_check;").Out.Trim());
+    }
 }
 
 [Collection(SshdCollection.Name)]
