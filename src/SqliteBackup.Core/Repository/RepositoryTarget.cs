@@ -73,7 +73,6 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         string activity, string status, Action<BackupProgress>? progress, List<string> temps, CancellationToken ct)
     {
         _scratchPath = request.ScratchPath;
-        _verify = request.Verify;
         // On low-priority threads, as a plain backup compresses: the application's own writers come first. Progress is
         // reported here, the only thread allowed to.
         ImageReader? reader = null;
@@ -104,20 +103,6 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         // As a plain backup to a store is locked: until the retention that applies without one could keep it.
         _locks = PackLocks.For(store, Retention.RetentionPolicy.Default, manifest.CreatedUtc, ct);
         var loaded = clock.Elapsed;
-        // Standard hashes the packs this snapshot shares with its parent (see HashReused): begun now, beside the reading,
-        // on a core the capture leaves partly idle, rather than after it.
-        if (parent != null && _verify == VerificationLevel.Standard && localDirectory != null)
-        {
-            var names = parent.Packs.Select(p => p.Name).ToList();
-            _sharedHashes = BackgroundPriority.Run(() =>
-            {
-                foreach (var pack in names)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    _sharedHashed[pack] = HashOf(pack, ct);
-                }
-            });
-        }
 
         // Every pack a block may live in, by key: a parent's pack by name, a new one by its pending object.
         var keys = new List<object>();
@@ -322,25 +307,22 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
     /// read of what the page cache mostly holds; on a remote store it would download the whole repository at every
     /// backup, so there they are only checked present with their sizes (Test-SqliteBackup -VerificationLevel Standard reads them).
     /// </summary>
-    VerificationLevel _verify;
-    Task? _sharedHashes;
-    readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _sharedHashed = new(StringComparer.Ordinal);
-
     (bool, string) HashReused(BackupManifest m, Action<BackupProgress>? progress, string activity, CancellationToken ct)
     {
         var added = _added.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var reused = m.Repository!.Packs.Where(p => !added.Contains(p.Name)).ToList();
         if (reused.Count == 0) return (true, "no pack shared with earlier snapshots");
         if (localDirectory == null) return (true, $"{reused.Count} pack(s) shared with earlier snapshots present with their sizes (not read back from a remote store)");
-        // What the early hashing could not do (a pack gone, a failure) is done, or reported, below.
-        try { _sharedHashes?.Wait(ct); }
-        catch (AggregateException) { }
         long bytes = 0;
         foreach (var pack in reused)
         {
             ct.ThrowIfCancellationRequested();
             string sha;
-            try { sha = _sharedHashed.TryGetValue(pack.Name, out var early) ? early : HashOf(pack.Name, ct); }
+            try
+            {
+                using var input = store.OpenRead(pack.Name, ct);
+                sha = Convert.ToHexString(SHA256.HashData(input)).ToLowerInvariant();
+            }
             catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { return (false, $"{pack.Name} is missing"); }
             if (sha != RepositoryNames.HashOfPack(pack.Name))
                 return (false, $"{pack.Name}, shared with earlier snapshots, is damaged (it reads back with SHA-256 {sha}); this snapshot and the earlier ones that use it can not be restored. Run Test-SqliteBackupRepository to see which, and take a full backup into a new repository");
@@ -348,12 +330,6 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
             progress?.Invoke(new BackupProgress(activity, $"Hashed {bytes / 1048576:N0} MiB of shared packs", 80));
         }
         return (true, $"{reused.Count} pack(s) shared with earlier snapshots, {bytes} bytes, match their names' SHA-256");
-    }
-
-    string HashOf(string pack, CancellationToken ct)
-    {
-        using var input = store.OpenRead(pack, ct);
-        return Convert.ToHexString(SHA256.HashData(input)).ToLowerInvariant();
     }
 
     public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)
