@@ -11,7 +11,7 @@ namespace SqliteBackup.PowerShell;
 // ConfirmImpact Medium: creating a new file does not prompt; replacing an existing database asks on its own (see Consent).
 [Cmdlet(VerbsData.Restore, "SqliteBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(RestoreResult))]
-public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
+public sealed class RestoreSqliteBackupCommand : KeyedBackupInputCmdlet
 {
     /// <summary>The database file to restore into; exactly one backup may be given for it. Either this or -ToSourcePath.</summary>
     [Parameter]
@@ -41,25 +41,6 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
     /// <summary>Replace an existing database without taking a PreRestore backup of it first.</summary>
     [Parameter]
     public SwitchParameter NoPreRestoreBackup { get; set; }
-
-    /// <summary>An age identity file (AGE-SECRET-KEY-1… lines) that opens encrypted backups; never the key itself.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? IdentityFile { get; set; }
-
-    /// <summary>The name of an environment variable holding the age identity.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? IdentityVariable { get; set; }
-
-    /// <summary>The passphrase of a backup encrypted with one.</summary>
-    [Parameter]
-    public System.Security.SecureString? Passphrase { get; set; }
-
-    /// <summary>Public keys (age1…) of writers whose signed manifests are trusted besides the identities' own (a recovery key's holder names the operator's).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[]? TrustedWriter { get; set; }
 
     readonly List<BackupInfo> _backups = [];
 
@@ -118,7 +99,7 @@ public sealed class RestoreSqliteBackupCommand : BackupInputCmdlet
             PreRestoreDirectory = PreRestorePath != null ? ResolvePath(PreRestorePath) : b.IsRemote ? System.IO.Path.Combine(targetDir, "backups") : null,
             NoPreRestoreBackup = NoPreRestoreBackup,
         };
-        try { request = request with { Keys = ReadKeys(IdentityFile, IdentityVariable, Passphrase, TrustedWriter) }; }
+        try { request = request with { Keys = ReadGivenKeys() }; }
         catch (SqliteBackupException e)
         {
             Failed(e, BackupEvents.RestoreFailed, b.Database);

@@ -7,7 +7,7 @@ namespace SqliteBackup.PowerShell;
 
 [Cmdlet(VerbsDiagnostic.Test, "SqliteBackup", DefaultParameterSetName = LiteralPathSet)]
 [OutputType(typeof(VerificationResult))]
-public sealed class TestSqliteBackupCommand : BackupInputCmdlet
+public sealed class TestSqliteBackupCommand : KeyedBackupInputCmdlet
 {
     [Parameter]
     [Alias("Level", "Verify", "Verification")]
@@ -22,25 +22,6 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
     [ValidateNotNullOrEmpty]
     public string? ScratchPath { get; set; }
 
-    /// <summary>An age identity file (AGE-SECRET-KEY-1… lines) that opens encrypted backups; never the key itself.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? IdentityFile { get; set; }
-
-    /// <summary>The name of an environment variable holding the age identity.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? IdentityVariable { get; set; }
-
-    /// <summary>The passphrase of a backup encrypted with one.</summary>
-    [Parameter]
-    public System.Security.SecureString? Passphrase { get; set; }
-
-    /// <summary>Public keys (age1…) of writers whose signed manifests are trusted besides the identities' own (a recovery key's holder names the operator's).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string[]? TrustedWriter { get; set; }
-
     /// <summary>A backup that cannot be found or fetched is a check that could not run: nothing proves its bytes bad.</summary>
     private protected override Microsoft.Extensions.Logging.EventId FailureEvent => Core.Logging.BackupEvents.VerificationInconclusive;
 
@@ -54,7 +35,7 @@ public sealed class TestSqliteBackupCommand : BackupInputCmdlet
     protected override void ProcessRecord()
     {
         Core.Encryption.BackupKeys? keys;
-        try { keys = ReadKeys(IdentityFile, IdentityVariable, Passphrase, TrustedWriter); }
+        try { keys = ReadGivenKeys(); }
         catch (SqliteBackupException e)
         {
             ThrowTerminatingError(ErrorRecords.From(e));
