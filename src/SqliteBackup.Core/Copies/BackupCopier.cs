@@ -140,16 +140,19 @@ public sealed class BackupCopier(ILogger? logger = null)
 
     static BackupManifest? ReadManifest(IBackupStore store, string name, CancellationToken ct) => BackupManifest.TryParse(store.ReadAllBytes(name, ct), out _);
 
-    static BackupManifest CloneForCopy(BackupManifest m, BackupInfo source)
+    static BackupManifest CloneForCopy(BackupManifest m, BackupInfo source) =>
+        CloneForCopy(m, source, "copied; size and SHA-256 of the stored object match the manifest");
+
+    /// <summary>The copy's manifest: where it came from, and the Quick verification the copy itself just was (<paramref name="proof"/>).</summary>
+    internal static BackupManifest CloneForCopy(BackupManifest m, BackupInfo source, string proof)
     {
         var copy = BackupManifest.TryParse(m.ToJson(), out _)!;
         copy.CopiedFrom = StoreText.Redact(source.Path);
         copy.CopiedUtc = DateTime.UtcNow;
-        // The copy was just proven to hold the stored bytes: a Quick verification of its own.
         copy.Verifications.Add(new VerificationRecord
         {
             TimeUtc = DateTime.UtcNow, Level = VerificationLevel.Quick, Passed = true, Outcome = VerificationOutcome.Passed,
-            Message = "copied; size and SHA-256 of the stored object match the manifest",
+            Message = proof,
         });
         return copy;
     }

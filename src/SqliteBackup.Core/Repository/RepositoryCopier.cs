@@ -242,19 +242,8 @@ public sealed class RepositoryCopier(ILogger? logger = null)
             throw BackupErrors.CopyCorrupted(destination.Location, index, "of another size", "the index sent");
     }
 
-    static BackupManifest CloneForCopy(BackupManifest m, BackupInfo source)
-    {
-        var copy = BackupManifest.TryParse(m.ToJson(), out _)!;
-        copy.CopiedFrom = StoreText.Redact(source.Path);
-        copy.CopiedUtc = DateTime.UtcNow;
-        // Every pack it names was just proven stored under its hash: a Quick verification of its own.
-        copy.Verifications.Add(new VerificationRecord
-        {
-            TimeUtc = DateTime.UtcNow, Level = VerificationLevel.Quick, Passed = true, Outcome = VerificationOutcome.Passed,
-            Message = "copied; every pack it names is present, its SHA-256 equal to its name",
-        });
-        return copy;
-    }
+    static BackupManifest CloneForCopy(BackupManifest m, BackupInfo source) =>
+        Copies.BackupCopier.CloneForCopy(m, source, "copied; every pack it names is present, its SHA-256 equal to its name");
 
     BackupInfo Located(BackupManifest m, IBackupStore store, string manifestName) =>
         store is Storage.Local.LocalDirectoryStore local
