@@ -82,11 +82,15 @@ function Invoke-Test {
         --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=normal' --results-directory $results
     $xunitExit = $LASTEXITCODE
     $xunit = @{ passed = 0; failed = 0; skipped = 0 }
+    $xunitFailures = @()
     $trx = Join-Path $results 'core.trx'
     if (Test-Path $trx) {
         $c = ([xml](Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
         # A skipped xunit test is counted in total but not in executed.
         $xunit = @{ passed = [int]$c.passed; failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; skipped = [int]$c.total - [int]$c.executed }
+        $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
+        $xunitFailures = @(Select-Xml -Path $trx -XPath "//t:UnitTestResult[@outcome!='Passed' and @outcome!='NotExecuted']" -Namespace $ns |
+            ForEach-Object { "$($_.Node.testName): $($_.Node.Output.ErrorInfo.Message)" })
     }
     elseif ($xunitExit -ne 0) { $xunit.failed = 1 }
 
@@ -100,6 +104,11 @@ function Invoke-Test {
     if (Test-Path $summary) { $pester = Get-Content -Raw $summary | ConvertFrom-Json -AsHashtable }
     elseif ($code -eq 0) { $pester.failed = 0 }
 
+    # The CI record keeps only the tail of the output: name what failed there, a line each.
+    foreach ($line in @($xunitFailures) + @($pester.failures | Where-Object { $_ })) {
+        $line = ($line -replace '\s+', ' ').Trim()
+        Write-Host ('FAILED ' + $(if ($line.Length -gt 400) { $line.Substring(0, 400) + '...' } else { $line })) -ForegroundColor Red
+    }
     $passed = $xunit.passed + $pester.passed
     $failed = $xunit.failed + $pester.failed
     $skipped = $xunit.skipped + $pester.skipped

@@ -22,5 +22,9 @@ $run = Invoke-Pester -Configuration $config
     passed  = $run.PassedCount
     failed  = $run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount
     skipped = $run.SkippedCount + $run.NotRunCount
-} | ConvertTo-Json | Set-Content -Path $SummaryPath
+    # Named again by build.ps1 at the very end, where a CI record that keeps only the tail still shows them.
+    failures = @(@($run.Failed | ForEach-Object { "$($_.ExpandedPath): $(($_.ErrorRecord | Select-Object -First 1).ToString())" }) +
+        @($run.FailedBlocks | ForEach-Object { "$($_.Path -join ' '): block failed" }) +
+        @($run.FailedContainers | ForEach-Object { "$($_.Item): container failed" }))
+} | ConvertTo-Json -Depth 3 | Set-Content -Path $SummaryPath
 if ($run.Result -ne 'Passed') { exit 1 }
