@@ -47,10 +47,13 @@ public class SnapshotMethodTests
         using var t = new TempDir();
         Db.CreatePaired(t["live.db"], wal: true, fillerRows: 3000);
         using var writer = new Writer(t["live.db"], paced: true);
-        var b = new BackupEngine().Create(new BackupRequest(t["live.db"]) { Destination = t["b"], Verify = VerificationLevel.Full });
-        Assert.Equal(SnapshotMethod.FileRead, b.Manifest.SnapshotMethod);
+        // A writer starved of CPU for a tenth of a second looks idle, and then the backup API is the right choice: on a
+        // loaded test machine that can happen once, not three times in a row.
+        var tries = Enumerable.Range(0, 3).Select(_ => new BackupEngine().Create(new BackupRequest(t["live.db"]) { Destination = t["b"], Verify = VerificationLevel.Full }));
+        var b = tries.FirstOrDefault(x => x.Manifest.SnapshotMethod == SnapshotMethod.FileRead);
+        Assert.True(b != null, "three backups beside a committing writer all went through the backup API");
         // Each of the writer's transactions adds one row to both tables: a consistent snapshot has as many in each.
-        Assert.Equal(b.Manifest.TableRowCounts["a"], b.Manifest.TableRowCounts["b"]);
+        Assert.Equal(b!.Manifest.TableRowCounts["a"], b.Manifest.TableRowCounts["b"]);
         Assert.True(new BackupVerifier().Verify(b, VerificationLevel.Full).Passed);
     }
 

@@ -57,25 +57,37 @@ internal static class WalIndex
     }
 
     /// <summary>
-    /// Asked from time to time: whether a writer committed to the database within the last <paramref name="window"/>
-    /// (the WAL's end moved). Not thread-safe: one caller.
+    /// Asked from time to time: whether the application is busy with its WAL within the last <paramref name="window"/>:
+    /// a commit (the WAL's end moved), or a checkpoint that began, progressed or is still running. A checkpoint of a
+    /// thousand frames on a busy disk can take longer than the window, and it is the very moment a backup waits for:
+    /// taking its silence for an idle application sent backups beside a committing writer to the backup API (seen on a
+    /// loaded machine). Not thread-safe: one caller.
     /// </summary>
     public static Func<bool> WriterWatch(SqliteOwnFile database, TimeSpan window)
     {
         var last = WriteMark(database);
+        var lastCheckpoint = CheckpointState(database);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TimeSpan? movedAt = null;
         return () =>
         {
             var now = WriteMark(database);
-            if (now != last)
+            var checkpoint = CheckpointState(database);
+            if (now != last || checkpoint != lastCheckpoint || IsCheckpointRunning(checkpoint))
             {
                 last = now;
+                lastCheckpoint = checkpoint;
                 movedAt = clock.Elapsed;
             }
             return movedAt is { } at && clock.Elapsed - at <= window;
         };
     }
+
+    /// <summary>
+    /// A checkpoint records how far it means to copy (nBackfillAttempted) before it copies, and how far it got (nBackfill)
+    /// after. A checkpointer killed midway leaves them apart until the next checkpoint: callers bound their wait anyway.
+    /// </summary>
+    static bool IsCheckpointRunning(Checkpoints? state) => state is { } s && s.NBackfillAttempted > s.NBackfill;
 
     public static bool IsFullyBackfilled(SqliteOwnFile database)
     {

@@ -43,12 +43,19 @@ public class ImageReaderTests
         using (var store = new LocalDirectoryStore(t["repo"], new StoreOptions { Create = true }))
             IncrementalBackup.Create(new BackupRequest(t["live.db"]) { Destination = t["repo"], Incremental = true, Verify = SqliteBackup.Core.Verification.VerificationLevel.Quick },
                 store, t["repo"], t["repo"], NullLogger.Instance, null, default, out quiet);
+        busy = null;
         using (var writer = new Writer(t["live.db"], paced: true))
         using (var store = new LocalDirectoryStore(t["repo"], new StoreOptions { Create = true }))
         {
-            var b = IncrementalBackup.Create(new BackupRequest(t["live.db"]) { Destination = t["repo"], Incremental = true, Verify = SqliteBackup.Core.Verification.VerificationLevel.Quick },
-                store, t["repo"], t["repo"], NullLogger.Instance, null, default, out busy);
-            Assert.Equal(SnapshotMethod.FileRead, b.Manifest.SnapshotMethod);
+            // A writer starved of CPU for a tenth of a second looks idle (then the backup API is the right choice): on a
+            // loaded test machine that can happen once, not three times in a row.
+            for (int i = 0; i < 3 && busy == null; i++)
+            {
+                var b = IncrementalBackup.Create(new BackupRequest(t["live.db"]) { Destination = t["repo"], Incremental = true, Verify = SqliteBackup.Core.Verification.VerificationLevel.Quick },
+                    store, t["repo"], t["repo"], NullLogger.Instance, null, default, out var stats);
+                if (b.Manifest.SnapshotMethod == SnapshotMethod.FileRead) busy = stats;
+            }
+            Assert.True(busy != null, "three incremental backups beside a committing writer all went through the backup API");
         }
         Assert.Equal(TimeSpan.Zero, quiet!.Rested);
         Assert.True(busy!.Rested > TimeSpan.Zero, "the backup never rested while the writer committed");
