@@ -53,6 +53,57 @@ public sealed class StoreTimeoutTests
     }
 
     [Fact]
+    public void A_retry_whose_attempt_could_not_finish_within_what_is_left_of_the_operations_limit_is_not_started()
+    {
+        // 2.5 s in all, 1 s per request: the first attempt times out at 1 s, a second fits (its backoff cut to the
+        // 0.5 s spare), a third would start with under 1 s left and is not started.
+        using var silent = new CountingSilentServer();
+        using var store = new S3Store(new Uri($"s3://bucket/p?endpoint=http://127.0.0.1:{silent.Port}"),
+            Small with { Timeout = TimeSpan.FromSeconds(2.5), UserName = "KEY", Secret = "not-a-real-secret" });
+        var watch = Stopwatch.StartNew();
+        var e = Assert.Throws<SqliteBackupException>(() => store.List());
+        watch.Stop();
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        Assert.Equal(2, silent.Connections);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1.9, 2.7);
+        Assert.Contains("with no further attempt started: less than one request's 1 s was left of the operation's limit", e.Message);
+        AssertSaysHowLong(e);
+        Assert.DoesNotContain("not-a-real-secret", e.ToString());
+    }
+
+    /// <summary>Accepts every connection, counts it, and never answers.</summary>
+    sealed class CountingSilentServer : IDisposable
+    {
+        readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        readonly List<TcpClient> _held = [];
+        readonly Task _loop;
+
+        public CountingSilentServer()
+        {
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            _loop = Task.Run(async () =>
+            {
+                while (true)
+                {
+                    try { var c = await _listener.AcceptTcpClientAsync(); lock (_held) _held.Add(c); }
+                    catch (Exception) { return; }
+                }
+            });
+        }
+
+        public int Port { get; }
+        public int Connections { get { lock (_held) return _held.Count; } }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _loop.Wait(TimeSpan.FromSeconds(5));
+            lock (_held) foreach (var c in _held) c.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_silent_azure_server_is_unavailable_within_the_operations_limit()
     {
         using var silent = Silent(out int port);

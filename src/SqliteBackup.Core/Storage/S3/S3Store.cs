@@ -341,8 +341,10 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using var deadline = transfer ? CancellationTokenSource.CreateLinkedTokenSource(ct) : _options.Deadline(ct);
+        // The SDK's retries (BudgetedRetryPolicy) see what is left of the total limit; the deadline stays the hard stop.
+        using var budget = transfer ? null : OperationBudget.Begin(_options.Timeout, _options.RequestLimit());
         try { return Task.Run(() => op(deadline.Token), deadline.Token).GetAwaiter().GetResult(); }
-        catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct, _options.Waited(watch)) is { } mapped) { throw mapped; }
+        catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct, _options.Waited(watch, budget)) is { } mapped) { throw mapped; }
     }
 
     public void Dispose()
