@@ -42,10 +42,16 @@ internal sealed class OperationBudget : IDisposable
     /// <summary>Set once a retry was not started for want of time: the error says so.</summary>
     public bool RetryRefused { get; private set; }
 
+    /// <summary>
+    /// What an attempt needs beyond its own limit: the client's work around the request, so that an attempt that runs
+    /// to its limit still ends before the total limit, rather than racing it.
+    /// </summary>
+    static readonly TimeSpan Margin = TimeSpan.FromSeconds(0.1);
+
     /// <summary>Whether another attempt can start now and finish in time (always, outside an operation).</summary>
     public static bool AllowsAttempt()
     {
-        if (Current is not { } budget || budget.Left >= budget.Attempt) return true;
+        if (Current is not { } budget || budget.Left >= budget.Attempt + Margin) return true;
         budget.RetryRefused = true;
         return false;
     }
@@ -57,7 +63,7 @@ internal sealed class OperationBudget : IDisposable
     public static TimeSpan Fit(TimeSpan backoff)
     {
         if (Current is not { } budget) return backoff;
-        var spare = budget.Left - budget.Attempt;
+        var spare = budget.Left - budget.Attempt - Margin;
         return spare <= TimeSpan.Zero ? TimeSpan.Zero : backoff < spare ? backoff : spare;
     }
 

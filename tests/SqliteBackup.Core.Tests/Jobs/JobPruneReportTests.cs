@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Logging;
 using SqliteBackup.Core.Repository;
@@ -22,13 +23,13 @@ static class JobPruneReport
     /// first snapshot's own packs and their size.
     /// </summary>
     public static (DatabaseJobResult Second, JsonElement Message, List<string> OnlyFirst, long Bytes, BackupJobConfig Config) Run(
-        TempDir t, string destination, Action? betweenRuns = null, Func<DateTime>? clock = null)
+        TempDir t, string destination, Action<DatabaseJobResult>? betweenRuns = null, Func<DateTime>? clock = null)
     {
         using var hook = new LocalHttpServer(200);
         Db.CreatePaired(t["app.db"], wal: true, fillerRows: 2000);
         File.WriteAllText(t["app.json"], $$"""
             { "backup": { "backup_directory": "./repo", "databases": ["./app.db"], "weekly_restore_test": false, "incremental": true,
-              "retention_last": 1, "log_file": "./job.jsonl", "notify": ["{{hook.Url}}"], "notify_on": "always",
+              "retention_last": 1, "retention_days": 0, "retention_weeks": 0, "retention_months": 0, "log_file": "./job.jsonl", "notify": ["{{hook.Url}}"], "notify_on": "always",
               "destinations": [{{destination}}] } }
             """);
         var config = BackupJobConfigFile.Load(t["app.json"]);
@@ -39,7 +40,7 @@ static class JobPruneReport
         Assert.Equal(0, first.PacksPruned);
         foreach (var f in Directory.GetFiles(t.Path, "app.db*")) File.Delete(f);
         Db.Exec(t["app.db"], "CREATE TABLE other(pad); INSERT INTO other SELECT randomblob(900) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) SELECT i FROM n);");
-        betweenRuns?.Invoke();
+        betweenRuns?.Invoke(first);
         Thread.Sleep(1100);
         var second = job.Run(config, random: new Random(7)).Single();
         Assert.True(second.Succeeded, second.Error);
@@ -65,7 +66,7 @@ public sealed class JobPruneReportTests
     {
         using var t = new TempDir();
         // Packs written an hour and more ago, as a daily job's are: the prune's age guard is not what this tests.
-        void Age()
+        void Age(DatabaseJobResult _)
         {
             foreach (var dir in new[] { t["repo"], t["off"] })
                 foreach (var f in Directory.GetFiles(dir, "pack-*")) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddHours(-2));
@@ -111,17 +112,26 @@ public sealed class RadosGwJobPruneReportTests(RadosGwServer server) : IDisposab
         using var t = new TempDir();
         // Hours later for the age guard (an object's age on S3 is the server's to say): then the first snapshot's packs
         // are old enough to go, and only their lock (the default 12 months) keeps them.
+        // Locked for an hour there; the first snapshot's manifest is then removed behind the job's back (governance
+        // mode lets its owner), so its packs are no snapshot's, old enough by the clock, and still locked.
+        void RemoveFirstThere(DatabaseJobResult first) =>
+            server.Admin.DeleteObjectAsync(new Amazon.S3.Model.DeleteObjectRequest
+            {
+                BucketName = bucket, Key = "off/" + first.Backup!.Manifest.File + BackupManifest.Suffix,
+                VersionId = server.Admin.GetObjectMetadataAsync(bucket, "off/" + first.Backup.Manifest.File + BackupManifest.Suffix).GetAwaiter().GetResult().VersionId,
+                BypassGovernanceRetention = true,
+            }).GetAwaiter().GetResult();
         var (second, message, onlyFirst, _, config) = JobPruneReport.Run(t,
-            $$"""{ "path": "{{server.LocationOf(bucket, "off")}}", "user_env": "{{KeyVariable}}", "secret_env": "{{SecretVariable}}" }""",
-            clock: () => DateTime.UtcNow.AddHours(2));
+            $$"""{ "path": "{{server.LocationOf(bucket, "off")}}", "user_env": "{{KeyVariable}}", "secret_env": "{{SecretVariable}}", "retention_last": 1, "retention_hours": 1 }""",
+            RemoveFirstThere, clock: () => DateTime.UtcNow.AddHours(2));
 
         var off = Assert.Single(second.Destinations);
         Assert.True(off.Succeeded, off.Error);
-        Assert.Equal(1, off.Removed);
+        Assert.Equal(0, off.Removed);
         Assert.Equal(0, off.PacksPruned);
         Assert.Equal(onlyFirst.Count, off.PacksLocked);
         Assert.Equal(onlyFirst.Count, second.PacksPruned);
-        Assert.Contains($"1 removed and 1 kept by its rotation; {onlyFirst.Count} unreferenced pack(s) kept under Object Lock until a later run", JobPruneReport.Destination(message));
+        Assert.Contains($"0 removed and 1 kept by its rotation; {onlyFirst.Count} unreferenced pack(s) kept under Object Lock until a later run", JobPruneReport.Destination(message));
         Assert.DoesNotContain(RadosGwServer.SecretKey, message.GetRawText());
         var log = new JsonLinesLog(config.LogFile).Read().ToList();
         Assert.Contains(log, e => e.Event == BackupEvents.RepositoryPacksLocked.Name && e.Message.Contains($"Kept {onlyFirst.Count} unreferenced pack(s)") && e.Message.Contains($"s3://{bucket}/off"));
