@@ -12,7 +12,7 @@
         ScratchPath = 'Overrides the configuration''s scratch_directory: where verification and the restore test decompress. Default: a hidden folder beside the backups, falling back to the system temporary directory when the backup folder cannot take it.'
     }
     Inputs      = @(@{ Type = 'System.String'; Description = 'ConfigPath by property name.' })
-    Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.DatabaseJobResult'; Description = 'One per database: Succeeded, Backup, Verified, Kept, Removed, RestoreTest, Error.' })
+    Outputs     = @(@{ Type = 'SqliteBackup.Core.Jobs.DatabaseJobResult'; Description = 'One per database: Succeeded, Backup, Verified, Kept, Removed, PacksPruned, BytesFreed and PacksLocked (an incremental job''s prune), RestoreTest, Destinations (each with its own Removed, Kept, PacksPruned, BytesFreed, PacksLocked), Error.' })
     Examples    = @(
         @{ Code = 'Invoke-SqliteBackupJob -ConfigPath ./backup.json'; Remarks = 'Runs the job now, as the scheduler would.' }
         @{ Code = 'Invoke-SqliteBackupJob -ConfigPath ./backup.json -WhatIf'; Remarks = 'Shows what a run would back up, verify, keep or remove by rotation (with each reason) and restore-test; changes nothing, takes no lock and writes no log line.' }

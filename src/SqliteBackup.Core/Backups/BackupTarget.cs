@@ -233,7 +233,8 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
         else store.Put(name, content, createOnly: true, progress, ct);
     }
 
-    public override void CheckBeforeOpen(bool allowInsecureDirectory) { }
+    /// <summary>A location that asks for a lock it cannot give is refused here, before the database is even opened.</summary>
+    public override void CheckBeforeOpen(bool allowInsecureDirectory) => (store as IObjectLockStore)?.CanLock();
 
     public override void Prepare(bool allowInsecureDirectory, ILogger log) { }
 

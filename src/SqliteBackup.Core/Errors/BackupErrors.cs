@@ -786,7 +786,9 @@ public static class BackupErrors
     public static SqliteBackupException StoreImmutabilityUnavailable(string location, string why, Exception? inner = null) => new(
         "StoreImmutabilityUnavailable", BackupErrorCategory.InvalidOperation,
         $"{location} cannot keep backups immutable: {why}. Nothing was left there unlocked.",
-        "Use a container created with version-level immutability (az storage container-rm create --enable-vlw, or immutable storage with versioning in the portal), or leave ?lock-mode= out of the location to write without a lock.", location, inner);
+        location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)
+            ? "Use a bucket created with Object Lock on (aws s3api create-bucket --object-lock-enabled-for-bucket, or Object Lock in the console; an existing versioned bucket can have it turned on with put-object-lock-configuration), or leave ?lock-mode= out of the location to write without a lock."
+            : "Use a container created with version-level immutability (az storage container-rm create --enable-vlw, or immutable storage with versioning in the portal), or leave ?lock-mode= out of the location to write without a lock.", location, inner);
 
     // ---- session 13 (breaker): a prune that cannot write its lock -------------------------------------------------------
 

@@ -19,6 +19,9 @@ namespace SqliteBackup.Core.Jobs;
 /// </summary>
 public sealed class BackupJob(ILogger logger)
 {
+    /// <summary>The clock repository prunes (local and per destination) measure pack age by (tests run them as if hours later).</summary>
+    internal Func<DateTime> PruneClock { get; init; } = () => DateTime.UtcNow;
+
     public static readonly TimeSpan RestoreTestInterval = TimeSpan.FromDays(7);
 
     public IReadOnlyList<DatabaseJobResult> Run(BackupJobConfig config, Action<BackupProgress>? progress = null, CancellationToken ct = default, Random? random = null,
@@ -220,7 +223,7 @@ public sealed class BackupJob(ILogger logger)
                 {
                     ct.ThrowIfCancellationRequested();
                     copying = StoreText.Redact(d.Location);
-                    var copy = new DestinationStep(logger).Run(d, backup, config.RetentionPolicy, progress, ct, local);
+                    var copy = new DestinationStep(logger) { UtcNow = PruneClock }.Run(d, backup, config.RetentionPolicy, progress, ct, local);
                     copies.Add(copy);
                     // A store error raised while the limit ran out is the limit's doing: told as such below.
                     ct.ThrowIfCancellationRequested();
@@ -233,7 +236,7 @@ public sealed class BackupJob(ILogger logger)
             step = "rotate the backups";
 
             var mine = ListLocal(config).Where(b => b.Database == backup.Database).ToList();
-            var rotation = new BackupRotation(logger);
+            var rotation = new BackupRotation(logger) { UtcNow = PruneClock };
             var now = DateTimeOffset.UtcNow;
             var decisions = BackupRotation.Plan(mine, config.RetentionPolicy, TimeZoneInfo.Local, now: now);
             foreach (var d in decisions.Where(d => d.FutureDated))
@@ -246,13 +249,18 @@ public sealed class BackupJob(ILogger logger)
                         d.Type, d.Backup.Id, d.Database, d.Backup.CreatedUtc, d.Path, d.Reasons[0]);
             }
             foreach (var d in decisions) rotation.Apply(d, config.AllowInsecureDirectory);
+            IReadOnlyList<Repository.PruneResult> pruned = [];
             if (decisions.Any(d => d.Backup.Format == BackupFormat.Snapshot))
             {
                 step = "prune the repository";
                 // A backup of another database holding the repository's lock defers it: warned, freed by the next run.
-                rotation.PruneRepositories(decisions, whatIf: false, config.AllowInsecureDirectory, ct);
+                pruned = rotation.PruneRepositories(decisions, whatIf: false, config.AllowInsecureDirectory, ct);
             }
-            result = result with { Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed), Rotation = decisions };
+            result = result with
+            {
+                Removed = decisions.Count(d => d.Removed), Kept = decisions.Count(d => !d.Removed), Rotation = decisions,
+                PacksPruned = pruned.Sum(p => p.PacksDeleted), BytesFreed = pruned.Sum(p => p.BytesFreed), PacksLocked = pruned.Sum(p => p.PacksLocked),
+            };
 
             bool due = !lastRestoreTest.TryGetValue(backup.Database, out var last) || DateTime.UtcNow - last >= RestoreTestInterval;
             // A stop's backup must be quick: the restore test is left to the scheduled runs.

@@ -10,6 +10,12 @@ public sealed record DatabaseJobResult(string Database, string DatabasePath)
     public bool? Verified => Backup?.Verified;
     public int Removed { get; init; }
     public int Kept { get; init; }
+    /// <summary>An incremental job: repository packs the local prune deleted after rotation (no remaining snapshot named them).</summary>
+    public int PacksPruned { get; init; }
+    /// <summary>Bytes that prune freed.</summary>
+    public long BytesFreed { get; init; }
+    /// <summary>Unreferenced packs the prune kept because their Object Lock (or immutability policy) still holds; a later run deletes them.</summary>
+    public int PacksLocked { get; init; }
     /// <summary>What local rotation decided for each backup of this database, and why (a backup awaiting its off-site copy says so).</summary>
     public IReadOnlyList<Retention.RotationDecision> Rotation { get; init; } = [];
     /// <summary>Null when no restore test was due this run.</summary>

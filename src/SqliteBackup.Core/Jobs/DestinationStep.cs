@@ -89,7 +89,7 @@ internal sealed class DestinationStep(ILogger logger)
                 }
             }
             var pruned = Prune(rotation, decisions, result.Location, ct);
-            result = result with { PacksPruned = pruned?.PacksDeleted ?? 0, BytesFreed = pruned?.BytesFreed ?? 0 };
+            result = result with { PacksPruned = pruned?.PacksDeleted ?? 0, BytesFreed = pruned?.BytesFreed ?? 0, PacksLocked = pruned?.PacksLocked ?? 0 };
             if (secured != null)
             {
                 // Listed before this rotation: a copy the destination's own retention removed just now was secured there first.

@@ -34,6 +34,8 @@ public sealed record DestinationResult(string Location)
     public int PacksPruned { get; init; }
     /// <summary>Bytes that prune freed.</summary>
     public long BytesFreed { get; init; }
+    /// <summary>Unreferenced packs the prune kept because their Object Lock (or immutability policy) still holds; a later run deletes them.</summary>
+    public int PacksLocked { get; init; }
     /// <summary>Older local backups copied in this run because they had no copy there yet (keep_local_until_copied).</summary>
     public int CaughtUp { get; init; }
     public string? ErrorId { get; init; }

@@ -130,6 +130,11 @@ public sealed record NotificationMessage
         return r.ErrorId == destinations[0].ErrorId ? $"{r.Database} ({copies}{AwaitingCopy(r)})" : $"{r.Database} ({r.ErrorId}; {copies}{AwaitingCopy(r)})";
     }
 
+    /// <summary>What a repository's prune after rotation freed, beside the backups rotation removed; nothing where it freed nothing.</summary>
+    static string Pruned(int packs, long bytes, int locked) =>
+        (packs > 0 ? $"; {packs} repository pack(s) pruned, {bytes} bytes freed" : "")
+        + (locked > 0 ? $"; {locked} unreferenced pack(s) kept under Object Lock until a later run" : "");
+
     static string AwaitingCopy(DatabaseJobResult r) =>
         r.Rotation.Count(d => d.KeptAs.Contains("awaiting-copy")) is var n and > 0 ? $"; {n} local backup(s) kept awaiting an off-site copy" : "";
 
@@ -145,10 +150,11 @@ public sealed record NotificationMessage
         string summary = failed.Count > 0
             ? $"scheduled backup job {job}: {failed.Count} of {results.Count} database(s) FAILED: " + string.Join(", ", failed.Select(Failure))
             : $"scheduled backup job {job}: {results.Count} database(s) backed up: " + string.Join(", ", results.Select(r => $"{r.Database} ({r.Backup?.Size} bytes, {r.Removed} removed by rotation"
-                + (r.Destinations.Count > 0 ? $"; copied to {string.Join(", ", r.Destinations.Select(d => d.Location))}" : "") + AwaitingCopy(r) + ")"
+                + Pruned(r.PacksPruned, r.BytesFreed, r.PacksLocked) + (r.Destinations.Count > 0 ? $"; copied to {string.Join(", ", r.Destinations.Select(d => d.Location))}" : "") + AwaitingCopy(r) + ")"
                 + (r.RestoreTest?.Outcome == VerificationOutcome.Inconclusive ? $"; the restore test could not run ({r.RestoreTest.Message})" : "")));
         var destinations = results.SelectMany(r => r.Destinations.Select(d => $"{r.Database} -> {d.Location}: " + (d.Succeeded
             ? $"copied{(d.CaughtUp > 0 ? $" (and {d.CaughtUp} older backup(s) it lacked)" : "")}, {d.Removed} removed and {d.Kept} kept by its rotation"
+                + Pruned(d.PacksPruned, d.BytesFreed, d.PacksLocked)
             : $"FAILED ({d.ErrorId}): {d.Error}"))).ToList();
         return new()
         {

@@ -66,6 +66,8 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         var encryption = m.IsEncrypted ? sourceConfig!.Encryption : null;
         if (existing != null) CheckCompatible(existing, destination.Location, r.BlockSize, hash, encryption);
 
+        // Before the lock object and the config: a location that asks for a lock it cannot give gets nothing written.
+        var locks = PackLocks.For(destination, Retention, m.CreatedUtc, ct);
         StaleUploads.Clean(destination, _log, ct);
         using var held = RepositoryLockSeam.Shared(destination, "copy", LockTimeout, _log, ct);
         if (existing == null)
@@ -76,7 +78,6 @@ public sealed class RepositoryCopier(ILogger? logger = null)
             CheckCompatible(CreateConfig(destination, r.BlockSize, hash, encryption, ct), destination.Location, r.BlockSize, hash, encryption);
         }
 
-        var locks = PackLocks.For(destination, Retention, m.CreatedUtc, ct);
         // One listing: what the destination holds decides what travels.
         var listing = destination.List(ct).ToDictionary(o => o.Name, StringComparer.Ordinal);
         BackupManifest? there = null;

@@ -104,7 +104,7 @@ public static class RepositoryPruner
     static List<LockedObject> WouldBeLocked(IBackupStore store, PrunePlan plan, CancellationToken ct)
     {
         var locked = new List<LockedObject>();
-        if (store is not IObjectLockStore locking || !locking.CanLock(ct)) return locked;
+        if (store is not IObjectLockStore locking || !CanLock(locking, ct)) return locked;
         var deleted = plan.Deleted.ToList();
         foreach (var pack in deleted.Where(d => RepositoryNames.IsPack(d.Name)))
         {
@@ -114,6 +114,16 @@ public static class RepositoryPruner
             if (deleted.FirstOrDefault(d => d.Name == RepositoryNames.IndexOf(pack.Name)) is { } index) locked.Add(new LockedObject(index.Name, index.Size, until));
         }
         return locked;
+    }
+
+    /// <summary>
+    /// Whether the location locks; one that asks for a lock it cannot give (?lock-mode= on a bucket without Object Lock)
+    /// holds nothing locked, and a prune there, which writes nothing that could be left unlocked, goes ahead.
+    /// </summary>
+    static bool CanLock(IObjectLockStore store, CancellationToken ct)
+    {
+        try { return store.CanLock(ct); }
+        catch (SqliteBackupException e) when (e.ErrorId == "StoreImmutabilityUnavailable") { return false; }
     }
 
     static void WarnLocked(ILogger log, string location, PruneResult result)

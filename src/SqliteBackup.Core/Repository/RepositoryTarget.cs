@@ -45,6 +45,9 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
 
     public override void CheckBeforeOpen(bool allowInsecureDirectory)
     {
+        // A location that asks for a lock it cannot give (?lock-mode= on a bucket without Object Lock) writes nothing,
+        // not even the repository's config.
+        (store as IObjectLockStore)?.CanLock();
         // Refused before the database is opened, so a wrong -BlockSize or a config from a newer module leaves no trace.
         if (RepositoryConfig.Read(store) is { } existing)
         {

@@ -31,10 +31,13 @@ public static class StoreTimeouts
     }
 
     /// <summary>What a user reads when a store gave up: how long, which limits, and how to change them.</summary>
-    internal static string Waited(this StoreOptions o, Stopwatch watch) => string.Format(CultureInfo.InvariantCulture,
-        "gave up after {0:0.#} s (limits: {1:0.#} s per operation with its retries, {2:0.#} s per request, {3:0.#} s without a byte moving in a transfer; " +
+    /// <param name="budget">The operation's budget: where it refused a retry, the message says why no further attempt was made.</param>
+    internal static string Waited(this StoreOptions o, Stopwatch watch, OperationBudget? budget = null) => string.Format(CultureInfo.InvariantCulture,
+        "gave up after {0:0.#} s{4} (limits: {1:0.#} s per operation with its retries, {2:0.#} s per request, {3:0.#} s without a byte moving in a transfer; " +
         "a longer limit: -TimeoutSec on the cmdlet or timeout_sec on the job's destination)",
-        watch.Elapsed.TotalSeconds, o.Timeout.TotalSeconds, o.RequestLimit().TotalSeconds, o.StallLimit().TotalSeconds);
+        watch.Elapsed.TotalSeconds, o.Timeout.TotalSeconds, o.RequestLimit().TotalSeconds, o.StallLimit().TotalSeconds,
+        budget is { RetryRefused: true } ? string.Format(CultureInfo.InvariantCulture,
+            ", with no further attempt started: less than one request's {0:0.#} s was left of the operation's limit", budget.Attempt.TotalSeconds) : "");
 }
 
 /// <summary>

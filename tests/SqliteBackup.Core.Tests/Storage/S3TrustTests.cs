@@ -259,7 +259,7 @@ public sealed class S3TrustTests(RadosGwServer server) : IDisposable
     }
 
     [SkippableFact]
-    public void Compliance_mode_is_the_locations_choice_and_an_unlocked_bucket_gets_no_lock()
+    public void Compliance_mode_is_the_locations_choice_and_an_unlocked_bucket_is_refused_when_the_location_asks_for_a_lock()
     {
         string locked = server.NewBucket(objectLock: true), plain = server.NewBucket();
         var backup = LocalBackup(1);
@@ -269,7 +269,14 @@ public sealed class S3TrustTests(RadosGwServer server) : IDisposable
         Assert.Equal(ObjectLockMode.Compliance, head.ObjectLockMode);
         Assert.Equal(DateTime.SpecifyKind(backup.Manifest.CreatedUtc, DateTimeKind.Utc).AddMonths(12).Date, head.ObjectLockRetainUntilDate!.Value.ToUniversalTime().Date);
 
+        // Asked for a lock the bucket cannot give: refused before anything is written (it used to be written unlocked,
+        // silently); without ?lock-mode= the same bucket takes the backup unlocked.
         using (var store = Store(plain, "c", "&lock-mode=compliance"))
+        {
+            Assert.Equal("StoreImmutabilityUnavailable", Assert.Throws<SqliteBackupException>(() => new BackupCopier().Copy(backup, store)).ErrorId);
+            Assert.Empty(store.List());
+        }
+        using (var store = Store(plain, "c"))
         {
             Assert.False(store.CanLock());
             new BackupCopier().Copy(backup, store);

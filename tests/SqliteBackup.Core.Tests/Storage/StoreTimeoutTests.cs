@@ -53,6 +53,76 @@ public sealed class StoreTimeoutTests
     }
 
     [Fact]
+    public void A_retry_whose_attempt_could_not_finish_within_what_is_left_of_the_operations_limit_is_not_started()
+    {
+        // 2.5 s in all, 1 s per request: every attempt starts with at least 1 s left (so by 1.5 s), and the operation
+        // ends when its last attempt gives up, not when the total limit cuts a retry started too late.
+        using var silent = new CountingSilentServer();
+        using var store = new S3Store(new Uri($"s3://bucket/p?endpoint=http://127.0.0.1:{silent.Port}"),
+            Small with { Timeout = TimeSpan.FromSeconds(2.5), UserName = "KEY", Secret = "not-a-real-secret" });
+        AssertNoLateAttempt(silent, () => store.List());
+    }
+
+    [Fact]
+    public void An_azure_retry_whose_attempt_could_not_finish_within_what_is_left_is_not_started()
+    {
+        using var silent = new CountingSilentServer();
+        using var store = new AzureStore(new Uri($"azure+http://127.0.0.1:{silent.Port}/devstoreaccount1/cont/p"),
+            Small with { Timeout = TimeSpan.FromSeconds(2.5), UserName = "devstoreaccount1", Secret = Convert.ToBase64String(new byte[64]) });
+        AssertNoLateAttempt(silent, () => store.List());
+    }
+
+    static void AssertNoLateAttempt(CountingSilentServer silent, Action operation)
+    {
+        var e = Assert.Throws<SqliteBackupException>(operation);
+        var elapsed = silent.Since.Elapsed;
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        Assert.NotEmpty(silent.Accepted);
+        Assert.All(silent.Accepted, at => Assert.True(at.TotalSeconds <= 1.5 + 0.2, $"an attempt started at {at.TotalSeconds:0.00} s, with under 1 s of the 2.5 s left"));
+        Assert.InRange(elapsed.TotalSeconds, 0.9, 2.7);
+        Assert.Contains("with no further attempt started: less than one request's 1 s was left of the operation's limit", e.Message);
+        Assert.Matches(@"gave up after \d+(\.\d)? s", e.Message);
+        Assert.Contains("-TimeoutSec", e.Message);
+        Assert.DoesNotContain("not-a-real-secret", e.ToString());
+    }
+
+    /// <summary>Accepts every connection, counts it, and never answers.</summary>
+    sealed class CountingSilentServer : IDisposable
+    {
+        readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        readonly List<TcpClient> _held = [];
+        readonly Task _loop;
+
+        public CountingSilentServer()
+        {
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            _loop = Task.Run(async () =>
+            {
+                while (true)
+                {
+                    try { var c = await _listener.AcceptTcpClientAsync(); lock (_held) { _held.Add(c); _accepted.Add(Since.Elapsed); } }
+                    catch (Exception) { return; }
+                }
+            });
+        }
+
+        public int Port { get; }
+        /// <summary>Started with the server: the clock the accepts are timed by.</summary>
+        public Stopwatch Since { get; } = Stopwatch.StartNew();
+        /// <summary>When each connection (an attempt) was accepted.</summary>
+        public List<TimeSpan> Accepted { get { lock (_held) return [.. _accepted]; } }
+        readonly List<TimeSpan> _accepted = [];
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _loop.Wait(TimeSpan.FromSeconds(5));
+            lock (_held) foreach (var c in _held) c.Dispose();
+        }
+    }
+
+    [Fact]
     public void A_silent_azure_server_is_unavailable_within_the_operations_limit()
     {
         using var silent = Silent(out int port);

@@ -27,6 +27,8 @@ static class AzureClientFactory
         clientOptions.Retry.MaxRetries = MaxRetries;
         clientOptions.Retry.Delay = TimeSpan.FromSeconds(0.5);
         clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(8);
+        // The same retries and backoff, held to what is left of the operation's total limit.
+        clientOptions.RetryPolicy = new BudgetedRetryPolicy(MaxRetries);
         // Per attempt of a small request; TransferLimits gives uploads and downloads theirs (see there).
         clientOptions.Retry.NetworkTimeout = options.RequestLimit();
         clientOptions.AddPolicy(new TransferLimits(options.StallLimit()), HttpPipelinePosition.PerRetry);

@@ -229,8 +229,10 @@ public sealed class AzureStore : IObjectLockStore
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using var deadline = transfer ? CancellationTokenSource.CreateLinkedTokenSource(ct) : _options.Deadline(ct);
+        // Azure.Core's retries (BudgetedRetryPolicy) see what is left of the total limit; the deadline stays the hard stop.
+        using var budget = transfer ? null : OperationBudget.Begin(_options.Timeout, _options.RequestLimit());
         try { return op(deadline.Token); }
-        catch (Exception e) when (AzureFailures.Map(e, Location, _endpoint, ct, _options.Waited(watch)) is { } mapped) { throw mapped; }
+        catch (Exception e) when (AzureFailures.Map(e, Location, _endpoint, ct, _options.Waited(watch, budget)) is { } mapped) { throw mapped; }
     }
 
     public void Dispose() { }

@@ -58,16 +58,16 @@ static class S3ClientFactory
         {
             if (string.IsNullOrEmpty(options.UserName))
                 throw Errors.BackupErrors.StoreAccessDenied(location.Text, "a secret access key was given without its access key id (the credential's user name)");
-            return new AmazonS3Client(new BasicAWSCredentials(options.UserName, options.Secret), config);
+            return new BudgetedS3Client(new BasicAWSCredentials(options.UserName, options.Secret), config);
         }
         if (options.Profile != null)
         {
             // The named profile's keys (or its role, SSO...) from the shared files, as `aws --profile` reads them.
             if (!new Amazon.Runtime.CredentialManagement.CredentialProfileStoreChain().TryGetAWSCredentials(options.Profile, out var profile))
                 throw Errors.BackupErrors.StoreAccessDenied(location.Text, $"there is no AWS profile named '{options.Profile}' in the shared credentials or config file of this account");
-            return new AmazonS3Client(profile, config);
+            return new BudgetedS3Client(profile, config);
         }
-        return new AmazonS3Client(config);
+        return new BudgetedS3Client(config);
     }
 
     /// <summary>The data client's connections: bounded send buffers (see <see cref="TransferConnections"/>), no total limit.</summary>

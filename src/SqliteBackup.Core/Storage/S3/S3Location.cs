@@ -8,10 +8,13 @@ namespace SqliteBackup.Core.Storage.S3;
 /// AWS_ENDPOINT_URL. Without it the endpoint and region come from the environment the way the AWS tools read them.
 /// No secret ever lives in a location.
 /// </summary>
-/// <param name="LockMode">The Object Lock mode new backups get where the bucket has Object Lock on.</param>
+/// <param name="LockMode">
+/// The Object Lock mode new backups get where the bucket has Object Lock on (governance when not said). Saying it at all
+/// (?lock-mode=) asks for immutability: a bucket without Object Lock is then refused before anything is written.
+/// </param>
 /// <param name="AbortUploadsAfter">How old an incomplete multipart upload must be before a run aborts it as left by a killed run.</param>
 public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, string? Region,
-    S3LockMode LockMode = S3LockMode.Governance, TimeSpan? AbortUploadsAfter = null)
+    S3LockMode? LockMode = null, TimeSpan? AbortUploadsAfter = null)
 {
     /// <summary>
     /// 24 hours: an upload still running after a day would be a terabyte at 12 MB/s, far beyond a SQLite backup, so a
@@ -46,7 +49,7 @@ public sealed record S3Location(string Bucket, string Prefix, Uri? Endpoint, str
 
         Uri? endpoint = null;
         string? region = null;
-        var lockMode = S3LockMode.Governance;
+        S3LockMode? lockMode = null;
         TimeSpan? abortAfter = null;
         foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
         {

@@ -37,7 +37,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     readonly Uri? _endpoint;
     readonly int _partSize;
     bool _bucketSeen;
-    bool? _lockEnabled;
+    (bool On, string Why)? _lockConfiguration;
 
     /// <summary>
     /// What this instance uploaded and could prove by the service's ETag (see <see cref="S3Upload"/>): name -> ETag and
@@ -171,7 +171,8 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         StoreNames.Check(name, Location);
         string key = _location.Key(name);
         _uploaded.TryRemove(name, out _);
-        if (!CanLock(ct))
+        // What the bucket does, whatever the location asked for: a delete writes nothing that could be left unlocked.
+        if (!LockConfiguration(ct).On)
         {
             Run(ct => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = key }, ct), ct);
             return;
@@ -207,19 +208,42 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
         }
     }
 
-    /// <summary>Whether the bucket has Object Lock on; asked once per store.</summary>
-    public bool CanLock(CancellationToken ct = default) => _lockEnabled ??= Run(async ct =>
+    /// <summary>
+    /// Whether the bucket has Object Lock on; asked once per store. A location that says ?lock-mode= requires it: a bucket
+    /// without it is refused (every time it is asked, from that one answer) before anything is written, rather than
+    /// holding backups a thief could delete, as an Azure container without immutability is.
+    /// </summary>
+    public bool CanLock(CancellationToken ct = default)
+    {
+        var (on, why) = LockConfiguration(ct);
+        if (!on && _location.LockMode != null) throw BackupErrors.StoreImmutabilityUnavailable(Location, why);
+        return on;
+    }
+
+    /// <summary>The bucket's Object Lock setting, and when it is off, why, in words for a message.</summary>
+    (bool On, string Why) LockConfiguration(CancellationToken ct) => _lockConfiguration ??= Run(async ct =>
     {
         try
         {
             var r = await _client.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationRequest { BucketName = _location.Bucket }, ct).ConfigureAwait(false);
-            return r.ObjectLockConfiguration?.ObjectLockEnabled == ObjectLockEnabled.Enabled;
+            return r.ObjectLockConfiguration?.ObjectLockEnabled == ObjectLockEnabled.Enabled
+                ? (true, "")
+                : (false, $"the bucket '{_location.Bucket}' has no Object Lock configuration, and ?lock-mode= asks for one");
         }
-        catch (AmazonS3Exception e) when (e.ErrorCode == "ObjectLockConfigurationNotFoundError") { return false; }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "ObjectLockConfigurationNotFoundError")
+        {
+            return (false, $"the bucket '{_location.Bucket}' has no Object Lock configuration, and ?lock-mode= asks for one");
+        }
         // A key allowed to write backups but not to read the bucket's lock settings (least privilege), or a server
-        // without Object Lock: written and deleted as in any bucket; a bucket's default retention still applies.
+        // without Object Lock: written and deleted as in any bucket (a bucket's default retention still applies), unless
+        // the location asks for a lock it cannot be shown to get.
         catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotImplemented or HttpStatusCode.MethodNotAllowed
-            && e.ErrorCode != "InvalidAccessKeyId" && e.ErrorCode != "SignatureDoesNotMatch") { return false; }
+            && e.ErrorCode != "InvalidAccessKeyId" && e.ErrorCode != "SignatureDoesNotMatch")
+        {
+            return (false, e.StatusCode == HttpStatusCode.Forbidden
+                ? $"these keys may not read the bucket '{_location.Bucket}''s Object Lock configuration ({(int)e.StatusCode} {e.ErrorCode}), so ?lock-mode= cannot be shown to lock anything (grant s3:GetBucketObjectLockConfiguration)"
+                : $"the server does not offer Object Lock ({(int)e.StatusCode} {e.ErrorCode}), and ?lock-mode= asks for it");
+        }
     }, ct);
 
     /// <summary>
@@ -246,7 +270,7 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     public DateTime? LockedUntil(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
-        return CanLock(ct) ? LockedUntil(name, null, ct) : null;
+        return LockConfiguration(ct).On ? LockedUntil(name, null, ct) : null;
     }
 
     DateTime? LockedUntil(string name, string? versionId, CancellationToken ct) => Run(async ct =>
@@ -317,8 +341,10 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using var deadline = transfer ? CancellationTokenSource.CreateLinkedTokenSource(ct) : _options.Deadline(ct);
+        // The SDK's retries (BudgetedRetryPolicy) see what is left of the total limit; the deadline stays the hard stop.
+        using var budget = transfer ? null : OperationBudget.Begin(_options.Timeout, _options.RequestLimit());
         try { return Task.Run(() => op(deadline.Token), deadline.Token).GetAwaiter().GetResult(); }
-        catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct, _options.Waited(watch)) is { } mapped) { throw mapped; }
+        catch (Exception e) when (S3Failures.Map(e, Location, _endpoint, ct, _options.Waited(watch, budget)) is { } mapped) { throw mapped; }
     }
 
     public void Dispose()

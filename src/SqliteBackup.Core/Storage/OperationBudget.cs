@@ -1,0 +1,71 @@
+using System.Diagnostics;
+
+namespace SqliteBackup.Core.Storage;
+
+/// <summary>
+/// What is left of one store operation's total limit (<see cref="StoreOptions.Timeout"/>, with all its retries), where
+/// the SDKs' retry policies can see it: a retry is started only when its attempt could still finish within it (one
+/// request's limit), and its backoff is cut short so that it can. A retry that would
+/// be cut off part-way by the total limit only hides the error the last attempt gave behind a cancellation.
+/// </summary>
+/// <para>
+/// Flows with the operation's async calls (an <see cref="AsyncLocal{T}"/>), set by the stores' Run around each operation
+/// that has a total limit; a transfer has none, so its retries are bounded by their count only.
+/// </para>
+internal sealed class OperationBudget : IDisposable
+{
+    static readonly AsyncLocal<OperationBudget?> CurrentBudget = new();
+
+    readonly long _end;
+    readonly OperationBudget? _outer;
+
+    OperationBudget(TimeSpan total, TimeSpan attempt)
+    {
+        Attempt = attempt;
+        _end = Stopwatch.GetTimestamp() + (long)(total.TotalSeconds * Stopwatch.Frequency);
+        _outer = CurrentBudget.Value;
+        CurrentBudget.Value = this;
+    }
+
+    /// <summary>The operation's budget, current until disposed.</summary>
+    /// <param name="attempt">How long one attempt of its requests may take (the request limit).</param>
+    public static OperationBudget Begin(TimeSpan total, TimeSpan attempt) => new(total, attempt);
+
+    /// <summary>How long one attempt may take.</summary>
+    public TimeSpan Attempt { get; }
+
+    /// <summary>The innermost operation running in this flow; null outside one (a transfer).</summary>
+    public static OperationBudget? Current => CurrentBudget.Value;
+
+    public TimeSpan Left => TimeSpan.FromSeconds(Math.Max(0, _end - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+
+    /// <summary>Set once a retry was not started for want of time: the error says so.</summary>
+    public bool RetryRefused { get; private set; }
+
+    /// <summary>
+    /// What an attempt needs beyond its own limit: the client's work around the request, so that an attempt that runs
+    /// to its limit still ends before the total limit, rather than racing it.
+    /// </summary>
+    static readonly TimeSpan Margin = TimeSpan.FromSeconds(0.1);
+
+    /// <summary>Whether another attempt can start now and finish in time (always, outside an operation).</summary>
+    public static bool AllowsAttempt()
+    {
+        if (Current is not { } budget || budget.Left >= budget.Attempt + Margin) return true;
+        budget.RetryRefused = true;
+        return false;
+    }
+
+    /// <summary>
+    /// <paramref name="backoff"/>, shortened so that an attempt still fits after it: it was allowed
+    /// (<see cref="AllowsAttempt"/>) on the grounds that it would.
+    /// </summary>
+    public static TimeSpan Fit(TimeSpan backoff)
+    {
+        if (Current is not { } budget) return backoff;
+        var spare = budget.Left - budget.Attempt - Margin;
+        return spare <= TimeSpan.Zero ? TimeSpan.Zero : backoff < spare ? backoff : spare;
+    }
+
+    public void Dispose() => CurrentBudget.Value = _outer;
+}
