@@ -43,6 +43,9 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
 
     public override string TempFolder => tempFolder;
 
+    /// <summary>Standard and Full decrypt packs with the repository key this writer unlocked (see <see cref="Verify"/>), never with a recipient's identity.</summary>
+    public override bool OpensOwnEncryption => true;
+
     public override void CheckBeforeOpen(bool allowInsecureDirectory)
     {
         // Refused before the database is opened, so a wrong -BlockSize or a config from a newer module leaves no trace.
