@@ -9,10 +9,13 @@ using SqliteBackup.Core.Storage;
 
 namespace SqliteBackup.PowerShell;
 
-/// <summary>Copies backups to another location, local or remote (s3://...), data first and manifest last.</summary>
+/// <summary>
+/// Copies backups to another location, local or remote (s3://...), data first and manifest last. The key parameters open
+/// an encrypted snapshot exported -AsPlain (its export is encrypted as its repository is); copies need none.
+/// </summary>
 [Cmdlet(VerbsCommon.Copy, "SqliteBackup", SupportsShouldProcess = true, DefaultParameterSetName = ObjectSet)]
 [OutputType(typeof(CopyResult))]
-public sealed class CopySqliteBackupCommand : BackupInputCmdlet
+public sealed class CopySqliteBackupCommand : KeyedBackupInputCmdlet
 {
     /// <summary>
     /// Where the copies go: a directory or a store URI. The one name for a backup location. Not mandatory in the -Path
@@ -49,6 +52,8 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
 
     IBackupStore? _destination;
     StoreAccess? _destinationAccess;
+    Core.Encryption.BackupKeys? _keys;
+    bool _keysRead;
 
     /// <summary>-Credential is the destination's here: the piped backups keep the credential they were listed with.</summary>
     private protected override StoreOptions? SourceOptions => null;
@@ -67,6 +72,16 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
         {
             if (!PipedWithPositionalDestination || Path.Length != 1) Fail(BackupErrors.CopyDestinationMissing(Path));
             BackupPath = Path[0];
+        }
+        if (!_keysRead)
+        {
+            try { _keys = ReadGivenKeys(); }
+            catch (SqliteBackupException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e));
+                return;
+            }
+            _keysRead = true;
         }
         foreach (var b in Backups())
         {
@@ -89,7 +104,7 @@ public sealed class CopySqliteBackupCommand : BackupInputCmdlet
                     _destinationAccess = new StoreAccess(location, options);
                 }
                 var result = !b.Manifest.IsSnapshot ? new BackupCopier(logger) { DestinationAccess = _destinationAccess }.Copy(b, _destination, Progress, Cancellation)
-                    : AsPlain ? new SnapshotExporter(logger) { DestinationAccess = _destinationAccess }.Export(b, _destination, Progress, Cancellation)
+                    : AsPlain ? new SnapshotExporter(logger) { DestinationAccess = _destinationAccess, Keys = _keys }.Export(b, _destination, Progress, Cancellation)
                     : new RepositoryCopier(logger) { DestinationAccess = _destinationAccess }.Copy(b, _destination, Progress, Cancellation);
                 WriteObject(result);
                 NotifySuccess(() => NotificationMessage.ForCopy(result), logger);

@@ -50,7 +50,12 @@ Describe 'Encrypted incremental repositories (New-SqliteBackup -Incremental -Rec
         $copied = Get-SqliteBackup $offsite -Latest 1
         $copied | Restore-SqliteBackup -Destination (Join-Path $dir 'from-offsite.db') -IdentityFile $key.Path | Out-Null
         (Get-FileHash (Join-Path $dir 'from-offsite.db') -Algorithm SHA256).Hash.ToLowerInvariant() | Should -Be $second.Manifest.RawSha256
-        { $listed | Copy-SqliteBackup -BackupPath (Join-Path $dir 'export') -AsPlain -ErrorAction Stop } | Should -Throw -ErrorId 'SnapshotExportEncrypted*'
+        # Exported as a plain backup only with the key, and then encrypted as the repository is.
+        { $listed | Copy-SqliteBackup -BackupPath (Join-Path $dir 'export') -AsPlain -ErrorAction Stop } | Should -Throw -ErrorId 'EncryptionIdentityMissing*'
+        @(Get-ChildItem (Join-Path $dir 'export') -Force -ErrorAction SilentlyContinue).Count | Should -Be 0
+        $exported = $listed | Copy-SqliteBackup -BackupPath (Join-Path $dir 'export') -AsPlain -IdentityFile $key.Path
+        $exported.Copy.Manifest.File | Should -BeLike '*.db.zst.age'
+        ($exported.Copy | Test-SqliteBackup -VerificationLevel Standard -IdentityFile $key.Path).Outcome | Should -Be 'Passed'
 
         $everything = ($out + $err | Out-String) + (Get-ChildItem -Recurse -File $dir -Exclude *.key, *.pack, *.index, *.db, *.db-* | Get-Content -Raw | Out-String)
         $everything | Should -Not -Match 'AGE-SECRET-KEY'

@@ -9,10 +9,13 @@
         '-BackupPath [String] in InputObject (mandatory, position 1) | LiteralPath (mandatory, position 1) | Path (position 1); aliases BackupDirectory, Destination'
         '-Confirm [SwitchParameter] in __AllParameterSets; aliases cf'
         '-Credential [PSCredential] in __AllParameterSets'
+        '-IdentityFile [String] in __AllParameterSets'
+        '-IdentityVariable [String] in __AllParameterSets'
         '-InputObject [BackupInfo[]] in InputObject (mandatory, pipeline) | Path (pipeline)'
         '-LiteralPath [String[]] in LiteralPath (mandatory, by property name); aliases LP, PSPath'
         '-Notify [String[]] in __AllParameterSets'
         '-NotifyOn [NotifyOn] in __AllParameterSets'
+        '-Passphrase [SecureString] in __AllParameterSets'
         '-Path [String[]] in Path (mandatory, position 0, by property name); aliases FullName'
         '-SmtpAllowPlainTextAuth [SwitchParameter] in __AllParameterSets'
         '-SmtpCredential [PSCredential] in __AllParameterSets'
@@ -21,6 +24,7 @@
         '-SmtpSecurity [SmtpSecurity] in __AllParameterSets'
         '-SmtpServer [String] in __AllParameterSets'
         '-TimeoutSec [Int32] in __AllParameterSets'
+        '-TrustedWriter [String[]] in __AllParameterSets'
         '-WhatIf [SwitchParameter] in __AllParameterSets; aliases wi'
     )
     'Export-SqliteBackupReport' = @(

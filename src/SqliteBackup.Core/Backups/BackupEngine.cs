@@ -75,8 +75,9 @@ public sealed class BackupEngine(ILogger? logger = null)
             var info = target.Publish(name, manifest);
 
             var level = request.Verify;
-            // A writer that is not among its own recipients can not decrypt what it wrote: its stored bytes are still checked.
-            if (request.Encryption != null && request.Encryption.OwnKeys == null && level > VerificationLevel.Quick)
+            // A writer that is not among its own recipients can not decrypt a plain backup it wrote: its stored bytes are
+            // still checked. Into a repository it holds the repository key, which is all the checks there need.
+            if (request.Encryption != null && request.Encryption.OwnKeys == null && !target.OpensOwnEncryption && level > VerificationLevel.Quick)
             {
                 _log.LogWarning("The writer's identity is not one of the recipients, so backup {Id} is verified at Quick level only (its stored SHA-256); add its public key to the recipients for {Level}", id, level);
                 level = VerificationLevel.Quick;

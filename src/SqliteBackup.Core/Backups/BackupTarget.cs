@@ -41,6 +41,12 @@ internal abstract class BackupTarget
     public abstract Task Write(string name, Func<Stream> openInput, long length, BackupRequest request, BackupManifest manifest, Task? alongside,
         string activity, string status, Action<BackupProgress>? progress, List<string> temps, CancellationToken ct);
 
+    /// <summary>
+    /// This target opens what it wrote with a key of its own, whatever the recipients: an encrypted repository's writer
+    /// holds the repository key (its key object is encrypted to the writer too), and every check it runs needs only that.
+    /// </summary>
+    public virtual bool OpensOwnEncryption => false;
+
     /// <summary>For a local target without compression, the backup-API copy is the stored file itself, published as is.</summary>
     public virtual bool AdoptsRawCopy => false;
 

@@ -13,6 +13,7 @@ namespace SqliteBackup.Core.Encryption;
 public sealed class AgeDecryptingStream : Stream
 {
     readonly Stream _input;
+    readonly AgePayload.Chunks _chunks;
     readonly bool _leaveOpen;
     readonly string _name;
     readonly Aead _aead;
@@ -21,7 +22,6 @@ public sealed class AgeDecryptingStream : Stream
     readonly byte[] _nonce = new byte[Aead.NonceSize];
     int _plainLength, _served;
     ulong _index;
-    int _lookahead = -1;
     bool _done;
     long _plainTotal;
     string? _endError;
@@ -29,6 +29,7 @@ public sealed class AgeDecryptingStream : Stream
     AgeDecryptingStream(Stream input, bool leaveOpen, string name, Aead aead)
     {
         _input = input;
+        _chunks = new AgePayload.Chunks(input);
         _leaveOpen = leaveOpen;
         _name = name;
         _aead = aead;
@@ -101,16 +102,7 @@ public sealed class AgeDecryptingStream : Stream
     void OpenNext()
     {
         if (_endError != null) throw BackupErrors.EncryptedDataDamaged(_name, _endError);
-        int filled = 0;
-        if (_lookahead >= 0) { _sealed[0] = (byte)_lookahead; filled = 1; _lookahead = -1; }
-        filled += AgePayload.ReadFull(_input, _sealed.AsSpan(filled));
-        // A full sealed chunk is the last one only if the ciphertext ends right after it.
-        bool last = filled < _sealed.Length;
-        if (!last)
-        {
-            int b = _input.ReadByte();
-            if (b < 0) last = true; else _lookahead = b;
-        }
+        int filled = _chunks.Next(_sealed, out bool last);
         if (filled == 0)
             throw BackupErrors.EncryptedDataDamaged(_name, _index == 0 ? "it ends right after its header (the payload is missing)" : "it ends between chunks without its last chunk (it was truncated)");
         if (filled < Aead.TagSize) throw BackupErrors.EncryptedDataDamaged(_name, $"it ends inside chunk {_index} (it was truncated)");

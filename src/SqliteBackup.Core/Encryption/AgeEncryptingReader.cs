@@ -12,6 +12,7 @@ namespace SqliteBackup.Core.Encryption;
 public sealed class AgeEncryptingReader : Stream
 {
     readonly Stream _plain;
+    readonly AgePayload.Chunks _chunks;
     readonly bool _leaveOpen;
     readonly Aead _aead;
     readonly byte[] _plainChunk = new byte[AgePayload.ChunkSize];
@@ -21,7 +22,6 @@ public sealed class AgeEncryptingReader : Stream
     byte[] _pending;
     int _pendingLength, _served;
     ulong _index;
-    int _lookahead = -1; // one plaintext byte read past a full chunk, to learn whether that chunk was the last
     bool _done;
     long _stored, _plainRead;
     string? _storedSha256;
@@ -33,6 +33,7 @@ public sealed class AgeEncryptingReader : Stream
         if (recipients.Count == 0) throw new ArgumentException("At least one recipient is needed.", nameof(recipients));
         if (recipients.Count > 1 && recipients.Any(r => r is AgeScryptRecipient)) throw BackupErrors.EncryptionPassphraseNotAlone();
         _plain = plaintext;
+        _chunks = new AgePayload.Chunks(plaintext);
         _leaveOpen = leaveOpen;
         var fileKey = RandomNumberGenerator.GetBytes(16);
         var header = AgeHeader.Write(recipients.Select(r => r.Wrap(fileKey)).ToList(), fileKey);
@@ -79,15 +80,7 @@ public sealed class AgeEncryptingReader : Stream
 
     void SealNext()
     {
-        int filled = 0;
-        if (_lookahead >= 0) { _plainChunk[0] = (byte)_lookahead; filled = 1; _lookahead = -1; }
-        filled += AgePayload.ReadFull(_plain, _plainChunk.AsSpan(filled));
-        bool last = filled < AgePayload.ChunkSize;
-        if (!last)
-        {
-            int b = _plain.ReadByte();
-            if (b < 0) last = true; else _lookahead = b;
-        }
+        int filled = _chunks.Next(_plainChunk, out bool last);
         _plainRead += filled;
         AgePayload.ChunkNonce(_nonce, _index++, last);
         _aead.Seal(_nonce, _plainChunk.AsSpan(0, filled), _out);

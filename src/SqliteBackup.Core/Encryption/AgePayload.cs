@@ -34,6 +34,31 @@ internal static class AgePayload
         nonce[11] = last ? (byte)1 : (byte)0;
     }
 
+    /// <summary>
+    /// Splits a stream into the payload's chunks, for the writer (plaintext chunks) and the reader (sealed ones) alike:
+    /// a chunk shorter than the buffer is the last, and a full one is the last only when the stream ends right after it,
+    /// which one byte read past it tells (that byte starts the next chunk).
+    /// </summary>
+    internal sealed class Chunks(Stream input)
+    {
+        int _lookahead = -1;
+
+        /// <summary>Fills <paramref name="chunk"/> as far as the stream goes; the count read (0 only at its end).</summary>
+        public int Next(Span<byte> chunk, out bool last)
+        {
+            int filled = 0;
+            if (_lookahead >= 0) { chunk[0] = (byte)_lookahead; filled = 1; _lookahead = -1; }
+            filled += ReadFull(input, chunk[filled..]);
+            last = filled < chunk.Length;
+            if (!last)
+            {
+                int b = input.ReadByte();
+                if (b < 0) last = true; else _lookahead = b;
+            }
+            return filled;
+        }
+    }
+
     /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; the count read.</summary>
     public static int ReadFull(Stream s, Span<byte> buffer)
     {

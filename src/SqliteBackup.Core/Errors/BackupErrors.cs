@@ -808,11 +808,6 @@ public static class BackupErrors
         $"Cannot write into the repository in {location}: {what}{(repository == null ? "" : $" (it is encrypted to {repository})")}. A repository is encrypted or not, to fixed recipients, from its creation. Nothing was written.",
         "Give the repository's own encryption options (the recipients listed, with the writer's -IdentityFile, or its -Passphrase), or put the backup into another location, which becomes a repository of its own.", location);
 
-    public static SqliteBackupException SnapshotExportEncrypted(string snapshot) => new(
-        "SnapshotExportEncrypted", BackupErrorCategory.InvalidOperation,
-        $"'{snapshot}' is a snapshot of an encrypted repository; exporting it as a plain backup would write it unencrypted. Nothing was written.",
-        "Copy it without -AsPlain (its encrypted packs go to the destination's repository), or restore it with Restore-SqliteBackup -IdentityFile and take an encrypted plain backup (New-SqliteBackup -Recipient) of the restored file.", snapshot);
-
     // ---- issue 13, age encryption at rest: the job configuration and registered orphans (encjob) ---------------------
 
     public static SqliteBackupException EncryptionPassphraseSourceMissing(string source, string target) => new(

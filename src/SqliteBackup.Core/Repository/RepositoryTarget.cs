@@ -43,6 +43,9 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
 
     public override string TempFolder => tempFolder;
 
+    /// <summary>Standard and Full decrypt packs with the repository key this writer unlocked (see <see cref="Verify"/>), never with a recipient's identity.</summary>
+    public override bool OpensOwnEncryption => true;
+
     public override void CheckBeforeOpen(bool allowInsecureDirectory)
     {
         // A location that asks for a lock it cannot give (?lock-mode= on a bucket without Object Lock) writes nothing,

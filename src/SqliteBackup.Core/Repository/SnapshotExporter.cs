@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Copies;
+using SqliteBackup.Core.Encryption;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Logging;
@@ -17,13 +18,19 @@ namespace SqliteBackup.Core.Repository;
 /// (<c>zstd -d | sqlite3</c>). It is reassembled (every block and the whole image proven) into a private scratch file,
 /// then written by the plain backup path (<see cref="StoreTarget"/>: compressed as the store pulls it, raw and stored
 /// SHA-256 recorded, checked where it landed, manifest last and create-only). It keeps the snapshot's id, database,
-/// type and creation time, so a second export is recognised as the same backup.
+/// type and creation time, so a second export is recognised as the same backup. A snapshot of an encrypted repository is
+/// opened with <see cref="Keys"/> (its manifest authenticated, its repository key unlocked) and leaves as a
+/// <c>.db.zst.age</c> backup encrypted as every file of that repository is: to the recipients its config records, signed
+/// by the identity given that is one of them, or with its passphrase; the plaintext exists only in the private scratch file.
 /// </summary>
 public sealed class SnapshotExporter(ILogger? logger = null, string? scratchPath = null)
 {
     readonly ILogger _log = logger ?? NullLogger.Instance;
 
     public StoreAccess? DestinationAccess { get; init; }
+
+    /// <summary>What opens an encrypted snapshot (and, in passphrase mode, encrypts its export); unused for an unencrypted one.</summary>
+    public BackupKeys? Keys { get; init; }
 
     public CopyResult Export(BackupInfo source, IBackupStore destination, Action<BackupProgress>? progress = null, CancellationToken ct = default)
     {
@@ -36,10 +43,11 @@ public sealed class SnapshotExporter(ILogger? logger = null, string? scratchPath
         var clock = Stopwatch.StartNew();
         var m = source.Manifest;
         if (m.Repository == null) throw new ArgumentException($"{m.File} is not a snapshot.", nameof(source));
-        // Refused rather than written in the clear; writing an encrypted plain backup would need the writer's identity
-        // and recipients here, which Copy-SqliteBackup does not take.
-        if (m.IsEncrypted) throw BackupErrors.SnapshotExportEncrypted(source.Path);
-        string name = BackupNaming.FileName(m.Database, m.CreatedUtc, m.Type, m.Id, CompressionKind.Zstd);
+        // Before anything is written: an encrypted snapshot is authenticated and its repository key opened (and a snapshot
+        // without encryption in an encrypted repository is refused, as everywhere it is read).
+        using var key = SnapshotReader.Unlock(sourceStore, m, Keys, source.Path, ct);
+        var encryption = key == null ? null : ExportEncryption(RepositoryConfig.Read(sourceStore, ct)!, m, Keys!, source.Path);
+        string name = BackupNaming.FileName(m.Database, m.CreatedUtc, m.Type, m.Id, CompressionKind.Zstd, encrypted: encryption != null);
         string manifestName = name + BackupManifest.Suffix;
 
         if (destination.Stat(manifestName, ct) != null)
@@ -62,10 +70,10 @@ public sealed class SnapshotExporter(ILogger? logger = null, string? scratchPath
         using var scratch = ScratchDirectory.Create(scratchPath, besides, _log);
         string image = scratch.File("export.db");
         var rate = new TransferRate(m.StoredSize);
-        SnapshotReader.Reassemble(sourceStore, m, image, n => progress?.Invoke(rate.Progress($"Exporting {m.File}", n, "reassembling")), ct);
+        SnapshotReader.Reassemble(sourceStore, m, image, n => progress?.Invoke(rate.Progress($"Exporting {m.File}", n, "reassembling")), ct, key);
 
         var target = new StoreTarget(destination, scratch.Path);
-        var request = new BackupRequest(m.SourcePath) { Compression = CompressionKind.Zstd, Type = m.Type };
+        var request = new BackupRequest(m.SourcePath) { Compression = CompressionKind.Zstd, Type = m.Type, Encryption = encryption };
         long length = new FileInfo(image).Length;
         var work = target.Write(name, () => new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan),
             length, request, exported, null, $"Exporting {m.File}", "", progress, [], ct);
@@ -75,6 +83,7 @@ public sealed class SnapshotExporter(ILogger? logger = null, string? scratchPath
             // The plain path hashed the bytes it compressed: they must be the snapshot's image.
             if (exported.RawSha256 != m.RawSha256)
                 throw BackupErrors.ChecksumMismatch(source.Path, $"the exported image's SHA-256 is {exported.RawSha256}, the snapshot says {m.RawSha256}");
+            encryption?.Seal(exported);
             var info = target.Publish(name, exported);
             var verified = target.Verify(new BackupVerifier(_log, scratchPath), info, VerificationLevel.Quick, null, progress, ct);
             if (!verified.Passed)
@@ -96,12 +105,30 @@ public sealed class SnapshotExporter(ILogger? logger = null, string? scratchPath
         return new CopyResult(source, Located(exported, destination, manifestName), CopyStatus.Copied, clock.Elapsed);
     }
 
+    /// <summary>
+    /// How an encrypted snapshot's export is encrypted: as its repository, to the recipients the config records (signed by
+    /// the identity given that is one of them, which authenticated the snapshot), or with its passphrase at the work
+    /// factor the snapshot was sealed with.
+    /// </summary>
+    static BackupEncryption ExportEncryption(RepositoryConfig config, BackupManifest m, BackupKeys keys, string name)
+    {
+        var e = config.Encryption!;
+        if (e.Passphrase) return BackupEncryption.WithPassphrase(keys.Passphrase!, m.Encryption!.MacWorkFactor ?? AgeScryptRecipient.DefaultWorkFactor);
+        var recipients = AgeX25519Recipient.ParseAll(e.Recipients);
+        var writer = keys.Identities.FirstOrDefault(i => recipients.Contains(i.Recipient))
+            ?? throw BackupErrors.EncryptionWrongIdentity(name, passphraseFile: false, recipients.Count);
+        return BackupEncryption.ToRecipients(recipients, writer);
+    }
+
     /// <summary>The snapshot's manifest as a plain backup's (schema 1, no repository), its sizes and hashes set by the write.</summary>
     static BackupManifest PlainManifest(BackupManifest m, string name, BackupInfo source)
     {
         var plain = BackupManifest.TryParse(m.ToJson(), out _)!;
         plain.SchemaVersion = BackupManifest.CurrentSchemaVersion;
         plain.Repository = null;
+        // Sealed anew for the export when it is encrypted (the snapshot's MACs cover its block list, not this file).
+        plain.Encryption = null;
+        plain.Transforms = null;
         plain.File = name;
         plain.Compression = CompressionKind.Zstd;
         plain.StoredSha256 = "";
