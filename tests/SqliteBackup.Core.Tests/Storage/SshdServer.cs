@@ -23,7 +23,7 @@ public sealed class SshdServer : IDisposable
     public SshdServer() : this(null) { }
 
     /// <summary>A server of its own that offers only <paramref name="ciphers"/> (sshd's Ciphers list), for a test that needs one.</summary>
-    public SshdServer(string? ciphers)
+    internal SshdServer(string? ciphers)
     {
         Dir = Path.Combine(Path.GetTempPath(), "sbt-sshd-" + Guid.NewGuid().ToString("N")[..8]);
         _script = FindScript();
