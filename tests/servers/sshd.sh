@@ -6,6 +6,7 @@
 #   sshd.sh start DIR PORT   prints "port=... user=... identity=DIR/client_ed25519 known_hosts=DIR/known_hosts" once
 #                            the server answers
 #   sshd.sh stop DIR         stops it
+#   SSHD_CIPHERS=list        (optional, at start) the only ciphers the server offers
 #
 # The user has a normal shell with its first key, so commands can be run (the SFTP store's sha256sum).
 # Needs Debian's openssh-server and openssh-client (.ci/run installs them). The user is whoever runs the script (root
@@ -35,17 +36,21 @@ start)
   # A second host key of another type, for the tests of which key is asked for.
   [[ -f $D/host_rsa ]] || ssh-keygen -q -t rsa -b 2048 -N '' -C sqlitebackup-test-host -f "$D/host_rsa"
   [[ -f $D/client_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-client -f "$D/client_ed25519"
-  # Two more client keys for the same user: one whose sessions are internal-sftp only (exec refused, as ForceCommand
-  # internal-sftp accounts are), one whose commands find a sha256sum that lies first on their PATH.
+  # Three more client keys for the same user: one whose sessions are internal-sftp only (exec refused, as ForceCommand
+  # internal-sftp accounts are), one whose commands find an openssl that lies first on their PATH (the store asks
+  # openssl before sha256sum), one whose PATH has a sha256sum and no openssl.
   [[ -f $D/client_sftponly ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-sftponly -f "$D/client_sftponly"
   [[ -f $D/client_liar ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-liar -f "$D/client_liar"
-  mkdir -p "$D/liarbin"
-  printf '#!/bin/sh\nfor a; do f=$a; done\nprintf "%%064d  %%s\\n" 0 "$f"\n' >"$D/liarbin/sha256sum"
-  chmod 755 "$D/liarbin/sha256sum"
+  [[ -f $D/client_nossl ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-nossl -f "$D/client_nossl"
+  mkdir -p "$D/liarbin" "$D/sumbin"
+  printf '#!/bin/sh\nfor a; do f=$a; done\nprintf "%%064d *%%s\\n" 0 "$f"\n' >"$D/liarbin/openssl"
+  chmod 755 "$D/liarbin/openssl"
+  ln -sf "$(command -v sha256sum)" "$D/sumbin/sha256sum"
   {
     cat "$D/client_ed25519.pub"
     echo "restrict,command=\"internal-sftp\" $(cat "$D/client_sftponly.pub")"
     echo "environment=\"PATH=$D/liarbin:/usr/bin:/bin\" $(cat "$D/client_liar.pub")"
+    echo "environment=\"PATH=$D/sumbin\" $(cat "$D/client_nossl.pub")"
   } >"$D/authorized_keys"
   cat >"$D/sshd_config" <<CONF
 Port $PORT
@@ -65,6 +70,7 @@ X11Forwarding no
 PrintMotd no
 PermitUserEnvironment PATH
 Subsystem sftp internal-sftp
+${SSHD_CIPHERS:+Ciphers $SSHD_CIPHERS}
 CONF
   # sshd's privilege separation directory; the only thing created outside DIR (as Debian's own unit does).
   mkdir -p /run/sshd

@@ -10,7 +10,7 @@ namespace SqliteBackup.Core.Tests.Storage;
 
 /// <summary>
 /// How an SFTP copy is proven: the server's sha256sum where the account may run commands (nothing read back), a
-/// read-back where it may not; a path that would inject into a shell does not; a server whose sha256sum lies is caught.
+/// read-back where it may not; a path that would inject into a shell does not; a server whose openssl (asked before sha256sum) lies is caught.
 /// </summary>
 [Collection(SshdCollection.Name)]
 public sealed class SftpServerHashTests(SshdServer server) : IDisposable
@@ -72,7 +72,39 @@ public sealed class SftpServerHashTests(SshdServer server) : IDisposable
     }
 
     [SkippableFact]
-    public void A_server_whose_sha256sum_lies_gets_the_copy_reported_as_corrupted_and_removed()
+    public void A_server_without_openssl_proves_the_copy_by_its_sha256sum()
+    {
+        server.Require();
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, server.NoOpensslIdentity);
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+        Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, store).Status);
+        Assert.Null(store.ServiceHashUnavailable);
+        Assert.Equal(0, store.BytesRead);
+        Assert.Equal(local.Manifest.StoredSha256, store.ServiceSha256(local.Manifest.File, local.Manifest.StoredSize));
+    }
+
+    [SkippableFact]
+    public void A_large_upload_opens_the_hashing_connection_while_it_runs_and_the_hash_is_the_servers()
+    {
+        // 24 MiB: past the size at which the command connection is opened beside the upload.
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+        var bytes = RandomNumberGenerator.GetBytes(24 << 20);
+        store.Put("big.db", new MemoryStream(bytes), createOnly: true);
+        Assert.True(store.HashConnectionOpenedEarly);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), store.ServiceSha256("big.db", bytes.Length));
+        Assert.Null(store.ServiceHashUnavailable);
+        store.Put("small.db", new MemoryStream(new byte[1000]), createOnly: true);
+        using var other = Open(dir);
+        other.Put("small2.db", new MemoryStream(new byte[1000]), createOnly: true);
+        Assert.False(other.HashConnectionOpenedEarly);
+    }
+
+    [SkippableFact]
+    public void A_server_whose_openssl_lies_gets_the_copy_reported_as_corrupted_and_removed()
     {
         server.Require();
         Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, server.LiarIdentity);

@@ -20,7 +20,10 @@ public sealed class SshdServer : IDisposable
     readonly Dictionary<string, string?> _saved = new[] { IdentityVariable, KnownHostsVariable, PassphraseVariable }.ToDictionary(v => v, Environment.GetEnvironmentVariable);
     bool _started;
 
-    public SshdServer()
+    public SshdServer() : this(null) { }
+
+    /// <summary>A server of its own that offers only <paramref name="ciphers"/> (sshd's Ciphers list), for a test that needs one.</summary>
+    internal SshdServer(string? ciphers)
     {
         Dir = Path.Combine(Path.GetTempPath(), "sbt-sshd-" + Guid.NewGuid().ToString("N")[..8]);
         _script = FindScript();
@@ -30,7 +33,7 @@ public sealed class SshdServer : IDisposable
         Port = RadosGwServer.FreePort();
         var watch = Stopwatch.StartNew();
         _started = true;
-        var (code, stdout, stderr) = Cli.Run("bash", _script, "start", Dir, Port.ToString());
+        var (code, stdout, stderr) = Cli.Run("env", $"SSHD_CIPHERS={ciphers}", "bash", _script, "start", Dir, Port.ToString());
         StartSeconds = watch.Elapsed.TotalSeconds;
         if (code != 0)
         {
@@ -50,8 +53,10 @@ public sealed class SshdServer : IDisposable
     public string KnownHostsFile => Path.Combine(Dir, "known_hosts");
     /// <summary>A key of the same user whose sessions are internal-sftp only: commands are refused.</summary>
     public string SftpOnlyIdentity => Path.Combine(Dir, "client_sftponly");
-    /// <summary>A key of the same user whose commands find a sha256sum that prints a wrong hash.</summary>
+    /// <summary>A key of the same user whose commands find first an openssl that prints a wrong hash.</summary>
     public string LiarIdentity => Path.Combine(Dir, "client_liar");
+    /// <summary>A key of the same user whose commands find sha256sum and no openssl.</summary>
+    public string NoOpensslIdentity => Path.Combine(Dir, "client_nossl");
     public string AuthorizedKeys => Path.Combine(Dir, "authorized_keys");
     public string HostPublicKey => Path.Combine(Dir, "host_ed25519.pub");
 

@@ -41,6 +41,7 @@ static class SftpConnector
             Timeout = options.RequestLimit(),
         };
         PreferKnownKeyTypes(info, knownHosts, location);
+        PreferFastCiphers(info);
 
         SqliteBackupException? refused = null;
         var client = create(info);
@@ -124,6 +125,29 @@ static class SftpConnector
     }
 
     static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    /// <summary>
+    /// AES-GCM first, then encrypt-then-MAC: SSH.NET's own order would settle on aes128-ctr with hmac-sha2-256 against
+    /// OpenSSH, two passes over every byte where AES-GCM (.NET's AesGcm, the CPU's AES instructions) is one; both ends
+    /// spend less CPU per byte, which on a busy machine is the upload's rate. Nothing is added or removed: a server
+    /// without GCM or ETM still gets what it offers (aes128-ctr and hmac-sha2-256 included).
+    /// </summary>
+    static void PreferFastCiphers(ConnectionInfo info)
+    {
+        Reorder(info.Encryptions, ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]);
+        Reorder(info.HmacAlgorithms, ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]);
+    }
+
+    /// <summary>Moves <paramref name="first"/> (those present, in that order) to the front; the others keep their order.</summary>
+    static void Reorder<TValue>(IDictionary<string, TValue> algorithms, string[] first)
+    {
+        var all = algorithms.ToList();
+        algorithms.Clear();
+        foreach (var name in first)
+            if (all.FirstOrDefault(a => a.Key == name) is { Key: not null } found) algorithms.Add(found.Key, found.Value);
+        foreach (var a in all)
+            if (!first.Contains(a.Key)) algorithms.Add(a.Key, a.Value);
+    }
 
     /// <summary>
     /// Where known_hosts has keys of some types for this host, those are asked for first (as ssh(1) orders its

@@ -13,7 +13,7 @@ namespace SqliteBackup.Core.Storage.Sftp;
 /// then renamed into place: create-only is SFTP's plain rename, which OpenSSH performs as link(2) and so refuses when
 /// the name exists; a replacement is posix-rename@openssh.com. A killed writer leaves only a temporary, which
 /// <see cref="AbortStaleUploads"/> removes. SFTP keeps no checksum, so <see cref="StoredObject.Sha256"/> stays null;
-/// where the account may run commands, the server hashes the stored file itself (<see cref="ServiceSha256"/>, sha256sum
+/// where the account may run commands, the server hashes the stored file itself (<see cref="ServiceSha256"/>, openssl or sha256sum
 /// over a second SSH connection: SSH.NET cannot open an exec channel on the SFTP one), otherwise copies are checked by
 /// reading them back.
 /// <para>
@@ -31,12 +31,16 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     readonly object _connecting = new();
     SftpClient? _client;
     SshClient? _shell;
+    Task<SshClient>? _shellConnecting;
     bool _noShellHash;
     bool _directorySeen;
     long _bytesRead;
 
     /// <summary>Bytes of objects read through SFTP by this instance (what a read-back costs; none when the server hashed).</summary>
     public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>Whether an upload opened the command connection for the server's hash while it ran (tests).</summary>
+    internal bool HashConnectionOpenedEarly { get; private set; }
 
     /// <summary>Why the server's own hash is not used (null while it is, or not yet asked): a refusal is remembered for the instance.</summary>
     public string? ServiceHashUnavailable { get; private set; }
@@ -168,8 +172,9 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     /// SSH.NET's upload keeps several writes in flight (a round trip per write would halve the rate); it reports
     /// progress on its own threads, so the reports are handed over to the caller's thread, which a shell needs.
     /// </summary>
-    static void Upload(SftpClient client, Stream content, string temp, IProgress<long>? progress, CancellationToken ct)
+    void Upload(SftpClient client, Stream content, string temp, IProgress<long>? progress, CancellationToken ct)
     {
+        bool shellStarted = false;
         using var reports = new BlockingCollection<long>();
         var upload = Task.Run(async () =>
         {
@@ -180,8 +185,34 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             }
             finally { reports.CompleteAdding(); }
         }, CancellationToken.None); // started always, so the loop below always ends
-        foreach (var sent in reports.GetConsumingEnumerable()) progress?.Report(sent);
+        foreach (var sent in reports.GetConsumingEnumerable())
+        {
+            progress?.Report(sent);
+            if (!shellStarted && sent >= ShellEarlyBytes)
+            {
+                shellStarted = true;
+                ConnectShellEarly();
+            }
+        }
         upload.GetAwaiter().GetResult();
+    }
+
+    /// <summary>An upload this large is a backup whose stored hash will be asked for next: worth a connection ready for it.</summary>
+    const long ShellEarlyBytes = 8 << 20;
+
+    /// <summary>
+    /// Opens the command connection for <see cref="ServiceSha256"/> beside a large upload rather than after it: its key
+    /// exchange and login (about 0.35 s here) then cost no time of the copy. A failure is kept for ServiceSha256, which
+    /// treats it as it would its own.
+    /// </summary>
+    void ConnectShellEarly()
+    {
+        lock (_connecting)
+        {
+            if (_noShellHash || _shell is { IsConnected: true } || _shellConnecting != null) return;
+            _shellConnecting = Task.Run(() => SftpConnector.ConnectShell(_location, _options));
+            HashConnectionOpenedEarly = true;
+        }
     }
 
     sealed class Reporter(Action<UploadFileProgressReport> report) : IProgress<UploadFileProgressReport>
@@ -267,8 +298,10 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     }
 
     /// <summary>
-    /// The server's sha256sum of the stored file, run as `LC_ALL=C sha256sum -- 'path'` (the path single-quoted, so
-    /// nothing in it is expanded) and trusted only as exactly one line "hash  path" with exit status 0. Any refusal
+    /// The server's SHA-256 of the stored file: OpenSSL's `openssl dgst -sha256 -r` where the server has it (it uses the
+    /// CPU's SHA instructions: 0.38 s for 409 MB here, coreutils' sha256sum 0.97 s), else `sha256sum`, the path
+    /// single-quoted (nothing in it is expanded), trusted only as exactly one line "hash  path" or "hash *path" with
+    /// exit status 0. Any refusal
     /// (an internal-sftp-only account, no sha256sum, no POSIX shell) or unexpected answer returns null, and the instance
     /// does not ask again: the caller reads the object back. A server that answers with a wrong hash is not second-guessed:
     /// the caller compares it with the manifest and reports the mismatch, as a read-back would.
@@ -290,11 +323,13 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 {
                     _shell?.Dispose();
                     _shell = null;
-                    _shell = SftpConnector.ConnectShell(_location, _options);
+                    var early = _shellConnecting;
+                    _shellConnecting = null;
+                    _shell = early != null ? early.GetAwaiter().GetResult() : SftpConnector.ConnectShell(_location, _options);
                 }
                 shell = _shell;
             }
-            using var command = shell.CreateCommand($"LC_ALL=C sha256sum -- {ShellQuote(path)}");
+            using var command = shell.CreateCommand(HashCommand(path));
             // The server reads the whole file: a small request's wait plus a pass at a slow disk's 100 MB/s, within the total limit.
             var limit = _options.RequestLimit() + TimeSpan.FromSeconds(size / 100e6);
             command.CommandTimeout = limit < _options.Timeout ? limit : _options.Timeout;
@@ -302,9 +337,11 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 command.Execute();
             ct.ThrowIfCancellationRequested();
             string output = command.Result;
-            if (command.ExitStatus != 0) return Refuse($"sha256sum exited with {command.ExitStatus?.ToString() ?? "no status"}: {FirstLine(command.Error)}");
-            string expected = "  " + path + "\n";
-            if (output.Length != 64 + expected.Length || !output.EndsWith(expected, StringComparison.Ordinal)) return Refuse($"unexpected output: {FirstLine(output)}");
+            if (command.ExitStatus != 0) return Refuse($"the hash command exited with {command.ExitStatus?.ToString() ?? "no status"}: {FirstLine(command.Error)}");
+            // sha256sum writes "hash  path", openssl -r "hash *path".
+            string expected = path + "\n";
+            if (output.Length != 66 + expected.Length || !output.EndsWith(expected, StringComparison.Ordinal) || output[64..66] is not ("  " or " *"))
+                return Refuse($"unexpected output: {FirstLine(output)}");
             string hash = output[..64];
             if (!hash.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f')) return Refuse($"unexpected output: {FirstLine(output)}");
             return hash;
@@ -314,6 +351,16 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         {
             return Refuse($"{e.GetType().Name}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// OpenSSL first, sha256sum where there is no openssl or it fails (an old one without -r or --); its error output is
+    /// dropped so that only the answer that is used is parsed.
+    /// </summary>
+    internal static string HashCommand(string path)
+    {
+        string quoted = ShellQuote(path);
+        return $"LC_ALL=C; export LC_ALL; if command -v openssl >/dev/null 2>&1 && openssl dgst -sha256 -r -- {quoted} 2>/dev/null; then :; else sha256sum -- {quoted}; fi";
     }
 
     string? Refuse(string why)
@@ -353,6 +400,9 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             _client = null;
             _shell?.Dispose();
             _shell = null;
+            // Never waited for here: a connection still being made is closed once it is made.
+            _shellConnecting?.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _shellConnecting = null;
         }
     }
 
