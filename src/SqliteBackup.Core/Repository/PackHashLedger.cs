@@ -121,14 +121,22 @@ internal sealed class PackHashLedger
         return new Plan(hash, trusted, changed, hash.Count - changed, oldest);
     }
 
-    public void Record(string pack, Entry entry) => _entries[pack] = entry;
+    bool _recorded;
+
+    public void Record(string pack, Entry entry)
+    {
+        _entries[pack] = entry;
+        _recorded = true;
+    }
 
     /// <summary>
     /// Writes the ledger merged with the one stored now (another backup may have written since it was read; the later
-    /// hash of a pack wins), keeping only packs that still exist. A failure costs only hashing next time: logged, not thrown.
+    /// hash of a pack wins), keeping only packs that still exist; nothing when nothing was recorded. A failure costs only
+    /// hashing next time: logged, not thrown.
     /// </summary>
     public void Save(IBackupStore store, ILogger log, CancellationToken ct)
     {
+        if (!_recorded) return;
         try
         {
             var merged = Load(store, log, ct)._entries;
