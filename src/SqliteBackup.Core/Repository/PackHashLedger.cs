@@ -147,7 +147,7 @@ internal sealed class PackHashLedger
             {
                 Schema = SchemaName,
                 SchemaVersion = SchemaVersion,
-                Packs = merged.Where(p => live.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
+                Packs = merged.Where(p => live.Contains(p.Key)).OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => (Entry?)p.Value, StringComparer.Ordinal),
             };
             using var ms = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(document, Json));
             store.Put(Name, ms, createOnly: false, null, ct);
