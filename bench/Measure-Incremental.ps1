@@ -19,7 +19,8 @@
     2. Time (-Part Time): -Database (1 GiB; generated as Invoke-Benchmarks.ps1 does when missing) is copied, a first
        snapshot is taken, one day of churn is applied, then -Runs interleaved runs (after a warm-up) of an incremental
        backup and a plain full backup, both at -VerificationLevel Standard and at Quick, in this process. Every
-       incremental run is undone (the objects it added are deleted) so each one adds the same churned day.
+       incremental run is undone (the objects it added are deleted, the pack hash ledger kept, as between two days)
+       so each one adds the same churned day.
     3. Restore (-Part Restore): Restore-SqliteBackup of the churned state's snapshot against that of its plain backup.
     4. Latency (-Part Latency): bench/Measure-CommitLatency.ps1 commits every 5 ms in another process: alone, during a
        plain full backup (-VerificationLevel Quick) and during an incremental backup (Quick and Standard), in -Runs
@@ -124,9 +125,9 @@ function New-Incremental([string] $db, [string] $repo, [int] $blockSize, [string
     $b
 }
 # Undoes an incremental backup: deletes the objects it added (its manifest, packs and indexes), so the next run
-# adds the same blocks again.
+# adds the same blocks again. The repository's pack hash ledger stays, as it does from one day's backup to the next.
 function Undo-Objects([string] $dir, [string[]] $before) {
-    Get-ChildItem -LiteralPath $dir -File | Where-Object Name -notin $before | Remove-Item -Force
+    Get-ChildItem -LiteralPath $dir -File | Where-Object { $_.Name -notin $before -and $_.Name -ne 'sqlitebackup-pack-hashes.json' } | Remove-Item -Force
 }
 function Get-Names([string] $dir) { @(Get-ChildItem -LiteralPath $dir -File -ErrorAction Ignore | ForEach-Object Name) }
 # The latest backup of a location restored into a fresh file: seconds, or the reason it could not.

@@ -8,6 +8,7 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Trust;
 using SqliteBackup.Core.Verification;
 using ZstdSharp;
 
@@ -210,13 +211,16 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
         var total = Stopwatch.StartNew();
         var m = info.Manifest;
         var checks = new List<CheckResult>();
+        string? note = null;
         bool Run(string check, Func<(bool, string)> body)
         {
             var sw = Stopwatch.StartNew();
             (bool ok, string message) r;
             try { r = body(); }
             catch (SqliteBackupException e) when (e.ErrorId is "RepositoryDamaged" or "RepositoryPackMissing") { r = (false, e.Message); }
-            checks.Add(new CheckResult(check, r.ok ? VerificationOutcome.Passed : VerificationOutcome.Failed, sw.Elapsed, r.message));
+            checks.Add(new CheckResult(check, r.ok ? VerificationOutcome.Passed : VerificationOutcome.Failed, sw.Elapsed, r.message, r.ok ? note : null));
+            note = null;
+            _log.LogDebug("Check {Check}: {Ms} ms, {Message}", check, sw.ElapsedMilliseconds, r.message);
             return r.ok;
         }
         string activity = "Verifying " + m.File;
@@ -231,7 +235,7 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
             ok = Run("QuickCheck", () => fresh?.SnapshotQuickCheck is { } q ? q() : fresh?.RawCopy is { } raw ? QuickCheckFile(raw)
                 : (false, "no fresh capture to check"))
                 && Run("PacksReadBack", () => ReadBack(m.File, progress, activity, ct))
-                && Run("ReusedPacks", () => HashReused(m, progress, activity, ct));
+                && Run("ReusedPacks", () => HashReused(m, progress, activity, ct, out note));
         }
         else if (ok && level >= VerificationLevel.Full)
         {
@@ -308,34 +312,58 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
     }
 
     /// <summary>
-    /// The packs this snapshot shares with earlier ones, each hashed against its name: a byte damaged since they were
-    /// written would otherwise pass as a Standard snapshot that cannot be restored. In a directory this is a sequential
-    /// read of what the page cache mostly holds; on a remote store it would download the whole repository at every
-    /// backup, so there they are only checked present with their sizes (Test-SqliteBackup -VerificationLevel Standard reads them).
+    /// The packs this snapshot shares with earlier ones, hashed against their names: a byte damaged since they were
+    /// written would otherwise pass as a Standard snapshot that cannot be restored. In a directory a pack whose file is
+    /// provably the one hashed before (see <see cref="PackHashLedger"/>) is trusted, apart from a rolling share re-read
+    /// for media decay; the message says which were read and which were trusted. On a remote store every backup would
+    /// download the whole repository, so there they are only checked present with their sizes. Test-SqliteBackup
+    /// -VerificationLevel Standard and Test-SqliteBackupRepository read them all.
     /// </summary>
-    (bool, string) HashReused(BackupManifest m, Action<BackupProgress>? progress, string activity, CancellationToken ct)
+    (bool, string) HashReused(BackupManifest m, Action<BackupProgress>? progress, string activity, CancellationToken ct, out string? note)
     {
+        note = null;
         var added = _added.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         var reused = m.Repository!.Packs.Where(p => !added.Contains(p.Name)).ToList();
         if (reused.Count == 0) return (true, "no pack shared with earlier snapshots");
-        if (localDirectory == null) return (true, $"{reused.Count} pack(s) shared with earlier snapshots present with their sizes (not read back from a remote store)");
+        if (localDirectory == null)
+        {
+            note = $"{reused.Count} shared pack(s) checked present with their sizes, not read back from the remote store";
+            return (true, $"{reused.Count} pack(s) shared with earlier snapshots present with their sizes (not read back from a remote store)");
+        }
+        // Without the status-change time (Windows) nothing can prove a file unchanged: every shared pack is hashed.
+        var ledger = Posix.Supported ? PackHashLedger.Load(store, _log, ct) : null;
+        var plan = ledger?.Split(reused, name => Posix.Lstat(Path.Combine(localDirectory, name)), PackHashLedger.RacyMargin)
+            ?? new PackHashLedger.Plan(reused, [], reused.Count, 0, null);
         long bytes = 0;
-        foreach (var pack in reused)
+        foreach (var pack in plan.Hash)
         {
             ct.ThrowIfCancellationRequested();
+            var hashedUtc = DateTime.UtcNow;
             string sha;
+            FileStatus? identity = null;
             try
             {
                 using var input = store.OpenRead(pack.Name, ct);
+                var before = Posix.Supported && input is FileStream fs ? Posix.Fstat(fs.SafeFileHandle) : (FileStatus?)null;
                 sha = Convert.ToHexString(SHA256.HashData(input)).ToLowerInvariant();
+                // Changed while it was read: proves this read only, not the file as it is now.
+                if (before is { } b && Posix.Fstat(((FileStream)input).SafeFileHandle) == b) identity = b;
             }
             catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { return (false, $"{pack.Name} is missing"); }
             if (sha != RepositoryNames.HashOfPack(pack.Name))
                 return (false, $"{pack.Name}, shared with earlier snapshots, is damaged (it reads back with SHA-256 {sha}); this snapshot and the earlier ones that use it can not be restored. Run Test-SqliteBackupRepository to see which, and take a full backup into a new repository");
+            if (identity is { } id) ledger?.Record(pack.Name, PackHashLedger.Entry.Of(id, hashedUtc));
             bytes += pack.Size;
             progress?.Invoke(new BackupProgress(activity, $"Hashed {bytes / 1048576:N0} MiB of shared packs", 80));
         }
-        return (true, $"{reused.Count} pack(s) shared with earlier snapshots, {bytes} bytes, match their names' SHA-256");
+        ledger?.Save(store, _log, ct);
+        string read = $"{plan.Hash.Count} read back ({bytes} bytes: {plan.Changed} not hashed since they last changed, {plan.Rolling} the oldest-hashed share) and match their names' SHA-256";
+        if (plan.Trusted.Count == 0) return (true, $"{reused.Count} pack(s) shared with earlier snapshots, {bytes} bytes, read back: they match their names' SHA-256");
+        long trustedBytes = plan.Trusted.Sum(p => p.Size);
+        note = $"{plan.Hash.Count} of {reused.Count} shared pack(s) read back; {plan.Trusted.Count} trusted: their files are unchanged since they were hashed";
+        return (true, $"{reused.Count} pack(s) shared with earlier snapshots: {read}; {plan.Trusted.Count} ({trustedBytes} bytes) not read: "
+            + $"their files (size, inode, modification and status-change times) are unchanged since each was hashed in full, the oldest at {plan.OldestTrustedHashUtc:yyyy-MM-dd HH:mm:ss} UTC; "
+            + $"each backup re-reads the oldest-hashed 1/{PackHashLedger.RollingCycle} of them. Test-SqliteBackup -VerificationLevel Standard reads them all");
     }
 
     public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)

@@ -3,8 +3,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace SqliteBackup.Core.Trust;
 
-/// <summary>What lstat/fstat say about a file: enough to decide whether we may trust, follow or write it.</summary>
-internal readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, uint Links, ulong Device, ulong Inode)
+/// <summary>What lstat/fstat say about a file: enough to decide whether we may trust, follow or write it, and whether it
+/// changed (size, modification and status-change times in nanoseconds since 1970; a user can set the first two, not the third).</summary>
+internal readonly record struct FileStatus(uint Mode, uint Uid, uint Gid, uint Links, ulong Device, ulong Inode, long Size = 0, long ModifiedNs = 0, long ChangedNs = 0)
 {
     const uint TypeMask = 0xF000;
     public bool IsRegular => (Mode & TypeMask) == 0x8000;
@@ -85,13 +86,19 @@ internal static class Posix
     {
         if (OperatingSystem.IsLinux())
         {
-            // struct statx: nlink@16 uid@20 gid@24 mode(u16)@28 ino@32 ... dev_major@136 dev_minor@140
+            // struct statx: nlink@16 uid@20 gid@24 mode(u16)@28 ino@32 size@40 ctime@96 mtime@112 (statx_timestamp: i64 s,
+            // u32 ns) dev_major@136 dev_minor@140
             ulong dev = ((ulong)*(uint*)(b + 136) << 32) | *(uint*)(b + 140);
-            return new FileStatus(*(ushort*)(b + 28), *(uint*)(b + 20), *(uint*)(b + 24), *(uint*)(b + 16), dev, *(ulong*)(b + 32));
+            return new FileStatus(*(ushort*)(b + 28), *(uint*)(b + 20), *(uint*)(b + 24), *(uint*)(b + 16), dev, *(ulong*)(b + 32),
+                *(long*)(b + 40), Nanoseconds(*(long*)(b + 112), *(uint*)(b + 120)), Nanoseconds(*(long*)(b + 96), *(uint*)(b + 104)));
         }
-        // macOS struct stat (64-bit inodes): dev(i32)@0 mode(u16)@4 nlink(u16)@6 ino@8 uid@16 gid@20
-        return new FileStatus(*(ushort*)(b + 4), *(uint*)(b + 16), *(uint*)(b + 20), *(ushort*)(b + 6), *(uint*)b, *(ulong*)(b + 8));
+        // macOS struct stat (64-bit inodes): dev(i32)@0 mode(u16)@4 nlink(u16)@6 ino@8 uid@16 gid@20 mtimespec@48 ctimespec@64
+        // (timespec: i64 s, i64 ns) size@96
+        return new FileStatus(*(ushort*)(b + 4), *(uint*)(b + 16), *(uint*)(b + 20), *(ushort*)(b + 6), *(uint*)b, *(ulong*)(b + 8),
+            *(long*)(b + 96), Nanoseconds(*(long*)(b + 48), *(long*)(b + 56)), Nanoseconds(*(long*)(b + 64), *(long*)(b + 72)));
     }
+
+    static long Nanoseconds(long seconds, long nanoseconds) => (seconds * 1_000_000_000) + nanoseconds;
 
     /// <summary>
     /// Opens an existing file without following a symlink in its last component (O_NOFOLLOW fails with ELOOP), and

@@ -4,7 +4,8 @@ using SqliteBackup.Core.Format;
 namespace SqliteBackup.Core.Verification;
 
 /// <summary>The outcome of one named check: what a user reads to see why a backup is or is not sound.</summary>
-public sealed record CheckResult(string Name, VerificationOutcome Outcome, TimeSpan Duration, string Message)
+/// <param name="Note">What the verification record must say besides "passed": a passing check that proved less than its name suggests.</param>
+public sealed record CheckResult(string Name, VerificationOutcome Outcome, TimeSpan Duration, string Message, string? Note = null)
 {
     public bool Passed => Outcome == VerificationOutcome.Passed;
 }
@@ -39,7 +40,8 @@ public sealed class VerificationResult(BackupInfo backup, VerificationLevel leve
 
     public string Message => Checks.FirstOrDefault(c => !c.Passed) is { } bad
         ? bad.Outcome == VerificationOutcome.Inconclusive ? $"{bad.Name} could not run: {bad.Message}" : $"{bad.Name}: {bad.Message}"
-        : $"{Checks.Count} checks passed" + (Checks.FirstOrDefault(c => c.Name == "Authentic" && c.Message.StartsWith(NotChecked, StringComparison.Ordinal)) is { } note ? $" ({note.Message})" : "");
+        : $"{Checks.Count} checks passed" + (Checks.FirstOrDefault(c => c.Name == "Authentic" && c.Message.StartsWith(NotChecked, StringComparison.Ordinal)) is { } note ? $" ({note.Message})" : "")
+            + string.Concat(Checks.Where(c => c.Note != null).Select(c => $" ({c.Name}: {c.Note})"));
 
     /// <summary>How a Quick check of an encrypted backup says that it did not check authenticity.</summary>
     internal const string NotChecked = "not checked";
