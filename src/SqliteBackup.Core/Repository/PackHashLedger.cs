@@ -66,7 +66,11 @@ internal sealed class PackHashLedger
         try
         {
             if (store.Stat(Name, ct) == null) return Empty();
-            return Parse(store.ReadAllBytes(Name, ct, MaxBytes)) ?? Unusable(store, log, "it is not a ledger this module understands");
+            // A reason to skip hashing must come from us: a ledger someone else planted could vouch for a damaged pack.
+            string? distrust = null;
+            byte[] json = store is IFileSystemStore files ? files.ReadOwned(Name, MaxBytes, out distrust) : store.ReadAllBytes(Name, ct, MaxBytes);
+            if (distrust != null) return Unusable(store, log, distrust);
+            return Parse(json) ?? Unusable(store, log, "it is not a ledger this module understands");
         }
         catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectNotFound") { return Empty(); }
         catch (Exception e) when (e is SqliteBackupException or IOException or UnauthorizedAccessException) { return Unusable(store, log, e.Message); }
@@ -99,9 +103,11 @@ internal sealed class PackHashLedger
     {
         var hash = new List<PackRef>();
         var vouched = new List<(PackRef Pack, DateTime HashedUtc)>();
+        // A hash "in the future" (a clock once far ahead) is no record: it would sort last for the rolling re-read for years.
+        var utcNow = DateTime.UtcNow;
         foreach (var pack in shared)
         {
-            if (_entries.GetValueOrDefault(pack.Name) is { } e && stat(pack.Name) is { } now && e.Vouches(now, pack.Size, margin)) vouched.Add((pack, e.HashedUtc));
+            if (_entries.GetValueOrDefault(pack.Name) is { } e && e.HashedUtc <= utcNow && stat(pack.Name) is { } now && e.Vouches(now, pack.Size, margin)) vouched.Add((pack, e.HashedUtc));
             else hash.Add(pack);
         }
         int changed = hash.Count;

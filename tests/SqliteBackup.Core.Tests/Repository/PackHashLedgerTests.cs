@@ -158,4 +158,47 @@ public sealed class PackHashLedgerTests
         Assert.DoesNotContain("trusted", fourth.Manifest.Verifications.Single().Message);
         Assert.True(Ledger(t["repo"]).Count >= 2);
     }
+    [Fact]
+    public void A_record_hashed_in_the_future_vouches_for_nothing()
+    {
+        // A clock that was once far ahead (an unset real-time clock before NTP) would otherwise leave a record that is
+        // trusted and, as the newest, never picked for the rolling re-read until the real time catches up.
+        var pack = Pack('a');
+        long changed = Ns(DateTime.UtcNow - TimeSpan.FromHours(1));
+        var ledger = PackHashLedger.Empty();
+        ledger.Record(pack.Name, PackHashLedger.Entry.Of(Status(100, 1, changed), DateTime.UtcNow.AddYears(3)));
+
+        var plan = ledger.Split([pack], _ => Status(100, 1, changed), PackHashLedger.RacyMargin);
+
+        Assert.Equal([pack.Name], plan.Hash.Select(p => p.Name));
+        Assert.Equal(1, plan.Changed);
+    }
+
+    [SkippableFact]
+    public void A_ledger_another_user_planted_is_not_believed_and_the_damaged_pack_it_vouches_for_fails_the_backup()
+    {
+        LocalUser.RequireRoot();
+        using var t = new TempDir();
+        string a = History(t);
+        string path = Path.Combine(t["repo"], a);
+        using (var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            f.Position = f.Length / 2;
+            int b = f.ReadByte();
+            f.Position = f.Length / 2;
+            f.WriteByte((byte)(b ^ 0x5a));
+        }
+        Thread.Sleep(PastTheMargin);
+        // The forger records the damaged file's identity as hashed just now, the newest record: not the rolling share.
+        var forged = Ledger(t["repo"]);
+        forged.Record(a, PackHashLedger.Entry.Of(Posix.Lstat(path)!.Value, DateTime.UtcNow));
+        using (var store = new LocalDirectoryStore(t["repo"])) forged.Save(store, NullLogger.Instance, default);
+        using var user = new LocalUser();
+        user.Owns(Path.Combine(t["repo"], PackHashLedger.Name));
+
+        var e = Assert.Throws<SqliteBackupException>(() => Standard(t["live.db"], t["repo"]));
+
+        Assert.Equal("BackupVerificationFailed", e.ErrorId);
+        Assert.Contains(a, e.Message);
+    }
 }
