@@ -19,17 +19,27 @@ internal sealed class OperationBudget : IDisposable
     readonly long _end;
     readonly OperationBudget? _outer;
 
-    OperationBudget(TimeSpan total, TimeSpan attempt)
+    readonly bool _ambient;
+
+    OperationBudget(TimeSpan total, TimeSpan attempt, bool ambient)
     {
         Attempt = attempt;
         _end = Stopwatch.GetTimestamp() + (long)(total.TotalSeconds * Stopwatch.Frequency);
+        _ambient = ambient;
+        if (!ambient) return;
         _outer = CurrentBudget.Value;
         CurrentBudget.Value = this;
     }
 
     /// <summary>The operation's budget, current until disposed.</summary>
     /// <param name="attempt">How long one attempt of its requests may take (the request limit).</param>
-    public static OperationBudget Begin(TimeSpan total, TimeSpan attempt) => new(total, attempt);
+    public static OperationBudget Begin(TimeSpan total, TimeSpan attempt) => new(total, attempt, ambient: true);
+
+    /// <summary>
+    /// A budget only its owner asks (<see cref="Allows"/>, <see cref="FitBackoff"/>): for retries a store makes itself
+    /// around an operation that may run a transfer, during which another store's retries must not see it.
+    /// </summary>
+    public static OperationBudget Own(TimeSpan total, TimeSpan attempt) => new(total, attempt, ambient: false);
 
     /// <summary>How long one attempt may take.</summary>
     public TimeSpan Attempt { get; }
@@ -49,10 +59,13 @@ internal sealed class OperationBudget : IDisposable
     static readonly TimeSpan Margin = TimeSpan.FromSeconds(0.1);
 
     /// <summary>Whether another attempt can start now and finish in time (always, outside an operation).</summary>
-    public static bool AllowsAttempt()
+    public static bool AllowsAttempt() => Current is not { } budget || budget.Allows();
+
+    /// <summary>Whether another attempt can start now and finish in time; a refusal is remembered for the message.</summary>
+    public bool Allows()
     {
-        if (Current is not { } budget || budget.Left >= budget.Attempt + Margin) return true;
-        budget.RetryRefused = true;
+        if (Left >= Attempt + Margin) return true;
+        RetryRefused = true;
         return false;
     }
 
@@ -60,12 +73,17 @@ internal sealed class OperationBudget : IDisposable
     /// <paramref name="backoff"/>, shortened so that an attempt still fits after it: it was allowed
     /// (<see cref="AllowsAttempt"/>) on the grounds that it would.
     /// </summary>
-    public static TimeSpan Fit(TimeSpan backoff)
+    public static TimeSpan Fit(TimeSpan backoff) => Current is not { } budget ? backoff : budget.FitBackoff(backoff);
+
+    /// <summary><paramref name="backoff"/>, shortened so that an attempt still fits after it.</summary>
+    public TimeSpan FitBackoff(TimeSpan backoff)
     {
-        if (Current is not { } budget) return backoff;
-        var spare = budget.Left - budget.Attempt - Margin;
+        var spare = Left - Attempt - Margin;
         return spare <= TimeSpan.Zero ? TimeSpan.Zero : backoff < spare ? backoff : spare;
     }
 
-    public void Dispose() => CurrentBudget.Value = _outer;
+    public void Dispose()
+    {
+        if (_ambient) CurrentBudget.Value = _outer;
+    }
 }

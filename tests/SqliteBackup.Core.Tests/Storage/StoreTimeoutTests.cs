@@ -326,8 +326,10 @@ public sealed class SftpTimeoutTests
         finally { SftpConnector.SshDirectoryOverride = null; }
         watch.Stop();
         Assert.Equal("StoreUnavailable", e.ErrorId);
-        // The handshake is a small request: its 1 s limit, not the operation's 30 s.
-        Assert.InRange(watch.Elapsed.TotalSeconds, 0.9, 4);
+        // The handshake is a small request: its 1 s limit for each of the five attempts (with 0.1-1.6 s between them),
+        // not the operation's 30 s.
+        Assert.Contains("5 attempts, each on a new connection", e.Message);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 4.5, 12);
         StoreTimeoutTests.AssertSaysHowLong(e);
     }
 }

@@ -65,17 +65,16 @@ static class SftpConnector
             }
             e.CanTrust = false;
         };
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             client.Connect();
             return client;
         }
-        catch (Exception e)
+        catch (Exception)
         {
             client.Dispose();
             if (refused != null) throw refused;
-            if (SftpFailures.Map(e, location.Text, CancellationToken.None, options.Waited(watch)) is { } mapped) throw mapped;
+            // Left as it is: the caller's retries tell a failed connection from an answer, and say how long they tried.
             throw;
         }
     }

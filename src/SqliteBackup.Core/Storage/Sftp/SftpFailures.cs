@@ -20,7 +20,7 @@ static class SftpFailures
             case SshOperationTimeoutException:
                 return BackupErrors.SftpUnavailable(location, $"the server did not answer in time ({e.Message}){(waited == null ? "" : "; " + waited)}", e);
             case SocketException s:
-                return BackupErrors.SftpUnavailable(location, $"the connection failed ({s.SocketErrorCode}: {s.Message})", e);
+                return BackupErrors.SftpUnavailable(location, $"the connection failed ({s.SocketErrorCode}: {s.Message}){(waited == null ? "" : "; " + waited)}", e);
             case SshConnectionException:
                 return BackupErrors.SftpUnavailable(location, $"the connection was lost or refused ({e.Message}){(waited == null ? "" : "; " + waited)}", e);
             case ProxyException:
@@ -30,7 +30,7 @@ static class SftpFailures
             case SshException:
                 return BackupErrors.SftpRequestFailed(location, $"the server answered: {e.Message}", e);
             case IOException when e.InnerException is SocketException:
-                return BackupErrors.SftpUnavailable(location, $"the connection failed ({e.Message})", e);
+                return BackupErrors.SftpUnavailable(location, $"the connection failed ({e.Message}){(waited == null ? "" : "; " + waited)}", e);
         }
         return null;
     }

@@ -130,20 +130,25 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     {
         StoreNames.Check(name, Location);
         string final = _location.PathOf(name);
-        string temp = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+        string temp = "";
         bool created = false;
+        var source = new SourceStream(content);
         try
         {
             Run(() =>
             {
+                string? abandoned = created ? temp : null; // an attempt whose connection failed before the upload began
+                temp = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+                created = false;
                 EnsureDirectory(_options.Create);
                 var client = Client;
+                if (abandoned != null) DeleteQuietly(abandoned);
                 // Created empty and made owner-only before a byte of the backup is in it; the upload below truncates
                 // and writes the same file, which keeps its mode.
                 client.Open(temp, FileMode.CreateNew, FileAccess.Write).Dispose();
                 created = true;
                 client.ChangePermissions(temp, 600);
-                Upload(client, content, temp, progress, ct);
+                Upload(client, source, temp, progress, ct);
                 if (createOnly)
                 {
                     try { client.RenameFile(temp, final, isPosix: false); }
@@ -155,7 +160,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                     catch (NotSupportedException e) { throw BackupErrors.SftpRequestFailed(Location, "the server offers no posix-rename@openssh.com, so an object cannot be replaced atomically", e); }
                 }
                 created = false;
-            }, ct);
+            }, ct, retryable: () => !source.Started);
         }
         catch (SourceFailedException e)
         {
@@ -172,7 +177,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     /// SSH.NET's upload keeps several writes in flight (a round trip per write would halve the rate); it reports
     /// progress on its own threads, so the reports are handed over to the caller's thread, which a shell needs.
     /// </summary>
-    void Upload(SftpClient client, Stream content, string temp, IProgress<long>? progress, CancellationToken ct)
+    void Upload(SftpClient client, SourceStream content, string temp, IProgress<long>? progress, CancellationToken ct)
     {
         bool shellStarted = false;
         using var reports = new BlockingCollection<long>();
@@ -180,7 +185,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         {
             try
             {
-                await client.UploadFileAsync(new SourceStream(content), temp, canOverride: true,
+                await client.UploadFileAsync(content, temp, canOverride: true,
                     new Reporter(n => { try { reports.TryAdd((long)n.TotalBytesUploaded); } catch (InvalidOperationException) { } }), ct).ConfigureAwait(false);
             }
             finally { reports.CompleteAdding(); }
@@ -383,14 +388,41 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
     SqliteBackupException Missing(Exception e) => BackupErrors.SftpLocationNotFound(Location, $"the directory {DirectoryPath} does not exist on {_location.Host}", e);
 
-    T Run<T>(Func<T> op, CancellationToken ct)
+    /// <summary>
+    /// One operation, tried again on a new connection after the connection failed (<see cref="SftpRetries"/>) while
+    /// <paramref name="retryable"/> says that is still safe (an upload whose source was read cannot be sent again).
+    /// </summary>
+    T Run<T>(Func<T> op, CancellationToken ct, Func<bool>? retryable = null)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        try { return op(); }
-        catch (Exception e) when (SftpFailures.Map(e, Location, ct, _options.Waited(watch)) is { } mapped) { throw mapped; }
+        // Not ambient: an upload runs inside, and a source store's own retries must not count against this limit.
+        using var budget = OperationBudget.Own(_options.Timeout, _options.RequestLimit());
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return op(); }
+            catch (Exception e) when (!ct.IsCancellationRequested && attempt <= SftpRetries.MaxRetries && SftpRetries.IsTransient(e)
+                                      && (retryable == null || retryable()) && budget.Allows())
+            {
+                Reconnect();
+                if (ct.WaitHandle.WaitOne(SftpRetries.Backoff(attempt, budget))) ct.ThrowIfCancellationRequested();
+            }
+            catch (Exception e) when (SftpFailures.Map(e, Location, ct, Attempts(attempt) + _options.Waited(watch, budget)) is { } mapped) { throw mapped; }
+        }
     }
 
-    void Run(Action op, CancellationToken ct) => Run(() => { op(); return 0; }, ct);
+    static string Attempts(int n) => n == 1 ? "" : $"{n} attempts, each on a new connection; ";
+
+    void Run(Action op, CancellationToken ct, Func<bool>? retryable = null) => Run(() => { op(); return 0; }, ct, retryable);
+
+    /// <summary>After a failed connection: the next request makes a new one (a half-dead one may still say it is connected).</summary>
+    void Reconnect()
+    {
+        lock (_connecting)
+        {
+            try { _client?.Dispose(); } catch (Exception) { }
+            _client = null;
+        }
+    }
 
     public void Dispose()
     {
@@ -409,8 +441,12 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     public override string ToString() => Location;
 
 
+    /// <summary>The backup's bytes as the upload reads them; once one is read, the upload cannot be tried again.</summary>
     sealed class SourceStream(Stream inner) : Stream
     {
+        /// <summary>Whether the upload asked for any of the source: from then on a failed attempt cannot be repeated.</summary>
+        public bool Started { get; private set; }
+
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
@@ -420,12 +456,14 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
         public override int Read(Span<byte> buffer)
         {
+            Started = true;
             try { return inner.Read(buffer); }
             catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
         }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
         {
+            Started = true;
             try { return await inner.ReadAsync(buffer, ct).ConfigureAwait(false); }
             catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
         }
