@@ -825,4 +825,11 @@ public static class BackupErrors
         "EncryptionIdentityMissing", BackupErrorCategory.InvalidArgument,
         $"The orphan '{file}' is encrypted (age), and no identity or passphrase was given to open it, so it can not be verified or registered. Nothing was written.",
         "Run Test-SqliteBackup on it again with -IdentityFile or -IdentityVariable (the secret key of one of the recipients it was encrypted to) or -Passphrase, and -VerificationLevel Standard or Full. The identity that registers it signs its new manifest.", file);
+
+    // ---- issue 11, off-site copies: a download resumed after a dropped connection ------------------------------------
+
+    public static SqliteBackupException StoreObjectChangedWhileRead(string location, string name, string detail) => new(
+        "StoreObjectChanged", BackupErrorCategory.InvalidData,
+        $"'{name}' in {location} changed while it was being read ({detail}), so the read that a dropped connection interrupted was not resumed: no bytes of two versions were joined. Nothing was restored or reported good from it.",
+        "Something else replaced or altered the object: find out what (another writer, a sync tool), then run the command again; Test-SqliteBackup tells whether the object now there matches its manifest.", location + "/" + name);
 }

@@ -130,6 +130,84 @@ public sealed class SftpRetryTests(SshdServer server) : IDisposable
         Assert.Equal(["first"], store.List().Select(o => o.Name));
     }
 
+    [SkippableFact]
+    public void A_download_cut_part_way_goes_on_from_where_it_stopped_on_a_new_connection()
+    {
+        server.Require();
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir);
+        var data = Bytes(8 << 20);
+        store.Put("a.db.zst", new MemoryStream(data), createOnly: true);
+        int before = hop.Accepted;
+
+        using var read = store.OpenRead("a.db.zst");
+        var got = new MemoryStream();
+        var buffer = new byte[1 << 20];
+        for (int i = 0; i < 2; i++) got.Write(buffer, 0, ReadFully(read, buffer));
+        hop.CutAll();
+        hop.DropNext(1); // and the first reconnect is refused too
+        read.CopyTo(got);
+
+        Assert.Equal(data, got.ToArray());
+        Assert.True(hop.Accepted >= before + 2, $"{hop.Accepted - before} new connection(s)");
+    }
+
+    [SkippableFact]
+    public void A_download_cut_part_way_is_not_joined_to_a_file_that_replaced_it_meanwhile()
+    {
+        server.Require();
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir);
+        var data = Bytes(8 << 20);
+        store.Put("a.db.zst", new MemoryStream(data), createOnly: true);
+        string path = Path.Combine(dir, "a.db.zst");
+
+        using var read = store.OpenRead("a.db.zst");
+        var buffer = new byte[1 << 20];
+        ReadFully(read, buffer);
+        hop.CutAll();
+        // Another writer puts a different file of the same size in its place (a later second on its clock).
+        var other = Bytes((8 << 20) + 1).AsSpan(0, 8 << 20).ToArray();
+        File.WriteAllBytes(path + ".new", other);
+        File.SetLastWriteTimeUtc(path + ".new", File.GetLastWriteTimeUtc(path).AddSeconds(5));
+        File.Move(path + ".new", path, overwrite: true);
+
+        var e = Assert.Throws<SqliteBackupException>(() => read.CopyTo(Stream.Null));
+
+        Assert.Equal("StoreObjectChanged", e.ErrorId);
+        Assert.Contains("a.db.zst", e.Message);
+    }
+
+    [SkippableFact]
+    public void A_download_whose_server_stays_away_fails_as_unavailable_after_its_retries()
+    {
+        server.Require();
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir, new StoreOptions { Create = true, Timeout = TimeSpan.FromSeconds(10), RequestTimeout = TimeSpan.FromSeconds(2) });
+        store.Put("a.db.zst", new MemoryStream(Bytes(8 << 20)), createOnly: true);
+
+        using var read = store.OpenRead("a.db.zst");
+        ReadFully(read, new byte[1 << 20]);
+        hop.DropNext(int.MaxValue);
+        hop.CutAll();
+        var watch = Stopwatch.StartNew();
+
+        var e = Assert.Throws<SqliteBackupException>(() => read.CopyTo(Stream.Null));
+
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 0, 40);
+    }
+
+    static int ReadFully(Stream s, byte[] buffer)
+    {
+        int n = 0, r;
+        while (n < buffer.Length && (r = s.Read(buffer, n, buffer.Length - n)) > 0) n += r;
+        return n;
+    }
+
     /// <summary>Gives its bytes once; past a point, runs an action (once) before giving more; counts reads from the start.</summary>
     sealed class CuttingStream(byte[] data, int cutAfter, Action cut) : MemoryStream(data)
     {

@@ -126,7 +126,10 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
                 using var headers = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 headers.CancelAfter(_options.RequestLimit());
                 var response = await _dataClient.GetObjectAsync(new GetObjectRequest { BucketName = _location.Bucket, Key = _location.Key(name) }, headers.Token).ConfigureAwait(false);
-                return (Stream)new ResponseStream(response, _options.StallLimit());
+                string etag = response.ETag;
+                long length = response.ContentLength;
+                return (Stream)new ResumingReadStream(new ResponseStream(response, _options.StallLimit()), length,
+                    (offset, ct) => ReopenAt(name, etag, offset, length, ct), ResponseStream.IsConnectionFailure);
             }
             catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey")
             {
@@ -134,6 +137,34 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
             }
         }, ct, transfer: true); // the stream outlives this call: its reads have the stall limit
     }
+
+    /// <summary>The rest of an object whose download was cut, only if it is still the object first opened (If-Match on its ETag).</summary>
+    Stream ReopenAt(string name, string etag, long offset, long length, CancellationToken ct) => Run(async ct =>
+    {
+        try
+        {
+            using var headers = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            headers.CancelAfter(_options.RequestLimit());
+            var response = await _dataClient.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = _location.Bucket, Key = _location.Key(name), EtagToMatch = etag, ByteRange = new ByteRange(offset, length - 1),
+            }, headers.Token).ConfigureAwait(false);
+            if (response.ContentLength != length - offset)
+            {
+                response.Dispose();
+                throw BackupErrors.StoreObjectChangedWhileRead(Location, name, $"the rest from byte {offset} is {response.ContentLength} bytes, not {length - offset}");
+            }
+            return (Stream)new ResponseStream(response, _options.StallLimit());
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed)
+        {
+            throw BackupErrors.StoreObjectChangedWhileRead(Location, name, $"its ETag is no longer {etag}");
+        }
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey")
+        {
+            throw BackupErrors.StoreObjectChangedWhileRead(Location, name, "it was deleted");
+        }
+    }, ct, transfer: true);
 
     public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default) =>
         Upload(name, content, createOnly, null, progress, ct);
@@ -392,5 +423,8 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
             if (disposing) { _body.Dispose(); response.Dispose(); }
             base.Dispose(disposing);
         }
+
+        /// <summary>A read that failed for the connection's sake (reset, closed early, stalled): worth reopening.</summary>
+        public static bool IsConnectionFailure(Exception e) => e is IOException or System.Net.Sockets.SocketException or System.Net.Http.HttpRequestException;
     }
 }

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Renci.SshNet.Common;
-using SqliteBackup.Core.Errors;
 
 namespace SqliteBackup.Core.Storage.Sftp;
 
@@ -15,9 +14,6 @@ static class SftpRetries
     /// <summary>As the S3 and Azure stores: five attempts at most.</summary>
     internal const int MaxRetries = 4;
 
-    /// <summary>The first wait; each retry waits about twice as long, the last within 3.2 s.</summary>
-    static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(0.2);
-
     /// <summary>A failure of the connection, not an answer of the server: worth one more connection.</summary>
     public static bool IsTransient(Exception e) => e switch
     {
@@ -27,7 +23,6 @@ static class SftpRetries
         _ => false,
     };
 
-    /// <summary>The wait before retry <paramref name="retry"/> (1-based): doubling, jittered by up to a half so that writers that failed together do not come back together, fitted to what is left.</summary>
-    public static TimeSpan Backoff(int retry, OperationBudget budget) =>
-        budget.FitBackoff(FirstBackoff * Math.Pow(2, retry - 1) * (0.5 + Random.Shared.NextDouble() / 2));
+    /// <summary>The wait before retry <paramref name="retry"/> (1-based), fitted to what is left of the operation's limit.</summary>
+    public static TimeSpan Backoff(int retry, OperationBudget budget) => budget.FitBackoff(Storage.Backoff.Doubling(retry));
 }

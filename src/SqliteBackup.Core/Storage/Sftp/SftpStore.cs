@@ -58,16 +58,22 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
     string DirectoryPath => _location.Directory.Length == 0 ? "." : _location.Directory;
 
+    /// <summary>The connection this thread's current operation was given: the one to drop when that operation's connection fails.</summary>
+    readonly ThreadLocal<SftpClient?> _given = new();
+
     SftpClient Client
     {
         get
         {
             lock (_connecting)
             {
-                if (_client is { IsConnected: true }) return _client;
-                _client?.Dispose();
-                _client = null;
-                return _client = SftpConnector.Connect(_location, _options);
+                if (_client is not { IsConnected: true })
+                {
+                    _client?.Dispose();
+                    _client = null;
+                    _client = SftpConnector.Connect(_location, _options);
+                }
+                return _given.Value = _client;
             }
         }
     }
@@ -115,9 +121,21 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     public Stream OpenRead(string name, CancellationToken ct = default)
     {
         StoreNames.Check(name, Location);
+        string path = _location.PathOf(name);
         return Run(() =>
         {
-            try { return (Stream)new ReadStream(Client.OpenRead(_location.PathOf(name)), Location, n => Interlocked.Add(ref _bytesRead, n)); }
+            try
+            {
+                var first = Open(path);
+                var (length, written, on) = (first.Attributes.Size, first.Attributes.LastWriteTimeUtc, first.On);
+                var resuming = new ResumingReadStream(first.File, length, (offset, _) =>
+                {
+                    var (rest, nowOn) = ReopenAt(name, path, offset, length, written, on);
+                    on = nowOn;
+                    return rest;
+                }, SftpRetries.IsTransient);
+                return (Stream)new ReadStream(resuming, Location, n => Interlocked.Add(ref _bytesRead, n));
+            }
             catch (SftpPathNotFoundException)
             {
                 EnsureDirectory(_options.Create);
@@ -125,6 +143,34 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             }
         }, ct);
     }
+
+    /// <summary>The file, and its size and time asked right after it was opened (what a reopen must find again), and the connection it is read on.</summary>
+    (SftpFileStream File, SftpFileAttributes Attributes, SftpClient On) Open(string path)
+    {
+        var client = Client;
+        var file = client.OpenRead(path);
+        try { return (file, client.GetAttributes(path), client); }
+        catch { file.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// The rest of a file whose read was cut, on a new connection (with the operation's retries), only while it still
+    /// has the size and time it had when first opened: a backup replaced in between is not joined to the old one's start.
+    /// </summary>
+    (Stream Remainder, SftpClient On) ReopenAt(string name, string path, long offset, long length, DateTime written, SftpClient failed) => Run(() =>
+    {
+        Reconnect(failed);
+        (SftpFileStream File, SftpFileAttributes Attributes, SftpClient On) again;
+        try { again = Open(path); }
+        catch (SftpPathNotFoundException) { throw BackupErrors.StoreObjectChangedWhileRead(Location, name, "it was deleted"); }
+        if (again.Attributes.Size != length || again.Attributes.LastWriteTimeUtc != written)
+        {
+            again.File.Dispose();
+            throw BackupErrors.StoreObjectChangedWhileRead(Location, name, $"it is now {again.Attributes.Size} bytes written {again.Attributes.LastWriteTimeUtc:u}, it was {length} bytes written {written:u}");
+        }
+        again.File.Seek(offset, SeekOrigin.Begin);
+        return ((Stream)again.File, again.On);
+    }, CancellationToken.None);
 
     public void Put(string name, Stream content, bool createOnly, IProgress<long>? progress = null, CancellationToken ct = default)
     {
@@ -403,7 +449,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             catch (Exception e) when (!ct.IsCancellationRequested && attempt <= SftpRetries.MaxRetries && SftpRetries.IsTransient(e)
                                       && (retryable == null || retryable()) && budget.Allows())
             {
-                Reconnect();
+                Reconnect(_given.Value);
                 if (ct.WaitHandle.WaitOne(SftpRetries.Backoff(attempt, budget))) ct.ThrowIfCancellationRequested();
             }
             catch (Exception e) when (SftpFailures.Map(e, Location, ct, Attempts(attempt) + _options.Waited(watch, budget)) is { } mapped) { throw mapped; }
@@ -414,12 +460,17 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
     void Run(Action op, CancellationToken ct, Func<bool>? retryable = null) => Run(() => { op(); return 0; }, ct, retryable);
 
-    /// <summary>After a failed connection: the next request makes a new one (a half-dead one may still say it is connected).</summary>
-    void Reconnect()
+    /// <summary>
+    /// After <paramref name="failed"/> failed (a half-dead connection may still say it is connected): the next request
+    /// makes a new one. Other threads share the connection (a repository's packs are read in parallel): one that
+    /// another thread already replaced is left alone, so that failures on one dead connection do not each drop the next.
+    /// </summary>
+    void Reconnect(SftpClient? failed)
     {
         lock (_connecting)
         {
-            try { _client?.Dispose(); } catch (Exception) { }
+            if (_client == null || !ReferenceEquals(_client, failed)) return;
+            try { _client.Dispose(); } catch (Exception) { }
             _client = null;
         }
     }
@@ -430,6 +481,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         {
             _client?.Dispose();
             _client = null;
+            _given.Dispose();
             _shell?.Dispose();
             _shell = null;
             // Never waited for here: a connection still being made is closed once it is made.
@@ -476,7 +528,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     }
 
     /// <summary>An object's bytes; a connection lost while reading is the store's failure, said so.</summary>
-    sealed class ReadStream(SftpFileStream inner, string location, Action<int> counted) : Stream
+    sealed class ReadStream(Stream inner, string location, Action<int> counted) : Stream
     {
         public override bool CanRead => true;
         public override bool CanSeek => false;
