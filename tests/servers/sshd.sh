@@ -42,7 +42,11 @@ start)
   [[ -f $D/client_sftponly ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-sftponly -f "$D/client_sftponly"
   [[ -f $D/client_liar ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-liar -f "$D/client_liar"
   [[ -f $D/client_nossl ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-nossl -f "$D/client_nossl"
-  mkdir -p "$D/liarbin" "$D/sumbin"
+  # And one whose sync(1) writes down what it was asked to flush (in sync.log) before flushing it.
+  [[ -f $D/client_synclog ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-synclog -f "$D/client_synclog"
+  mkdir -p "$D/liarbin" "$D/sumbin" "$D/syncbin"
+  printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s/sync.log"\nexec %s "$@"\n' "$D" "$(command -v sync)" >"$D/syncbin/sync"
+  chmod 755 "$D/syncbin/sync"
   printf '#!/bin/sh\nfor a; do f=$a; done\nprintf "%%064d *%%s\\n" 0 "$f"\n' >"$D/liarbin/openssl"
   chmod 755 "$D/liarbin/openssl"
   ln -sf "$(command -v sha256sum)" "$D/sumbin/sha256sum"
@@ -51,6 +55,7 @@ start)
     echo "restrict,command=\"internal-sftp\" $(cat "$D/client_sftponly.pub")"
     echo "environment=\"PATH=$D/liarbin:/usr/bin:/bin\" $(cat "$D/client_liar.pub")"
     echo "environment=\"PATH=$D/sumbin\" $(cat "$D/client_nossl.pub")"
+    echo "environment=\"PATH=$D/syncbin:/usr/bin:/bin\" $(cat "$D/client_synclog.pub")"
   } >"$D/authorized_keys"
   cat >"$D/sshd_config" <<CONF
 Port $PORT

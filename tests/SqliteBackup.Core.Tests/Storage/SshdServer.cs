@@ -57,6 +57,9 @@ public sealed class SshdServer : IDisposable
     public string LiarIdentity => Path.Combine(Dir, "client_liar");
     /// <summary>A key of the same user whose commands find sha256sum and no openssl.</summary>
     public string NoOpensslIdentity => Path.Combine(Dir, "client_nossl");
+    /// <summary>A key of the same user whose commands find a sync(1) that appends its arguments to <see cref="SyncLog"/> before flushing them.</summary>
+    public string SyncLogIdentity => Path.Combine(Dir, "client_synclog");
+    public string SyncLog => Path.Combine(Dir, "sync.log");
     public string AuthorizedKeys => Path.Combine(Dir, "authorized_keys");
     public string HostPublicKey => Path.Combine(Dir, "host_ed25519.pub");
 

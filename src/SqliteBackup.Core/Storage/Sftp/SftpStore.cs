@@ -17,8 +17,10 @@ namespace SqliteBackup.Core.Storage.Sftp;
 /// over a second SSH connection: SSH.NET cannot open an exec channel on the SFTP one), otherwise copies are checked by
 /// reading them back.
 /// <para>
-/// Not flushed to the server's disk before the rename: SSH.NET 2026.0.0 cannot send fsync@openssh.com. A crash of the
-/// server's machine (not of ours, nor of the connection) right after an upload can lose the object's last bytes.
+/// SSH.NET 2026.0.0 cannot send fsync@openssh.com: where the account may run commands, each object and its directory
+/// entry are flushed with sync(1) once renamed, before the caller writes anything after it (<see cref="FlushOnServer"/>).
+/// Elsewhere a crash of the server's machine right after an upload can lose the object's last bytes (a manifest then
+/// points at a short object, which verification reports).
 /// </para>
 /// </summary>
 public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceChecksum
@@ -207,6 +209,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 }
                 created = false;
             }, ct, retryable: () => !source.Started);
+            FlushOnServer(final, source.Bytes, ct);
         }
         catch (SourceFailedException e)
         {
@@ -364,23 +367,9 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         string path = _location.PathOf(name);
         // sha256sum escapes such names ("\hash  name" with \\ and \n); not worth parsing for paths we never choose.
         if (path.Contains('\\') || path.Contains('\n') || path.Contains('\r')) return Refuse("the path holds a backslash or line break");
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            SshClient shell;
-            lock (_connecting)
-            {
-                if (_shell is not { IsConnected: true })
-                {
-                    _shell?.Dispose();
-                    _shell = null;
-                    var early = _shellConnecting;
-                    _shellConnecting = null;
-                    _shell = early != null ? early.GetAwaiter().GetResult() : SftpConnector.ConnectShell(_location, _options);
-                }
-                shell = _shell;
-            }
-            using var command = shell.CreateCommand(HashCommand(path));
+            using var command = Shell().CreateCommand(HashCommand(path));
             // The server reads the whole file: a small request's wait plus a pass at a slow disk's 100 MB/s, within the total limit.
             var limit = _options.RequestLimit() + TimeSpan.FromSeconds(size / 100e6);
             command.CommandTimeout = limit < _options.Timeout ? limit : _options.Timeout;
@@ -401,6 +390,54 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         catch (Exception e) when (e is SshException or SocketException or IOException or ObjectDisposedException or InvalidOperationException or SqliteBackupException or TimeoutException)
         {
             return Refuse($"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>The connection for commands: the one opened beside a large upload, else a new one.</summary>
+    SshClient Shell()
+    {
+        lock (_connecting)
+        {
+            if (_shell is not { IsConnected: true })
+            {
+                _shell?.Dispose();
+                _shell = null;
+                var early = _shellConnecting;
+                _shellConnecting = null;
+                _shell = early != null ? early.GetAwaiter().GetResult() : SftpConnector.ConnectShell(_location, _options);
+            }
+            return _shell;
+        }
+    }
+
+    /// <summary>Why objects are not flushed to the server's disk (null while they are, or not yet tried): remembered for the instance.</summary>
+    public string? ServerFlushUnavailable { get; private set; }
+
+    /// <summary>
+    /// Flushes a renamed object and its directory entry to the server's disk (`sync -- file dir`, fsync(2) of each) before
+    /// anything written after it (its manifest) can be: SFTP's own fsync@openssh.com is out of SSH.NET's reach, so this
+    /// needs an account that may run commands, as the server's hash does. Where it cannot (internal-sftp only, no
+    /// sync(1) that takes files), objects are as durable as the server's own write-back makes them, as before; the
+    /// store stops asking.
+    /// </summary>
+    void FlushOnServer(string file, long size, CancellationToken ct)
+    {
+        if (_noShellHash || ServerFlushUnavailable != null) return;
+        try
+        {
+            using var command = Shell().CreateCommand($"LC_ALL=C; export LC_ALL; sync -- {ShellQuote(file)} {ShellQuote(DirectoryPath)}");
+            // Writing back what is still dirty of the file: a slow disk's 100 MB/s, within the total limit.
+            var limit = _options.RequestLimit() + TimeSpan.FromSeconds(size / 100e6);
+            command.CommandTimeout = limit < _options.Timeout ? limit : _options.Timeout;
+            using (ct.Register(() => { try { command.CancelAsync(); } catch (Exception) { } }))
+                command.Execute();
+            ct.ThrowIfCancellationRequested();
+            if (command.ExitStatus != 0) ServerFlushUnavailable = $"sync exited with {command.ExitStatus?.ToString() ?? "no status"}: {FirstLine(command.Error)}";
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+        catch (Exception e) when (e is SshException or SocketException or IOException or ObjectDisposedException or InvalidOperationException or SqliteBackupException or TimeoutException)
+        {
+            ServerFlushUnavailable = $"{e.GetType().Name}: {e.Message}";
         }
     }
 
@@ -499,6 +536,9 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         /// <summary>Whether the upload asked for any of the source: from then on a failed attempt cannot be repeated.</summary>
         public bool Started { get; private set; }
 
+        /// <summary>How many bytes were read (sent).</summary>
+        public long Bytes { get; private set; }
+
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
@@ -509,18 +549,25 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         public override int Read(Span<byte> buffer)
         {
             Started = true;
-            try { return inner.Read(buffer); }
+            try { return Count(inner.Read(buffer)); }
             catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
         }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
         {
             Started = true;
-            try { return await inner.ReadAsync(buffer, ct).ConfigureAwait(false); }
+            try { return Count(await inner.ReadAsync(buffer, ct).ConfigureAwait(false)); }
             catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+        int Count(int n)
+        {
+            Bytes += n;
+            return n;
+        }
+
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();

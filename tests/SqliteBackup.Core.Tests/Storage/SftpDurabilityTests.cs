@@ -1,0 +1,63 @@
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Copies;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Sftp;
+
+namespace SqliteBackup.Core.Tests.Storage;
+
+/// <summary>
+/// SFTP objects flushed to the server's disk with sync(1) once renamed, where the account may run commands: the data
+/// object before its manifest; an account without sync or without commands still gets its copy, unflushed, as before.
+/// </summary>
+[Collection(SshdCollection.Name)]
+public sealed class SftpDurabilityTests(SshdServer server) : IDisposable
+{
+    public void Dispose() => server.ResetEnvironment();
+
+    SftpStore Open(string directory) => new(new Uri(server.LocationOf(directory)), new StoreOptions { Create = true });
+
+    BackupInfo NewBackup(TempDir t)
+    {
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 200);
+        return new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["backups"] });
+    }
+
+    [SkippableFact]
+    public void A_copy_flushes_its_data_object_and_directory_to_the_servers_disk_before_its_manifest()
+    {
+        server.Require();
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, server.SyncLogIdentity);
+        File.Delete(server.SyncLog);
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+
+        Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, store).Status);
+
+        Assert.Null(store.ServerFlushUnavailable);
+        var flushed = File.ReadAllLines(server.SyncLog);
+        string manifest = Path.GetFileName(local.ManifestPath);
+        Assert.Equal([$"-- {dir}/{local.Manifest.File} {dir}", $"-- {dir}/{manifest} {dir}"], flushed);
+    }
+
+    [SkippableFact]
+    public void An_account_without_sync_or_without_commands_still_gets_its_objects_and_is_not_asked_again()
+    {
+        server.Require();
+        foreach (var identity in new[] { server.NoOpensslIdentity, server.SftpOnlyIdentity })
+        {
+            Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, identity);
+            string dir = server.NewDirectory();
+            using var store = Open(dir);
+            store.Put("a", new MemoryStream([1, 2, 3]), createOnly: true);
+            Assert.NotNull(store.ServerFlushUnavailable);
+            string why = store.ServerFlushUnavailable!;
+            store.Put("b", new MemoryStream([4, 5]), createOnly: true);
+            Assert.Equal(why, store.ServerFlushUnavailable);
+            Assert.Equal([1, 2, 3], File.ReadAllBytes(Path.Combine(dir, "a")));
+            Assert.Equal(["a", "b"], store.List().Select(o => o.Name).Order());
+        }
+    }
+}
