@@ -606,7 +606,7 @@ public static class BackupErrors
     public static SqliteBackupException SftpLocationInvalid(string location, string why) => new(
         "StoreLocationInvalid", BackupErrorCategory.InvalidArgument,
         $"'{location}' is not a usable store location: {why}.",
-        "Write it as sftp://user@host:port/absolute/path or sftp://user@host/~/path (under the login directory); the server's key must be in known_hosts (SQLITEBACKUP_SFTP_KNOWN_HOSTS names another file) and the login uses a key file (SQLITEBACKUP_SFTP_IDENTITY).", location);
+        "Write it as sftp://user@host:port/absolute/path or sftp://user@host/~/path (under the login directory), with ?fsync=true to have every object flushed to the server's disk; the server's key must be in known_hosts (SQLITEBACKUP_SFTP_KNOWN_HOSTS names another file) and the login uses a key file (SQLITEBACKUP_SFTP_IDENTITY).", location);
 
     /// <summary>A store that became unreachable while an upload was under way: the same error, saying what became of the upload.</summary>
     public static SqliteBackupException UploadAbandoned(SqliteBackupException unavailable) => new(

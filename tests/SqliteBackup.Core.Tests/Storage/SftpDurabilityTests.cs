@@ -7,15 +7,16 @@ using SqliteBackup.Core.Storage.Sftp;
 namespace SqliteBackup.Core.Tests.Storage;
 
 /// <summary>
-/// SFTP objects flushed to the server's disk with sync(1) once renamed, where the account may run commands: the data
-/// object before its manifest; an account without sync or without commands still gets its copy, unflushed, as before.
+/// SFTP objects flushed to the server's disk with sync(1) once renamed when the location asks (?fsync=true) and the
+/// account may run commands: the data object before its manifest; an account without sync or without commands still
+/// gets its copy, unflushed; without the query nothing is flushed (as rclone and sftp(1)).
 /// </summary>
 [Collection(SshdCollection.Name)]
 public sealed class SftpDurabilityTests(SshdServer server) : IDisposable
 {
     public void Dispose() => server.ResetEnvironment();
 
-    SftpStore Open(string directory) => new(new Uri(server.LocationOf(directory)), new StoreOptions { Create = true });
+    SftpStore Open(string directory, bool fsync = true) => new(new Uri(server.LocationOf(directory) + (fsync ? "?fsync=true" : "")), new StoreOptions { Create = true });
 
     BackupInfo NewBackup(TempDir t)
     {
@@ -40,6 +41,36 @@ public sealed class SftpDurabilityTests(SshdServer server) : IDisposable
         var flushed = File.ReadAllLines(server.SyncLog);
         string manifest = Path.GetFileName(local.ManifestPath);
         Assert.Equal([$"-- {dir}/{local.Manifest.File} {dir}", $"-- {dir}/{manifest} {dir}"], flushed);
+    }
+
+    [SkippableFact]
+    public void Without_the_query_nothing_is_flushed()
+    {
+        server.Require();
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, server.SyncLogIdentity);
+        File.Delete(server.SyncLog);
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        using var store = Open(server.NewDirectory(), fsync: false);
+
+        Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, store).Status);
+
+        Assert.False(File.Exists(server.SyncLog));
+        Assert.Null(store.ServiceHashUnavailable); // the command account was there, and used for the hash
+    }
+
+    [Theory]
+    [InlineData("sftp://u@h/srv?fsync=true", true)]
+    [InlineData("sftp://u@h/srv?fsync=1", true)]
+    [InlineData("sftp://u@h/srv?FSYNC=TRUE", true)]
+    [InlineData("sftp://u@h/srv?fsync=false", false)]
+    [InlineData("sftp://u@h/srv", false)]
+    public void The_fsync_query_is_read_and_is_not_part_of_the_directory(string location, bool fsync)
+    {
+        var l = SftpLocation.Parse(new Uri(location));
+        Assert.Equal(fsync, l.Fsync);
+        Assert.Equal("/srv", l.Directory);
+        Assert.Equal("sftp://u@h/srv", l.Text);
     }
 
     [SkippableFact]

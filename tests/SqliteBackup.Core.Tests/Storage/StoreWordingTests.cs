@@ -43,6 +43,7 @@ public sealed class StoreWordingTests
     [Theory]
     [InlineData("sftp://u:pw@h/srv")]
     [InlineData("sftp://u@h/srv?x=1")]
+    [InlineData("sftp://u@h/srv?fsync=yes")]
     [InlineData("sftp:///srv")]
     [InlineData("sftp://u@h/")]
     public void Sftp_location_errors_show_how_to_write_an_sftp_location(string location)

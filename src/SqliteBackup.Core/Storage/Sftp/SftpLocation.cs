@@ -4,9 +4,10 @@ namespace SqliteBackup.Core.Storage.Sftp;
 
 /// <summary>
 /// sftp://user@host:port/path. The path is absolute on the server, as curl and rclone read it; "/~/path" is relative
-/// to the login directory. No password lives in a location: keys (and their passphrase) or a -Credential do.
+/// to the login directory. No password lives in a location: keys (and their passphrase) or a -Credential do. The one
+/// query, <c>?fsync=true</c>, asks for every object to be flushed to the server's disk (<see cref="Fsync"/>).
 /// </summary>
-public sealed record SftpLocation(string User, string Host, int Port, string Directory)
+public sealed record SftpLocation(string User, string Host, int Port, string Directory, bool Fsync = false)
 {
     /// <summary>The location as messages show it (no secret can be in it).</summary>
     public string Text => $"sftp://{User}@{HostText}{(Port == 22 ? "" : ":" + Port)}{(Directory.StartsWith('/') ? Directory : "/~/" + Directory)}".TrimEnd('/');
@@ -23,14 +24,19 @@ public sealed record SftpLocation(string User, string Host, int Port, string Dir
         if (!uri.Scheme.Equals("sftp", StringComparison.OrdinalIgnoreCase)) throw BackupErrors.SftpLocationInvalid(shown, "the scheme is not sftp://");
         if (uri.UserInfo.Contains(':'))
             throw BackupErrors.SftpLocationInvalid(shown, "a password does not belong in the location; use a key file (SQLITEBACKUP_SFTP_IDENTITY or ~/.ssh/id_ed25519), or a user and password credential");
-        if (uri.Query.Length > 0) throw BackupErrors.SftpLocationInvalid(shown, "an sftp:// location takes no query");
+        bool fsync = uri.Query.TrimStart('?').ToLowerInvariant() switch
+        {
+            "" or "fsync=false" or "fsync=0" => false,
+            "fsync=true" or "fsync=1" => true,
+            _ => throw BackupErrors.SftpLocationInvalid(shown, "an sftp:// location takes no query but ?fsync=true"),
+        };
         string user = uri.UserInfo.Length > 0 ? Uri.UnescapeDataString(uri.UserInfo) : userName ?? Environment.UserName;
         string host = uri.IdnHost.Trim('[', ']');
         if (host.Length == 0) throw BackupErrors.SftpLocationInvalid(shown, "it names no host (sftp://user@host:port/path)");
         int port = uri.IsDefaultPort || uri.Port < 0 ? 22 : uri.Port;
 
         // As written: System.Uri would quietly resolve "/srv/../etc" to "/etc".
-        string written = uri.OriginalString;
+        string written = uri.OriginalString.Split('?')[0];
         int slash = written.IndexOf('/', written.IndexOf("://", StringComparison.Ordinal) + 3);
         string path = slash < 0 ? "/" : Uri.UnescapeDataString(written[slash..]);
         bool home = path == "/~" || path.StartsWith("/~/", StringComparison.Ordinal);
@@ -39,6 +45,6 @@ public sealed record SftpLocation(string User, string Host, int Port, string Dir
             // Shown as written (no password or query is left in it by now): the resolved path would hide the '..'.
             throw BackupErrors.SftpLocationInvalid(written, "the path has an empty, '.' or '..' segment");
         if (rest.Length == 0 && !home) throw BackupErrors.SftpLocationInvalid(shown, "it names no directory (sftp://user@host/path, or /~/path under the login directory)");
-        return new SftpLocation(user, host, port, home ? rest : "/" + rest);
+        return new SftpLocation(user, host, port, home ? rest : "/" + rest, fsync);
     }
 }
