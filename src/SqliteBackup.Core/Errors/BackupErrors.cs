@@ -828,6 +828,12 @@ public static class BackupErrors
 
     // ---- issue 11, off-site copies: a download resumed after a dropped connection ------------------------------------
 
+    public static SqliteBackupException StoreFsyncUnavailable(string location, string why, bool written) => new(
+        "StoreFsyncUnavailable", BackupErrorCategory.InvalidOperation,
+        $"{location}?fsync=true asks for every object to be flushed to the server's disk, which needs an account that may run commands and a sync(1) that takes file names; the server could not ({why}). "
+        + (written ? "The object just uploaded is in place but unflushed, and no manifest was written for it." : "Nothing was written."),
+        "Let the account run commands (no ForceCommand internal-sftp) with a GNU coreutils sync on its PATH, or drop ?fsync=true from the location to write without the flush, as rclone and sftp(1) do.", location);
+
     public static SqliteBackupException StoreObjectChangedWhileRead(string location, string name, string detail) => new(
         "StoreObjectChanged", BackupErrorCategory.InvalidData,
         $"'{name}' in {location} changed while it was being read ({detail}), so the read that a dropped connection interrupted was not resumed: no bytes of two versions were joined. Nothing was restored or reported good from it.",

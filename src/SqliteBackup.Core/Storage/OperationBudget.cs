@@ -54,9 +54,11 @@ internal sealed class OperationBudget : IDisposable
 
     /// <summary>
     /// What an attempt needs beyond its own limit: the client's work around the request, so that an attempt that runs
-    /// to its limit still ends before the total limit, rather than racing it.
+    /// to its limit still ends before the total limit, rather than racing it. 0.1 s was too little on a loaded 2-core
+    /// machine: the SDK noticed a timed-out attempt after the total limit had cancelled the operation, and the error
+    /// said "cancelled" instead of why no further attempt was made.
     /// </summary>
-    static readonly TimeSpan Margin = TimeSpan.FromSeconds(0.1);
+    static readonly TimeSpan Margin = TimeSpan.FromSeconds(0.25);
 
     /// <summary>Whether another attempt can start now and finish in time (always, outside an operation).</summary>
     public static bool AllowsAttempt() => Current is not { } budget || budget.Allows();

@@ -1,15 +1,16 @@
 using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Copies;
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Storage.Sftp;
 
 namespace SqliteBackup.Core.Tests.Storage;
 
 /// <summary>
-/// SFTP objects flushed to the server's disk with sync(1) once renamed when the location asks (?fsync=true) and the
-/// account may run commands: the data object before its manifest; an account without sync or without commands still
-/// gets its copy, unflushed; without the query nothing is flushed (as rclone and sftp(1)).
+/// SFTP objects flushed to the server's disk with sync(1) once renamed when the location asks (?fsync=true): the data
+/// object before its manifest; an account that cannot run sync is refused before anything is written; without the
+/// query nothing is flushed (as rclone and sftp(1)).
 /// </summary>
 [Collection(SshdCollection.Name)]
 public sealed class SftpDurabilityTests(SshdServer server) : IDisposable
@@ -37,10 +38,10 @@ public sealed class SftpDurabilityTests(SshdServer server) : IDisposable
 
         Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, store).Status);
 
-        Assert.Null(store.ServerFlushUnavailable);
         var flushed = File.ReadAllLines(server.SyncLog);
         string manifest = Path.GetFileName(local.ManifestPath);
-        Assert.Equal([$"-- {dir}/{local.Manifest.File} {dir}", $"-- {dir}/{manifest} {dir}"], flushed);
+        // First the check that the server will flush at all (before anything is written), then each object as renamed.
+        Assert.Equal([$"-- {dir}", $"-- {dir}/{local.Manifest.File} {dir}", $"-- {dir}/{manifest} {dir}"], flushed);
     }
 
     [SkippableFact]
@@ -74,7 +75,7 @@ public sealed class SftpDurabilityTests(SshdServer server) : IDisposable
     }
 
     [SkippableFact]
-    public void An_account_without_sync_or_without_commands_still_gets_its_objects_and_is_not_asked_again()
+    public void An_account_without_sync_or_without_commands_is_refused_before_anything_is_written()
     {
         server.Require();
         foreach (var identity in new[] { server.NoOpensslIdentity, server.SftpOnlyIdentity })
@@ -82,13 +83,13 @@ public sealed class SftpDurabilityTests(SshdServer server) : IDisposable
             Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, identity);
             string dir = server.NewDirectory();
             using var store = Open(dir);
-            store.Put("a", new MemoryStream([1, 2, 3]), createOnly: true);
-            Assert.NotNull(store.ServerFlushUnavailable);
-            string why = store.ServerFlushUnavailable!;
-            store.Put("b", new MemoryStream([4, 5]), createOnly: true);
-            Assert.Equal(why, store.ServerFlushUnavailable);
-            Assert.Equal([1, 2, 3], File.ReadAllBytes(Path.Combine(dir, "a")));
-            Assert.Equal(["a", "b"], store.List().Select(o => o.Name).Order());
+
+            var e = Assert.Throws<SqliteBackupException>(() => store.Put("a", new MemoryStream([1, 2, 3]), createOnly: true));
+
+            Assert.Equal("StoreFsyncUnavailable", e.ErrorId);
+            Assert.Contains("Nothing was written", e.Message);
+            Assert.Contains("?fsync=true", e.RecommendedAction);
+            Assert.Empty(Directory.GetFiles(dir));
         }
     }
 }

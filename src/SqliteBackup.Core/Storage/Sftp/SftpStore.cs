@@ -18,9 +18,9 @@ namespace SqliteBackup.Core.Storage.Sftp;
 /// reading them back.
 /// <para>
 /// Not flushed to the server's disk unless the location asks (?fsync=true, <see cref="FlushOnServer"/>; SSH.NET 2026.0.0
-/// cannot send fsync@openssh.com, so that needs an account that may run commands): a crash of the server's machine
-/// right after an upload can lose the object's last bytes (a manifest then points at a short object, which
-/// verification reports).
+/// cannot send fsync@openssh.com, so that needs an account that may run commands, or nothing is written): otherwise a
+/// crash of the server's machine right after an upload can lose the object's last bytes (a manifest then points at a
+/// short object, which verification reports).
 /// </para>
 /// </summary>
 public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceChecksum
@@ -189,6 +189,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 temp = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
                 created = false;
                 EnsureDirectory(_options.Create);
+                ProveFlush(ct);
                 var client = Client;
                 if (abandoned != null) DeleteQuietly(abandoned);
                 // Created empty and made owner-only before a byte of the backup is in it; the upload below truncates
@@ -410,35 +411,51 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         }
     }
 
-    /// <summary>Why objects are not flushed to the server's disk (null while they are, or not yet tried): remembered for the instance.</summary>
-    public string? ServerFlushUnavailable { get; private set; }
+    bool _flushProven;
+
+    /// <summary>
+    /// With ?fsync=true, before the first object is written: whether the server will flush (`sync -- dir` runs). Refused
+    /// with StoreFsyncUnavailable before anything is written, so that a location that asks for durability never gets
+    /// objects without it unheard.
+    /// </summary>
+    void ProveFlush(CancellationToken ct)
+    {
+        if (!_location.Fsync || _flushProven) return;
+        if (Sync($"sync -- {ShellQuote(DirectoryPath)}", 0, ct) is { } why) throw BackupErrors.StoreFsyncUnavailable(Location, why, written: false);
+        _flushProven = true;
+    }
 
     /// <summary>
     /// With ?fsync=true, flushes a renamed object and its directory entry to the server's disk (`sync -- file dir`,
     /// fsync(2) of each) before anything written after it (its manifest) can be: SFTP's own fsync@openssh.com is out of
-    /// SSH.NET's reach, so this needs an account that may run commands, as the server's hash does. Where it cannot
-    /// (internal-sftp only, no sync(1) that takes files), objects are as durable as the server's own write-back makes
-    /// them; the store stops asking and says why (<see cref="ServerFlushUnavailable"/>). Not by default: writing back a
-    /// 409 MB backup at once added 1.8-2.9 s to a 2.3-3.1 s upload here, which rclone and OpenSSH's sftp do not wait for.
+    /// SSH.NET's reach, so this needs an account that may run commands, as the server's hash does. Not by default:
+    /// writing back a 409 MB backup at once added 1.8-2.9 s to a 2.3-3.1 s upload here, which rclone and OpenSSH's
+    /// sftp do not wait for. A failure here is the Put's: the object is in place but its caller writes no manifest.
     /// </summary>
     void FlushOnServer(string file, long size, CancellationToken ct)
     {
-        if (!_location.Fsync || _noShellHash || ServerFlushUnavailable != null) return;
+        if (!_location.Fsync) return;
+        if (Sync($"sync -- {ShellQuote(file)} {ShellQuote(DirectoryPath)}", size, ct) is { } why) throw BackupErrors.StoreFsyncUnavailable(Location, why, written: true);
+    }
+
+    /// <summary>Runs a sync(1) command on the server: null when it flushed, else why not.</summary>
+    string? Sync(string command, long size, CancellationToken ct)
+    {
         try
         {
-            using var command = Shell().CreateCommand($"LC_ALL=C; export LC_ALL; sync -- {ShellQuote(file)} {ShellQuote(DirectoryPath)}");
+            using var sync = Shell().CreateCommand("LC_ALL=C; export LC_ALL; " + command);
             // Writing back what is still dirty of the file: a slow disk's 100 MB/s, within the total limit.
             var limit = _options.RequestLimit() + TimeSpan.FromSeconds(size / 100e6);
-            command.CommandTimeout = limit < _options.Timeout ? limit : _options.Timeout;
-            using (ct.Register(() => { try { command.CancelAsync(); } catch (Exception) { } }))
-                command.Execute();
+            sync.CommandTimeout = limit < _options.Timeout ? limit : _options.Timeout;
+            using (ct.Register(() => { try { sync.CancelAsync(); } catch (Exception) { } }))
+                sync.Execute();
             ct.ThrowIfCancellationRequested();
-            if (command.ExitStatus != 0) ServerFlushUnavailable = $"sync exited with {command.ExitStatus?.ToString() ?? "no status"}: {FirstLine(command.Error)}";
+            return sync.ExitStatus == 0 ? null : $"sync exited with {sync.ExitStatus?.ToString() ?? "no status"}: {FirstLine(sync.Error)}";
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
         catch (Exception e) when (e is SshException or SocketException or IOException or ObjectDisposedException or InvalidOperationException or SqliteBackupException or TimeoutException)
         {
-            ServerFlushUnavailable = $"{e.GetType().Name}: {e.Message}";
+            return $"{e.GetType().Name}: {e.Message}";
         }
     }
 
