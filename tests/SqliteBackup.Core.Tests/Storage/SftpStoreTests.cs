@@ -307,7 +307,7 @@ public sealed class SftpStoreTests(SshdServer server) : StoreContract, IDisposab
         var before = server.SessionProcesses();
         // Half-way through, the server side of this connection is killed (as a dropped network or a killed process
         // on either side would end it): nothing more is written, nothing is cleaned up by the server.
-        var source = new KillingStream(Bytes(8 << 20), killAfter: 3 << 20, () =>
+        var source = new CuttingStream(Bytes(8 << 20), cutAfter: 3 << 20, () =>
         {
             foreach (var pid in server.SessionProcesses()) Cli.Run("kill", "-9", pid.ToString());
         });
@@ -375,34 +375,6 @@ public sealed class SftpStoreTests(SshdServer server) : StoreContract, IDisposab
             f.Position = f.Length / 2;
             f.WriteByte((byte)(b ^ 0xFF));
         }
-    }
-
-    /// <summary>Gives its bytes; once past a point, runs an action (once) before giving more.</summary>
-    sealed class KillingStream(byte[] data, int killAfter, Action kill) : MemoryStream(data)
-    {
-        bool _killed;
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            if (Position >= killAfter && !_killed)
-            {
-                _killed = true;
-                kill();
-                Thread.Sleep(500);
-            }
-            return base.Read(buffer, offset, count);
-        }
-
-        public override int Read(Span<byte> buffer)
-        {
-            var chunk = new byte[buffer.Length];
-            int n = Read(chunk, 0, chunk.Length);
-            chunk.AsSpan(0, n).CopyTo(buffer);
-            return n;
-        }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ValueTask.FromResult(Read(buffer.Span));
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Task.FromResult(Read(buffer, offset, count));
     }
 
     sealed class Progress(Action<long> report) : IProgress<long>
