@@ -282,16 +282,43 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
         Action<BackupProgress>? progress, CancellationToken ct) =>
         verifier.Verify(info, store, level, null, progress, ct, record: false, fresh);
 
+    bool _manifestSent;
+
     public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)
     {
-        using var ms = new MemoryStream(json);
-        Put(info.Manifest.File + BackupManifest.Suffix, ms, null, ct);
+        string name = info.Manifest.File + BackupManifest.Suffix;
+        _manifestSent = true;
+        try
+        {
+            using var ms = new MemoryStream(json);
+            Put(name, ms, null, ct);
+        }
+        // A failure does not say the manifest is not there: the link can be cut after the server renamed it into place
+        // and before its answer arrived (or a retried create-only request be refused by the first one's object). The
+        // location is asked: this manifest there, byte for byte, is this backup published.
+        catch (SqliteBackupException) when (Holds(name, json, ct)) { }
+    }
+
+    bool Holds(string name, byte[] json, CancellationToken ct)
+    {
+        try { return store.Stat(name, ct) != null && store.ReadAllBytes(name, ct).AsSpan().SequenceEqual(json); }
+        catch (Exception e) when (e is SqliteBackupException or IOException) { return false; }
     }
 
     public override void Discard(string name, ILogger log)
     {
         if (!Published) return;
-        try { store.Delete(name); }
+        try
+        {
+            // A manifest whose write failed may still have landed: removing its data object would leave a backup that
+            // lists and cannot be restored. Kept, it is a backup the next listing shows (or reports).
+            if (_manifestSent && store.Stat(name + BackupManifest.Suffix) != null)
+            {
+                log.LogWarning("Kept {Name} in {Location} after the failure: its manifest is there, although writing it failed", name, store.Location);
+                return;
+            }
+            store.Delete(name);
+        }
         // Without its manifest it is no backup; the next listing reports it and a later copy of the same backup reuses it.
         catch (Exception e) when (e is SqliteBackupException or IOException or TimeoutException)
         {

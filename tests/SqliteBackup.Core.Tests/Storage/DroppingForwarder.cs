@@ -7,6 +7,8 @@ namespace SqliteBackup.Core.Tests.Storage;
 /// A TCP hop on 127.0.0.1 in front of a real server, standing for the network between: it closes the first
 /// <c>dropFirst</c> connections as soon as they arrive (a refused or reset path), forwards the others byte for byte,
 /// and can cut every forwarded connection at once (a dropped link between two operations, or in the middle of one).
+/// With <see cref="ReplyDelay"/> the server's answers travel late (a long link), so that a cut can land after the server
+/// acted on a request and before its answer arrived.
 /// </summary>
 sealed class DroppingForwarder : IDisposable
 {
@@ -26,6 +28,9 @@ sealed class DroppingForwarder : IDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>How long what the server sends is held before it is forwarded; a cut meanwhile loses it.</summary>
+    public TimeSpan ReplyDelay { get; set; }
 
     /// <summary>Connections that reached the hop, dropped or forwarded.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
@@ -64,12 +69,12 @@ sealed class DroppingForwarder : IDisposable
             try { await server.ConnectAsync(IPAddress.Loopback, _target); }
             catch (Exception) { client.Close(); server.Dispose(); continue; }
             lock (_open) { _open.Add(client); _open.Add(server); }
-            _ = Pump(client, server);
-            _ = Pump(server, client);
+            _ = Pump(client, server, () => TimeSpan.Zero);
+            _ = Pump(server, client, () => ReplyDelay);
         }
     }
 
-    static async Task Pump(TcpClient from, TcpClient to)
+    static async Task Pump(TcpClient from, TcpClient to, Func<TimeSpan> delay)
     {
         var buffer = new byte[81920];
         try
@@ -77,7 +82,11 @@ sealed class DroppingForwarder : IDisposable
             var a = from.GetStream();
             var b = to.GetStream();
             int n;
-            while ((n = await a.ReadAsync(buffer)) > 0) await b.WriteAsync(buffer.AsMemory(0, n));
+            while ((n = await a.ReadAsync(buffer)) > 0)
+            {
+                if (delay() is { Ticks: > 0 } late) await Task.Delay(late);
+                await b.WriteAsync(buffer.AsMemory(0, n));
+            }
         }
         catch (Exception) { }
         try { from.Close(); } catch (Exception) { }

@@ -1,0 +1,90 @@
+using SqliteBackup.Core.Backups;
+using SqliteBackup.Core.Catalog;
+using SqliteBackup.Core.Copies;
+using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Storage;
+using SqliteBackup.Core.Storage.Sftp;
+using SqliteBackup.Core.Verification;
+
+namespace SqliteBackup.Core.Tests.Storage;
+
+/// <summary>
+/// Links cut at the worst moments of writing a backup to the real sshd: after the server acted on a request and before
+/// its answer arrived. Whatever the writer then believes, the location must never hold a manifest whose data object
+/// it deleted, nor a backup called good that is not.
+/// </summary>
+[Collection(SshdCollection.Name)]
+public sealed class SftpCutTests(SshdServer server) : IDisposable
+{
+    public void Dispose() => server.ResetEnvironment();
+
+    SftpStore Through(DroppingForwarder hop, string directory)
+    {
+        string known = Path.Combine(server.Dir, $"known_hosts.hop{hop.Port}");
+        File.WriteAllText(known, File.ReadAllText(server.KnownHostsFile).Replace($"[127.0.0.1]:{server.Port}", $"[127.0.0.1]:{hop.Port}"));
+        Environment.SetEnvironmentVariable(SshdServer.KnownHostsVariable, known);
+        return new SftpStore(new Uri($"sftp://{server.User}@127.0.0.1:{hop.Port}{directory}"), new StoreOptions { Create = true });
+    }
+
+    static string[] Visible(string dir) => Directory.Exists(dir)
+        ? Directory.GetFiles(dir).Select(f => Path.GetFileName(f)!).Where(n => !n.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal)).ToArray()
+        : [];
+
+    /// <summary>
+    /// Once a visible object matching <paramref name="slowFrom"/> is in <paramref name="dir"/>, the server's answers
+    /// come 300 ms late; the instant one matching <paramref name="cutAt"/> appears (the server renamed it into place),
+    /// every connection is cut, and the answer to that rename is lost on the way.
+    /// </summary>
+    static Task<bool> CutWhenRenamed(DroppingForwarder hop, string dir, Func<string, bool> slowFrom, Func<string, bool> cutAt, CancellationToken stop) => Task.Run(() =>
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var names = Visible(dir);
+            if (hop.ReplyDelay == TimeSpan.Zero && names.Any(slowFrom)) hop.ReplyDelay = TimeSpan.FromMilliseconds(300);
+            if (names.Any(cutAt))
+            {
+                hop.CutAll();
+                hop.ReplyDelay = TimeSpan.Zero;
+                return true;
+            }
+            Thread.Sleep(2);
+        }
+        return false;
+    }, CancellationToken.None);
+
+    static bool IsManifest(string n) => n.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal);
+
+    [SkippableFact]
+    public void A_new_backup_whose_manifest_rename_lost_its_answer_keeps_its_data_object()
+    {
+        server.Require();
+        using var t = new TempDir();
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir);
+        using var stop = new CancellationTokenSource();
+        var cut = CutWhenRenamed(hop, dir, n => !IsManifest(n), IsManifest, stop.Token);
+
+        BackupInfo? made = null;
+        SqliteBackupException? failed = null;
+        try { made = RemoteBackup.Create(new BackupRequest(t["app.db"]) { Verify = VerificationLevel.Quick }, store, new ListLogger()); }
+        catch (SqliteBackupException e) { failed = e; }
+        stop.Cancel();
+
+        Assert.True(cut.Result, "the link was cut as the manifest was renamed into place");
+        string manifest = Assert.Single(Visible(dir), IsManifest);
+        var m = BackupManifest.TryParse(File.ReadAllBytes(Path.Combine(dir, manifest)), out _)!;
+        // The manifest is published: deleting its data object "after the failure" would leave a backup that lists as
+        // present and is gone.
+        Assert.True(File.Exists(Path.Combine(dir, m.File)), $"the manifest points at a deleted data object; the backup reported: {failed?.ErrorId} {failed?.Message}");
+        // It is the whole backup, and this run wrote it: the lost answer does not make it a failure.
+        Assert.Null(failed);
+        Assert.Equal(m.Id, made!.Manifest.Id);
+        Assert.Equal(m.StoredSha256, Db.Sha(Path.Combine(dir, m.File)));
+        server.ResetEnvironment();
+        using var fresh = new SftpStore(new Uri(server.LocationOf(dir)));
+        Assert.Equal(m.Id, Assert.Single(new StoreCatalog().List(fresh)).Id);
+    }
+}
