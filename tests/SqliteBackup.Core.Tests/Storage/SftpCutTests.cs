@@ -3,6 +3,8 @@ using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
+using SqliteBackup.Core.Jobs;
+using SqliteBackup.Core.Notifications;
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Storage.Sftp;
 using SqliteBackup.Core.Verification;
@@ -86,5 +88,62 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         server.ResetEnvironment();
         using var fresh = new SftpStore(new Uri(server.LocationOf(dir)));
         Assert.Equal(m.Id, Assert.Single(new StoreCatalog().List(fresh)).Id);
+    }
+
+    [SkippableFact]
+    public void A_job_whose_link_drops_once_its_copy_landed_does_not_say_the_copy_failed_and_keeps_the_local_backup()
+    {
+        server.Require();
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using (Through(hop, dir)) { } // teaches known_hosts the hop's port
+        var c = Jobs.BackupJobTests.Config(t, $$"""
+            { "databases": ["./app.db"], "weekly_restore_test": false, "keep_local_until_copied": true, "retention_last": 1, "retention_days": 0, "retention_weeks": 0, "retention_months": 0,
+              "destinations": [{ "path": "sftp://{{server.User}}@127.0.0.1:{{hop.Port}}{{dir}}", "timeout_sec": 4 }] }
+            """);
+        Assert.All(Jobs.BackupJobTests.Run(c), r => Assert.True(r.Succeeded, r.Error));
+        using var stop = new CancellationTokenSource();
+        // The second run's copy lands (its manifest is renamed into place and answered); then the link goes down for good,
+        // before the destination is listed and rotated (the answers travel late, so that the cut falls between the two).
+        var down = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (Visible(dir).Count(IsManifest) == 2)
+                {
+                    // Answers 400 ms late from here: the rename's arrives at +400 ms, the listing's (asked then) not before +800.
+                    hop.ReplyDelay = TimeSpan.FromMilliseconds(400);
+                    Thread.Sleep(600);
+                    hop.DropNext(int.MaxValue);
+                    hop.CutAll();
+                    return true;
+                }
+                Thread.Sleep(2);
+            }
+            return false;
+        }, CancellationToken.None);
+
+        var second = Jobs.BackupJobTests.Run(c).Single();
+        stop.Cancel();
+
+        Assert.True(down.Result);
+        // The copy is there, whole: the destination's rotation (it would remove the first copy) is what did not run.
+        var there = Visible(dir).Where(IsManifest).Select(n => BackupManifest.TryParse(File.ReadAllBytes(Path.Combine(dir, n)), out _)!).ToList();
+        var copy = Assert.Single(there, m => m.Id == second.Backup!.Id);
+        Assert.Equal(copy.StoredSha256, Db.Sha(Path.Combine(dir, copy.File)));
+        Assert.False(second.Succeeded);
+        var d = Assert.Single(second.Destinations);
+        Assert.Equal("StoreUnavailable", d.ErrorId);
+        Assert.NotNull(d.Copy);
+        // Told as what it is: the copy is there; listing and rotating the destination failed.
+        Assert.DoesNotContain("copy to", second.Error, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("rotat", second.Error);
+        var note = NotificationMessage.ForJob(c.ConfigPath, [second]);
+        Assert.DoesNotContain("copy to", note.Summary, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(note.Destinations!, l => l.Contains("copy to", StringComparison.OrdinalIgnoreCase));
+        // Nothing local was given up on the strength of a destination that could not be listed.
+        Assert.Equal(2, new BackupCatalog().List(c.BackupDirectory).Count);
     }
 }
