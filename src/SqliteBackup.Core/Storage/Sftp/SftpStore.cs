@@ -315,12 +315,16 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     {
         StoreNames.Check(name, Location);
         if (_noShellHash) return null;
-        string path = _location.PathOf(name);
-        // sha256sum escapes such names ("\hash  name" with \\ and \n); not worth parsing for paths we never choose.
-        if (path.Contains('\\') || path.Contains('\n') || path.Contains('\r')) return Refuse("the path holds a backslash or line break");
         var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
+            string path = _location.PathOf(name);
+            // A /~/ path is relative to SFTP's start directory, which a command does not share where the server starts
+            // SFTP elsewhere (internal-sftp -d): the command would hash a namesake of the stored file. Made absolute as
+            // the SFTP session resolves it.
+            if (!path.StartsWith('/')) path = Client.WorkingDirectory.TrimEnd('/') + "/" + path;
+            // sha256sum escapes such names ("\hash  name" with \\ and \n); not worth parsing for paths we never choose.
+            if (path.Contains('\\') || path.Contains('\n') || path.Contains('\r')) return Refuse("the path holds a backslash or line break");
             SshClient shell;
             lock (_connecting)
             {
