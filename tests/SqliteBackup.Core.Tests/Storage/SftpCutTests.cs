@@ -146,4 +146,27 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         // Nothing local was given up on the strength of a destination that could not be listed.
         Assert.Equal(2, new BackupCatalog().List(c.BackupDirectory).Count);
     }
+
+    [SkippableFact]
+    public void An_upload_whose_rename_lost_its_answer_does_not_claim_it_left_no_object()
+    {
+        server.Require();
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir);
+        Assert.Empty(store.List()); // connected, the directory made
+        hop.ReplyDelay = TimeSpan.FromMilliseconds(150);
+        using var stop = new CancellationTokenSource();
+        var cut = CutWhenRenamed(hop, dir, _ => false, n => n == "a.db.zst", stop.Token);
+
+        var e = Assert.Throws<SqliteBackupException>(() => store.Put("a.db.zst", new MemoryStream(new byte[5000]), createOnly: true));
+        stop.Cancel();
+
+        Assert.True(cut.Result);
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        // The server did put it in place; only the answer was lost. The error must not tell the operator otherwise.
+        Assert.True(File.Exists(Path.Combine(dir, "a.db.zst")));
+        Assert.DoesNotContain("left no object", e.Message);
+        Assert.Contains("may be there", e.Message);
+    }
 }

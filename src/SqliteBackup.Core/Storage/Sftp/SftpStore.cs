@@ -131,7 +131,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         StoreNames.Check(name, Location);
         string final = _location.PathOf(name);
         string temp = "";
-        bool created = false;
+        bool created = false, renaming = false;
         var source = new SourceStream(content);
         try
         {
@@ -149,6 +149,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 created = true;
                 client.ChangePermissions(temp, 600);
                 Upload(client, source, temp, progress, ct);
+                renaming = true;
                 if (createOnly)
                 {
                     try { client.RenameFile(temp, final, isPosix: false); }
@@ -166,7 +167,8 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
         }
-        catch (SqliteBackupException e) when (created && e.ErrorId == "StoreUnavailable") { throw BackupErrors.UploadAbandoned(e); }
+        // The server may have renamed it into place with its answer lost: it may be there, whole.
+        catch (SqliteBackupException e) when (created && e.ErrorId == "StoreUnavailable") { throw renaming ? BackupErrors.UploadUnanswered(e, name) : BackupErrors.UploadAbandoned(e); }
         finally
         {
             if (created) DeleteQuietly(temp);
