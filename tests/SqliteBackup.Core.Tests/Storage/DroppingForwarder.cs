@@ -32,6 +32,9 @@ sealed class DroppingForwarder : IDisposable
     /// <summary>How long what the server sends is held before it is forwarded; a cut meanwhile loses it.</summary>
     public TimeSpan ReplyDelay { get; set; }
 
+    /// <summary>While set, nothing is forwarded either way and the connections stay open (a link gone silent).</summary>
+    public bool Silent { get; set; }
+
     /// <summary>Connections that reached the hop, dropped or forwarded.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
 
@@ -69,12 +72,12 @@ sealed class DroppingForwarder : IDisposable
             try { await server.ConnectAsync(IPAddress.Loopback, _target); }
             catch (Exception) { client.Close(); server.Dispose(); continue; }
             lock (_open) { _open.Add(client); _open.Add(server); }
-            _ = Pump(client, server, () => TimeSpan.Zero);
-            _ = Pump(server, client, () => ReplyDelay);
+            _ = Pump(client, server, () => TimeSpan.Zero, () => Silent);
+            _ = Pump(server, client, () => ReplyDelay, () => Silent);
         }
     }
 
-    static async Task Pump(TcpClient from, TcpClient to, Func<TimeSpan> delay)
+    static async Task Pump(TcpClient from, TcpClient to, Func<TimeSpan> delay, Func<bool> silent)
     {
         var buffer = new byte[81920];
         try
@@ -85,7 +88,7 @@ sealed class DroppingForwarder : IDisposable
             while ((n = await a.ReadAsync(buffer)) > 0)
             {
                 if (delay() is { Ticks: > 0 } late) await Task.Delay(late);
-                await b.WriteAsync(buffer.AsMemory(0, n));
+                if (!silent()) await b.WriteAsync(buffer.AsMemory(0, n));
             }
         }
         catch (Exception) { }

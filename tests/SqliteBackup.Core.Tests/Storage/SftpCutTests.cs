@@ -169,4 +169,59 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         Assert.DoesNotContain("left no object", e.Message);
         Assert.Contains("may be there", e.Message);
     }
+
+    [SkippableFact]
+    public void An_upload_whose_link_goes_silent_fails_within_the_operations_limit_and_leaves_no_object()
+    {
+        server.Require();
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        string known = Path.Combine(server.Dir, $"known_hosts.hop{hop.Port}");
+        File.WriteAllText(known, File.ReadAllText(server.KnownHostsFile).Replace($"[127.0.0.1]:{server.Port}", $"[127.0.0.1]:{hop.Port}"));
+        Environment.SetEnvironmentVariable(SshdServer.KnownHostsVariable, known);
+        var options = new StoreOptions { Create = true, Timeout = TimeSpan.FromSeconds(8), RequestTimeout = TimeSpan.FromSeconds(2), StallTimeout = TimeSpan.FromSeconds(2) };
+        using var store = new SftpStore(new Uri($"sftp://{server.User}@127.0.0.1:{hop.Port}{dir}"), options);
+        Assert.Empty(store.List());
+        var data = new byte[16 << 20];
+        new Random(3).NextBytes(data);
+        var source = new SilencingStream(data, 2 << 20, () => hop.Silent = true);
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var put = Task.Run(() => store.Put("a.db.zst", source, createOnly: true));
+        bool ended = ((IAsyncResult)put).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+        hop.Silent = false;
+        hop.CutAll();
+        Assert.True(ended, "a silent link held the upload past three times its operation's limit");
+        var e = Assert.IsType<SqliteBackupException>(put.Exception?.InnerException);
+        Assert.Equal("StoreUnavailable", e.ErrorId);
+        Assert.InRange(watch.Elapsed.TotalSeconds, 1, 12);
+        Assert.False(File.Exists(Path.Combine(dir, "a.db.zst")));
+    }
+
+    /// <summary>Gives its bytes; past a point, runs an action once.</summary>
+    sealed class SilencingStream(byte[] data, int after, Action act) : MemoryStream(data)
+    {
+        bool _done;
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (Position >= after && !_done)
+            {
+                _done = true;
+                act();
+            }
+            return base.Read(buffer, offset, count);
+        }
+
+        public override int Read(Span<byte> buffer)
+        {
+            var chunk = new byte[buffer.Length];
+            int n = Read(chunk, 0, chunk.Length);
+            chunk.AsSpan(0, n).CopyTo(buffer);
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ValueTask.FromResult(Read(buffer.Span));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => Task.FromResult(Read(buffer, offset, count));
+    }
 }
