@@ -5,6 +5,7 @@ using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Notifications;
+using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Storage.Sftp;
 using SqliteBackup.Core.Verification;
@@ -196,6 +197,72 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         Assert.Equal("StoreUnavailable", e.ErrorId);
         Assert.InRange(watch.Elapsed.TotalSeconds, 1, 12);
         Assert.False(File.Exists(Path.Combine(dir, "a.db.zst")));
+    }
+
+    [SkippableFact]
+    public void Rotation_whose_link_drops_after_a_manifest_went_removes_no_kept_backup_and_the_orphan_is_reported()
+    {
+        server.Require();
+        using var t = new TempDir();
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 20);
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using (var store = Through(hop, dir))
+            for (int i = 0; i < 3; i++)
+            {
+                var local = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["local"], Type = BackupType.Automatic, Verify = VerificationLevel.None });
+                new BackupCopier().Copy(local, store);
+            }
+        var access = new StoreAccess($"sftp://{server.User}@127.0.0.1:{hop.Port}{dir}", new StoreOptions { Timeout = TimeSpan.FromSeconds(3), RequestTimeout = TimeSpan.FromSeconds(1) });
+        IReadOnlyList<BackupInfo> listed;
+        using (var store = access.Open()) listed = new StoreCatalog().List(store, access);
+        Assert.Equal(3, listed.Count);
+        var decisions = BackupRotation.Plan(listed, new RetentionPolicy { KeepLast = 1 }, TimeZoneInfo.Utc);
+        var newest = listed.MaxBy(b => b.CreatedUtc)!;
+        using var stop = new CancellationTokenSource();
+        // The moment the first manifest is gone, the link goes down for good: its data object, and the next backup, stay.
+        var down = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (Visible(dir).Count(IsManifest) < 3)
+                {
+                    hop.DropNext(int.MaxValue);
+                    hop.CutAll();
+                    return true;
+                }
+                Thread.Sleep(1);
+            }
+            return false;
+        }, CancellationToken.None);
+
+        var failures = new List<SqliteBackupException>();
+        foreach (var d in decisions.OrderByDescending(d => d.Backup.CreatedUtc))
+        {
+            try { new BackupRotation(new ListLogger()).Apply(d); }
+            catch (SqliteBackupException e) { failures.Add(e); }
+        }
+        stop.Cancel();
+
+        Assert.True(down.Result);
+        Assert.NotEmpty(failures);
+        Assert.All(failures, e => Assert.Equal("StoreUnavailable", e.ErrorId));
+        Assert.DoesNotContain(decisions, d => d.Removed && d.Backup.Id == newest.Id);
+        // Every manifest left has its data object; the one whose manifest went leaves a data object the listing reports.
+        var names = Visible(dir);
+        foreach (var manifest in names.Where(IsManifest)) Assert.Contains(manifest[..^BackupManifest.Suffix.Length], names);
+        Assert.Contains(newest.Manifest.File + BackupManifest.Suffix, names);
+        Assert.Contains(newest.Manifest.File, names);
+        string orphan = Assert.Single(names, n => !IsManifest(n) && !names.Contains(n + BackupManifest.Suffix));
+        // Past the hour within which a data object without a manifest may be an upload under way.
+        File.SetLastWriteTimeUtc(Path.Combine(dir, orphan), DateTime.UtcNow.AddHours(-2));
+        server.ResetEnvironment();
+        var log = new ListLogger();
+        using var direct = new SftpStore(new Uri(server.LocationOf(dir)));
+        var after = new StoreCatalog(log).List(direct);
+        Assert.Contains(after, b => b.Id == newest.Id);
+        Assert.Equal(names.Count(IsManifest), after.Count);
+        Assert.Contains(log.Warnings, w => w.Contains(orphan));
     }
 
     /// <summary>Gives its bytes; past a point, runs an action once.</summary>
