@@ -220,7 +220,9 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         var decisions = BackupRotation.Plan(listed, new RetentionPolicy { KeepLast = 1 }, TimeZoneInfo.Utc);
         var newest = listed.MaxBy(b => b.CreatedUtc)!;
         using var stop = new CancellationTokenSource();
-        // The moment the first manifest is gone, the link goes down for good: its data object, and the next backup, stay.
+        // The moment the first manifest is gone, the link goes down for good (answers travel late, so the request to
+        // delete its data object cannot have gone out yet): that data object, and the next backup, stay.
+        hop.ReplyDelay = TimeSpan.FromMilliseconds(200);
         var down = Task.Run(() =>
         {
             while (!stop.IsCancellationRequested)
