@@ -293,16 +293,8 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
             using var ms = new MemoryStream(json);
             Put(name, ms, null, ct);
         }
-        // A failure does not say the manifest is not there: the link can be cut after the server renamed it into place
-        // and before its answer arrived (or a retried create-only request be refused by the first one's object). The
-        // location is asked: this manifest there, byte for byte, is this backup published.
-        catch (SqliteBackupException) when (Holds(name, json, ct)) { }
-    }
-
-    bool Holds(string name, byte[] json, CancellationToken ct)
-    {
-        try { return store.Stat(name, ct) != null && store.ReadAllBytes(name, ct).AsSpan().SequenceEqual(json); }
-        catch (Exception e) when (e is SqliteBackupException or IOException) { return false; }
+        // A failure does not say the manifest is not there: this manifest there, byte for byte, is this backup published.
+        catch (SqliteBackupException) when (store.Holds(name, json, ct)) { }
     }
 
     public override void Discard(string name, ILogger log)
