@@ -5,6 +5,7 @@ using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Notifications;
+using SqliteBackup.Core.Restore;
 using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Storage.Sftp;
@@ -296,6 +297,42 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         Assert.Contains(after, b => b.Id == newest.Id);
         Assert.Equal(names.Count(IsManifest), after.Count);
         Assert.Contains(log.Warnings, w => w.Contains(orphan));
+    }
+
+    [SkippableFact]
+    public void A_data_object_altered_or_deleted_on_the_server_after_the_listing_is_never_verified_nor_restored()
+    {
+        server.Require();
+        using var t = new TempDir();
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
+        Db.CreatePaired(t["target.db"], wal: false, fillerRows: 3);
+        string before = Db.Sha(t["target.db"]);
+        string dir = server.NewDirectory();
+        using var store = new SftpStore(new Uri(server.LocationOf(dir)), new StoreOptions { Create = true });
+        RemoteBackup.Create(new BackupRequest(t["app.db"]) { Type = BackupType.Automatic }, store, new ListLogger());
+        var listed = Assert.Single(new StoreCatalog().List(store));
+        string data = Path.Combine(dir, listed.Manifest.File);
+
+        // Same size, one byte changed, behind the listing's back (the size check cannot see it).
+        var bytes = File.ReadAllBytes(data);
+        bytes[bytes.Length / 3] ^= 0x01;
+        File.WriteAllBytes(data, bytes);
+        foreach (var level in new[] { VerificationLevel.Quick, VerificationLevel.Standard })
+        {
+            using var fresh = new SftpStore(new Uri(server.LocationOf(dir)));
+            var r = new BackupVerifier().Verify(listed, fresh, level, record: false);
+            Assert.True(r.Outcome == VerificationOutcome.Failed, $"{level}: {r.Outcome} {r.Message}");
+        }
+        var restore = Assert.Throws<SqliteBackupException>(() => new Restorer().Restore(listed, store, new RestoreRequest(t["target.db"]) { Force = true, NoPreRestoreBackup = true }));
+        Assert.Equal("BackupChecksumMismatch", restore.ErrorId);
+        Assert.Equal(before, Db.Sha(t["target.db"]));
+
+        // Gone after the listing.
+        File.Delete(data);
+        var gone = new BackupVerifier().Verify(listed, store, VerificationLevel.Quick, record: false);
+        Assert.Equal(VerificationOutcome.Failed, gone.Outcome);
+        Assert.ThrowsAny<SqliteBackupException>(() => new Restorer().Restore(listed, store, new RestoreRequest(t["target.db"]) { Force = true, NoPreRestoreBackup = true }));
+        Assert.Equal(before, Db.Sha(t["target.db"]));
     }
 
     /// <summary>Gives its bytes; past a point, runs an action once.</summary>
