@@ -335,6 +335,45 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         Assert.Equal(before, Db.Sha(t["target.db"]));
     }
 
+    [SkippableFact]
+    public void A_copy_whose_hashing_connection_is_dropped_is_proven_by_reading_it_back()
+    {
+        server.Require();
+        using var t = new TempDir();
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
+        var local = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["local"], Verify = VerificationLevel.None });
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir);
+        Assert.Empty(store.List()); // the SFTP connection, made before the count below
+        using var stop = new CancellationTokenSource();
+        // Once the data object is in place, the next connection (the one the server's hash command would run on) is dropped.
+        var dropped = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (Visible(dir).Any(n => !IsManifest(n)))
+                {
+                    hop.DropNext(1);
+                    return true;
+                }
+                Thread.Sleep(1);
+            }
+            return false;
+        }, CancellationToken.None);
+        int before = hop.Accepted;
+
+        var copy = new BackupCopier().Copy(local, store);
+        stop.Cancel();
+
+        Assert.True(dropped.Result);
+        Assert.Equal(CopyStatus.Copied, copy.Status);
+        Assert.True(hop.Accepted > before, "no connection was attempted for the hash"); // the SFTP one was kept throughout
+        Assert.NotNull(store.ServiceHashUnavailable);
+        Assert.Equal(local.Manifest.StoredSize, store.BytesRead); // proven by the bytes read back instead
+        Assert.Equal(local.Manifest.StoredSha256, Db.Sha(Path.Combine(dir, local.Manifest.File)));
+    }
+
     /// <summary>Gives its bytes; past a point, runs an action once.</summary>
     sealed class SilencingStream(byte[] data, int after, Action act) : MemoryStream(data)
     {
