@@ -32,6 +32,9 @@ sealed class DroppingForwarder : IDisposable
     /// <summary>How long what the server sends is held before it is forwarded; a cut meanwhile loses it.</summary>
     public TimeSpan ReplyDelay { get; set; }
 
+    /// <summary>Where set, asked for each piece the server sends, instead of <see cref="ReplyDelay"/>.</summary>
+    public Func<TimeSpan>? ReplyDelayRule { get; set; }
+
     /// <summary>While set, nothing is forwarded either way and the connections stay open (a link gone silent).</summary>
     public bool Silent { get; set; }
 
@@ -73,7 +76,7 @@ sealed class DroppingForwarder : IDisposable
             catch (Exception) { client.Close(); server.Dispose(); continue; }
             lock (_open) { _open.Add(client); _open.Add(server); }
             _ = Pump(client, server, () => TimeSpan.Zero, () => Silent);
-            _ = Pump(server, client, () => ReplyDelay, () => Silent);
+            _ = Pump(server, client, () => ReplyDelayRule?.Invoke() ?? ReplyDelay, () => Silent);
         }
     }
 

@@ -374,6 +374,33 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         Assert.Equal(local.Manifest.StoredSha256, Db.Sha(Path.Combine(dir, local.Manifest.File)));
     }
 
+    [SkippableFact]
+    public void An_upload_whose_rename_answer_comes_too_late_is_not_reported_as_someone_elses_object()
+    {
+        server.Require();
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        string known = Path.Combine(server.Dir, $"known_hosts.hop{hop.Port}");
+        File.WriteAllText(known, File.ReadAllText(server.KnownHostsFile).Replace($"[127.0.0.1]:{server.Port}", $"[127.0.0.1]:{hop.Port}"));
+        Environment.SetEnvironmentVariable(SshdServer.KnownHostsVariable, known);
+        var options = new StoreOptions { Create = true, Timeout = TimeSpan.FromSeconds(20), RequestTimeout = TimeSpan.FromSeconds(1), StallTimeout = TimeSpan.FromSeconds(1) };
+        using var store = new SftpStore(new Uri($"sftp://{server.User}@127.0.0.1:{hop.Port}{dir}"), options);
+        Assert.Empty(store.List());
+        // A slow server: the answer to the rename (the first thing it sends once the object is in place) comes after the
+        // request's limit; what follows comes at once.
+        string final = Path.Combine(dir, "a.db.zst");
+        int late = 0;
+        hop.ReplyDelayRule = () => File.Exists(final) && Interlocked.Exchange(ref late, 1) == 0 ? TimeSpan.FromMilliseconds(1500) : TimeSpan.Zero;
+
+        var e = Assert.Throws<SqliteBackupException>(() => store.Put("a.db.zst", new MemoryStream(new byte[5000]), createOnly: true));
+
+        Assert.Equal(1, late);
+        Assert.True(File.Exists(final));
+        // It is our own object, put in place by this very upload: "exists" would send the operator looking for another writer.
+        Assert.NotEqual("StoreObjectExists", e.ErrorId);
+        Assert.Contains("may be there", e.Message);
+    }
+
     /// <summary>Gives its bytes; past a point, runs an action once.</summary>
     sealed class SilencingStream(byte[] data, int after, Action act) : MemoryStream(data)
     {

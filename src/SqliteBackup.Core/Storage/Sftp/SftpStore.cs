@@ -153,7 +153,11 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 if (createOnly)
                 {
                     try { client.RenameFile(temp, final, isPosix: false); }
-                    catch (SshException) when (Exists(client, final)) { throw BackupErrors.StoreObjectExists(Location, name); }
+                    // Only a refusal says another object has the name: after a lost or late answer, the one there may be ours.
+                    catch (SshException e) when (e is not (SshConnectionException or SshOperationTimeoutException) && Exists(client, final))
+                    {
+                        throw BackupErrors.StoreObjectExists(Location, name);
+                    }
                 }
                 else
                 {
