@@ -282,16 +282,35 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
         Action<BackupProgress>? progress, CancellationToken ct) =>
         verifier.Verify(info, store, level, null, progress, ct, record: false, fresh);
 
+    bool _manifestSent;
+
     public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)
     {
-        using var ms = new MemoryStream(json);
-        Put(info.Manifest.File + BackupManifest.Suffix, ms, null, ct);
+        string name = info.Manifest.File + BackupManifest.Suffix;
+        _manifestSent = true;
+        try
+        {
+            using var ms = new MemoryStream(json);
+            Put(name, ms, null, ct);
+        }
+        // A failure does not say the manifest is not there: this manifest there, byte for byte, is this backup published.
+        catch (SqliteBackupException) when (store.Holds(name, json, ct)) { }
     }
 
     public override void Discard(string name, ILogger log)
     {
         if (!Published) return;
-        try { store.Delete(name); }
+        try
+        {
+            // A manifest whose write failed may still have landed: removing its data object would leave a backup that
+            // lists and cannot be restored. Kept, it is a backup the next listing shows (or reports).
+            if (_manifestSent && store.Stat(name + BackupManifest.Suffix) != null)
+            {
+                log.LogWarning("Kept {Name} in {Location} after the failure: its manifest is there, although writing it failed", name, store.Location);
+                return;
+            }
+            store.Delete(name);
+        }
         // Without its manifest it is no backup; the next listing reports it and a later copy of the same backup reuses it.
         catch (Exception e) when (e is SqliteBackupException or IOException or TimeoutException)
         {

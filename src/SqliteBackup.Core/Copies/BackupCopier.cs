@@ -78,7 +78,14 @@ public sealed class BackupCopier(ILogger? logger = null)
         else Upload(source, destination, retainUntil, progress, ct);
 
         var copy = CloneForCopy(m, source);
-        using (var json = new MemoryStream(copy.ToJson())) Put(destination, manifestName, json, retainUntil, null, ct);
+        byte[] manifestBytes = copy.ToJson();
+        try
+        {
+            using var json = new MemoryStream(manifestBytes);
+            Put(destination, manifestName, json, retainUntil, null, ct);
+        }
+        // A failure does not say the manifest is not there: this manifest there, byte for byte, is this copy made.
+        catch (SqliteBackupException) when (destination.Holds(manifestName, manifestBytes, ct)) { }
         if (retainUntil != null)
             _log.LogInformation("{File} and its manifest in {Destination} are locked until {RetainUntil:u}, as long as its retention could keep it", m.File, destination.Location, retainUntil);
         var info = Located(copy, destination, manifestName);

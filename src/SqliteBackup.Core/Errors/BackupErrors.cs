@@ -614,6 +614,12 @@ public static class BackupErrors
         unavailable.Message + " The upload that was under way was abandoned and left no object.",
         unavailable.RecommendedAction, unavailable.Target, unavailable.InnerException);
 
+    /// <summary>The connection failed once the object was sent whole and its rename into place asked for: whether it is there is unknown.</summary>
+    public static SqliteBackupException UploadUnanswered(SqliteBackupException unavailable, string name) => new(
+        unavailable.ErrorId, unavailable.Category,
+        unavailable.Message + $" '{name}' had been sent whole and its rename into place asked for when the connection failed: it may be there, and a later copy or listing finds it and checks it before it counts.",
+        unavailable.RecommendedAction, unavailable.Target, unavailable.InnerException);
+
     /// <summary>The job's time limit ran out while a backup, already written and verified, was being copied off-site.</summary>
     public static SqliteBackupException DestinationTimedOut(string backup, string destination, TimeSpan limit) => new(
         "DestinationTimedOut", BackupErrorCategory.OperationTimeout,

@@ -231,7 +231,9 @@ public sealed class BackupJob(ILogger logger)
                 copying = null;
                 result = result with { Destinations = copies };
                 if (copies.FirstOrDefault(c => !c.Succeeded) is { } failedCopy)
-                    result = result with { ErrorId = failedCopy.ErrorId, Error = $"the copy to {failedCopy.Location} failed: {failedCopy.Error}" };
+                    result = result with { ErrorId = failedCopy.ErrorId, Error = failedCopy.Copy != null
+                        ? $"{failedCopy.Location} has the copy, but listing and rotating it failed: {failedCopy.Error}"
+                        : $"the copy to {failedCopy.Location} failed: {failedCopy.Error}" };
             }
             step = "rotate the backups";
 

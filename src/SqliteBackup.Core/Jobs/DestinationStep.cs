@@ -104,9 +104,14 @@ internal sealed class DestinationStep(ILogger logger)
         // Once the job's time limit (or Ctrl+C) has stopped the copy, the job tells why: a store error then is a symptom.
         catch (Exception e) when (e is not OperationCanceledException && !ct.IsCancellationRequested)
         {
-            var error = e as SqliteBackupException ?? BackupErrors.JobStepFailed(backup.Database, $"copy to {result.Location}", e);
-            logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",
-                backup.Database, backup.Id, result.Location, error.ErrorId, error.Message);
+            var error = e as SqliteBackupException ?? BackupErrors.JobStepFailed(backup.Database, result.Copy != null ? $"rotate {result.Location}" : $"copy to {result.Location}", e);
+            // Once the copy landed (checked, manifest written), what failed is the listing or rotation there: said so, not "the copy failed".
+            if (result.Copy != null)
+                logger.LogError(BackupEvents.RotationFailed, "{Database} backup {Id} was copied to {Destination}, but listing and rotating {Destination} failed ({ErrorId}): {Error}",
+                    backup.Database, backup.Id, result.Location, result.Location, error.ErrorId, error.Message);
+            else
+                logger.LogError(BackupEvents.CopyFailed, "Copy of {Database} backup {Id} to {Destination} failed ({ErrorId}): {Error}",
+                    backup.Database, backup.Id, result.Location, error.ErrorId, error.Message);
             return result with { ErrorId = error.ErrorId, Error = error.Message, Secured = null };
         }
     }

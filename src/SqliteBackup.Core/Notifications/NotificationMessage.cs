@@ -126,7 +126,7 @@ public sealed record NotificationMessage
     {
         var destinations = r.Destinations.Where(d => !d.Succeeded).ToList();
         if (destinations.Count == 0) return $"{r.Database} ({r.ErrorId})";
-        string copies = string.Join(", ", destinations.Select(d => $"copy to {d.Location} failed: {d.ErrorId}"));
+        string copies = string.Join(", ", destinations.Select(d => d.Copy != null ? $"rotation of {d.Location} failed: {d.ErrorId}" : $"copy to {d.Location} failed: {d.ErrorId}"));
         return r.ErrorId == destinations[0].ErrorId ? $"{r.Database} ({copies}{AwaitingCopy(r)})" : $"{r.Database} ({r.ErrorId}; {copies}{AwaitingCopy(r)})";
     }
 
@@ -155,6 +155,7 @@ public sealed record NotificationMessage
         var destinations = results.SelectMany(r => r.Destinations.Select(d => $"{r.Database} -> {d.Location}: " + (d.Succeeded
             ? $"copied{(d.CaughtUp > 0 ? $" (and {d.CaughtUp} older backup(s) it lacked)" : "")}, {d.Removed} removed and {d.Kept} kept by its rotation"
                 + Pruned(d.PacksPruned, d.BytesFreed, d.PacksLocked)
+            : d.Copy != null ? $"copied, but listing and rotating it FAILED ({d.ErrorId}): {d.Error}"
             : $"FAILED ({d.ErrorId}): {d.Error}"))).ToList();
         return new()
         {

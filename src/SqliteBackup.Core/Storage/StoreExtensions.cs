@@ -1,3 +1,4 @@
+using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 
 namespace SqliteBackup.Core.Storage;
@@ -17,6 +18,17 @@ public static class StoreExtensions
             ms.Write(buffer, 0, n);
         }
         return ms.ToArray();
+    }
+
+    /// <summary>
+    /// Whether the small object <paramref name="name"/> holds exactly <paramref name="bytes"/>: after a write that
+    /// failed, whether it landed all the same (the link cut after the service stored it, before its answer arrived; a
+    /// retried create-only request refused by the first one's object). False where that cannot be told.
+    /// </summary>
+    public static bool Holds(this IBackupStore store, string name, byte[] bytes, CancellationToken ct = default)
+    {
+        try { return store.Stat(name, ct)?.Size == bytes.Length && store.ReadAllBytes(name, ct).AsSpan().SequenceEqual(bytes); }
+        catch (Exception e) when (e is SqliteBackupException or IOException) { return false; }
     }
 
     /// <summary>

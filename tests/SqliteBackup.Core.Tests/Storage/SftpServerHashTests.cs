@@ -5,6 +5,7 @@ using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Storage.Sftp;
+using SqliteBackup.Core.Verification;
 
 namespace SqliteBackup.Core.Tests.Storage;
 
@@ -116,5 +117,46 @@ public sealed class SftpServerHashTests(SshdServer server) : IDisposable
         Assert.Equal("CopyCorrupted", e.ErrorId);
         Assert.False(File.Exists(Path.Combine(dir, local.Manifest.File)));
         Assert.False(File.Exists(Path.Combine(dir, local.Manifest.File + ".manifest.json")));
+    }
+
+    [SkippableFact]
+    public void Where_SFTP_starts_in_another_directory_than_commands_the_server_hashes_the_stored_file_not_its_namesake()
+    {
+        server.Require();
+        // As "Subsystem sftp internal-sftp -d /srv/sftp/%u" beside a normal shell: a /~/ path is the SFTP start
+        // directory's for the upload, while a command starts in the login directory.
+        string id = Guid.NewGuid().ToString("N")[..8];
+        string sftpRoot = Path.Combine(server.Dir, "sftproot-" + id), shellHome = Path.Combine(server.Dir, "shellhome-" + id);
+        Directory.CreateDirectory(sftpRoot);
+        Directory.CreateDirectory(Path.Combine(shellHome, "b"));
+        string key = Path.Combine(server.Dir, "client_startdir_" + id);
+        Cli.Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key);
+        string forced = $$"""if [ \"$SSH_ORIGINAL_COMMAND\" = internal-sftp ]; then cd {{sftpRoot}} && exec /usr/lib/openssh/sftp-server; else cd {{shellHome}} && exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"; fi""";
+        string authorized = File.ReadAllText(server.AuthorizedKeys);
+        try
+        {
+            File.AppendAllText(server.AuthorizedKeys, $"command=\"{forced}\" {File.ReadAllText(key + ".pub")}");
+            Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, key);
+            using var t = new TempDir();
+            var local = NewBackup(t);
+            var location = new Uri($"sftp://{server.User}@127.0.0.1:{server.Port}/~/b");
+            using (var store = new SftpStore(location, new StoreOptions { Create = true }))
+                Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, store).Status);
+            string stored = Path.Combine(sftpRoot, "b", local.Manifest.File);
+            Assert.Equal(local.Manifest.StoredSha256, Db.Sha(stored));
+
+            // The stored copy is damaged; a file of the same name and the right bytes lies in the login directory.
+            File.Copy(stored, Path.Combine(shellHome, "b", local.Manifest.File));
+            var bytes = File.ReadAllBytes(stored);
+            bytes[bytes.Length / 2] ^= 0xFF;
+            File.WriteAllBytes(stored, bytes);
+
+            using var again = new SftpStore(location);
+            var remote = Assert.Single(new StoreCatalog().List(again));
+            var result = new BackupVerifier().Verify(remote, again, VerificationLevel.Quick, record: false);
+            Assert.False(result.Passed, result.Message);
+            Assert.Equal(VerificationOutcome.Failed, result.Outcome);
+        }
+        finally { File.WriteAllText(server.AuthorizedKeys, authorized); }
     }
 }

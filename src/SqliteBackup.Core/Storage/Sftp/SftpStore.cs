@@ -179,7 +179,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         StoreNames.Check(name, Location);
         string final = _location.PathOf(name);
         string temp = "";
-        bool created = false;
+        bool created = false, renaming = false;
         var source = new SourceStream(content);
         try
         {
@@ -198,10 +198,15 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 created = true;
                 client.ChangePermissions(temp, 600);
                 Upload(client, source, temp, progress, ct);
+                renaming = true;
                 if (createOnly)
                 {
                     try { client.RenameFile(temp, final, isPosix: false); }
-                    catch (SshException) when (Exists(client, final)) { throw BackupErrors.StoreObjectExists(Location, name); }
+                    // Only a refusal says another object has the name: after a lost or late answer, the one there may be ours.
+                    catch (SshException e) when (e is not (SshConnectionException or SshOperationTimeoutException) && Exists(client, final))
+                    {
+                        throw BackupErrors.StoreObjectExists(Location, name);
+                    }
                 }
                 else
                 {
@@ -216,7 +221,8 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
         }
-        catch (SqliteBackupException e) when (created && e.ErrorId == "StoreUnavailable") { throw BackupErrors.UploadAbandoned(e); }
+        // The server may have renamed it into place with its answer lost: it may be there, whole.
+        catch (SqliteBackupException e) when (created && e.ErrorId == "StoreUnavailable") { throw renaming ? BackupErrors.UploadUnanswered(e, name) : BackupErrors.UploadAbandoned(e); }
         finally
         {
             if (created) DeleteQuietly(temp);
@@ -365,11 +371,11 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     {
         StoreNames.Check(name, Location);
         if (_noShellHash) return null;
-        string path = _location.PathOf(name);
-        // sha256sum escapes such names ("\hash  name" with \\ and \n); not worth parsing for paths we never choose.
-        if (path.Contains('\\') || path.Contains('\n') || path.Contains('\r')) return Refuse("the path holds a backslash or line break");
         try
         {
+            string path = CommandPath(_location.PathOf(name));
+            // sha256sum escapes such names ("\hash  name" with \\ and \n); not worth parsing for paths we never choose.
+            if (path.Contains('\\') || path.Contains('\n') || path.Contains('\r')) return Refuse("the path holds a backslash or line break");
             using var command = Shell().CreateCommand(HashCommand(path));
             // The server reads the whole file: a small request's wait plus a pass at a slow disk's 100 MB/s, within the total limit.
             var limit = _options.RequestLimit() + TimeSpan.FromSeconds(size / 100e6);
@@ -393,6 +399,13 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             return Refuse($"{e.GetType().Name}: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// A path as a command on the server must name it: a /~/ path is relative to SFTP's start directory, which a command
+    /// does not share where the server starts SFTP elsewhere (internal-sftp -d), so the command would act on a namesake
+    /// of the stored file. Made absolute as the SFTP session resolves it.
+    /// </summary>
+    string CommandPath(string path) => path.StartsWith('/') ? path : Client.WorkingDirectory.TrimEnd('/') + (path == "." ? "" : "/" + path);
 
     /// <summary>The connection for commands: the one opened beside a large upload, else a new one.</summary>
     SshClient Shell()
@@ -421,7 +434,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     void ProveFlush(CancellationToken ct)
     {
         if (!_location.Fsync || _flushProven) return;
-        if (Sync($"sync -- {ShellQuote(DirectoryPath)}", 0, ct) is { } why) throw BackupErrors.StoreFsyncUnavailable(Location, why, written: false);
+        if (Sync($"sync -- {ShellQuote(CommandPath(DirectoryPath))}", 0, ct) is { } why) throw BackupErrors.StoreFsyncUnavailable(Location, why, written: false);
         _flushProven = true;
     }
 
@@ -435,7 +448,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     void FlushOnServer(string file, long size, CancellationToken ct)
     {
         if (!_location.Fsync) return;
-        if (Sync($"sync -- {ShellQuote(file)} {ShellQuote(DirectoryPath)}", size, ct) is { } why) throw BackupErrors.StoreFsyncUnavailable(Location, why, written: true);
+        if (Sync($"sync -- {ShellQuote(CommandPath(file))} {ShellQuote(CommandPath(DirectoryPath))}", size, ct) is { } why) throw BackupErrors.StoreFsyncUnavailable(Location, why, written: true);
     }
 
     /// <summary>Runs a sync(1) command on the server: null when it flushed, else why not.</summary>
