@@ -21,6 +21,6 @@ sealed class BudgetedRetryPolicy(int maxRetries) : RetryPolicy(maxRetries, new F
     sealed class FittedDelay() : DelayStrategy(TimeSpan.FromSeconds(8), 0)
     {
         protected override TimeSpan GetNextDelayCore(Response? response, int retryNumber) =>
-            OperationBudget.Fit(TimeSpan.FromSeconds(Math.Min(0.5 * Math.Pow(2, Math.Max(0, retryNumber - 1)), 8) * (0.8 + 0.4 * Random.Shared.NextDouble())));
+            OperationBudget.Fit(Backoff.SdkCeiling(retryNumber) * (0.8 + 0.4 * Random.Shared.NextDouble()));
     }
 }

@@ -44,8 +44,6 @@ sealed class BudgetedRetryPolicy(IClientConfig config) : AmazonS3StandardRetryPo
     /// <summary>Full jitter, as the SDK's: up to 0.5 s doubling per retry, at most 8 s (Azure's settings here), then fitted to the budget.</summary>
     TimeSpan Backoff(IExecutionContext executionContext)
     {
-        int retries = Math.Max(1, executionContext.RequestContext.Retries);
-        double ceiling = Math.Min(0.5 * Math.Pow(2, retries - 1), 8);
-        return OperationBudget.Fit(TimeSpan.FromSeconds(Random.Shared.NextDouble() * ceiling));
+        return OperationBudget.Fit(Storage.Backoff.SdkCeiling(Math.Max(1, executionContext.RequestContext.Retries)) * Random.Shared.NextDouble());
     }
 }

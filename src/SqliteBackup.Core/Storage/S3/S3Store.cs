@@ -254,16 +254,17 @@ public sealed class S3Store : IObjectLockStore, IStaleUploadCleanup
     /// <summary>The bucket's Object Lock setting, and when it is off, why, in words for a message.</summary>
     (bool On, string Why) LockConfiguration(CancellationToken ct) => _lockConfiguration ??= Run(async ct =>
     {
+        string none = $"the bucket '{_location.Bucket}' has no Object Lock configuration, and ?lock-mode= asks for one";
         try
         {
             var r = await _client.GetObjectLockConfigurationAsync(new GetObjectLockConfigurationRequest { BucketName = _location.Bucket }, ct).ConfigureAwait(false);
             return r.ObjectLockConfiguration?.ObjectLockEnabled == ObjectLockEnabled.Enabled
                 ? (true, "")
-                : (false, $"the bucket '{_location.Bucket}' has no Object Lock configuration, and ?lock-mode= asks for one");
+                : (false, none);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "ObjectLockConfigurationNotFoundError")
         {
-            return (false, $"the bucket '{_location.Bucket}' has no Object Lock configuration, and ?lock-mode= asks for one");
+            return (false, none);
         }
         // A key allowed to write backups but not to read the bucket's lock settings (least privilege), or a server
         // without Object Lock: written and deleted as in any bucket (a bucket's default retention still applies), unless
