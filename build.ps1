@@ -92,7 +92,12 @@ function Invoke-Test {
         $xunitFailures = @(Select-Xml -Path $trx -XPath "//t:UnitTestResult[@outcome!='Passed' and @outcome!='NotExecuted']" -Namespace $ns |
             ForEach-Object { "$($_.Node.testName): $($_.Node.Output.ErrorInfo.Message)" })
     }
-    elseif ($xunitExit -ne 0) { $xunit.failed = 1 }
+    # A crashed test host (an exception on a thread of a test) aborts the run: the trx then holds only the tests that
+    # finished, all passed, and the rest never ran. That is a failure, named, not a smaller green count.
+    if ($xunitExit -ne 0 -and $xunit.failed -eq 0) {
+        $xunit.failed = 1
+        $xunitFailures += "xunit: the run ended with exit code $xunitExit after $($xunit.passed) passed tests and no failed one: the test host crashed or the run was aborted (see 'Test Run Aborted' above)"
+    }
 
     Write-Host '== Pester (cmdlets in pwsh)' -ForegroundColor Cyan
     $env:SQLITEBACKUP_MODULE = Join-Path $moduleOut 'SqliteBackup.psd1'

@@ -288,13 +288,7 @@ internal sealed class StoreTarget(IBackupStore store, string tempFolder) : Backu
     {
         string name = info.Manifest.File + BackupManifest.Suffix;
         _manifestSent = true;
-        try
-        {
-            using var ms = new MemoryStream(json);
-            Put(name, ms, null, ct);
-        }
-        // A failure does not say the manifest is not there: this manifest there, byte for byte, is this backup published.
-        catch (SqliteBackupException) when (store.Holds(name, json, ct)) { }
+        store.PutManifest(name, json, ms => Put(name, ms, null, ct), ct);
     }
 
     public override void Discard(string name, ILogger log)

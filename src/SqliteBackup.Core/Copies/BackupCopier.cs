@@ -79,13 +79,7 @@ public sealed class BackupCopier(ILogger? logger = null)
 
         var copy = CloneForCopy(m, source);
         byte[] manifestBytes = copy.ToJson();
-        try
-        {
-            using var json = new MemoryStream(manifestBytes);
-            Put(destination, manifestName, json, retainUntil, null, ct);
-        }
-        // A failure does not say the manifest is not there: this manifest there, byte for byte, is this copy made.
-        catch (SqliteBackupException) when (destination.Holds(manifestName, manifestBytes, ct)) { }
+        destination.PutManifest(manifestName, manifestBytes, json => Put(destination, manifestName, json, retainUntil, null, ct), ct);
         if (retainUntil != null)
             _log.LogInformation("{File} and its manifest in {Destination} are locked until {RetainUntil:u}, as long as its retention could keep it", m.File, destination.Location, retainUntil);
         var info = Located(copy, destination, manifestName);

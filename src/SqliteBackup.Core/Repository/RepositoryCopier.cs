@@ -126,11 +126,7 @@ public sealed class RepositoryCopier(ILogger? logger = null)
         }
 
         var copy = CloneForCopy(m, source);
-        try
-        {
-            using var json = new MemoryStream(copy.ToJson());
-            locks.Put(destination, manifestName, json, null, ct);
-        }
+        try { destination.PutManifest(manifestName, copy.ToJson(), json => locks.Put(destination, manifestName, json, null, ct), ct); }
         // Another copy of the same snapshot won the race: fine if it is this snapshot.
         catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists")
         {

@@ -368,7 +368,8 @@ internal sealed class RepositoryTarget(IBackupStore store, string tempFolder, st
 
     public override void WriteManifest(BackupInfo info, byte[] json, CancellationToken ct)
     {
-        using (var ms = new MemoryStream(json)) _locks.Put(store, info.Manifest.File + BackupManifest.Suffix, ms, null, ct);
+        string name = info.Manifest.File + BackupManifest.Suffix;
+        store.PutManifest(name, json, ms => _locks.Put(store, name, ms, null, ct), ct);
         Release();
     }
 

@@ -32,6 +32,21 @@ public static class StoreExtensions
     }
 
     /// <summary>
+    /// Puts the manifest that publishes a backup, a copy or a snapshot (<paramref name="put"/> writes the stream it is
+    /// given, create-only, through whatever locks the caller holds). A failed put does not prove it absent: this
+    /// manifest there, byte for byte, is the backup published, and what fails is only the answer.
+    /// </summary>
+    public static void PutManifest(this IBackupStore store, string name, byte[] bytes, Action<Stream> put, CancellationToken ct = default)
+    {
+        try
+        {
+            using var ms = new MemoryStream(bytes);
+            put(ms);
+        }
+        catch (SqliteBackupException) when (store.Holds(name, bytes, ct)) { }
+    }
+
+    /// <summary>
     /// The SHA-256 of an object read once as a stream (nothing written to disk), for a service that keeps none of its
     /// own; <paramref name="read"/> gets the bytes read so far.
     /// </summary>

@@ -334,16 +334,23 @@ public sealed class EncryptedRepositoryTests
         using var t = new TempDir();
         Directory.CreateDirectory(t["repo"]);
         var results = new (string PackKey, string Opened)[6];
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         using var start = new Barrier(results.Length);
         var threads = Enumerable.Range(0, results.Length).Select(i => new Thread(() =>
         {
-            using var store = new LocalDirectoryStore(t["repo"]);
-            start.SignalAndWait();
-            var config = RepositoryConfig.OpenOrCreate(store, null, ToOperator(), out var key);
-            results[i] = (config.Encryption!.PackKey, key!.PackRecipient.ToString());
+            // Caught here: an exception escaping a thread would crash the whole test host.
+            try
+            {
+                using var store = new LocalDirectoryStore(t["repo"]);
+                start.SignalAndWait();
+                var config = RepositoryConfig.OpenOrCreate(store, null, ToOperator(), out var key);
+                results[i] = (config.Encryption!.PackKey, key!.PackRecipient.ToString());
+            }
+            catch (Exception e) { failures.Enqueue(e); }
         })).ToList();
         threads.ForEach(th => th.Start());
         threads.ForEach(th => th.Join());
+        Assert.Empty(failures);
         Assert.Single(results.Select(r => r.PackKey).Distinct());
         Assert.All(results, r => Assert.Equal(r.PackKey, r.Opened));
         Assert.Single(Directory.GetFiles(t["repo"], "*.key.age"));

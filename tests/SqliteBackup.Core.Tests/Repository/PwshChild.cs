@@ -51,9 +51,15 @@ public sealed class PwshChild : IDisposable
                 int at = line.IndexOf(prefix, StringComparison.Ordinal);
                 if (at >= 0) return line[at..];
             }
-            else if (_process.HasExited && _lines.Count == 0) break;
+            else if (_process.HasExited)
+            {
+                // Its last lines may still be on their way from the pipes: WaitForExit() waits for them.
+                _process.WaitForExit();
+                if (_lines.Count == 0) break;
+            }
         }
-        throw new TimeoutException($"pwsh did not print '{prefix}...'; it said:\n{string.Join("\n", Output)}");
+        string ended = _process.HasExited ? $"it exited with code {_process.ExitCode}" : "it is still running";
+        throw new TimeoutException($"pwsh did not print '{prefix}...'; {ended}; it said:\n{string.Join("\n", Output)}");
     }
 
     /// <summary>Waits for the script to finish and returns everything it printed.</summary>

@@ -127,9 +127,16 @@ public sealed class RepositoryLockTests
         using var store = new LocalDirectoryStore(t.Path);
         var held = RepositoryLock.AcquireShared(store, "backup", TimeSpan.FromSeconds(5), NullLogger.Instance, TimeProvider.System, TimeSpan.FromMilliseconds(100));
         var first = held.Info.RefreshedUtc;
-        Thread.Sleep(600);
-        var json = JsonDocument.Parse(File.ReadAllBytes(t[held.Name])).RootElement;
-        Assert.True(json.GetProperty("refreshedUtc").GetDateTime() > first, "not refreshed");
+        // Every 100 ms; waited for up to 10 s, as a timer on a thread pool busy with other tests can run late.
+        var until = DateTime.UtcNow.AddSeconds(10);
+        DateTime refreshed;
+        do
+        {
+            Thread.Sleep(100);
+            refreshed = JsonDocument.Parse(File.ReadAllBytes(t[held.Name])).RootElement.GetProperty("refreshedUtc").GetDateTime();
+        }
+        while (refreshed <= first && DateTime.UtcNow < until);
+        Assert.True(refreshed > first, "not refreshed");
         held.Dispose();
         Thread.Sleep(400);
         Assert.Empty(Locks(t.Path));

@@ -23,6 +23,34 @@ public sealed class LocalDirectoryStoreTests : StoreContract, IDisposable
         Assert.DoesNotContain("hunter2", e.Message);
     }
 
+    [SkippableFact]
+    public void Stat_of_an_object_another_process_keeps_creating_and_deleting_is_there_or_not_never_unreadable()
+    {
+        Skip.If(OperatingSystem.IsWindows(), "uses bash for the other process");
+        using var store = new LocalDirectoryStore(_dir.Path);
+        string name = "sqlitebackup-repository.json";
+        File.WriteAllText(_dir["seed"], "{}");
+        // Another writer putting the object in place (a hard link, atomic) and someone removing it, as fast as they can.
+        var psi = new System.Diagnostics.ProcessStartInfo("bash", ["-c", $"cd '{_dir.Path}' && while :; do ln seed {name}; rm -f {name}; done"]);
+        using var other = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            int seen = 0, absent = 0;
+            var until = DateTime.UtcNow.AddSeconds(2);
+            while (DateTime.UtcNow < until)
+            {
+                if (store.Stat(name) is { } o) { Assert.Equal(2, o.Size); seen++; }
+                else absent++;
+            }
+            Assert.True(seen > 0 && absent > 0, $"the other process did not race the stat: seen {seen}, absent {absent}");
+        }
+        finally
+        {
+            other.Kill();
+            other.WaitForExit();
+        }
+    }
+
     [Fact]
     public void A_missing_directory_is_created_only_for_writers()
     {

@@ -5,6 +5,7 @@ using SqliteBackup.Core.Errors;
 using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Jobs;
 using SqliteBackup.Core.Notifications;
+using SqliteBackup.Core.Repository;
 using SqliteBackup.Core.Restore;
 using SqliteBackup.Core.Retention;
 using SqliteBackup.Core.Storage;
@@ -116,6 +117,64 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         Assert.Equal(CopyStatus.Copied, copy!.Status);
         Assert.Equal(local.Id, copy.Copy.Id);
         Assert.Equal(local.Manifest.StoredSha256, Db.Sha(Path.Combine(dir, local.Manifest.File)));
+    }
+
+    [SkippableFact]
+    public void An_incremental_backup_whose_snapshot_manifest_rename_lost_its_answer_is_a_snapshot_made()
+    {
+        server.Require();
+        using var t = new TempDir();
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir);
+        using var stop = new CancellationTokenSource();
+        var cut = CutWhenRenamed(hop, dir, RepositoryNames.IsPack, RepositoryNames.IsSnapshotManifest, stop.Token);
+
+        BackupInfo? made = null;
+        SqliteBackupException? failed = null;
+        try { made = RemoteBackup.Create(new BackupRequest(t["app.db"]) { Incremental = true, Verify = VerificationLevel.Quick }, store, new ListLogger()); }
+        catch (SqliteBackupException e) { failed = e; }
+        stop.Cancel();
+
+        Assert.True(cut.Result, "the link was cut as the snapshot's manifest was renamed into place");
+        string manifest = Assert.Single(Visible(dir), RepositoryNames.IsSnapshotManifest);
+        // The snapshot is published and whole: the lost answer must not make this run report a failed backup.
+        Assert.True(failed == null, $"reported as failed although the snapshot is there: {failed?.ErrorId} {failed?.Message}");
+        var m = BackupManifest.TryParse(File.ReadAllBytes(Path.Combine(dir, manifest)), out _)!;
+        Assert.Equal(m.Id, made!.Manifest.Id);
+        server.ResetEnvironment();
+        using var fresh = new SftpStore(new Uri(server.LocationOf(dir)));
+        var listed = Assert.Single(new StoreCatalog().List(fresh));
+        Assert.True(new BackupVerifier().Verify(listed, fresh, VerificationLevel.Standard, record: false).Passed);
+    }
+
+    [SkippableFact]
+    public void A_snapshot_copy_whose_manifest_rename_lost_its_answer_is_a_copy_made()
+    {
+        server.Require();
+        using var t = new TempDir();
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
+        var snapshot = SqliteBackup.Core.Tests.Repository.RepositoryCopyTests.Snapshot(t["app.db"], t["repo"]);
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir);
+        using var stop = new CancellationTokenSource();
+        var cut = CutWhenRenamed(hop, dir, RepositoryNames.IsPack, RepositoryNames.IsSnapshotManifest, stop.Token);
+
+        CopyResult? copy = null;
+        SqliteBackupException? failed = null;
+        try { copy = new RepositoryCopier().Copy(snapshot, store); }
+        catch (SqliteBackupException e) { failed = e; }
+        stop.Cancel();
+
+        Assert.True(cut.Result, "the link was cut as the snapshot's manifest was renamed into place");
+        Assert.True(failed == null, $"reported as failed although the copy is there: {failed?.ErrorId} {failed?.Message}");
+        Assert.Equal(CopyStatus.Copied, copy!.Status);
+        Assert.Equal(snapshot.Id, copy.Copy.Id);
+        server.ResetEnvironment();
+        using var fresh = new SftpStore(new Uri(server.LocationOf(dir)));
+        Assert.True(new BackupVerifier().Verify(Assert.Single(new StoreCatalog().List(fresh)), fresh, VerificationLevel.Standard, record: false).Passed);
     }
 
     [SkippableFact]
@@ -345,28 +404,15 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         string dir = server.NewDirectory();
         using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
         using var store = Through(hop, dir);
-        Assert.Empty(store.List()); // the SFTP connection, made before the count below
-        using var stop = new CancellationTokenSource();
-        // Once the data object is in place, the next connection (the one the server's hash command would run on) is dropped.
-        var dropped = Task.Run(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                if (Visible(dir).Any(n => !IsManifest(n)))
-                {
-                    hop.DropNext(1);
-                    return true;
-                }
-                Thread.Sleep(1);
-            }
-            return false;
-        }, CancellationToken.None);
+        Assert.Empty(store.List()); // the SFTP connection, kept throughout the copy
+        // The next connection is the one the server's hash command would run on, once the data object is in place
+        // (a small upload opens none early): it is dropped. Armed now, not when the object is seen, which a fast
+        // machine's hash connection would outrun.
         int before = hop.Accepted;
+        hop.DropNext(1);
 
         var copy = new BackupCopier().Copy(local, store);
-        stop.Cancel();
 
-        Assert.True(dropped.Result);
         Assert.Equal(CopyStatus.Copied, copy.Status);
         Assert.True(hop.Accepted > before, "no connection was attempted for the hash"); // the SFTP one was kept throughout
         Assert.NotNull(store.ServiceHashUnavailable);

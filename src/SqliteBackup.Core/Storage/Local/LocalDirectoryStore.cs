@@ -71,10 +71,13 @@ public sealed class LocalDirectoryStore : IFileSystemStore, IStaleUploadCleanup
         var info = new FileInfo(PathOf(name));
         if (info.Exists) return info.LinkTarget == null ? new StoredObject(info.Name, info.Length, info.LastWriteTimeUtc) : null;
         if (info.LinkTarget != null) return null;
-        // Exists is also false for a file we may not see: only a folder we can list and that does not list it proves it gone.
-        if (new DirectoryInfo(Directory).EnumerateFiles().Any(f => f.Name == name))
-            throw new UnauthorizedAccessException($"'{info.FullName}' is in its folder but cannot be read.");
-        return null;
+        // Exists is also false for a file we may not see: the stat's own error tells that apart from a file not there.
+        try { File.GetAttributes(info.FullName); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        catch (UnauthorizedAccessException) { throw new UnauthorizedAccessException($"'{info.FullName}' cannot be looked at: this user may list its folder but not look into it."); }
+        // It is there now: another writer put it in place between the two looks.
+        info.Refresh();
+        return info.Exists && info.LinkTarget == null ? new StoredObject(info.Name, info.Length, info.LastWriteTimeUtc) : null;
     }
 
     public Stream OpenRead(string name, CancellationToken ct = default)
