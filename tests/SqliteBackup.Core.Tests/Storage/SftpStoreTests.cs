@@ -299,6 +299,34 @@ public sealed class SftpStoreTests(SshdServer server) : StoreContract, IDisposab
     }
 
     [SkippableFact]
+    public void Cleanup_judges_a_temporarys_age_by_the_servers_clock_too_so_a_server_behind_ours_keeps_a_live_upload()
+    {
+        string dir = server.NewDirectory();
+        using (var writer = Open(dir)) writer.Put("first", new MemoryStream(Bytes(10)), true);
+        // An upload under way in another run (written by the server a moment ago) and one a killed run left three days ago.
+        string live = Path.Combine(dir, $"{SftpStore.TempPrefix}live{AtomicFile.TempSuffix}");
+        string left = Path.Combine(dir, $"{SftpStore.TempPrefix}left{AtomicFile.TempSuffix}");
+        File.WriteAllBytes(live, Bytes(100));
+        File.WriteAllBytes(left, Bytes(100));
+        File.SetLastWriteTimeUtc(left, DateTime.UtcNow.AddDays(-3));
+        // This machine's clock two days ahead of the server's (as the server's would be two days behind): by our clock
+        // alone, the live upload is two days old.
+        var ahead = new ShiftedClock(TimeSpan.FromDays(2));
+        using var store = new SftpStore(new Uri(server.LocationOf(dir)), new StoreOptions()) { Clock = ahead };
+
+        Assert.Equal(1, store.AbortStaleUploads(TimeSpan.FromHours(24)));
+
+        Assert.True(File.Exists(live), "a live upload was deleted because this machine's clock is ahead of the server's");
+        Assert.False(File.Exists(left));
+        Assert.Equal(new[] { "first", Path.GetFileName(live) }.Order(StringComparer.Ordinal), Directory.GetFiles(dir).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal));
+    }
+
+    sealed class ShiftedClock(TimeSpan by) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + by;
+    }
+
+    [SkippableFact]
     public void An_upload_whose_connection_drops_leaves_no_object_and_the_next_cleanup_removes_its_temporary()
     {
         string dir = server.NewDirectory();

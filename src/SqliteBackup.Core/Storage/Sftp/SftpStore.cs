@@ -305,26 +305,50 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         }, ct);
     }
 
+    /// <summary>This machine's clock, which the server's need not agree with (tests move it).</summary>
+    internal TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>
-    /// Removes our temporaries in this directory last written more than <paramref name="olderThan"/> ago (by the
-    /// server's clock): what a killed or disconnected upload left. A running upload keeps writing, so it stays young.
+    /// Removes our temporaries in this directory last written more than <paramref name="olderThan"/> ago: what a
+    /// killed or disconnected upload left. A running upload keeps writing, so it stays young. Its times are the
+    /// server's, and nothing makes an SFTP server's clock agree with ours (S3 and Azure refuse a request signed more
+    /// than 15 minutes off): a temporary is stale only when it is that old by both clocks, so a server whose clock is
+    /// behind never has another run's live upload deleted.
     /// </summary>
     public int AbortStaleUploads(TimeSpan olderThan, CancellationToken ct = default) => Run(() =>
     {
-        IEnumerable<ISftpFile> entries;
-        try { entries = Client.ListDirectory(DirectoryPath); }
-        catch (SftpPathNotFoundException) { return 0; }
-        var cutoff = DateTime.UtcNow - olderThan;
-        int removed = 0;
-        foreach (var f in entries)
+        List<ISftpFile> candidates;
+        var ours = Clock.GetUtcNow().UtcDateTime - olderThan;
+        try
         {
-            if (!f.IsRegularFile || !f.Name.StartsWith(TempPrefix, StringComparison.Ordinal) || !f.Name.EndsWith(AtomicFile.TempSuffix, StringComparison.Ordinal)) continue;
-            if (f.LastWriteTimeUtc > cutoff) continue;
+            candidates = Client.ListDirectory(DirectoryPath).Where(f => f.IsRegularFile && f.Name.StartsWith(TempPrefix, StringComparison.Ordinal)
+                && f.Name.EndsWith(AtomicFile.TempSuffix, StringComparison.Ordinal) && f.LastWriteTimeUtc <= ours).ToList();
+        }
+        catch (SftpPathNotFoundException) { return 0; }
+        if (candidates.Count == 0) return 0;
+        var theirs = ServerNow() - olderThan;
+        int removed = 0;
+        foreach (var f in candidates)
+        {
+            if (f.LastWriteTimeUtc > theirs) continue;
             try { Client.DeleteFile(_location.PathOf(f.Name)); removed++; }
             catch (SftpPathNotFoundException) { }
         }
         return removed;
     }, ct);
+
+    /// <summary>
+    /// The server's time, as it stamps a file written now: a probe under a temporary's name (one left by a failure here
+    /// is itself cleaned up later), read and removed.
+    /// </summary>
+    DateTime ServerNow()
+    {
+        var client = Client;
+        string probe = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+        client.Open(probe, FileMode.CreateNew, FileAccess.Write).Dispose();
+        try { return client.GetAttributes(probe).LastWriteTimeUtc; }
+        finally { DeleteQuietly(probe); }
+    }
 
     /// <summary>
     /// Checks the directory once; creates what is missing of it (0700) when asked to: a writer's store, like a local
