@@ -56,6 +56,7 @@ function Invoke-Build {
         Copy-Item -Destination $moduleOut -Recurse
     Copy-Item (Join-Path $root 'module/SqliteBackup/*') -Destination $moduleOut -Recurse
     Copy-Item (Join-Path $root 'LICENSE') -Destination $moduleOut
+    & (Join-Path $root 'module/Invoke-ReadyToRun.ps1') -ModuleFolder $moduleOut -CacheFolder (Join-Path $out 'readytorun-cache')
 
     $code = Invoke-ChildPwsh (Join-Path $root 'module/New-MamlHelp.ps1') @(
         '-ModulePath', (Join-Path $moduleOut 'SqliteBackup.psd1'),
