@@ -53,7 +53,7 @@ public sealed class BackupJob(ILogger logger)
             if (limit.IsCancellationRequested) { results.Add(TimedOut(new DatabaseJobResult(BackupNaming.DatabaseName(db), db), options, null)); continue; }
             progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath),
                 $"{BackupNaming.DatabaseName(db)} ({i + 1} of {config.Databases.Count})", i * 100 / config.Databases.Count, Level: 0));
-            results.Add(RunOne(config, db, lastRestoreTest, progress, random, limit.Token, options, deadline, keys));
+            results.Add(RunOne(config, db, lastRestoreTest, progress, random, limit.Token, ct, options, deadline, keys));
         }
         progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath), "Done", 100, Completed: true, Level: 0));
         int failed = results.Count(r => !r.Succeeded);
@@ -189,7 +189,7 @@ public sealed class BackupJob(ILogger logger)
     }
 
     DatabaseJobResult RunOne(BackupJobConfig config, string db, IReadOnlyDictionary<string, DateTime> lastRestoreTest,
-        Action<BackupProgress>? progress, Random random, CancellationToken ct, JobRunOptions options, DateTime? deadline, JobKeys? keys)
+        Action<BackupProgress>? progress, Random random, CancellationToken ct, CancellationToken stopped, JobRunOptions options, DateTime? deadline, JobKeys? keys)
     {
         var clock = Stopwatch.StartNew();
         var result = new DatabaseJobResult(BackupNaming.DatabaseName(db), db);
@@ -285,7 +285,9 @@ public sealed class BackupJob(ILogger logger)
                 }
             }
         }
-        catch (Exception e) when (ct.IsCancellationRequested && deadline != null && DateTime.UtcNow >= deadline && e is OperationCanceledException or SqliteBackupException)
+        // Cancelled and not by the caller: the time limit ran out. (Not told by the clock: the limit's timer may fire a
+        // millisecond before DateTime.UtcNow reaches the deadline, and the cancellation would then escape the job.)
+        catch (Exception e) when (ct.IsCancellationRequested && !stopped.IsCancellationRequested && deadline != null && e is OperationCanceledException or SqliteBackupException)
         {
             result = copying != null && result.Backup != null
                 ? CopyTimedOut(result, copies, copying, options)

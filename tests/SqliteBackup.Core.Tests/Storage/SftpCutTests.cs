@@ -60,25 +60,36 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
 
     static bool IsManifest(string n) => n.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// Runs <paramref name="act"/> on a store in a fresh directory whose link is cut the instant an object matching
+    /// <paramref name="cutAt"/> is renamed into place (see <see cref="CutWhenRenamed"/>); returns what it returned or
+    /// the error it failed with.
+    /// </summary>
+    (T? Result, SqliteBackupException? Failed, string Dir) CutAtRename<T>(Func<string, bool> slowFrom, Func<string, bool> cutAt, Func<SftpStore, T> act) where T : class
+    {
+        string dir = server.NewDirectory();
+        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
+        using var store = Through(hop, dir);
+        using var stop = new CancellationTokenSource();
+        var cut = CutWhenRenamed(hop, dir, slowFrom, cutAt, stop.Token);
+        T? result = null;
+        SqliteBackupException? failed = null;
+        try { result = act(store); }
+        catch (SqliteBackupException e) { failed = e; }
+        stop.Cancel();
+        Assert.True(cut.Result, "the link was cut as the manifest was renamed into place");
+        return (result, failed, dir);
+    }
+
     [SkippableFact]
     public void A_new_backup_whose_manifest_rename_lost_its_answer_keeps_its_data_object()
     {
         server.Require();
         using var t = new TempDir();
         Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
-        string dir = server.NewDirectory();
-        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
-        using var store = Through(hop, dir);
-        using var stop = new CancellationTokenSource();
-        var cut = CutWhenRenamed(hop, dir, n => !IsManifest(n), IsManifest, stop.Token);
+        var (made, failed, dir) = CutAtRename(n => !IsManifest(n), IsManifest,
+            store => RemoteBackup.Create(new BackupRequest(t["app.db"]) { Verify = VerificationLevel.Quick }, store, new ListLogger()));
 
-        BackupInfo? made = null;
-        SqliteBackupException? failed = null;
-        try { made = RemoteBackup.Create(new BackupRequest(t["app.db"]) { Verify = VerificationLevel.Quick }, store, new ListLogger()); }
-        catch (SqliteBackupException e) { failed = e; }
-        stop.Cancel();
-
-        Assert.True(cut.Result, "the link was cut as the manifest was renamed into place");
         string manifest = Assert.Single(Visible(dir), IsManifest);
         var m = BackupManifest.TryParse(File.ReadAllBytes(Path.Combine(dir, manifest)), out _)!;
         // The manifest is published: deleting its data object "after the failure" would leave a backup that lists as
@@ -100,19 +111,8 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         using var t = new TempDir();
         Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
         var local = new BackupEngine().Create(new BackupRequest(t["app.db"]) { Destination = t["local"], Verify = VerificationLevel.None });
-        string dir = server.NewDirectory();
-        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
-        using var store = Through(hop, dir);
-        using var stop = new CancellationTokenSource();
-        var cut = CutWhenRenamed(hop, dir, n => !IsManifest(n), IsManifest, stop.Token);
+        var (copy, failed, dir) = CutAtRename(n => !IsManifest(n), IsManifest, store => new BackupCopier().Copy(local, store));
 
-        CopyResult? copy = null;
-        SqliteBackupException? failed = null;
-        try { copy = new BackupCopier().Copy(local, store); }
-        catch (SqliteBackupException e) { failed = e; }
-        stop.Cancel();
-
-        Assert.True(cut.Result, "the link was cut as the manifest was renamed into place");
         Assert.True(failed == null, $"reported as failed although the copy is there: {failed?.Message}");
         Assert.Equal(CopyStatus.Copied, copy!.Status);
         Assert.Equal(local.Id, copy.Copy.Id);
@@ -125,19 +125,9 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         server.Require();
         using var t = new TempDir();
         Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
-        string dir = server.NewDirectory();
-        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
-        using var store = Through(hop, dir);
-        using var stop = new CancellationTokenSource();
-        var cut = CutWhenRenamed(hop, dir, RepositoryNames.IsPack, RepositoryNames.IsSnapshotManifest, stop.Token);
+        var (made, failed, dir) = CutAtRename(RepositoryNames.IsPack, RepositoryNames.IsSnapshotManifest,
+            store => RemoteBackup.Create(new BackupRequest(t["app.db"]) { Incremental = true, Verify = VerificationLevel.Quick }, store, new ListLogger()));
 
-        BackupInfo? made = null;
-        SqliteBackupException? failed = null;
-        try { made = RemoteBackup.Create(new BackupRequest(t["app.db"]) { Incremental = true, Verify = VerificationLevel.Quick }, store, new ListLogger()); }
-        catch (SqliteBackupException e) { failed = e; }
-        stop.Cancel();
-
-        Assert.True(cut.Result, "the link was cut as the snapshot's manifest was renamed into place");
         string manifest = Assert.Single(Visible(dir), RepositoryNames.IsSnapshotManifest);
         // The snapshot is published and whole: the lost answer must not make this run report a failed backup.
         Assert.True(failed == null, $"reported as failed although the snapshot is there: {failed?.ErrorId} {failed?.Message}");
@@ -156,19 +146,8 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         using var t = new TempDir();
         Db.CreatePaired(t["app.db"], wal: true, fillerRows: 50);
         var snapshot = SqliteBackup.Core.Tests.Repository.RepositoryCopyTests.Snapshot(t["app.db"], t["repo"]);
-        string dir = server.NewDirectory();
-        using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
-        using var store = Through(hop, dir);
-        using var stop = new CancellationTokenSource();
-        var cut = CutWhenRenamed(hop, dir, RepositoryNames.IsPack, RepositoryNames.IsSnapshotManifest, stop.Token);
+        var (copy, failed, dir) = CutAtRename(RepositoryNames.IsPack, RepositoryNames.IsSnapshotManifest, store => new RepositoryCopier().Copy(snapshot, store));
 
-        CopyResult? copy = null;
-        SqliteBackupException? failed = null;
-        try { copy = new RepositoryCopier().Copy(snapshot, store); }
-        catch (SqliteBackupException e) { failed = e; }
-        stop.Cancel();
-
-        Assert.True(cut.Result, "the link was cut as the snapshot's manifest was renamed into place");
         Assert.True(failed == null, $"reported as failed although the copy is there: {failed?.ErrorId} {failed?.Message}");
         Assert.Equal(CopyStatus.Copied, copy!.Status);
         Assert.Equal(snapshot.Id, copy.Copy.Id);
