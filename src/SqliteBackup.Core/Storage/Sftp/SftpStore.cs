@@ -194,10 +194,27 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 if (abandoned != null) DeleteQuietly(abandoned);
                 // Created empty and made owner-only before a byte of the backup is in it; the upload below truncates
                 // and writes the same file, which keeps its mode.
-                client.Open(temp, FileMode.CreateNew, FileAccess.Write).Dispose();
-                created = true;
-                client.ChangePermissions(temp, 600);
-                Upload(client, source, temp, progress, ct);
+                try
+                {
+                    client.Open(temp, FileMode.CreateNew, FileAccess.Write).Dispose();
+                    created = true;
+                    client.ChangePermissions(temp, 600);
+                    Upload(client, source, temp, progress, ct);
+                }
+                catch (Exception e) when (e is SourceFailedException || e is SshException s && IsGenericFailure(s))
+                {
+                    // SFTP v3 says a full disk (ENOSPC) only as its generic "Failure": asked while our temporary still
+                    // holds what it took, the file system tells whether that was why.
+                    string? room = e is SshException ? Full(client) : null;
+                    // SSH.NET leaves the server's handle of a failed upload open, and while it is open the server keeps
+                    // the temporary's blocks, deleted or not: a full disk stayed full for every later write of this
+                    // process. The temporary goes now, and this connection with it, which closes the handle.
+                    DeleteQuietly(temp);
+                    created = false;
+                    Reconnect(client);
+                    if (room != null) throw BackupErrors.StoreFull(Location, name, room, e);
+                    throw;
+                }
                 renaming = true;
                 if (createOnly)
                 {
@@ -280,6 +297,34 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     {
         public void Report(UploadFileProgressReport value) => report(value);
     }
+
+    /// <summary>The server's answer with no more precise code (SSH_FX_FAILURE): what sftp-server sends for ENOSPC and EDQUOT.</summary>
+    static bool IsGenericFailure(SshException e) => e is not (SshConnectionException or SshOperationTimeoutException or SshAuthenticationException
+        or SftpPermissionDeniedException or SftpPathNotFoundException or ProxyException);
+
+    /// <summary>
+    /// Free space and files on the file system holding the directory as the server sees them (statvfs@openssh.com), when
+    /// too little is left for any write (under 1 MiB, or no file left to create); null when there is room or the server
+    /// cannot tell.
+    /// </summary>
+    string? Full(SftpClient client)
+    {
+        try
+        {
+            var fs = client.GetStatus(DirectoryPath);
+            long available = (long)Math.Min((ulong)long.MaxValue, fs.AvailableBlocks * fs.BlockSize);
+            if (available < FullBelowBytes) return $"{available} bytes available to this account";
+            if (fs.TotalNodes > 0 && fs.AvailableNodes == 0) return "no file can be created: no inode left";
+            return null;
+        }
+        catch (Exception e) when (e is SshException or SocketException or IOException or ObjectDisposedException or NotSupportedException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Less than this left after a refused write is a full disk: no backup of ours is that small but a manifest, which takes a block.</summary>
+    const long FullBelowBytes = 1 << 20;
 
     static bool Exists(SftpClient client, string path)
     {
