@@ -62,6 +62,14 @@ public sealed class BackupCopier(ILogger? logger = null)
             // uploading it again under the manifest already there (the same backup, same SHA-256) publishes nothing early.
             _log.LogWarning("{File} in {Destination} had its manifest but not its data object (deleted behind our back?); copying the data again", m.File, destination.Location);
             Upload(source, destination, retainUntil, progress, ct);
+            // A rotation at the destination deletes a manifest, then its data object: one that ran between our looks
+            // leaves the data object just uploaded without a manifest, an orphan reported as copied. Published as a
+            // new copy instead.
+            if (destination.Stat(manifestName, ct) == null)
+            {
+                _log.LogWarning("{File}'s manifest in {Destination} was deleted while its data object was copied again (a rotation there?); a new manifest is written", m.File, destination.Location);
+                return Publish(source, destination, retainUntil, manifestName, clock, ct);
+            }
             _log.LogInformation(BackupEvents.BackupCopied, "Copied backup {Id} of {Database} to {Destination} again, under the manifest already there ({Size} bytes, {DurationMs} ms)",
                 m.Id, m.Database, destination.Location, m.StoredSize, clock.ElapsedMilliseconds);
             return new CopyResult(source, Located(there, destination, manifestName), CopyStatus.Copied, clock.Elapsed);
@@ -76,7 +84,13 @@ public sealed class BackupCopier(ILogger? logger = null)
             _log.LogInformation("{File} was already uploaded to {Destination} by an earlier, interrupted copy; only its manifest is written", m.File, destination.Location);
         }
         else Upload(source, destination, retainUntil, progress, ct);
+        return Publish(source, destination, retainUntil, manifestName, clock, ct);
+    }
 
+    /// <summary>The manifest last, once the data object there is proven this backup.</summary>
+    CopyResult Publish(BackupInfo source, IBackupStore destination, DateTime? retainUntil, string manifestName, Stopwatch clock, CancellationToken ct)
+    {
+        var m = source.Manifest;
         var copy = CloneForCopy(m, source);
         byte[] manifestBytes = copy.ToJson();
         try

@@ -98,6 +98,35 @@ public sealed class ConcurrentCopyTests(SshdServer server) : IDisposable
     [SkippableTheory]
     [InlineData(true)]
     [InlineData(false)]
+    public void A_rotation_that_deletes_the_manifest_while_its_lost_data_object_is_copied_again_leaves_the_backup_published_not_an_orphan(bool sftp)
+    {
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        string dir = NewDirectory(sftp, t);
+        string manifest = local.Manifest.File + BackupManifest.Suffix;
+        using (var first = Open(sftp, dir)) Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, first).Status);
+        // Its data object deleted behind our back: the next copy finds the manifest alone and uploads the data again.
+        using (var hand = Open(sftp, dir)) hand.Delete(local.Manifest.File);
+        using var mine = new RacedStore(Open(sftp, dir));
+        // A rotation there deletes the manifest (then the data object, already gone) between our look and our upload.
+        mine.Before = (local.Manifest.File, () =>
+        {
+            using var rotation = Open(sftp, dir);
+            rotation.Delete(manifest);
+        });
+
+        var copy = new BackupCopier().Copy(local, mine);
+
+        // Before: Copied, with the data object left without a manifest (an orphan, not listed).
+        Assert.Equal(CopyStatus.Copied, copy.Status);
+        using var check = Open(sftp, dir);
+        Assert.Equal(local.Manifest.File, Assert.Single(new StoreCatalog().List(check)).Manifest.File);
+        Assert.NotNull(check.Stat(manifest));
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
     public void Another_backup_published_under_the_same_name_meanwhile_is_still_a_conflict_and_left_alone(bool sftp)
     {
         using var t = new TempDir();
