@@ -620,7 +620,7 @@ public static class BackupErrors
     /// </summary>
     public static SqliteBackupException StoreFull(string location, string name, string room, Exception inner) => new(
         "StoreFull", BackupErrorCategory.ResourceUnavailable,
-        $"The server's file system holding {location} is full ({room}): writing '{name}' was refused. It was not written: its temporary was removed (or the next run removes it), and nothing already there was changed.",
+        $"The server's file system holding {location} is full ({room}): writing '{name}' was refused. It was not written: its temporary was removed (or the first run an hour later removes it), and nothing already there was changed.",
         "Free space on the server (Invoke-BackupRotation on the location removes old backups; Get-SqliteBackup <location> -IncludeOrphans lists data objects a failed copy left without a manifest), or raise the account's quota, then run again.", location, inner);
 
     /// <summary>The connection failed once the object was sent whole and its rename into place asked for: whether it is there is unknown.</summary>

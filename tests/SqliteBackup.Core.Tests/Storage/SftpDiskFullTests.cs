@@ -120,4 +120,31 @@ public sealed class SftpDiskFullTests(SshdServer server) : IDisposable
             Assert.Equal(new[] { first.Manifest.File, second.Manifest.File }.Order(), new StoreCatalog().List(store).Select(b => b.Manifest.File).Order());
         }
     }
+
+    [SkippableFact]
+    public void A_temporary_a_killed_upload_left_is_removed_by_the_next_copy_once_an_hour_has_passed_since_its_last_write()
+    {
+        server.Require();
+        using var t = new TempDir();
+        var local = IncompressibleBackup(t, "app", 1);
+        string dir = server.NewDirectory();
+        Directory.CreateDirectory(dir);
+        // What kill -9 of an upload leaves (its bytes so far under a temporary name); one stopped 61 minutes ago, and one
+        // 30 minutes ago, which is left alone. A day was the age before: a killed upload of a large backup kept its bytes
+        // on the server's disk through the next runs, and a nearly full disk then refused them.
+        string old = Path.Combine(dir, $"{SftpStore.TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+        string young = Path.Combine(dir, $"{SftpStore.TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+        File.WriteAllBytes(old, new byte[1 << 20]);
+        File.WriteAllBytes(young, new byte[1 << 20]);
+        File.SetLastWriteTimeUtc(old, DateTime.UtcNow - TimeSpan.FromMinutes(61));
+        File.SetLastWriteTimeUtc(young, DateTime.UtcNow - TimeSpan.FromMinutes(30));
+        using var store = Open(server, dir);
+
+        Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, store).Status);
+
+        Assert.False(File.Exists(old));
+        Assert.True(File.Exists(young));
+        // The probe that read the server's clock is gone too.
+        Assert.Equal(new[] { Path.GetFileName(young), local.Manifest.File, local.Manifest.File + BackupManifest.Suffix }.Order(StringComparer.Ordinal), Names(dir).Order(StringComparer.Ordinal));
+    }
 }

@@ -55,8 +55,14 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
     public string Location => _location.Text;
 
-    /// <summary>As S3's default: a day is longer than any live upload of a concurrent run takes (an sftp:// location takes no query to change it).</summary>
-    public TimeSpan StaleAfter => TimeSpan.FromHours(24);
+    /// <summary>
+    /// An hour since its last write, by the server's clock. Unlike an S3 multipart upload, which shows only when it began
+    /// (hence S3's day), a temporary here shows its last write, and a live upload writes at least every 60 s (an SFTP
+    /// request unanswered for longer fails it), so an hour-old one is no live upload's. A day was too long: a killed
+    /// upload of a large backup kept its bytes on the server's disk through the next runs, which a nearly full disk then
+    /// refused (StoreFull). The same hour as an orphan's age before it is reported.
+    /// </summary>
+    public TimeSpan StaleAfter => TimeSpan.FromHours(1);
 
     string DirectoryPath => _location.Directory.Length == 0 ? "." : _location.Directory;
 
@@ -359,7 +365,8 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         IEnumerable<ISftpFile> entries;
         try { entries = Client.ListDirectory(DirectoryPath); }
         catch (SftpPathNotFoundException) { return 0; }
-        var cutoff = DateTime.UtcNow - olderThan;
+        // Ages by the server's clock, which wrote the times: a client clock ahead of it must not make a live upload old.
+        var cutoff = (ServerNow() ?? DateTime.UtcNow - TimeSpan.FromHours(24)) - olderThan;
         int removed = 0;
         foreach (var f in entries)
         {
@@ -370,6 +377,23 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         }
         return removed;
     }, ct);
+
+    /// <summary>
+    /// The server's time now: the modification time of an empty temporary of ours created for the purpose (and removed at
+    /// once); null where none can be created, and then the caller waits a day longer rather than trust our own clock.
+    /// </summary>
+    DateTime? ServerNow()
+    {
+        string probe = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+        var client = Client;
+        try
+        {
+            client.Open(probe, FileMode.CreateNew, FileAccess.Write).Dispose();
+            return client.GetAttributes(probe).LastWriteTimeUtc;
+        }
+        catch (SshException) { return null; }
+        finally { DeleteQuietly(probe); }
+    }
 
     /// <summary>
     /// Checks the directory once; creates what is missing of it (0700) when asked to: a writer's store, like a local
