@@ -62,6 +62,14 @@ public sealed class BackupCopier(ILogger? logger = null)
             // uploading it again under the manifest already there (the same backup, same SHA-256) publishes nothing early.
             _log.LogWarning("{File} in {Destination} had its manifest but not its data object (deleted behind our back?); copying the data again", m.File, destination.Location);
             Upload(source, destination, retainUntil, progress, ct);
+            // A rotation at the destination deletes a manifest, then its data object: one that ran between our looks
+            // leaves the data object just uploaded without a manifest, an orphan reported as copied. Published as a
+            // new copy instead.
+            if (destination.Stat(manifestName, ct) == null)
+            {
+                _log.LogWarning("{File}'s manifest in {Destination} was deleted while its data object was copied again (a rotation there?); a new manifest is written", m.File, destination.Location);
+                return Publish(source, destination, retainUntil, manifestName, clock, ct);
+            }
             _log.LogInformation(BackupEvents.BackupCopied, "Copied backup {Id} of {Database} to {Destination} again, under the manifest already there ({Size} bytes, {DurationMs} ms)",
                 m.Id, m.Database, destination.Location, m.StoredSize, clock.ElapsedMilliseconds);
             return new CopyResult(source, Located(there, destination, manifestName), CopyStatus.Copied, clock.Elapsed);
@@ -76,10 +84,26 @@ public sealed class BackupCopier(ILogger? logger = null)
             _log.LogInformation("{File} was already uploaded to {Destination} by an earlier, interrupted copy; only its manifest is written", m.File, destination.Location);
         }
         else Upload(source, destination, retainUntil, progress, ct);
+        return Publish(source, destination, retainUntil, manifestName, clock, ct);
+    }
 
+    /// <summary>The manifest last, once the data object there is proven this backup.</summary>
+    CopyResult Publish(BackupInfo source, IBackupStore destination, DateTime? retainUntil, string manifestName, Stopwatch clock, CancellationToken ct)
+    {
+        var m = source.Manifest;
         var copy = CloneForCopy(m, source);
         byte[] manifestBytes = copy.ToJson();
-        destination.PutManifest(manifestName, manifestBytes, json => Put(destination, manifestName, json, retainUntil, null, ct), ct);
+        try
+        {
+            destination.PutManifest(manifestName, manifestBytes, json => Put(destination, manifestName, json, retainUntil, null, ct), ct);
+        }
+        // Another copy of the same backup to the same place (a second Copy-SqliteBackup, a job) published its manifest
+        // between our look and our write: the backup is there, and this copy is not a failure.
+        catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists" && PublishedMeanwhile(destination, m, manifestName, ct) is { } raced)
+        {
+            _log.LogInformation("{File} was published in {Destination} by another copy while this one ran, with the same SHA-256; nothing more copied", m.File, destination.Location);
+            return new CopyResult(source, Located(raced, destination, manifestName), CopyStatus.AlreadyPresent, clock.Elapsed);
+        }
         if (retainUntil != null)
             _log.LogInformation("{File} and its manifest in {Destination} are locked until {RetainUntil:u}, as long as its retention could keep it", m.File, destination.Location, retainUntil);
         var info = Located(copy, destination, manifestName);
@@ -103,7 +127,17 @@ public sealed class BackupCopier(ILogger? logger = null)
         {
             var rate = new TransferRate(m.StoredSize);
             var bytes = new SyncProgress(n => progress?.Invoke(rate.Progress($"Copying {m.File}", n, $"to {destination.Location}")));
-            Put(destination, m.File, hashing, retainUntil, bytes, ct);
+            try { Put(destination, m.File, hashing, retainUntil, bytes, ct); }
+            catch (SqliteBackupException e) when (e.ErrorId == "StoreObjectExists")
+            {
+                // Another copy of the same backup landed its data object between our look and our rename (create-only
+                // refused ours). Used, as an interrupted copy's object is, only when it is byte for byte this backup.
+                if (destination.Stat(m.File, ct)?.Size != m.StoredSize || StoredHash(destination, m.File, ct) != m.StoredSha256)
+                    throw BackupErrors.CopyConflict(destination.Location, m.File, "an object of that name, written by another writer while this copy ran, that is not this backup");
+                _log.LogInformation("{File} was uploaded to {Destination} by another copy while this one ran, byte for byte this backup; it is used", m.File, destination.Location);
+                progress?.Invoke(new BackupProgress($"Copying {m.File}", "done", 100, Completed: true));
+                return;
+            }
             string sent = hashing.HashHex();
             if (sent != m.StoredSha256)
             {
@@ -137,6 +171,21 @@ public sealed class BackupCopier(ILogger? logger = null)
         try { new StoreCatalog().Check(source, store); }
         catch { store.Dispose(); throw; }
         return store;
+    }
+
+    /// <summary>
+    /// After our create-only manifest was refused: the manifest there, when it is this backup (same SHA-256) beside its
+    /// data object of the right size, as the AlreadyPresent check at the start requires; null otherwise (the refusal stands).
+    /// </summary>
+    static BackupManifest? PublishedMeanwhile(IBackupStore store, BackupManifest m, string manifestName, CancellationToken ct)
+    {
+        try
+        {
+            var there = ReadManifest(store, manifestName, ct);
+            if (there?.StoredSha256 != m.StoredSha256) return null;
+            return store.Stat(m.File, ct) is { } data && data.Size == m.StoredSize && (data.Sha256 is not { Length: 64 } recorded || recorded == m.StoredSha256) ? there : null;
+        }
+        catch (Exception e) when (e is SqliteBackupException or IOException) { return null; }
     }
 
     static BackupManifest? ReadManifest(IBackupStore store, string name, CancellationToken ct) => BackupManifest.TryParse(store.ReadAllBytes(name, ct), out _);

@@ -614,6 +614,15 @@ public static class BackupErrors
         unavailable.Message + " The upload that was under way was abandoned and left no object.",
         unavailable.RecommendedAction, unavailable.Target, unavailable.InnerException);
 
+    /// <summary>
+    /// A write the SFTP server refused with its generic failure while the file system holding the location had no room
+    /// left (statvfs@openssh.com): SFTP version 3, which OpenSSH speaks, has no code for a full disk.
+    /// </summary>
+    public static SqliteBackupException StoreFull(string location, string name, string room, Exception inner) => new(
+        "StoreFull", BackupErrorCategory.ResourceUnavailable,
+        $"The server's file system holding {location} is full ({room}): writing '{name}' was refused. It was not written: its temporary was removed (or the first run an hour later removes it), and nothing already there was changed.",
+        "Free space on the server (Invoke-BackupRotation on the location removes old backups; Get-SqliteBackup <location> -IncludeOrphans lists data objects a failed copy left without a manifest), or raise the account's quota, then run again.", location, inner);
+
     /// <summary>The connection failed once the object was sent whole and its rename into place asked for: whether it is there is unknown.</summary>
     public static SqliteBackupException UploadUnanswered(SqliteBackupException unavailable, string name) => new(
         unavailable.ErrorId, unavailable.Category,

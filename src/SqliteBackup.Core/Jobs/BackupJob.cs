@@ -171,6 +171,18 @@ public sealed class BackupJob(ILogger logger)
     static readonly string TimedOutErrorId = BackupErrors.JobTimedOut("", TimeSpan.Zero, null).ErrorId;
     static readonly string CopyTimedOutErrorId = BackupErrors.DestinationTimedOut("", "", TimeSpan.Zero).ErrorId;
 
+    /// <summary>
+    /// The other destinations that failed, each with its ErrorId: the job's error (its log line, the exception a shell
+    /// sees) names them all, not only the first, as its notification does.
+    /// </summary>
+    static string AlsoFailed(IReadOnlyList<DestinationResult> copies, DestinationResult first)
+    {
+        var others = copies.Where(c => !c.Succeeded && !ReferenceEquals(c, first)).ToList();
+        return others.Count == 0 ? "" : " Also failed: " + string.Join("; ", others.Select(c => c.Copy != null
+            ? $"listing and rotating {c.Location}, which has the copy ({c.ErrorId})"
+            : $"the copy to {c.Location} ({c.ErrorId})")) + ".";
+    }
+
     /// <summary>The limit ran out during the copy to <paramref name="destination"/>: the local backup stands, that destination failed.</summary>
     DatabaseJobResult CopyTimedOut(DatabaseJobResult result, List<DestinationResult> copies, string destination, JobRunOptions options)
     {
@@ -233,7 +245,7 @@ public sealed class BackupJob(ILogger logger)
                 if (copies.FirstOrDefault(c => !c.Succeeded) is { } failedCopy)
                     result = result with { ErrorId = failedCopy.ErrorId, Error = failedCopy.Copy != null
                         ? $"{failedCopy.Location} has the copy, but listing and rotating it failed: {failedCopy.Error}"
-                        : $"the copy to {failedCopy.Location} failed: {failedCopy.Error}" };
+                        : $"the copy to {failedCopy.Location} failed: {failedCopy.Error}" + AlsoFailed(copies, failedCopy) };
             }
             step = "rotate the backups";
 

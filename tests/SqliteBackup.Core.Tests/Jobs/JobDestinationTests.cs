@@ -84,6 +84,34 @@ public class JobDestinationTests
     }
 
     [Fact]
+    public void Every_destination_that_failed_is_named_with_its_ErrorId_in_the_jobs_error_not_only_the_first()
+    {
+        using var t = new TempDir();
+        SampleDatabase.Create(t["app.db"]);
+        File.WriteAllText(t["not-a-folder"], "a file where a destination folder should be");
+        Environment.SetEnvironmentVariable("SQLITEBACKUP_TEST_UNSET_KEY_ID", null);
+        var c = Config(t, """
+            { "databases": ["./app.db"], "weekly_restore_test": false, "destinations": ["./not-a-folder",
+              { "path": "s3://bucket/app?endpoint=http://127.0.0.1:1", "user_env": "SQLITEBACKUP_TEST_UNSET_KEY_ID", "secret_env": "SQLITEBACKUP_TEST_UNSET_KEY_ID" },
+              "./mirror"] }
+            """);
+
+        var r = Run(c).Single();
+
+        Assert.False(r.Succeeded);
+        Assert.Equal(["BackupPathIsFile", "StoreCredentialMissing", null], r.Destinations.Select(d => d.ErrorId));
+        // The job's error (its JobFailed log line, the exception a shell sees) named only the first before.
+        Assert.Contains("not-a-folder", r.Error);
+        Assert.Contains("s3://bucket/app", r.Error);
+        Assert.Contains("StoreCredentialMissing", r.Error);
+        var failed = new JsonLinesLog(c.LogFile).Read().Single(e => e.Event == "JobFailed");
+        Assert.Contains("StoreCredentialMissing", failed.Message);
+        // The good destination was copied, the local backup kept.
+        Assert.Equal(r.Backup!.Id, Assert.Single(new BackupCatalog().List(t["mirror"])).Id);
+        Assert.Equal(r.Backup.Id, Assert.Single(new BackupCatalog().List(c.BackupDirectory)).Id);
+    }
+
+    [Fact]
     public void A_destination_may_choose_its_Object_Lock_mode_and_the_age_of_uploads_it_cleans_up()
     {
         using var t = new TempDir();

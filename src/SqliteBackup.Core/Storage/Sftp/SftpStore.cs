@@ -55,8 +55,14 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
     public string Location => _location.Text;
 
-    /// <summary>As S3's default: a day is longer than any live upload of a concurrent run takes (an sftp:// location takes no query to change it).</summary>
-    public TimeSpan StaleAfter => TimeSpan.FromHours(24);
+    /// <summary>
+    /// An hour since its last write, by the server's clock. Unlike an S3 multipart upload, which shows only when it began
+    /// (hence S3's day), a temporary here shows its last write, and a live upload writes at least every 60 s (an SFTP
+    /// request unanswered for longer fails it), so an hour-old one is no live upload's. A day was too long: a killed
+    /// upload of a large backup kept its bytes on the server's disk through the next runs, which a nearly full disk then
+    /// refused (StoreFull). The same hour as an orphan's age before it is reported.
+    /// </summary>
+    public TimeSpan StaleAfter => TimeSpan.FromHours(1);
 
     string DirectoryPath => _location.Directory.Length == 0 ? "." : _location.Directory;
 
@@ -194,10 +200,27 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
                 if (abandoned != null) DeleteQuietly(abandoned);
                 // Created empty and made owner-only before a byte of the backup is in it; the upload below truncates
                 // and writes the same file, which keeps its mode.
-                client.Open(temp, FileMode.CreateNew, FileAccess.Write).Dispose();
-                created = true;
-                client.ChangePermissions(temp, 600);
-                Upload(client, source, temp, progress, ct);
+                try
+                {
+                    client.Open(temp, FileMode.CreateNew, FileAccess.Write).Dispose();
+                    created = true;
+                    client.ChangePermissions(temp, 600);
+                    Upload(client, source, temp, progress, ct);
+                }
+                catch (Exception e) when (e is SourceFailedException || e is SshException s && IsGenericFailure(s))
+                {
+                    // SFTP v3 says a full disk (ENOSPC) only as its generic "Failure": asked while our temporary still
+                    // holds what it took, the file system tells whether that was why.
+                    string? room = e is SshException ? Full(client) : null;
+                    // SSH.NET leaves the server's handle of a failed upload open, and while it is open the server keeps
+                    // the temporary's blocks, deleted or not: a full disk stayed full for every later write of this
+                    // process. The temporary goes now, and this connection with it, which closes the handle.
+                    DeleteQuietly(temp);
+                    created = false;
+                    Reconnect(client);
+                    if (room != null) throw BackupErrors.StoreFull(Location, name, room, e);
+                    throw;
+                }
                 renaming = true;
                 if (createOnly)
                 {
@@ -281,6 +304,34 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         public void Report(UploadFileProgressReport value) => report(value);
     }
 
+    /// <summary>The server's answer with no more precise code (SSH_FX_FAILURE): what sftp-server sends for ENOSPC and EDQUOT.</summary>
+    static bool IsGenericFailure(SshException e) => e is not (SshConnectionException or SshOperationTimeoutException or SshAuthenticationException
+        or SftpPermissionDeniedException or SftpPathNotFoundException or ProxyException);
+
+    /// <summary>
+    /// Free space and files on the file system holding the directory as the server sees them (statvfs@openssh.com), when
+    /// too little is left for any write (under 1 MiB, or no file left to create); null when there is room or the server
+    /// cannot tell.
+    /// </summary>
+    string? Full(SftpClient client)
+    {
+        try
+        {
+            var fs = client.GetStatus(DirectoryPath);
+            long available = (long)Math.Min((ulong)long.MaxValue, fs.AvailableBlocks * fs.BlockSize);
+            if (available < FullBelowBytes) return $"{available} bytes available to this account";
+            if (fs.TotalNodes > 0 && fs.AvailableNodes == 0) return "no file can be created: no inode left";
+            return null;
+        }
+        catch (Exception e) when (e is SshException or SocketException or IOException or ObjectDisposedException or NotSupportedException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Less than this left after a refused write is a full disk: no backup of ours is that small but a manifest, which takes a block.</summary>
+    const long FullBelowBytes = 1 << 20;
+
     static bool Exists(SftpClient client, string path)
     {
         try { return client.Exists(path); }
@@ -326,7 +377,8 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         }
         catch (SftpPathNotFoundException) { return 0; }
         if (candidates.Count == 0) return 0;
-        var theirs = ServerNow() - olderThan;
+        // Where no probe can be made (a full disk, a read-only account), our clock alone decides, a day later than it would.
+        var theirs = (ServerNow() ?? Clock.GetUtcNow().UtcDateTime - TimeSpan.FromHours(24)) - olderThan;
         int removed = 0;
         foreach (var f in candidates)
         {
@@ -338,15 +390,19 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     }, ct);
 
     /// <summary>
-    /// The server's time, as it stamps a file written now: a probe under a temporary's name (one left by a failure here
-    /// is itself cleaned up later), read and removed.
+    /// The server's time now: the modification time of an empty temporary of ours created for the purpose (and removed at
+    /// once); null where none can be created, and then the caller waits a day longer rather than trust our own clock.
     /// </summary>
-    DateTime ServerNow()
+    DateTime? ServerNow()
     {
-        var client = Client;
         string probe = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
-        client.Open(probe, FileMode.CreateNew, FileAccess.Write).Dispose();
-        try { return client.GetAttributes(probe).LastWriteTimeUtc; }
+        var client = Client;
+        try
+        {
+            client.Open(probe, FileMode.CreateNew, FileAccess.Write).Dispose();
+            return client.GetAttributes(probe).LastWriteTimeUtc;
+        }
+        catch (SshException) { return null; }
         finally { DeleteQuietly(probe); }
     }
 
