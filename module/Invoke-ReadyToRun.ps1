@@ -38,23 +38,28 @@ foreach ($folder in (Split-Path ([object].Assembly.Location)), $PSHOME, $ModuleF
     foreach ($f in Get-ChildItem $folder -Filter *.dll -File) { if (-not $bound.Contains($f.BaseName)) { $bound[$f.BaseName] = $f.FullName } }
 }
 
+# Managed and not compiled yet; a native library or anything unreadable is left as it is.
 function Test-ILOnly([string] $path) {
-    $stream = [IO.File]::OpenRead($path)
     try {
-        $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
-        try { $pe.HasMetadata -and $null -ne $pe.PEHeaders.CorHeader -and $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -eq 0 }
-        finally { $pe.Dispose() }
+        $stream = [IO.File]::OpenRead($path)
+        try {
+            $pe = [System.Reflection.PortableExecutable.PEReader]::new($stream)
+            try { $pe.HasMetadata -and $null -ne $pe.PEHeaders.CorHeader -and $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -eq 0 }
+            finally { $pe.Dispose() }
+        }
+        finally { $stream.Dispose() }
     }
-    finally { $stream.Dispose() }
+    catch [BadImageFormatException] { $false }
 }
 
 New-Item -ItemType Directory -Force -Path $CacheFolder | Out-Null
-$compiled = 0; $cached = 0; $failed = @()
+$compiled = 0; $cached = 0; $failed = @(); $used = @{}
 foreach ($dll in Get-ChildItem $ModuleFolder -Filter *.dll -File) {
     # A module copy of an assembly the framework or pwsh has is never the one loaded; one already compiled is left.
     if ($bound[$dll.BaseName] -ne $dll.FullName -or -not (Test-ILOnly $dll.FullName)) { continue }
     $key = (Get-FileHash -Algorithm SHA256 $dll.FullName).Hash.Substring(0, 32)
     $target = Join-Path $CacheFolder "$($dll.BaseName)-$rid-$version-$key.dll"
+    $used[$target] = $true
     if (Test-Path $target) { $cached++ }
     else {
         $temp = "$target.tmp"
@@ -70,5 +75,7 @@ foreach ($dll in Get-ChildItem $ModuleFolder -Filter *.dll -File) {
     }
     Copy-Item -Force $target $dll.FullName
 }
+# What this build did not use is an older build's: the cache holds one build's worth.
+Get-ChildItem $CacheFolder -File | Where-Object { -not $used.Contains($_.FullName) } | Remove-Item -Force
 foreach ($f in $failed) { Write-Warning "ReadyToRun: $f; that file is left IL-only." }
 Write-Host "ReadyToRun ($rid, .NET $version): $compiled compiled, $cached from the cache, $($failed.Count) left IL-only"
