@@ -98,10 +98,57 @@ public sealed class SftpServerHashTests(SshdServer server) : IDisposable
         Assert.True(store.HashConnectionOpenedEarly);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), store.ServiceSha256("big.db", bytes.Length));
         Assert.Null(store.ServiceHashUnavailable);
+        // Answered by the command started beside the upload, waiting for the path; the next large upload, on the
+        // connection now open, starts another.
+        Assert.Equal(1, store.HashesByWaitingCommand);
+        var second = RandomNumberGenerator.GetBytes(24 << 20);
+        store.Put("big2.db", new MemoryStream(second), createOnly: true);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(second)), store.ServiceSha256("big2.db", second.Length));
+        Assert.Equal(2, store.HashesByWaitingCommand);
+        // No waiting command left over for a hash of an object no upload announced: a command of its own answers.
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), store.ServiceSha256("big.db", bytes.Length));
+        Assert.Equal(2, store.HashesByWaitingCommand);
         store.Put("small.db", new MemoryStream(new byte[1000]), createOnly: true);
         using var other = Open(dir);
         other.Put("small2.db", new MemoryStream(new byte[1000]), createOnly: true);
         Assert.False(other.HashConnectionOpenedEarly);
+    }
+
+    [SkippableTheory]
+    [InlineData("liar")]
+    [InlineData("sftp-only")]
+    [InlineData("no-openssl")]
+    public void A_command_started_beside_a_large_upload_runs_as_the_account_would_run_one_after_it(string account)
+    {
+        server.Require();
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, account switch
+        {
+            "liar" => server.LiarIdentity,
+            "sftp-only" => server.SftpOnlyIdentity,
+            _ => server.NoOpensslIdentity,
+        });
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+        var bytes = RandomNumberGenerator.GetBytes(24 << 20);
+        string real = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        store.Put("big.db", new MemoryStream(bytes), createOnly: true);
+        string? hash = store.ServiceSha256("big.db", bytes.Length);
+        switch (account)
+        {
+            case "liar": // its PATH's openssl answers for the early command too: the caller sees the mismatch
+                Assert.NotNull(hash);
+                Assert.NotEqual(real, hash);
+                Assert.Equal(1, store.HashesByWaitingCommand);
+                break;
+            case "sftp-only": // refused, as a command run after the upload is: the object is read back instead
+                Assert.Null(hash);
+                Assert.NotNull(store.ServiceHashUnavailable);
+                break;
+            default: // sha256sum where there is no openssl
+                Assert.Equal(real, hash);
+                Assert.Equal(1, store.HashesByWaitingCommand);
+                break;
+        }
     }
 
     [SkippableFact]

@@ -34,6 +34,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     SftpClient? _client;
     SshClient? _shell;
     Task<SshClient>? _shellConnecting;
+    WaitingHash? _waitingHash;
     bool _noShellHash;
     bool _directorySeen;
     long _bytesRead;
@@ -43,6 +44,9 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
     /// <summary>Whether an upload opened the command connection for the server's hash while it ran (tests).</summary>
     internal bool HashConnectionOpenedEarly { get; private set; }
+
+    /// <summary>How many hashes were answered by a command started beside the upload (tests).</summary>
+    internal int HashesByWaitingCommand { get; private set; }
 
     /// <summary>Why the server's own hash is not used (null while it is, or not yet asked): a refusal is remembered for the instance.</summary>
     public string? ServiceHashUnavailable { get; private set; }
@@ -293,10 +297,25 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     {
         lock (_connecting)
         {
-            if (_noShellHash || _shell is { IsConnected: true } || _shellConnecting != null) return;
-            _shellConnecting = Task.Run(() => SftpConnector.ConnectShell(_location, _options));
+            if (_noShellHash || _shellConnecting != null || Volatile.Read(ref _waitingHash) != null) return;
+            if (_shell is { IsConnected: true } shell)
+            {
+                _ = Task.Run(() => KeepWaiting(WaitingHash.Start(shell)));
+                return;
+            }
+            _shellConnecting = Task.Run(() =>
+            {
+                var connected = SftpConnector.ConnectShell(_location, _options);
+                KeepWaiting(WaitingHash.Start(connected));
+                return connected;
+            });
             HashConnectionOpenedEarly = true;
         }
+    }
+
+    void KeepWaiting(WaitingHash? started)
+    {
+        if (started != null) Interlocked.Exchange(ref _waitingHash, started)?.Dispose();
     }
 
     sealed class Reporter(Action<UploadFileProgressReport> report) : IProgress<UploadFileProgressReport>
@@ -456,15 +475,12 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             string path = CommandPath(_location.PathOf(name));
             // sha256sum escapes such names ("\hash  name" with \\ and \n); not worth parsing for paths we never choose.
             if (path.Contains('\\') || path.Contains('\n') || path.Contains('\r')) return Refuse("the path holds a backslash or line break");
-            using var command = Shell().CreateCommand(HashCommand(path));
+            var shell = Shell();
             // The server reads the whole file: a small request's wait plus a pass at a slow disk's 100 MB/s, within the total limit.
             var limit = _options.RequestLimit() + TimeSpan.FromSeconds(size / 100e6);
-            command.CommandTimeout = limit < _options.Timeout ? limit : _options.Timeout;
-            using (ct.Register(() => { try { command.CancelAsync(); } catch (Exception) { } }))
-                command.Execute();
-            ct.ThrowIfCancellationRequested();
-            string output = command.Result;
-            if (command.ExitStatus != 0) return Refuse($"the hash command exited with {command.ExitStatus?.ToString() ?? "no status"}: {FirstLine(command.Error)}");
+            if (limit > _options.Timeout) limit = _options.Timeout;
+            var (output, exitStatus, error) = ByWaitingCommand(shell, path, limit, ct) ?? ByNewCommand(shell, path, limit, ct);
+            if (exitStatus != 0) return Refuse($"the hash command exited with {exitStatus?.ToString() ?? "no status"}: {FirstLine(error)}");
             // sha256sum writes "hash  path", openssl -r "hash *path".
             string expected = path + "\n";
             if (output.Length != 66 + expected.Length || !output.EndsWith(expected, StringComparison.Ordinal) || output[64..66] is not ("  " or " *"))
@@ -556,6 +572,26 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     /// OpenSSL first, sha256sum where there is no openssl or it fails (an old one without -r or --); its error output is
     /// dropped so that only the answer that is used is parsed.
     /// </summary>
+    (string Output, int? ExitStatus, string Error)? ByWaitingCommand(SshClient shell, string path, TimeSpan limit, CancellationToken ct)
+    {
+        using var waiting = Interlocked.Exchange(ref _waitingHash, null);
+        if (waiting == null || waiting.Client != shell) return null;
+        var answer = waiting.Hash(path, limit, ct);
+        ct.ThrowIfCancellationRequested();
+        if (answer != null) HashesByWaitingCommand++;
+        return answer;
+    }
+
+    static (string Output, int? ExitStatus, string Error) ByNewCommand(SshClient shell, string path, TimeSpan limit, CancellationToken ct)
+    {
+        using var command = shell.CreateCommand(HashCommand(path));
+        command.CommandTimeout = limit;
+        using (ct.Register(() => { try { command.CancelAsync(); } catch (Exception) { } }))
+            command.Execute();
+        ct.ThrowIfCancellationRequested();
+        return (command.Result, command.ExitStatus, command.Error);
+    }
+
     internal static string HashCommand(string path)
     {
         string quoted = ShellQuote(path);
@@ -630,6 +666,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             _client?.Dispose();
             _client = null;
             _given.Dispose();
+            Interlocked.Exchange(ref _waitingHash, null)?.Dispose();
             _shell?.Dispose();
             _shell = null;
             // Never waited for here: a connection still being made is closed once it is made.
