@@ -206,13 +206,14 @@ public sealed class StoreTimeoutTests
 
     /// <summary>
     /// An S3 PUT endpoint that reads request bodies slowly (a throttled link), optionally answering the first requests
-    /// with 503 SlowDown, and answers with the body's MD5 as its ETag.
+    /// with 503 SlowDown, and answers with the body's MD5 as its ETag. Its own threads, blocking I/O: on the thread pool,
+    /// other tests blocking it in a full run delayed its reads by seconds, which the client rightly took for a stall.
     /// </summary>
     sealed class TricklingS3 : IDisposable
     {
         readonly TcpListener _listener = new(IPAddress.Loopback, 0);
         readonly CancellationTokenSource _stop = new();
-        readonly Task _loop;
+        readonly Thread _loop;
         int _requests, _failures;
         long _received;
 
@@ -222,22 +223,23 @@ public sealed class StoreTimeoutTests
             _listener.Server.ReceiveBufferSize = 16 << 10;
             _listener.Start();
             Location = $"s3://bucket/p?endpoint=http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
-            _loop = Task.Run(async () =>
+            _loop = new Thread(() =>
             {
                 while (!_stop.IsCancellationRequested)
                 {
                     Socket socket;
-                    try { socket = await _listener.AcceptSocketAsync(_stop.Token); } catch (Exception) { return; }
-                    _ = Task.Run(() => Serve(socket, bytesPerTick, tick));
+                    try { socket = _listener.AcceptSocket(); } catch (Exception) { return; }
+                    new Thread(() => Serve(socket, bytesPerTick, tick)) { IsBackground = true }.Start();
                 }
-            });
+            }) { IsBackground = true };
+            _loop.Start();
         }
 
         public string Location { get; }
         public int Requests => Volatile.Read(ref _requests);
         public long Received => Interlocked.Read(ref _received);
 
-        async Task Serve(Socket socket, int bytesPerTick, TimeSpan tick)
+        void Serve(Socket socket, int bytesPerTick, TimeSpan tick)
         {
             using var _ = socket;
             using var stream = new NetworkStream(socket);
@@ -245,7 +247,7 @@ public sealed class StoreTimeoutTests
             {
                 while (true)
                 {
-                    var head = await ReadHead(stream);
+                    var head = ReadHead(stream);
                     if (head == null) return;
                     Interlocked.Increment(ref _requests);
                     long length = 0;
@@ -255,18 +257,18 @@ public sealed class StoreTimeoutTests
                         if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) length = long.Parse(line[15..].Trim());
                         if (line.StartsWith("Expect:", StringComparison.OrdinalIgnoreCase)) expect = true;
                     }
-                    if (expect) await stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray());
+                    if (expect) stream.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
                     using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
                     var buffer = new byte[bytesPerTick];
                     long left = length, got = 0;
                     while (left > 0)
                     {
-                        int n = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)));
+                        int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
                         if (n == 0) return;
                         md5.AppendData(buffer, 0, n);
                         left -= n;
                         got += n;
-                        if (tick > TimeSpan.Zero) await Task.Delay(tick);
+                        if (tick > TimeSpan.Zero) Thread.Sleep(tick);
                     }
                     string answer;
                     if (Interlocked.Decrement(ref _failures) >= 0)
@@ -279,19 +281,19 @@ public sealed class StoreTimeoutTests
                         Interlocked.Exchange(ref _received, got);
                         answer = $"HTTP/1.1 200 OK\r\nETag: \"{Convert.ToHexString(md5.GetHashAndReset()).ToLowerInvariant()}\"\r\nContent-Length: 0\r\n\r\n";
                     }
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes(answer));
+                    stream.Write(Encoding.ASCII.GetBytes(answer));
                 }
             }
-            catch (IOException) { }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { }
         }
 
-        static async Task<string?> ReadHead(NetworkStream stream)
+        static string? ReadHead(NetworkStream stream)
         {
             var head = new StringBuilder();
             var one = new byte[1];
             while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
             {
-                if (await stream.ReadAsync(one) == 0) return null;
+                if (stream.Read(one) == 0) return null;
                 head.Append((char)one[0]);
             }
             return head.ToString();
@@ -301,7 +303,7 @@ public sealed class StoreTimeoutTests
         {
             _stop.Cancel();
             _listener.Stop();
-            _loop.Wait(TimeSpan.FromSeconds(5));
+            _loop.Join(TimeSpan.FromSeconds(5));
         }
     }
 }
