@@ -568,10 +568,6 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         }
     }
 
-    /// <summary>
-    /// OpenSSL first, sha256sum where there is no openssl or it fails (an old one without -r or --); its error output is
-    /// dropped so that only the answer that is used is parsed.
-    /// </summary>
     (string Output, int? ExitStatus, string Error)? ByWaitingCommand(SshClient shell, string path, TimeSpan limit, CancellationToken ct)
     {
         using var waiting = Interlocked.Exchange(ref _waitingHash, null);
@@ -592,6 +588,10 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         return (command.Result, command.ExitStatus, command.Error);
     }
 
+    /// <summary>
+    /// OpenSSL first, sha256sum where there is no openssl or it fails (an old one without -r or --); its error output is
+    /// dropped so that only the answer that is used is parsed.
+    /// </summary>
     internal static string HashCommand(string path)
     {
         string quoted = ShellQuote(path);
