@@ -59,9 +59,14 @@ foreach ($dll in Get-ChildItem $ModuleFolder -Filter *.dll -File) {
     if ($bound[$dll.BaseName] -ne $dll.FullName -or -not (Test-ILOnly $dll.FullName)) { continue }
     $key = (Get-FileHash -Algorithm SHA256 $dll.FullName).Hash.Substring(0, 32)
     $target = Join-Path $CacheFolder "$($dll.BaseName)-$rid-$version-$key.dll"
-    $used[$target] = $true
-    if (Test-Path $target) { $cached++ }
+    # The compiled file's own SHA-256 beside it: a cached file that is not byte for byte what crossgen2 wrote (cut
+    # short, overwritten, damaged on disk) is compiled again, never copied into the module, which would then not load.
+    $check = "$target.sha256"
+    $used[$target] = $true; $used[$check] = $true
+    if ((Test-Path $target) -and (Test-Path $check) -and
+        ((Get-Content -Raw $check).Trim() -eq (Get-FileHash -Algorithm SHA256 $target).Hash)) { $cached++ }
     else {
+        Remove-Item $target, $check -ErrorAction Ignore
         $temp = "$target.tmp"
         $references = $bound.Values | Where-Object { $_ -ne $dll.FullName } | ForEach-Object { '-r'; $_ }
         $output = & $crossgen $dll.FullName -o $temp -O --targetos $os --targetarch $arch @references 2>&1
@@ -70,6 +75,7 @@ foreach ($dll in Get-ChildItem $ModuleFolder -Filter *.dll -File) {
             $failed += "$($dll.Name): $(($output | Select-Object -Last 1))"
             continue
         }
+        Set-Content -NoNewline -Path $check -Value (Get-FileHash -Algorithm SHA256 $temp).Hash
         Move-Item -Force $temp $target
         $compiled++
     }

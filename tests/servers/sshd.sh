@@ -42,10 +42,11 @@ start)
   [[ -f $D/client_sftponly ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-sftponly -f "$D/client_sftponly"
   [[ -f $D/client_liar ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-liar -f "$D/client_liar"
   [[ -f $D/client_nossl ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-nossl -f "$D/client_nossl"
-  # And one whose sync(1) writes down what it was asked to flush (in sync.log) before flushing it.
+  # And one whose sync(1) writes down what it was asked to flush (in sync.log) before flushing it, and fails for a
+  # manifest while DIR/sync.fail-manifests exists (a flush that fails after the object is in place).
   [[ -f $D/client_synclog ]] || ssh-keygen -q -t ed25519 -N '' -C sqlitebackup-test-synclog -f "$D/client_synclog"
   mkdir -p "$D/liarbin" "$D/sumbin" "$D/syncbin"
-  printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s/sync.log"\nexec %s "$@"\n' "$D" "$(command -v sync)" >"$D/syncbin/sync"
+  printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s/sync.log"\ncase "$*" in *.manifest.json*) if [ -e "%s/sync.fail-manifests" ]; then echo "sync: refused by the test" >&2; exit 1; fi;; esac\nexec %s "$@"\n' "$D" "$D" "$(command -v sync)" >"$D/syncbin/sync"
   chmod 755 "$D/syncbin/sync"
   printf '#!/bin/sh\nfor a; do f=$a; done\nprintf "%%064d *%%s\\n" 0 "$f"\n' >"$D/liarbin/openssl"
   chmod 755 "$D/liarbin/openssl"

@@ -34,7 +34,10 @@ public static class StoreExtensions
     /// <summary>
     /// Puts the manifest that publishes a backup, a copy or a snapshot (<paramref name="put"/> writes the stream it is
     /// given, create-only, through whatever locks the caller holds). A failed put does not prove it absent: this
-    /// manifest there, byte for byte, is the backup published, and what fails is only the answer.
+    /// manifest there, byte for byte, is the backup published, and what fails is only the answer. Not so a manifest
+    /// that landed and then could not be flushed to the server's disk where the location asks for that (?fsync=true,
+    /// StoreFsyncUnavailable): its being there proves nothing the location asked for, so the failure stands, and the
+    /// manifest is taken out again rather than left for the next copy to find and call AlreadyPresent.
     /// </summary>
     public static void PutManifest(this IBackupStore store, string name, byte[] bytes, Action<Stream> put, CancellationToken ct = default)
     {
@@ -42,6 +45,15 @@ public static class StoreExtensions
         {
             using var ms = new MemoryStream(bytes);
             put(ms);
+        }
+        catch (SqliteBackupException e) when (e.ErrorId == "StoreFsyncUnavailable")
+        {
+            if (store.Holds(name, bytes, ct))
+            {
+                try { store.Delete(name, ct); }
+                catch (SqliteBackupException) { } // the failure reported is the flush's; the manifest then stays, unflushed
+            }
+            throw;
         }
         catch (SqliteBackupException) when (store.Holds(name, bytes, ct)) { }
     }

@@ -2,6 +2,7 @@ using SqliteBackup.Core.Backups;
 using SqliteBackup.Core.Catalog;
 using SqliteBackup.Core.Copies;
 using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 using SqliteBackup.Core.Storage;
 using SqliteBackup.Core.Storage.Sftp;
 
@@ -42,6 +43,60 @@ public sealed class SftpDurabilityTests(SshdServer server) : IDisposable
         string manifest = Path.GetFileName(local.ManifestPath);
         // First the check that the server will flush at all (before anything is written), then each object as renamed.
         Assert.Equal([$"-- {dir}", $"-- {dir}/{local.Manifest.File} {dir}", $"-- {dir}/{manifest} {dir}"], flushed);
+    }
+
+    [SkippableFact]
+    public void A_manifest_whose_flush_fails_is_no_copy_made_and_is_not_left_published()
+    {
+        server.Require();
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, server.SyncLogIdentity);
+        string failing = Path.Combine(server.Dir, "sync.fail-manifests");
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        string dir = server.NewDirectory();
+        string manifest = Path.GetFileName(local.ManifestPath);
+        try
+        {
+            File.WriteAllText(failing, "");
+            using (var store = Open(dir))
+            {
+                // The manifest lands, then its flush fails: that it is there byte for byte must not pass for a copy
+                // made, which the location asked to be on the server's disk.
+                var e = Assert.Throws<SqliteBackupException>(() => new BackupCopier().Copy(local, store));
+                Assert.Equal("StoreFsyncUnavailable", e.ErrorId);
+                // Not left to be found by the next copy, which would call the unflushed backup AlreadyPresent.
+                Assert.False(File.Exists(Path.Combine(dir, manifest)));
+                Assert.True(File.Exists(Path.Combine(dir, local.Manifest.File)));
+            }
+        }
+        finally { File.Delete(failing); }
+
+        // Once the server flushes again, the next copy completes it (its data object is used, its manifest flushed).
+        File.Delete(server.SyncLog);
+        using var again = Open(dir);
+        Assert.Equal(CopyStatus.Copied, new BackupCopier().Copy(local, again).Status);
+        Assert.True(File.Exists(Path.Combine(dir, manifest)));
+        Assert.Contains($"-- {dir}/{manifest} {dir}", File.ReadAllLines(server.SyncLog));
+    }
+
+    [SkippableFact]
+    public void A_new_backup_whose_manifest_flush_fails_straight_to_the_store_is_not_reported_made()
+    {
+        server.Require();
+        Environment.SetEnvironmentVariable(SshdServer.IdentityVariable, server.SyncLogIdentity);
+        string failing = Path.Combine(server.Dir, "sync.fail-manifests");
+        using var t = new TempDir();
+        Db.CreatePaired(t["app.db"], wal: true, fillerRows: 200);
+        string dir = server.NewDirectory();
+        try
+        {
+            File.WriteAllText(failing, "");
+            using var store = Open(dir);
+            var e = Assert.Throws<SqliteBackupException>(() => RemoteBackup.Create(new BackupRequest(t["app.db"]), store, new ListLogger()));
+            Assert.Equal("StoreFsyncUnavailable", e.ErrorId);
+            Assert.Empty(Directory.GetFiles(dir, "*" + BackupManifest.Suffix));
+        }
+        finally { File.Delete(failing); }
     }
 
     [SkippableFact]

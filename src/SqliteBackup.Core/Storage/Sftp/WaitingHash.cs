@@ -58,12 +58,30 @@ sealed class WaitingHash : IDisposable
             _input.Dispose();
         }
         catch (Exception e) when (e is SshException or InvalidOperationException or ObjectDisposedException or IOException) { return null; }
-        try
-        {
-            if (!_run.Wait(limit, ct)) throw new TimeoutException($"the hash command did not finish within {limit.TotalSeconds:0} s");
-        }
+        bool finished;
+        try { finished = _run.Wait(limit, ct); }
         catch (AggregateException) { return null; }
+        catch (OperationCanceledException)
+        {
+            Stop();
+            throw;
+        }
+        if (!finished)
+        {
+            Stop();
+            throw new TimeoutException($"the hash command did not finish within {limit.TotalSeconds:0} s");
+        }
         return (_command.Result, _command.ExitStatus, _command.Error);
+    }
+
+    /// <summary>
+    /// A hash given up on (out of time, cancelled) is asked to stop, as a command run after the upload is when its
+    /// timeout or cancellation fires (SSH.NET sends it SIGTERM): closing its channel alone leaves it reading the whole
+    /// file on the server for nobody, since it writes nothing until the end.
+    /// </summary>
+    void Stop()
+    {
+        try { _command.CancelAsync(); } catch (Exception e) when (e is SshException or InvalidOperationException or ObjectDisposedException or IOException) { }
     }
 
     public void Dispose()
