@@ -46,7 +46,7 @@ public sealed class RepositoryCrashTests
         while (!condition())
         {
             if (DateTime.UtcNow > until) throw new TimeoutException(what);
-            Thread.Sleep(5);
+            Thread.Sleep(1);
         }
     }
 
@@ -155,9 +155,14 @@ public sealed class RepositoryCrashTests
         const string Remove = "Get-SqliteBackup -Path $env:SBT_REPO | Where-Object { (Split-Path -Leaf $_.ManifestPath) -ne $env:SBT_KEEP } | Remove-SqliteBackup -Confirm:$false; 'done'";
         var env = Env(t["live.db"], t["repo"]);
         env["SBT_KEEP"] = keep;
+        // The prune's lock may come and go between two looks (a few milliseconds on a fast machine): its creation is
+        // also watched for, which the kernel reports however briefly the file lived.
+        using var watcher = new FileSystemWatcher(t["repo"], "lock-exclusive-*") { EnableRaisingEvents = true };
+        int locked = 0;
+        watcher.Created += (_, _) => Interlocked.Exchange(ref locked, 1);
         using (var killed = new PwshChild(Remove, env))
         {
-            WaitFor(() => Names(t["repo"], "lock-exclusive-*").Count > 0, TimeSpan.FromMinutes(1), "the prune took no exclusive lock");
+            WaitFor(() => Volatile.Read(ref locked) == 1 || Names(t["repo"], "lock-exclusive-*").Count > 0, TimeSpan.FromMinutes(1), "the prune took no exclusive lock");
             killed.Kill9();
         }
         // Whatever the kill interrupted, every snapshot still listed restores; the one kept is among them.
