@@ -79,7 +79,7 @@ public sealed class BackupCopier(ILogger? logger = null)
         {
             // A data object without its manifest: an earlier copy killed before the manifest, or someone else's file.
             // Reused only when it is byte for byte this backup.
-            if (leftover.Size != m.StoredSize || StoredHash(destination, m.File, ct) != m.StoredSha256)
+            if (!IsThisBackup(destination, m, leftover.Size, ct))
                 throw BackupErrors.CopyConflict(destination.Location, m.File, "an object of that name without a manifest, and not this backup");
             _log.LogInformation("{File} was already uploaded to {Destination} by an earlier, interrupted copy; only its manifest is written", m.File, destination.Location);
         }
@@ -132,7 +132,7 @@ public sealed class BackupCopier(ILogger? logger = null)
             {
                 // Another copy of the same backup landed its data object between our look and our rename (create-only
                 // refused ours). Used, as an interrupted copy's object is, only when it is byte for byte this backup.
-                if (destination.Stat(m.File, ct)?.Size != m.StoredSize || StoredHash(destination, m.File, ct) != m.StoredSha256)
+                if (!IsThisBackup(destination, m, destination.Stat(m.File, ct)?.Size, ct))
                     throw BackupErrors.CopyConflict(destination.Location, m.File, "an object of that name, written by another writer while this copy ran, that is not this backup");
                 _log.LogInformation("{File} was uploaded to {Destination} by another copy while this one ran, byte for byte this backup; it is used", m.File, destination.Location);
                 progress?.Invoke(new BackupProgress($"Copying {m.File}", "done", 100, Completed: true));
@@ -155,6 +155,10 @@ public sealed class BackupCopier(ILogger? logger = null)
         progress?.Invoke(new BackupProgress($"Copying {m.File}", "done", 100, Completed: true));
     }
 
+
+    /// <summary>A data object found under the backup's name (one not written by this copy) that is byte for byte this backup.</summary>
+    static bool IsThisBackup(IBackupStore store, BackupManifest m, long? size, CancellationToken ct) =>
+        size == m.StoredSize && StoredHash(store, m.File, ct) == m.StoredSha256;
 
     /// <summary>The service's own SHA-256 where it keeps or computes one; otherwise the object read back.</summary>
     static string StoredHash(IBackupStore store, string name, CancellationToken ct)

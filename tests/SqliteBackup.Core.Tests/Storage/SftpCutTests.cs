@@ -26,9 +26,7 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
 
     SftpStore Through(DroppingForwarder hop, string directory)
     {
-        string known = Path.Combine(server.Dir, $"known_hosts.hop{hop.Port}");
-        File.WriteAllText(known, File.ReadAllText(server.KnownHostsFile).Replace($"[127.0.0.1]:{server.Port}", $"[127.0.0.1]:{hop.Port}"));
-        Environment.SetEnvironmentVariable(SshdServer.KnownHostsVariable, known);
+        server.TrustHop(hop.Port);
         return new SftpStore(new Uri($"sftp://{server.User}@127.0.0.1:{hop.Port}{directory}"), new StoreOptions { Create = true });
     }
 
@@ -247,9 +245,7 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         server.Require();
         string dir = server.NewDirectory();
         using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
-        string known = Path.Combine(server.Dir, $"known_hosts.hop{hop.Port}");
-        File.WriteAllText(known, File.ReadAllText(server.KnownHostsFile).Replace($"[127.0.0.1]:{server.Port}", $"[127.0.0.1]:{hop.Port}"));
-        Environment.SetEnvironmentVariable(SshdServer.KnownHostsVariable, known);
+        server.TrustHop(hop.Port);
         var options = new StoreOptions { Create = true, Timeout = TimeSpan.FromSeconds(8), RequestTimeout = TimeSpan.FromSeconds(2), StallTimeout = TimeSpan.FromSeconds(2) };
         using var store = new SftpStore(new Uri($"sftp://{server.User}@127.0.0.1:{hop.Port}{dir}"), options);
         Assert.Empty(store.List());
@@ -405,9 +401,7 @@ public sealed class SftpCutTests(SshdServer server) : IDisposable
         server.Require();
         string dir = server.NewDirectory();
         using var hop = new DroppingForwarder(server.Port, dropFirst: 0);
-        string known = Path.Combine(server.Dir, $"known_hosts.hop{hop.Port}");
-        File.WriteAllText(known, File.ReadAllText(server.KnownHostsFile).Replace($"[127.0.0.1]:{server.Port}", $"[127.0.0.1]:{hop.Port}"));
-        Environment.SetEnvironmentVariable(SshdServer.KnownHostsVariable, known);
+        server.TrustHop(hop.Port);
         var options = new StoreOptions { Create = true, Timeout = TimeSpan.FromSeconds(20), RequestTimeout = TimeSpan.FromSeconds(1), StallTimeout = TimeSpan.FromSeconds(1) };
         using var store = new SftpStore(new Uri($"sftp://{server.User}@127.0.0.1:{hop.Port}{dir}"), options);
         Assert.Empty(store.List());

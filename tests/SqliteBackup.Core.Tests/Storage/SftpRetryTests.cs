@@ -18,9 +18,7 @@ public sealed class SftpRetryTests(SshdServer server) : IDisposable
     /// <summary>A store reaching the server through <paramref name="hop"/>, whose port known_hosts is taught.</summary>
     SftpStore Through(DroppingForwarder hop, string directory, StoreOptions? options = null)
     {
-        string known = Path.Combine(server.Dir, $"known_hosts.hop{hop.Port}");
-        File.WriteAllText(known, File.ReadAllText(server.KnownHostsFile).Replace($"[127.0.0.1]:{server.Port}", $"[127.0.0.1]:{hop.Port}"));
-        Environment.SetEnvironmentVariable(SshdServer.KnownHostsVariable, known);
+        server.TrustHop(hop.Port);
         return new SftpStore(new Uri($"sftp://{server.User}@127.0.0.1:{hop.Port}{directory}"), options ?? new StoreOptions { Create = true });
     }
 

@@ -90,6 +90,14 @@ public sealed class SshdServer : IDisposable
     }
 
     /// <summary>The sshd processes serving connections (children of the listening daemon), to drop them mid-transfer.</summary>
+    /// <summary>Teaches a known_hosts (the one the SFTP store is then given) this server's keys at a forwarding hop's port.</summary>
+    public void TrustHop(int hopPort)
+    {
+        string known = Path.Combine(Dir, $"known_hosts.hop{hopPort}");
+        File.WriteAllText(known, File.ReadAllText(KnownHostsFile).Replace($"[127.0.0.1]:{Port}", $"[127.0.0.1]:{hopPort}"));
+        Environment.SetEnvironmentVariable(KnownHostsVariable, known);
+    }
+
     public IReadOnlyList<int> SessionProcesses()
     {
         int daemon = int.Parse(File.ReadAllText(Path.Combine(Dir, "sshd.pid")).Trim());

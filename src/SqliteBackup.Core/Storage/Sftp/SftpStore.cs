@@ -196,7 +196,7 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             Run(() =>
             {
                 string? abandoned = created ? temp : null; // an attempt whose connection failed before the upload began
-                temp = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+                temp = NewTempPath();
                 created = false;
                 EnsureDirectory(_options.Create);
                 ProveFlush(ct);
@@ -408,13 +408,16 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
         return removed;
     }, ct);
 
+    /// <summary>A name no other upload has, which <see cref="AbortStaleUploads"/> knows for ours.</summary>
+    string NewTempPath() => _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+
     /// <summary>
     /// The server's time now: the modification time of an empty temporary of ours created for the purpose (and removed at
     /// once); null where none can be created, and then the caller waits a day longer rather than trust our own clock.
     /// </summary>
     DateTime? ServerNow()
     {
-        string probe = _location.PathOf($"{TempPrefix}{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+        string probe = NewTempPath();
         var client = Client;
         try
         {
@@ -592,11 +595,11 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
     /// OpenSSL first, sha256sum where there is no openssl or it fails (an old one without -r or --); its error output is
     /// dropped so that only the answer that is used is parsed.
     /// </summary>
-    internal static string HashCommand(string path)
-    {
-        string quoted = ShellQuote(path);
-        return $"LC_ALL=C; export LC_ALL; if command -v openssl >/dev/null 2>&1 && openssl dgst -sha256 -r -- {quoted} 2>/dev/null; then :; else sha256sum -- {quoted}; fi";
-    }
+    internal static string HashCommand(string path) => $"f={ShellQuote(path)}; {HashOfF}";
+
+    /// <summary>The hash of the file named by $f, for this command and the one that waits for its path (<see cref="WaitingHash"/>).</summary>
+    internal const string HashOfF = "LC_ALL=C; export LC_ALL; "
+        + "if command -v openssl >/dev/null 2>&1 && openssl dgst -sha256 -r -- \"$f\" 2>/dev/null; then :; else sha256sum -- \"$f\"; fi";
 
     string? Refuse(string why)
     {

@@ -22,8 +22,7 @@ sealed class WaitingHash : IDisposable
     WaitingHash(SshClient client, SshCommand command, Task run, Stream input) => (Client, _command, _run, _input) = (client, command, run, input);
 
     /// <summary>Reads one line, the path, then hashes it as <see cref="SftpStore.HashCommand"/> would.</summary>
-    internal const string Command = "LC_ALL=C; export LC_ALL; IFS= read -r f || exit 9; "
-        + "if command -v openssl >/dev/null 2>&1 && openssl dgst -sha256 -r -- \"$f\" 2>/dev/null; then :; else sha256sum -- \"$f\"; fi";
+    internal const string Command = "IFS= read -r f || exit 9; " + SftpStore.HashOfF;
 
     /// <summary>Started on <paramref name="client"/>; null where it cannot be (the account may not run commands): the caller then runs its own.</summary>
     public static WaitingHash? Start(SshClient client)
