@@ -167,6 +167,24 @@ public sealed class SftpServerHashTests(SshdServer server) : IDisposable
     }
 
     [SkippableFact]
+    public void A_source_damaged_since_it_was_written_is_said_to_be_the_sources_fault_and_nothing_stays_on_the_server()
+    {
+        // The copy does not hash the source on the way: the server's hash of what it stored is what catches the damage.
+        using var t = new TempDir();
+        var local = NewBackup(t);
+        var bytes = File.ReadAllBytes(local.Path);
+        bytes[100] ^= 0xFF;
+        File.WriteAllBytes(local.Path, bytes);
+        string dir = server.NewDirectory();
+        using var store = Open(dir);
+        var e = Assert.Throws<SqliteBackupException>(() => new BackupCopier().Copy(local, store));
+        Assert.Equal("BackupChecksumMismatch", e.ErrorId);
+        Assert.Contains(Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), e.Message);
+        Assert.Empty(Directory.GetFiles(dir));
+        Assert.Equal(0, store.BytesRead);
+    }
+
+    [SkippableFact]
     public void Where_SFTP_starts_in_another_directory_than_commands_the_server_hashes_the_stored_file_not_its_namesake()
     {
         server.Require();

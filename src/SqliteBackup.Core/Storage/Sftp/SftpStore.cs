@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Renci.SshNet;
 using Renci.SshNet.Common;
@@ -258,32 +257,45 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
     /// <summary>
     /// SSH.NET's upload keeps several writes in flight (a round trip per write would halve the rate); it reports
-    /// progress on its own threads, so the reports are handed over to the caller's thread, which a shell needs.
+    /// progress on its own thread, for every write the server acknowledged (32 KiB). The caller's thread, which a shell
+    /// needs for progress, looks at the latest count every <see cref="ReportInterval"/>, and at once when the upload
+    /// ends or grows large enough to open the hash connection: handed every report, it was woken 12,500 times for a
+    /// 400 MB backup and spun each time, CPU taken from the encryption on a 2-core machine.
     /// </summary>
     void Upload(SftpClient client, SourceStream content, string temp, IProgress<long>? progress, CancellationToken ct)
     {
-        bool shellStarted = false;
-        using var reports = new BlockingCollection<long>();
-        var upload = Task.Run(async () =>
+        bool shellStarted = false, large = false;
+        long latest = 0, reported = 0;
+        var wake = new SemaphoreSlim(0); // not disposed: the upload's continuation may release it after the loop ends
+        var upload = Task.Run(() => client.UploadFileAsync(content, temp, canOverride: true, new Reporter(n =>
         {
-            try
+            // Acknowledgements arrive in order on the session's one listener thread: `large` needs no lock.
+            Volatile.Write(ref latest, (long)n.TotalBytesUploaded);
+            if (!large && n.TotalBytesUploaded >= ShellEarlyBytes)
             {
-                await client.UploadFileAsync(content, temp, canOverride: true,
-                    new Reporter(n => { try { reports.TryAdd((long)n.TotalBytesUploaded); } catch (InvalidOperationException) { } }), ct).ConfigureAwait(false);
+                Volatile.Write(ref large, true);
+                wake.Release();
             }
-            finally { reports.CompleteAdding(); }
-        }, CancellationToken.None); // started always, so the loop below always ends
-        foreach (var sent in reports.GetConsumingEnumerable())
+        }), ct), CancellationToken.None);
+        _ = upload.ContinueWith(_ => wake.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        while (true)
         {
-            progress?.Report(sent);
-            if (!shellStarted && sent >= ShellEarlyBytes)
+            wake.Wait(ReportInterval, CancellationToken.None);
+            // Before the end is looked at, as the hash is asked for next even when the upload just ended.
+            if (!shellStarted && Volatile.Read(ref large))
             {
                 shellStarted = true;
                 ConnectShellEarly();
             }
+            if (upload.IsCompleted) break;
+            long sent = Volatile.Read(ref latest);
+            if (sent != reported) progress?.Report(reported = sent);
         }
         upload.GetAwaiter().GetResult();
+        if (content.Bytes != reported) progress?.Report(content.Bytes);
     }
+
+    static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(50);
 
     /// <summary>An upload this large is a backup whose stored hash will be asked for next: worth a connection ready for it.</summary>
     const long ShellEarlyBytes = 8 << 20;
@@ -704,11 +716,15 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
         }
 
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        /// <summary>
+        /// Read synchronously on the upload's own thread: most sources (a hashing or compressing stream) have no
+        /// ReadAsync of their own, and Stream's default sends each read to the thread pool, a hand-over per 32 KiB
+        /// write whose spinning workers took a core from the encryption on a 2-core machine.
+        /// </summary>
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
         {
-            Started = true;
-            try { return Count(await inner.ReadAsync(buffer, ct).ConfigureAwait(false)); }
-            catch (Exception e) when (e is not OperationCanceledException) { throw new SourceFailedException(e); }
+            ct.ThrowIfCancellationRequested();
+            return ValueTask.FromResult(Read(buffer.Span));
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
