@@ -55,6 +55,8 @@ public sealed class BackupCopier(ILogger? logger = null)
             {
                 if (data.Size != m.StoredSize || (data.Sha256 is { Length: 64 } recorded && recorded != m.StoredSha256))
                     throw BackupErrors.CopyConflict(destination.Location, m.File, $"this backup's manifest beside a data object that is not this backup ({data.Size} bytes, the manifest says {m.StoredSize})");
+                KeepLocked(destination, m.File, retainUntil, ct);
+                KeepLocked(destination, manifestName, retainUntil, ct);
                 _log.LogInformation("{Path} is already in {Destination} with the same SHA-256; nothing copied", source.Path, destination.Location);
                 return new CopyResult(source, Located(there, destination, manifestName), CopyStatus.AlreadyPresent, clock.Elapsed);
             }
@@ -81,10 +83,21 @@ public sealed class BackupCopier(ILogger? logger = null)
             // Reused only when it is byte for byte this backup.
             if (!IsThisBackup(destination, m, leftover.Size, ct))
                 throw BackupErrors.CopyConflict(destination.Location, m.File, "an object of that name without a manifest, and not this backup");
+            KeepLocked(destination, m.File, retainUntil, ct);
             _log.LogInformation("{File} was already uploaded to {Destination} by an earlier, interrupted copy; only its manifest is written", m.File, destination.Location);
         }
         else Upload(source, destination, retainUntil, progress, ct);
         return Publish(source, destination, retainUntil, manifestName, clock, ct);
+    }
+
+    /// <summary>
+    /// Where the location locks, an object of this backup that this copy did not write (a killed copy's: Azure locks after
+    /// the upload; or one whose lock failed) is locked now as a new one would be: reused unlocked, it would be the one
+    /// backup stolen credentials could delete. A lock is only ever extended.
+    /// </summary>
+    static void KeepLocked(IBackupStore store, string name, DateTime? retainUntil, CancellationToken ct)
+    {
+        if (retainUntil is { } until && store is IObjectLockStore locking) locking.ExtendLock(name, until, ct);
     }
 
     /// <summary>The manifest last, once the data object there is proven this backup.</summary>
@@ -140,6 +153,7 @@ public sealed class BackupCopier(ILogger? logger = null)
                 // refused ours). Used, as an interrupted copy's object is, only when it is byte for byte this backup.
                 if (!IsThisBackup(destination, m, destination.Stat(m.File, ct)?.Size, ct))
                     throw BackupErrors.CopyConflict(destination.Location, m.File, "an object of that name, written by another writer while this copy ran, that is not this backup");
+                KeepLocked(destination, m.File, retainUntil, ct);
                 _log.LogInformation("{File} was uploaded to {Destination} by another copy while this one ran, byte for byte this backup; it is used", m.File, destination.Location);
                 progress?.Invoke(new BackupProgress($"Copying {m.File}", "done", 100, Completed: true));
                 return;

@@ -805,6 +805,12 @@ public static class BackupErrors
             ? "Use a bucket created with Object Lock on (aws s3api create-bucket --object-lock-enabled-for-bucket, or Object Lock in the console; an existing versioned bucket can have it turned on with put-object-lock-configuration), or leave ?lock-mode= out of the location to write without a lock."
             : "Use a container created with version-level immutability (az storage container-rm create --enable-vlw, or immutable storage with versioning in the portal), or leave ?lock-mode= out of the location to write without a lock.", location, inner);
 
+    /// <summary>Written where objects are locked, then neither locked nor removed: the one state a WORM location must not hide.</summary>
+    public static SqliteBackupException StoreObjectLeftUnlocked(string location, string name, SqliteBackupException locking, SqliteBackupException removing) => new(
+        "StoreObjectLeftUnlocked", BackupErrorCategory.InvalidResult,
+        $"'{name}' was written to {location} but is not locked: setting its immutability policy failed ({locking.Message.TrimEnd('.')}), and so did removing it ({removing.Message.TrimEnd('.')}).",
+        "Copy the backup again once the service answers: a copy locks what it finds of the backup already there. Until then that object can be deleted by anyone with the location's credentials.", location + "/" + name, locking);
+
     // ---- session 13 (breaker): a prune that cannot write its lock -------------------------------------------------------
 
     /// <summary>The prune's lock could not be written (disk full, read-only or not writable); nothing was deleted.</summary>

@@ -55,7 +55,8 @@ public static class StoreExtensions
             }
             throw;
         }
-        catch (SqliteBackupException) when (store.Holds(name, bytes, ct)) { }
+        // Nor one there but unlocked where the location locks: published so, it would be the backup stolen credentials can delete.
+        catch (SqliteBackupException e) when (e.ErrorId != "StoreObjectLeftUnlocked" && store.Holds(name, bytes, ct)) { }
     }
 
     /// <summary>

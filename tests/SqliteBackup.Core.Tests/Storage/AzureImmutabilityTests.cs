@@ -148,6 +148,69 @@ public sealed class AzureImmutabilityTests : IDisposable
         Assert.Equal(2, server.PolicyRequests.Count());
     }
 
+    [Fact]
+    public void A_manifest_that_could_neither_be_locked_nor_removed_fails_the_copy_instead_of_publishing_it_unlocked()
+    {
+        // A credential that may write but not delete, and a policy answered but not kept for the manifest alone.
+        using var server = new ScriptedImmutableAzure
+        {
+            ForgetsPolicyOf = key => key.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal),
+            ForbidsDeleteOf = key => key.EndsWith(BackupManifest.Suffix, StringComparison.Ordinal),
+        };
+        using var store = Store(server);
+        var backup = LocalBackup();
+        var e = Assert.Throws<SqliteBackupException>(() => new BackupCopier { Retention = new RetentionPolicy { KeepDaily = 7 } }.Copy(backup, store));
+        Assert.Equal("StoreObjectLeftUnlocked", e.ErrorId);
+        Assert.Contains(backup.Manifest.File + BackupManifest.Suffix, e.Message);
+        Assert.Null(server.Blobs["p/" + backup.Manifest.File + BackupManifest.Suffix].PolicyUntil);
+    }
+
+    [Fact]
+    public void A_lock_whose_answer_was_lost_but_that_holds_counts_as_set()
+    {
+        // The policy request itself fails after the service kept it: the delete that would clean up is refused by that
+        // very policy, and the object is locked, which is what was asked.
+        using var server = new ScriptedImmutableAzure { FailsPolicyAnswerOf = key => key == "p/a" };
+        using var store = new AzureStore(new Uri(server.Location), Keys with { Timeout = TimeSpan.FromSeconds(3) });
+        var until = DateTime.UtcNow.AddDays(2);
+        store.PutLocked("a", new MemoryStream([1, 2, 3]), until);
+        Assert.Contains(server.Requests, r => r.Method == "DELETE");
+        Assert.InRange(server.Blobs["p/a"].PolicyUntil!.Value.UtcDateTime, until.AddSeconds(-1), until.AddSeconds(1));
+    }
+
+    [Fact]
+    public void A_data_object_an_interrupted_copy_left_unlocked_is_locked_when_a_later_copy_uses_it()
+    {
+        // Azure sets the policy after the upload: a copy killed in between leaves the data object unlocked and no manifest.
+        using var server = new ScriptedImmutableAzure();
+        using var store = Store(server);
+        var backup = LocalBackup();
+        store.Put(backup.Manifest.File, File.OpenRead(backup.Path), createOnly: true);
+        Assert.Null(server.Blobs["p/" + backup.Manifest.File].PolicyUntil);
+        var copy = new BackupCopier { Retention = new RetentionPolicy { KeepDaily = 7 } }.Copy(backup, store);
+        Assert.Equal(CopyStatus.Copied, copy.Status);
+        var expected = DateTime.SpecifyKind(backup.Manifest.CreatedUtc, DateTimeKind.Utc).AddDays(7);
+        Assert.InRange(server.Blobs["p/" + backup.Manifest.File].PolicyUntil!.Value.UtcDateTime, expected, expected.AddSeconds(1));
+        Assert.NotNull(server.Blobs["p/" + backup.Manifest.File + BackupManifest.Suffix].PolicyUntil);
+    }
+
+    [Fact]
+    public void A_copy_already_there_unlocked_is_locked_by_copying_it_again()
+    {
+        using var server = new ScriptedImmutableAzure { ForgetsPolicyOf = _ => true, ForbidsDeleteOf = _ => true };
+        using var store = Store(server);
+        var backup = LocalBackup();
+        var copier = new BackupCopier { Retention = new RetentionPolicy { KeepDaily = 7 } };
+        Assert.Equal("StoreObjectLeftUnlocked", Assert.Throws<SqliteBackupException>(() => copier.Copy(backup, store)).ErrorId);
+        server.ForgetsPolicyOf = _ => false;
+        // The data object is there unlocked and without a manifest; then a manifest is written by hand, as a run whose
+        // manifest lock failed the same way would leave it.
+        store.Put(backup.Manifest.File + BackupManifest.Suffix, new MemoryStream(backup.Manifest.ToJson()), createOnly: true);
+        Assert.Equal(CopyStatus.AlreadyPresent, copier.Copy(backup, store).Status);
+        Assert.NotNull(server.Blobs["p/" + backup.Manifest.File].PolicyUntil);
+        Assert.NotNull(server.Blobs["p/" + backup.Manifest.File + BackupManifest.Suffix].PolicyUntil);
+    }
+
     [Theory]
     [InlineData("azure://acct1/c-worm/p?lock-mode=governance", "Unlocked")]
     [InlineData("azure://acct1/c-worm/p?lock-mode=Compliance", "Locked")]

@@ -60,6 +60,15 @@ sealed class ScriptedImmutableAzure : IDisposable
 
     public ConcurrentDictionary<string, Blob> Blobs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Blobs (by key) whose policy is answered 200 but not kept, as keepPolicies: false does for all.</summary>
+    public Func<string, bool> ForgetsPolicyOf { get; set; } = _ => false;
+
+    /// <summary>Blobs (by key) whose policy is kept but answered 503 every time, as a gateway that timed out waiting for the service would.</summary>
+    public Func<string, bool> FailsPolicyAnswerOf { get; set; } = _ => false;
+
+    /// <summary>Blobs (by key) a delete of is refused 403, as to a credential that may write but not delete.</summary>
+    public Func<string, bool> ForbidsDeleteOf { get; set; } = _ => false;
+
     public IReadOnlyList<Request> Requests => [.. _requests];
 
     public IEnumerable<Request> PolicyRequests => Requests.Where(r => r.Method == "PUT" && r.Query.Contains("comp=immutabilityPolicies", StringComparison.Ordinal));
@@ -113,7 +122,8 @@ sealed class ScriptedImmutableAzure : IDisposable
             var until = DateTimeOffset.ParseExact(req.Headers["x-ms-immutability-policy-until-date"]!, "R", CultureInfo.InvariantCulture);
             string mode = req.Headers["x-ms-immutability-policy-mode"] ?? "Unlocked";
             if (blob.PolicyMode == "Locked" && (mode != "Locked" || until < blob.PolicyUntil)) { Error(res, 409, "ImmutabilityPolicyCannotBeShortened"); return; }
-            if (keepPolicies) { blob.PolicyUntil = until; blob.PolicyMode = mode; }
+            if (keepPolicies && !ForgetsPolicyOf(key)) { blob.PolicyUntil = until; blob.PolicyMode = mode; }
+            if (FailsPolicyAnswerOf(key)) { Error(res, 503, "ServerBusy"); return; }
             res.Headers["x-ms-immutability-policy-until-date"] = until.ToString("R");
             res.Headers["x-ms-immutability-policy-mode"] = mode.ToLowerInvariant();
             Send(res, 200, [], null);
@@ -156,6 +166,7 @@ sealed class ScriptedImmutableAzure : IDisposable
             case "DELETE":
                 if (blob == null) { Error(res, 404, "BlobNotFound"); return; }
                 if (blob.PolicyUntil > DateTimeOffset.UtcNow) { Error(res, 409, "BlobImmutableDueToPolicy"); return; }
+                if (ForbidsDeleteOf(key)) { Error(res, 403, "AuthorizationPermissionMismatch"); return; }
                 Blobs.TryRemove(key, out _);
                 res.Headers["x-ms-delete-type-permanent"] = "true";
                 Send(res, 202, [], null);

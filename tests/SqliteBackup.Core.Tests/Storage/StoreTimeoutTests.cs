@@ -82,8 +82,9 @@ public sealed class StoreTimeoutTests
         Assert.Equal("StoreUnavailable", e.ErrorId);
         Assert.NotEmpty(silent.Accepted);
         Assert.All(silent.Accepted, at => Assert.True(at.TotalSeconds <= 1.5 + 0.2, $"an attempt started at {at.TotalSeconds:0.00} s, with under 1 s of the 2.5 s left"));
-        // Ends once its last attempt gives up (by 2.5 s), with room for a loaded 2-core machine to notice.
-        Assert.InRange(elapsed.TotalSeconds, 0.9, 3.0);
+        // Ends once its last attempt gives up (by 2.5 s), with room for a loaded 2-core machine to notice (3.006 s was
+        // seen while a build and a Ceph cluster ran beside it); a further 1 s attempt would end past 3.5 s.
+        Assert.InRange(elapsed.TotalSeconds, 0.9, 3.45);
         Assert.Contains("with no further attempt started: less than one request's 1 s was left of the operation's limit", e.Message);
         Assert.Matches(@"gave up after \d+(\.\d)? s", e.Message);
         Assert.Contains("-TimeoutSec", e.Message);

@@ -161,10 +161,18 @@ public sealed class AzureStore : IObjectLockStore
     {
         Put(name, content, createOnly: true, progress, ct);
         try { Lock(name, retainUntilUtc, ct); }
-        catch (SqliteBackupException)
+        catch (SqliteBackupException locking)
         {
             // Not yet under a policy, so still deletable: no object of ours stays unlocked in a location meant to lock it.
-            try { Delete(name, ct); } catch (SqliteBackupException) { }
+            try { Delete(name, ct); }
+            catch (SqliteBackupException removing)
+            {
+                // What failed may be only the lock's answer (the delete is then refused by that very lock): it holds.
+                DateTime? until;
+                try { until = LockedUntil(name, ct); } catch (SqliteBackupException) { until = null; }
+                if (until >= retainUntilUtc) return;
+                throw BackupErrors.StoreObjectLeftUnlocked(Location, name, locking, removing);
+            }
             throw;
         }
     }
