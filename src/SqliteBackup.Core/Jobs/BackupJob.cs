@@ -50,7 +50,13 @@ public sealed class BackupJob(ILogger logger)
         {
             string db = config.Databases[i];
             ct.ThrowIfCancellationRequested();
-            if (limit.IsCancellationRequested) { results.Add(TimedOut(new DatabaseJobResult(BackupNaming.DatabaseName(db), db), options, null)); continue; }
+            if (limit.IsCancellationRequested)
+            {
+                // Linked to the caller's token: a Ctrl+C that came after the look above is a stop, not the time limit.
+                ct.ThrowIfCancellationRequested();
+                results.Add(TimedOut(new DatabaseJobResult(BackupNaming.DatabaseName(db), db), options, null));
+                continue;
+            }
             progress?.Invoke(new BackupProgress("Backup job " + Path.GetFileName(config.ConfigPath),
                 $"{BackupNaming.DatabaseName(db)} ({i + 1} of {config.Databases.Count})", i * 100 / config.Databases.Count, Level: 0));
             results.Add(RunOne(config, db, lastRestoreTest, progress, random, limit.Token, ct, options, deadline, keys));
