@@ -141,8 +141,9 @@ public sealed class BackupCopier(ILogger? logger = null)
     void Upload(BackupInfo source, IBackupStore destination, DateTime? retainUntil, Action<BackupProgress>? progress, CancellationToken ct)
     {
         var m = source.Manifest;
+        long sent;
         using (var sourceStore = SourceStore(source))
-        using (var input = sourceStore.OpenRead(m.File, ct))
+        using (var input = new CountingStream(sourceStore.OpenRead(m.File, ct)))
         {
             var rate = new TransferRate(m.StoredSize);
             var bytes = new SyncProgress(n => progress?.Invoke(rate.Progress($"Copying {m.File}", n, $"to {destination.Location}")));
@@ -158,6 +159,14 @@ public sealed class BackupCopier(ILogger? logger = null)
                 progress?.Invoke(new BackupProgress($"Copying {m.File}", "done", 100, Completed: true));
                 return;
             }
+            sent = input.Count;
+        }
+        // A source read short or long changed while it was copied (truncated, rewritten): its fault even when the read
+        // below, later, finds it whole again, which would blame the destination for holding exactly what it was sent.
+        if (sent != m.StoredSize)
+        {
+            destination.Delete(m.File, ct);
+            throw BackupErrors.ChecksumMismatch(source.Path, $"{sent} bytes were read from it, the manifest says {m.StoredSize}: it changed while it was copied; nothing was copied");
         }
         string stored = StoredHash(destination, m.File, ct);
         if (stored != m.StoredSha256)
@@ -172,6 +181,36 @@ public sealed class BackupCopier(ILogger? logger = null)
         progress?.Invoke(new BackupProgress($"Copying {m.File}", "done", 100, Completed: true));
     }
 
+
+    /// <summary>How many bytes the upload read from the source: counting costs nothing that hashing did.</summary>
+    sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Count { get; private set; }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = inner.Read(buffer);
+            Count += n;
+            return n;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
 
     /// <summary>A data object found under the backup's name (one not written by this copy) that is byte for byte this backup.</summary>
     static bool IsThisBackup(IBackupStore store, BackupManifest m, long? size, CancellationToken ct) =>
