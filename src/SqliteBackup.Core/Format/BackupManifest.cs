@@ -93,6 +93,8 @@ public sealed class BackupManifest
         problem = m switch
         {
             null => "empty document",
+            // JSON null where a string belongs (a hand-edited or damaged manifest): refused here, not a crash further on.
+            _ when m.Id is null || m.File is null || m.StoredSha256 is null || m.RawSha256 is null => "id, file or checksums are null",
             { Schema: not SchemaName } => $"schema '{m.Schema}' is not '{SchemaName}'",
             { SchemaVersion: > EncryptedSchemaVersion } => $"schema version {m.SchemaVersion} is newer than this module understands ({EncryptedSchemaVersion}); update the module",
             { SchemaVersion: EncryptedSchemaVersion, Encryption: null } => $"schema version {m.SchemaVersion} is an encrypted backup's but it records no encryption",
@@ -108,7 +110,16 @@ public sealed class BackupManifest
             _ when m.StoredSha256.Length != 64 || m.RawSha256.Length != 64 => "checksums are missing",
             _ => null,
         };
-        return problem == null ? m : null;
+        if (problem != null) return null;
+        m!.Database ??= "";
+        m.SourcePath ??= "";
+        m.SqliteVersion ??= "";
+        m.JournalMode ??= "";
+        m.Tool ??= "";
+        m.TableRowCounts ??= new(StringComparer.Ordinal);
+        m.Tags = m.Tags?.Where(t => t != null).ToList() ?? [];
+        m.Verifications = m.Verifications?.Where(v => v != null).ToList() ?? [];
+        return m;
     }
 
     public static string PathFor(string backupFile) => backupFile + Suffix;

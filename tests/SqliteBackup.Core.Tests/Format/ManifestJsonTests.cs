@@ -131,6 +131,39 @@ public sealed class ManifestJsonTests
         Assert.Equal("checksums are missing", problem);
     }
 
+    [Theory]
+    [InlineData("\"storedSha256\": \"bbbb", "\"storedSha256\": null, \"x\": \"bbbb")]
+    [InlineData("\"rawSha256\": \"aaaa", "\"rawSha256\": null, \"x\": \"aaaa")]
+    [InlineData("\"id\": \"0123", "\"id\": null, \"x\": \"0123")]
+    [InlineData("\"file\": \"app_", "\"file\": null, \"x\": \"app_")]
+    public void A_manifest_with_null_for_a_required_string_is_refused_not_a_crash(string from, string to)
+    {
+        foreach (var m in new[] { Plain(), Snapshot() })
+        {
+            string json = Encoding.UTF8.GetString(m.ToJson());
+            Assert.Contains(from, json);
+            Assert.Null(BackupManifest.TryParse(Encoding.UTF8.GetBytes(json.Replace(from, to)), out string? problem));
+            Assert.Equal("id, file or checksums are null", problem);
+        }
+    }
+
+    [Fact]
+    public void Nulls_where_other_strings_or_lists_belong_read_as_empty()
+    {
+        string json = Encoding.UTF8.GetString(Plain().ToJson());
+        json = json.Replace("\"database\": \"app \\u003C\\u0026\\u003E \\u0027\\u00FC\\u0027\"", "\"database\": null");
+        json = System.Text.RegularExpressions.Regex.Replace(json, "\"tags\": \\[[^\\]]*\\]", "\"tags\": [null, \"t\"]");
+        json = System.Text.RegularExpressions.Regex.Replace(json, "\"tableRowCounts\": \\{[^}]*\\}", "\"tableRowCounts\": null");
+        json = json.Replace("\"verifications\": [", "\"verifications\": [null, ");
+        var m = BackupManifest.TryParse(Encoding.UTF8.GetBytes(json), out string? problem);
+        Assert.Null(problem);
+        Assert.Equal("", m!.Database);
+        Assert.Equal(["t"], m.Tags);
+        Assert.Empty(m.TableRowCounts);
+        Assert.Equal(3, m.Verifications.Count);
+        Assert.DoesNotContain(null, m.Verifications);
+    }
+
     [Fact]
     public void A_log_line_is_written_and_read_as_the_reflection_serializer_did()
     {
