@@ -183,15 +183,9 @@ public sealed class BackupCopier(ILogger? logger = null)
 
 
     /// <summary>How many bytes the upload read from the source: counting costs nothing that hashing did.</summary>
-    sealed class CountingStream(Stream inner) : Stream
+    sealed class CountingStream(Stream inner) : ReadThroughStream
     {
         public long Count { get; private set; }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -199,11 +193,6 @@ public sealed class BackupCopier(ILogger? logger = null)
             Count += n;
             return n;
         }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -103,15 +103,9 @@ internal static class Unpacker
     }
 
     /// <summary>Tells a failure to read the stored object apart from a failure to decode what was read.</summary>
-    sealed class SourceStream(Stream inner) : Stream
+    sealed class SourceStream(Stream inner) : ReadThroughStream
     {
         public Exception? Failure { get; private set; }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer)
         {
             try { return inner.Read(buffer); }
@@ -121,9 +115,5 @@ internal static class Unpacker
                 throw;
             }
         }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

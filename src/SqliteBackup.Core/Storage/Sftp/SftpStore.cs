@@ -3,6 +3,7 @@ using Renci.SshNet;
 using Renci.SshNet.Common;
 using Renci.SshNet.Sftp;
 using SqliteBackup.Core.Errors;
+using SqliteBackup.Core.Format;
 
 namespace SqliteBackup.Core.Storage.Sftp;
 
@@ -694,20 +695,13 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
 
 
     /// <summary>The backup's bytes as the upload reads them; once one is read, the upload cannot be tried again.</summary>
-    sealed class SourceStream(Stream inner) : Stream
+    sealed class SourceStream(Stream inner) : ReadThroughStream
     {
         /// <summary>Whether the upload asked for any of the source: from then on a failed attempt cannot be repeated.</summary>
         public bool Started { get; private set; }
 
         /// <summary>How many bytes were read (sent).</summary>
         public long Bytes { get; private set; }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
         {
@@ -734,11 +728,6 @@ public sealed class SftpStore : IBackupStore, IStaleUploadCleanup, IServiceCheck
             Bytes += n;
             return n;
         }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>An object's bytes; a connection lost while reading is the store's failure, said so.</summary>
