@@ -45,24 +45,14 @@ public sealed class SourceChangedWhileCopiedTests(SshdServer server) : IDisposab
         }
     }
 
-    sealed class Truncating(Stream inner, Action truncate) : Stream
+    sealed class Truncating(Stream inner, Action truncate) : ReadThroughStream
     {
         Action? _truncate = truncate;
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
         public override int Read(Span<byte> buffer)
         {
             Interlocked.Exchange(ref _truncate, null)?.Invoke();
             return inner.Read(buffer);
         }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [SkippableTheory]
